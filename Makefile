@@ -1,0 +1,41 @@
+# The two set-up commands a new user runs: `make demo` and `make test`. Both create .venv,
+# install the project with its extras, and make sure graphviz's `dot` is on the machine.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+
+.PHONY: demo test bench dot clean
+
+demo: $(INSTALLED) dot
+	$(PY) -m demos
+
+test: $(INSTALLED) dot
+	$(PY) -m pytest -q
+
+bench: $(INSTALLED)
+	$(PY) benchmarks/bench_engine.py
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -e ".[test,demos,bench]"
+	touch $@
+
+# graphviz's `dot` renders the graph images. Installed with apt when we are root on Debian/Ubuntu;
+# otherwise we stop and say what to run.
+dot:
+	@command -v dot >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing graphviz (for the dot binary) with apt-get"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null; \
+	  else \
+	    echo "graphviz's 'dot' binary is missing. Install it, then run make again:"; \
+	    echo "  Debian/Ubuntu: sudo apt-get install -y graphviz"; \
+	    echo "  macOS:         brew install graphviz"; \
+	    echo "  conda:         conda install -c conda-forge graphviz"; \
+	    echo "  Windows:       winget install graphviz"; \
+	    exit 1; \
+	  fi; }
+
+clean:
+	rm -rf $(VENV) out build *.egg-info .pytest_cache .hypothesis

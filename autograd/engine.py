@@ -1,0 +1,364 @@
+"""The scalar reverse-mode engine: `Value`, `backward()` and `no_grad()`.
+
+Every op computes, once and in the forward pass, its value and the local
+derivative of that value with respect to each child. `backward()` only walks
+the graph from the output to the inputs and does ``child.grad += local * out.grad``.
+"""
+import contextvars
+import math
+import numbers
+import operator
+from contextlib import contextmanager
+
+__all__ = ["Value", "no_grad", "is_grad_enabled"]
+
+# The engine's only global state: whether ops record a graph. A ContextVar, so
+# each thread (and each asyncio task) has its own setting.
+_grad_enabled = contextvars.ContextVar("chaingrad_grad_enabled", default=True)
+
+
+@contextmanager
+def no_grad():
+    """Build no graph inside this block: results are plain leaves, as in ``torch.no_grad()``.
+
+    Restores the previous setting on exit, also on error; per thread and per asyncio task.
+    Works as a decorator too.
+
+    >>> x = Value(2.0)
+    >>> with no_grad():
+    ...     y = x * x
+    >>> y.children
+    ()
+    """
+    token = _grad_enabled.set(False)
+    try:
+        yield
+    finally:
+        _grad_enabled.reset(token)
+
+
+def is_grad_enabled():
+    """True unless called inside ``no_grad()``.
+
+    >>> is_grad_enabled()
+    True
+    """
+    return _grad_enabled.get()
+
+
+def _real(x, what):
+    """`x` as a float, or TypeError quoting it. bool is refused: True + x is almost always a bug."""
+    if type(x) is float:
+        return x
+    if type(x) is int or (isinstance(x, numbers.Real) and not isinstance(x, bool)):
+        return float(x)
+    raise TypeError(f"{what} must be a real number (int or float), got {x!r} of type {type(x).__name__}")
+
+
+def _operand(x, op):
+    """The other operand of a binary op as a Value (numbers become constant leaves)."""
+    if isinstance(x, Value):
+        return x
+    if type(x) is float or type(x) is int:
+        return Value(x)
+    return Value(_real(x, f"the operand of {op!r} (a Value or a real number)"))
+
+
+def _name(v):
+    """How an error message names an operand: its value and, if it has one, its label."""
+    return f"{v.data!r} (label {v.label!r})" if v.label else repr(v.data)
+
+
+_new = object.__new__
+_get_grad = operator.attrgetter("grad")
+_ONES = (1.0, 1.0)  # the local derivatives of a + b, shared by every '+' node
+
+
+def _node(data, children, local, op):
+    """A new op result. Under no_grad() it is a plain leaf."""
+    out = _new(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    if _grad_enabled.get():
+        out._children = children
+        out._local = local
+        out._op = op
+    else:
+        out._children = out._local = ()
+        out._op = ""
+    return out
+
+
+class Value:
+    """A scalar that remembers how it was computed, so that ``backward()`` can fill in ``.grad``.
+
+    >>> a, b, c = Value(3.0, label="a"), Value(1.0, label="b"), Value(-2.0, label="c")
+    >>> L = c * (a + 2 * b)
+    >>> L.backward()
+    >>> L.data, a.grad, b.grad, c.grad
+    (-10.0, -2.0, -4.0, 5.0)
+    """
+
+    __slots__ = ("data", "grad", "label", "_op", "_children", "_local")
+
+    def __init__(self, data, label=""):
+        if type(data) is not float:
+            data = _real(data, "Value data")
+        if type(label) is not str:
+            raise TypeError(f"Value label must be a str, got {label!r} of type {type(label).__name__}")
+        self.data = data
+        self.grad = 0.0
+        self.label = label
+        self._op = ""
+        self._children = ()
+        self._local = ()
+
+    # Read-only views of the graph, for renderers and users walking it.
+    @property
+    def op(self):
+        """The name of the op that made this node ('' for a leaf)."""
+        return self._op
+
+    @property
+    def children(self):
+        """The operands of the op, in order, as a tuple (``a * a`` has two edges to ``a``)."""
+        return self._children
+
+    @property
+    def local_grads(self):
+        """d(self)/d(child) for each child, as computed in the forward pass."""
+        return self._local
+
+    @property
+    def is_leaf(self):
+        """True for inputs, parameters and constants: nodes no op produced."""
+        return not self._children
+
+    def __repr__(self):
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+
+    # ---- primitives: each computes its value and local derivatives together ----
+
+    def __add__(self, other):
+        other = other if isinstance(other, Value) else _operand(other, "+")
+        return _node(self.data + other.data, (self, other), _ONES, "+")
+
+    def __mul__(self, other):
+        other = other if isinstance(other, Value) else _operand(other, "*")
+        return _node(self.data * other.data, (self, other), (other.data, self.data), "*")
+
+    def __pow__(self, other):
+        if isinstance(other, Value):
+            return self._pow_value(other)
+        n = _real(other, "the exponent of '**' (a Value or a real number)")
+        x = self.data
+        if x == 0.0 and n < 0:
+            raise ValueError(f"**: 0 to a negative power is undefined: base {_name(self)}, exponent {n!r}"
+                             " (x / y is computed as x * y**-1, so this is also a division by zero)")
+        if x < 0.0 and not n.is_integer():
+            raise ValueError(f"**: a negative base to a non-integer power is not real: "
+                             f"base {_name(self)}, exponent {n!r}")
+        try:
+            out = x ** n
+            # d(x^n)/dx = n x^(n-1); at x = 0 that is 0 for n >= 1 and +inf for 0 < n < 1
+            if n == 0.0:
+                local = 0.0
+            elif x == 0.0 and n < 1.0:
+                local = math.inf
+            else:
+                local = n * x ** (n - 1.0)
+        except OverflowError:
+            raise OverflowError(f"**: result out of float range: base {_name(self)}, exponent {n!r}") from None
+        return _node(out, (self,), (local,), f"**{_num(n)}")
+
+    def _pow_value(self, other):
+        # a^b with both Values: d/da = b a^(b-1), d/db = a^b log(a), real only for a > 0
+        # (and a = 0, b >= 0, where the exponent's derivative is taken as 0, as in PyTorch).
+        a, b = self.data, other.data
+        if a < 0.0 or (a == 0.0 and b < 0.0):
+            raise ValueError(f"**: with a Value exponent the base must be positive (or 0 with a non-negative "
+                             f"exponent), got base {_name(self)}, exponent {_name(other)}; "
+                             f"for a constant exponent use a number, e.g. x ** 2")
+        try:
+            out = a ** b
+            if a == 0.0:
+                local_a = 0.0 if b == 0.0 else (math.inf if b < 1.0 else b * a ** (b - 1.0))
+                local_b = 0.0
+            else:
+                local_a = b * a ** (b - 1.0)
+                local_b = out * math.log(a)
+        except OverflowError:
+            raise OverflowError(f"**: result out of float range: base {_name(self)}, "
+                                f"exponent {_name(other)}") from None
+        return _node(out, (self, other), (local_a, local_b), "**")
+
+    def exp(self):
+        """e**x; d/dx = e**x. Raises OverflowError above about 709.78.
+
+        >>> Value(0.0).exp().data
+        1.0
+        """
+        try:
+            e = math.exp(self.data)
+        except OverflowError:
+            raise OverflowError(f"exp: result out of float range for input {_name(self)} "
+                                "(exp overflows above about 709.78)") from None
+        return _node(e, (self,), (e,), "exp")
+
+    def log(self):
+        """Natural log; d/dx = 1/x. Raises ValueError for x <= 0.
+
+        >>> Value(1.0).log().data
+        0.0
+        """
+        x = self.data
+        if x <= 0.0:
+            raise ValueError(f"log: input must be positive, got {_name(self)}")
+        return _node(math.log(x), (self,), (1.0 / x,), "log")
+
+    def tanh(self):
+        """Hyperbolic tangent; d/dx = 1 - tanh(x)**2. Stable for any input (tanh(1000) = 1).
+
+        >>> Value(0.0).tanh().data
+        0.0
+        """
+        t = math.tanh(self.data)
+        return _node(t, (self,), (1.0 - t * t,), "tanh")
+
+    def sigmoid(self):
+        """1 / (1 + e**-x); d/dx = s(1 - s). Never overflows (sigmoid(-1000) = 0.0).
+
+        >>> Value(0.0).sigmoid().data
+        0.5
+        """
+        x = self.data
+        if x >= 0.0:
+            s = 1.0 / (1.0 + math.exp(-x))
+        else:  # e**x / (1 + e**x): the exp cannot overflow for x < 0
+            e = math.exp(x)
+            s = e / (1.0 + e)
+        return _node(s, (self,), (s * (1.0 - s),), "sigmoid")
+
+    def relu(self):
+        """max(0, x); d/dx = 1 for x > 0, else 0. At exactly 0 the derivative is 0, as in PyTorch and micrograd.
+
+        >>> Value(-3.0).relu().data
+        0.0
+        """
+        x = self.data
+        if x > 0.0:
+            return _node(x, (self,), (1.0,), "relu")
+        return _node(0.0, (self,), (0.0,), "relu")
+
+    def abs(self):
+        """|x|; d/dx = sign(x), and 0 at exactly 0 (as PyTorch's sign).
+
+        >>> Value(-3.0).abs().data
+        3.0
+        """
+        x = self.data
+        return _node(abs(x), (self,), (1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0,), "abs")
+
+    __abs__ = abs
+
+    # ---- composites: one line each, built from the primitives ----
+
+    def __neg__(self):  # -x = x * -1
+        return self * -1.0
+
+    def __radd__(self, other):  # n + x, with n kept as the first child
+        return _operand(other, "+") + self
+
+    def __sub__(self, other):  # x - y = x + (-y)
+        return self + (-other)
+
+    def __rsub__(self, other):  # n - x = n + (-x)
+        return _operand(other, "-") + (-self)
+
+    def __rmul__(self, other):  # n * x, with n kept as the first child
+        return _operand(other, "*") * self
+
+    def __truediv__(self, other):  # x / y = x * y**-1
+        return self * _operand(other, "/") ** -1.0
+
+    def __rtruediv__(self, other):  # n / x = n * x**-1
+        return _operand(other, "/") * self ** -1.0
+
+    def __rpow__(self, other):  # n ** x, with n a constant Value base
+        return _operand(other, "**") ** self
+
+    # ---- backward ----
+
+    def backward(self, grad=1.0):
+        """Fill in d(self)/d(node) as ``node.grad`` for every node of the graph below self.
+
+        Gradients accumulate, as in PyTorch: every path into a node adds to its grad
+        (``x + x`` gives 2), and a second ``backward()`` adds its gradients to those already
+        there. Call ``zero_grad()`` first to start afresh. Iterative, so graphs of any depth work.
+
+        >>> x = Value(3.0)
+        >>> y = x * x
+        >>> y.backward(); x.grad
+        6.0
+        >>> y.backward(); x.grad
+        12.0
+        """
+        grad = _real(grad, "backward(grad=...)")
+        order = _topological_order(self)
+        # Gradients already in the graph (from an earlier backward) must not flow again:
+        # run this pass on zeroed grads, then add the earlier ones back.
+        previous = list(map(_get_grad, order))
+        if any(previous):
+            for v in order:
+                v.grad = 0.0
+        self.grad = grad
+        for v in order:
+            if v._children:
+                g = v.grad
+                for child, local in zip(v._children, v._local):
+                    child.grad += local * g
+        if any(previous):
+            for v, old in zip(order, previous):
+                v.grad += old
+
+    def zero_grad(self):
+        """Set ``grad`` to 0 on every node of the graph below (and including) self.
+
+        >>> x = Value(3.0); y = x * x; y.backward(); y.zero_grad(); x.grad
+        0.0
+        """
+        for v in _topological_order(self):
+            v.grad = 0.0
+
+
+def _topological_order(root):
+    """Every node below root once, each before all of its children (root first). No recursion.
+
+    Depth-first: a node goes back on the stack under its children when first popped, and is
+    finished when popped again; a node pushed by several parents is finished only once.
+    """
+    post = []
+    expanded = set()
+    finished = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node in expanded:
+            if node not in finished:
+                finished.add(node)
+                post.append(node)
+            continue
+        expanded.add(node)
+        stack.append(node)
+        for child in node._children:
+            if child not in expanded:
+                stack.append(child)
+    post.reverse()
+    return post
+
+
+def _num(x):
+    """A float as short text: 2.0 -> '2', 0.5 -> '0.5'."""
+    return str(int(x)) if x.is_integer() and abs(x) < 1e15 else repr(x)

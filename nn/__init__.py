@@ -1,0 +1,3 @@
+"""chaingrad's neural-network layer over the `autograd` engine."""
+
+__all__ = []
