@@ -1,0 +1,389 @@
+"""The engine: every op against central finite differences, the textbook's reference numbers,
+accumulation, no_grad, bad inputs, deep graphs, and random graphs against finite differences and torch."""
+import math
+import threading
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from autograd import Value, log_softmax, logsumexp, no_grad, is_grad_enabled, softmax, sum_values
+
+
+def numeric_grads(f, xs, eps=1e-6):
+    """Central differences of f (numbers -> Value) at xs, computed on floats only."""
+    out = []
+    for i in range(len(xs)):
+        up = list(xs); up[i] += eps
+        dn = list(xs); dn[i] -= eps
+        with no_grad():
+            out.append((f(*map(Value, up)).data - f(*map(Value, dn)).data) / (2 * eps))
+    return out
+
+
+def analytic_grads(f, xs):
+    vs = [Value(x) for x in xs]
+    f(*vs).backward()
+    return [v.grad for v in vs]
+
+
+def assert_grads_match(f, xs, tol=1e-5):
+    for a, n in zip(analytic_grads(f, xs), numeric_grads(f, xs)):
+        assert a == pytest.approx(n, rel=tol, abs=tol)
+
+
+# One small test per op, at points away from any kink, through finite differences.
+OPS = {
+    "add": (lambda x, y: x + y, [0.3, -1.7]),
+    "add_number": (lambda x: x + 2.5, [0.3]),
+    "radd": (lambda x: 2.5 + x, [0.3]),
+    "sub": (lambda x, y: x - y, [0.3, -1.7]),
+    "rsub": (lambda x: 2.5 - x, [0.3]),
+    "mul": (lambda x, y: x * y, [0.3, -1.7]),
+    "mul_self": (lambda x: x * x, [-1.3]),
+    "rmul": (lambda x: 3.0 * x, [0.3]),
+    "div": (lambda x, y: x / y, [0.3, -1.7]),
+    "rdiv": (lambda x: 2.0 / x, [0.7]),
+    "neg": (lambda x: -x, [0.3]),
+    "pow_int": (lambda x: x ** 3, [-1.2]),
+    "pow_neg": (lambda x: x ** -2, [0.8]),
+    "pow_frac": (lambda x: x ** 0.5, [2.3]),
+    "pow_value": (lambda x, y: x ** y, [1.7, 0.6]),
+    "rpow": (lambda x: 2.0 ** x, [0.6]),
+    "exp": (lambda x: x.exp(), [0.4]),
+    "log": (lambda x: x.log(), [0.4]),
+    "tanh": (lambda x: x.tanh(), [0.4]),
+    "sigmoid": (lambda x: x.sigmoid(), [-0.9]),
+    "sigmoid_pos": (lambda x: x.sigmoid(), [1.3]),
+    "relu_pos": (lambda x: x.relu(), [0.4]),
+    "relu_neg": (lambda x: x.relu(), [-0.4]),
+    "abs_pos": (lambda x: x.abs(), [0.4]),
+    "abs_neg": (lambda x: abs(x), [-0.4]),
+    "sum_values": (lambda x, y, z: sum_values([x, y * y, z, 1.5]), [0.3, -1.7, 2.0]),
+    "logsumexp": (lambda x, y, z: logsumexp([x, y, z]), [0.3, -1.7, 2.0]),
+    "softmax": (lambda x, y, z: softmax([x, y, z])[1] * 3 + softmax([x, y, z])[2], [0.3, -1.7, 2.0]),
+    "log_softmax": (lambda x, y, z: log_softmax([x, y, z])[0], [0.3, -1.7, 2.0]),
+}
+
+
+@pytest.mark.parametrize("name", OPS)
+def test_op_against_finite_differences(name):
+    f, xs = OPS[name]
+    assert_grads_match(f, xs)
+
+
+def test_textbook_graph_values_gradients_and_local_derivatives():
+    # reference-values.md, section 1: L = c(a + 2b), a = 3, b = 1, c = -2
+    a, b, c = Value(3.0, label="a"), Value(1.0, label="b"), Value(-2.0, label="c")
+    d = 2 * b
+    e = a + d
+    L = c * e
+    L.backward()
+    values = {"a": 3, "b": 1, "c": -2, "d": 2, "e": 5, "L": -10}
+    grads = {"a": -2, "b": -4, "c": 5, "d": -2, "e": -2, "L": 1}
+    nodes = {"a": a, "b": b, "c": c, "d": d, "e": e, "L": L}
+    for name, v in nodes.items():
+        assert v.data == values[name], name
+        assert v.grad == grads[name], name
+    assert L.op == "*" and L.children == (c, e) and L.local_grads == (5.0, -2.0)  # dL/dc = e, dL/de = c
+    assert e.op == "+" and e.children == (a, d) and e.local_grads == (1.0, 1.0)
+    assert d.op == "*" and d.children[1] is b and d.local_grads[1] == 2.0  # dd/db = 2
+    assert a.is_leaf and not L.is_leaf
+
+
+def test_sigmoid_unit_reference():
+    # reference-values.md, section 2
+    w, x, b = [0.2, 0.3, 0.9], [0.5, 0.6, 0.1], Value(0.5)
+    z = sum_values([Value(wi) * xi for wi, xi in zip(w, x)] + [b])
+    assert z.data == pytest.approx(0.87, abs=5e-5)
+    assert z.sigmoid().data == pytest.approx(0.704746, abs=5e-7)
+
+
+def test_softmax_reference():
+    # reference-values.md, section 3: printed values are truncated to 3 decimals (tolerance 1e-3),
+    # and 0.74 is printed with 2 decimals (tolerance 5e-3)
+    p = [v.data for v in softmax([0.6, 1.1, -1.5, 1.2, 3.2, -1.1])]
+    for got, printed, tol in zip(p, [0.055, 0.090, 0.006, 0.099, 0.74, 0.010], [1e-3] * 4 + [5e-3, 1e-3]):
+        assert got == pytest.approx(printed, abs=tol)
+    assert [round(v, 3) for v in p] == [0.055, 0.090, 0.007, 0.100, 0.738, 0.010]
+    assert math.fsum(p) == pytest.approx(1.0, abs=1e-15)
+
+
+# ---- accumulation ----
+
+def test_a_node_used_twice_gets_both_contributions():
+    x = Value(3.0)
+    (x + x).backward()
+    assert x.grad == 2.0
+    y = Value(3.0)
+    z = y * y
+    assert z.children == (y, y)  # an ordered tuple with two edges, not a set
+    z.backward()
+    assert y.grad == 6.0
+
+
+def test_reused_intermediate_node():
+    x = Value(2.0)
+    h = x * 3.0          # dh/dx = 3
+    out = h * h + h      # d/dh = 2h + 1 = 13
+    out.backward()
+    assert h.grad == 13.0
+    assert x.grad == 39.0
+
+
+def test_second_backward_accumulates_like_pytorch():
+    x = Value(3.0)
+    h = x * x
+    y = h.tanh() + h
+    y.backward()
+    first = {id(v): v.grad for v in (x, h, y)}
+    y.backward()
+    assert x.grad == pytest.approx(2 * first[id(x)])
+    assert h.grad == pytest.approx(2 * first[id(h)])
+    assert y.grad == 2.0
+
+
+def test_backward_of_two_graphs_sharing_a_leaf_adds_up():
+    x = Value(1.5)
+    (x * 2.0).backward()
+    (x * x).backward()
+    assert x.grad == 2.0 + 3.0
+
+
+def test_backward_with_upstream_gradient():
+    x = Value(1.5)
+    (x * x).backward(grad=2.0)
+    assert x.grad == 6.0
+
+
+def test_zero_grad_clears_the_whole_graph():
+    x, w = Value(2.0), Value(-1.0)
+    y = (x * w).tanh()
+    y.backward()
+    y.zero_grad()
+    assert x.grad == w.grad == y.grad == 0.0
+    y.backward()
+    assert x.grad == pytest.approx(-(1 - math.tanh(-2.0) ** 2))
+
+
+# ---- ReLU and abs at the kink, stability ----
+
+def test_relu_and_abs_derivative_at_zero_is_zero():
+    for f in (lambda v: v.relu(), lambda v: v.abs()):
+        x = Value(0.0)
+        f(x).backward()
+        assert x.grad == 0.0
+
+
+def test_stable_tanh_and_sigmoid():
+    assert Value(1000.0).tanh().data == 1.0
+    assert Value(-1000.0).tanh().data == -1.0
+    assert Value(-1000.0).sigmoid().data == 0.0
+    assert Value(1000.0).sigmoid().data == 1.0
+    x = Value(-1000.0)
+    x.sigmoid().backward()
+    assert x.grad == 0.0
+
+
+def test_stable_list_functions():
+    xs = [Value(1000.0), Value(1000.0), Value(-1000.0)]
+    assert logsumexp(xs).data == pytest.approx(1000 + math.log(2))
+    assert [p.data for p in softmax(xs)] == pytest.approx([0.5, 0.5, 0.0])
+    assert log_softmax(xs)[0].data == pytest.approx(-math.log(2))
+    assert logsumexp([-math.inf, -math.inf]).data == -math.inf
+
+
+def test_sum_values_equals_the_chain_to_the_last_bit():
+    xs = [0.1, 0.7, -3.3, 1e-9, 2.2, 1e16, -1e16]
+    chain = Value(xs[0])
+    for x in xs[1:]:
+        chain = chain + x
+    assert sum_values([Value(x) for x in xs]).data == chain.data
+    assert sum_values([]).data == 0.0
+
+
+# ---- bad inputs ----
+
+@pytest.mark.parametrize("bad", [True, "1.0", None, 1j, [1.0], {"x": 1}])
+def test_value_refuses_non_real_data(bad):
+    with pytest.raises(TypeError, match="Value data must be a real number") as info:
+        Value(bad)
+    assert repr(bad) in str(info.value)
+
+
+def test_value_accepts_ints_nan_and_inf():
+    assert Value(3).data == 3.0 and type(Value(3).data) is float
+    assert math.isnan(Value(math.nan).data)
+    assert Value(math.inf).data == math.inf
+
+
+def test_label_must_be_a_string():
+    with pytest.raises(TypeError, match="label must be a str, got 3"):
+        Value(1.0, label=3)
+
+
+def test_bad_operands_name_the_op_and_the_value():
+    x = Value(1.0)
+    with pytest.raises(TypeError, match=r"operand of '\+'.*'a'"):
+        x + "a"
+    with pytest.raises(TypeError, match=r"operand of '\*'.*None"):
+        None * x
+    with pytest.raises(TypeError, match=r"exponent of '\*\*'.*\[2\]"):
+        x ** [2]
+    with pytest.raises(TypeError, match=r"backward\(grad=...\).*'one'"):
+        x.backward(grad="one")
+
+
+@pytest.mark.parametrize("make, op, kind", [
+    (lambda: Value(0.0, label="x").log(), "log", ValueError),
+    (lambda: Value(-2.5, label="x").log(), "log", ValueError),
+    (lambda: Value(0.0, label="x") ** -1, r"\*\*", ValueError),
+    (lambda: 1.0 / Value(0.0, label="x"), r"\*\*", ValueError),
+    (lambda: Value(-8.0, label="x") ** 0.5, r"\*\*", ValueError),
+    (lambda: Value(-2.0, label="x") ** Value(2.0), r"\*\*", ValueError),
+    (lambda: Value(800.0, label="x").exp(), "exp", OverflowError),
+    (lambda: Value(1e200, label="x") ** 2, r"\*\*", OverflowError),
+])
+def test_domain_errors_name_the_op_value_and_label(make, op, kind):
+    with pytest.raises(kind, match=op) as info:
+        make()
+    message = str(info.value)
+    assert "'x'" in message
+    assert any(s in message for s in ("0.0", "-2.5", "-8.0", "-2.0", "800.0", "1e+200"))
+
+
+def test_pow_edge_cases_follow_pytorch():
+    x = Value(0.0)
+    (x ** 2).backward()
+    assert x.grad == 0.0
+    y = Value(0.0)
+    (y ** 0.5).backward()
+    assert y.grad == math.inf
+    z = Value(-2.0)
+    (z ** 3).backward()  # negative base, integer power: fine
+    assert z.grad == 12.0
+
+
+# ---- no_grad ----
+
+def test_no_grad_builds_no_graph_and_restores_on_exit():
+    x = Value(2.0)
+    with no_grad():
+        assert not is_grad_enabled()
+        y = x * x + 1
+    assert is_grad_enabled()
+    assert y.data == 5.0 and y.is_leaf
+    with pytest.raises(RuntimeError):
+        with no_grad():
+            raise RuntimeError("boom")
+    assert is_grad_enabled()
+
+
+def test_no_grad_nests_and_works_as_decorator():
+    @no_grad()
+    def f(v):
+        return v * v
+    with no_grad():
+        with no_grad():
+            pass
+        assert not is_grad_enabled()
+    assert f(Value(3.0)).is_leaf
+    assert is_grad_enabled()
+
+
+def test_no_grad_is_per_thread():
+    seen = {}
+    inside, release = threading.Event(), threading.Event()
+
+    def worker():
+        inside.wait()
+        seen["thread"] = (Value(2.0) * 3.0).is_leaf
+        release.set()
+
+    t = threading.Thread(target=worker)
+    t.start()
+    with no_grad():
+        inside.set()
+        release.wait(10)
+    t.join()
+    assert seen["thread"] is False
+
+
+# ---- deep graphs, repr ----
+
+def test_million_node_chain():
+    x = Value(1.0)
+    y = x
+    for _ in range(1_000_000):
+        y = y * 1.0
+    y.backward()
+    assert x.grad == 1.0
+    y.zero_grad()
+    assert x.grad == 0.0
+
+
+def test_repr_is_readable():
+    assert repr(Value(3.0)) == "Value(data=3.0, grad=0.0)"
+    assert repr(Value(-2.0, label="c")) == "Value(data=-2.0, grad=0.0, label='c')"
+
+
+# ---- random expression graphs ----
+
+UNARY = ["tanh", "sigmoid", "exp_small", "log_pos", "square", "neg", "abs_shift", "relu_shift"]
+BINARY = ["add", "sub", "mul", "div_pos", "pow_pos"]
+
+
+def build(program, leaves, lib):
+    """Run a random program (a list of op steps) over leaves with a library of ops (ours or torch's)."""
+    nodes = list(leaves)
+    for kind, op, i, j in program:
+        a, b = nodes[i % len(nodes)], nodes[j % len(nodes)]
+        nodes.append(lib[op](a) if kind == 1 else lib[op](a, b))
+    return lib["add"](nodes[-1], nodes[len(nodes) // 2])
+
+
+OURS = {
+    "tanh": lambda a: a.tanh(), "sigmoid": lambda a: a.sigmoid(), "exp_small": lambda a: a.tanh().exp(),
+    "log_pos": lambda a: (a * a + 0.5).log(), "square": lambda a: a ** 2, "neg": lambda a: -a,
+    "abs_shift": lambda a: (a.tanh() + 1.5).abs(), "relu_shift": lambda a: (a.tanh() + 1.5).relu(),
+    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+    "div_pos": lambda a, b: a / (b * b + 1.0), "pow_pos": lambda a, b: (a * a + 0.5) ** b.tanh(),
+}
+
+programs = st.lists(st.one_of(
+    st.tuples(st.just(1), st.sampled_from(UNARY), st.integers(0, 50), st.integers(0, 50)),
+    st.tuples(st.just(2), st.sampled_from(BINARY), st.integers(0, 50), st.integers(0, 50))),
+    min_size=1, max_size=12)
+leaf_values = st.lists(st.floats(-1.5, 1.5), min_size=1, max_size=4)
+
+
+@settings(max_examples=150, deadline=None)
+@given(programs, leaf_values)
+def test_random_graphs_against_finite_differences(program, xs):
+    def f(*vs):
+        return build(program, vs, OURS)
+    for a, n in zip(analytic_grads(f, xs), numeric_grads(f, xs)):
+        assert a == pytest.approx(n, rel=1e-4, abs=1e-4)
+
+
+@settings(max_examples=150, deadline=None)
+@given(programs, leaf_values)
+def test_random_graphs_against_torch_float64(program, xs):
+    torch = pytest.importorskip("torch")
+    lib = {
+        "tanh": torch.tanh, "sigmoid": torch.sigmoid, "exp_small": lambda a: torch.exp(torch.tanh(a)),
+        "log_pos": lambda a: torch.log(a * a + 0.5), "square": lambda a: a ** 2, "neg": lambda a: -a,
+        "abs_shift": lambda a: torch.abs(torch.tanh(a) + 1.5),
+        "relu_shift": lambda a: torch.relu(torch.tanh(a) + 1.5),
+        "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+        "div_pos": lambda a, b: a / (b * b + 1.0), "pow_pos": lambda a, b: (a * a + 0.5) ** torch.tanh(b),
+    }
+    ts = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in xs]
+    out_t = build(program, ts, lib)
+    out_t.backward()
+    vs = [Value(x) for x in xs]
+    out = build(program, vs, OURS)
+    out.backward()
+    assert out.data == pytest.approx(out_t.item(), rel=1e-12, abs=1e-12)
+    for v, t in zip(vs, ts):
+        expected = t.grad.item() if t.grad is not None else 0.0
+        assert v.grad == pytest.approx(expected, rel=1e-9, abs=1e-12)
