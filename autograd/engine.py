@@ -12,9 +12,11 @@ from contextlib import contextmanager
 
 __all__ = ["Value", "no_grad", "is_grad_enabled"]
 
-# The engine's only global state: whether ops record a graph. A ContextVar, so
-# each thread (and each asyncio task) has its own setting.
-_grad_enabled = contextvars.ContextVar("chaingrad_grad_enabled", default=True)
+# The engine's only global state: a small mode, one ContextVar so that each thread (and each
+# asyncio task) has its own, and so that creating a node costs a single .get().
+_GRAD = 1     # ops record the graph (off inside no_grad())
+_ANOMALY = 2  # ops check their results for NaN and infinities (inside anomaly.detect_anomaly())
+_mode = contextvars.ContextVar("chaingrad_mode", default=_GRAD)
 
 
 @contextmanager
@@ -30,11 +32,11 @@ def no_grad():
     >>> y.children
     ()
     """
-    token = _grad_enabled.set(False)
+    token = _mode.set(_mode.get() & ~_GRAD)
     try:
         yield
     finally:
-        _grad_enabled.reset(token)
+        _mode.reset(token)
 
 
 def is_grad_enabled():
@@ -43,7 +45,7 @@ def is_grad_enabled():
     >>> is_grad_enabled()
     True
     """
-    return _grad_enabled.get()
+    return bool(_mode.get() & _GRAD)
 
 
 def _real(x, what):
@@ -80,13 +82,22 @@ def _node(data, children, local, op):
     out.data = data
     out.grad = 0.0
     out.label = ""
-    if _grad_enabled.get():
+    mode = _mode.get()
+    if mode == _GRAD:  # the common case, tested first
+        out._children = children
+        out._local = local
+        out._op = op
+        return out
+    if mode & _GRAD:
         out._children = children
         out._local = local
         out._op = op
     else:
         out._children = out._local = ()
         out._op = ""
+    if mode & _ANOMALY:
+        from .anomaly import _check_node  # imported only in anomaly mode, never on the hot path
+        _check_node(out, data, children, local, op)
     return out
 
 
@@ -101,6 +112,7 @@ class Value:
     """
 
     __slots__ = ("data", "grad", "label", "_op", "_children", "_local")
+    is_parameter = False  # True on nn.Parameter, the Values an nn module trains; renderers show them apart
 
     def __init__(self, data, label=""):
         if type(data) is not float:
@@ -291,12 +303,15 @@ class Value:
 
     # ---- backward ----
 
-    def backward(self, grad=1.0):
+    def backward(self, grad=1.0, create_graph=False):
         """Fill in d(self)/d(node) as ``node.grad`` for every node of the graph below self.
 
         Gradients accumulate, as in PyTorch: every path into a node adds to its grad
         (``x + x`` gives 2), and a second ``backward()`` adds its gradients to those already
         there. Call ``zero_grad()`` first to start afresh. Iterative, so graphs of any depth work.
+
+        With ``create_graph=True`` every ``.grad`` is a Value with its own graph, built from the
+        derivative rules in ``_LOCAL_RULES``, so it can be differentiated again.
 
         >>> x = Value(3.0)
         >>> y = x * x
@@ -304,8 +319,19 @@ class Value:
         6.0
         >>> y.backward(); x.grad
         12.0
+        >>> x.grad = 0.0; y.backward(create_graph=True); dydx = x.grad; dydx.data
+        6.0
+        >>> x.grad = 0.0; dydx.backward(); x.grad
+        2.0
         """
         grad = _real(grad, "backward(grad=...)")
+        if create_graph is not False:
+            if create_graph is not True:
+                raise TypeError(f"backward(create_graph=...) must be True or False, got {create_graph!r}")
+            for v, g in _gradients(self, grad, create_graph=True).items():
+                old = v.grad
+                v.grad = g if (type(old) is float and old == 0.0) else old + g
+            return
         order = _topological_order(self)
         # Gradients already in the graph (from an earlier backward) must not flow again:
         # run this pass on zeroed grads, then add the earlier ones back.
@@ -319,6 +345,9 @@ class Value:
                 g = v.grad
                 for child, local in zip(v._children, v._local):
                     child.grad += local * g
+        if _mode.get() & _ANOMALY:
+            from .anomaly import _check_gradients
+            _check_gradients(order)
         if any(previous):
             for v, old in zip(order, previous):
                 v.grad += old
@@ -331,6 +360,70 @@ class Value:
         """
         for v in _topological_order(self):
             v.grad = 0.0
+
+
+def _gradients(root, seed, create_graph):
+    """d(root)/d(node) for every node below root, as a dict {node: gradient}; no ``.grad`` is touched.
+
+    The same accumulation as ``backward()``. With create_graph the gradients are Values built
+    from ``_LOCAL_RULES`` (so they have graphs of their own), else floats from the forward pass.
+    """
+    grads = {root: Value(seed) if create_graph else seed}
+    for v in _topological_order(root):
+        if v._children:
+            g = grads[v]
+            for child, local in zip(v._children, _local_values(v) if create_graph else v._local):
+                d = g if (type(local) is float and local == 1.0) else local * g
+                grads[child] = grads[child] + d if child in grads else d
+    return grads
+
+
+def _local_values(v):
+    """v's local derivatives as Values that depend on v's children (constants stay floats)."""
+    rule = _LOCAL_RULES.get(v._op)
+    if rule is not None:
+        return rule(v, *v._children)
+    if v._op.startswith("**") and len(v._children) == 1:  # '**2', '**-1', '**0.5': the exponent is in the name
+        return _pow_number_rule(v, v._children[0], float(v._op[2:]))
+    raise NotImplementedError(f"backward(create_graph=True): no derivative rule for op {v._op!r}; "
+                              f"known ops: {sorted(_LOCAL_RULES)} and '**<number>'")
+
+
+def _pow_number_rule(out, x, n):
+    if n == 0.0 or (x.data == 0.0 and n < 1.0):  # 0, or +inf at x = 0: constants, as in the forward pass
+        return out._local
+    return (n * x ** (n - 1.0),)
+
+
+def _pow_value_rule(out, a, b):
+    if a.data == 0.0:  # the forward pass's special case, a constant
+        return out._local
+    return (b * a ** (b - 1.0), out * a.log())
+
+
+def _logsumexp_rule(out, *xs):
+    if math.isinf(out.data):
+        return out._local
+    return tuple((x - out).exp() for x in xs)
+
+
+# The derivative rules for backward(create_graph=True): the same math as the float local
+# derivatives each op computes above, written with Value ops so that they can be differentiated
+# again. Constant derivatives (of +, sum, relu, abs) stay floats: their own derivatives are 0.
+# tests/test_higher_order.py checks every rule against the op's floats, so the two cannot drift.
+_LOCAL_RULES = {
+    "+": lambda out, a, b: out._local,
+    "sum": lambda out, *xs: out._local,
+    "*": lambda out, a, b: (b, a),
+    "**": _pow_value_rule,
+    "exp": lambda out, x: (out,),                  # e^x
+    "log": lambda out, x: (x ** -1.0,),            # 1/x
+    "tanh": lambda out, x: (1.0 - out * out,),     # 1 - tanh^2
+    "sigmoid": lambda out, x: (out * (1.0 - out),),  # s(1 - s)
+    "relu": lambda out, x: out._local,
+    "abs": lambda out, x: out._local,
+    "logsumexp": _logsumexp_rule,                  # softmax_i = e^(x_i - lse)
+}
 
 
 def _topological_order(root):

@@ -7,6 +7,10 @@ import time
 # Each demo module has main(out_dir). Listed explicitly, in the order a reader meets them.
 DEMOS = [
     "demos.computation_graph",
+    "demos.sigmoid_unit",
+    "demos.worked_mlp",
+    "demos.xor",
+    "demos.moons",
 ]
 
 

@@ -1,0 +1,102 @@
+"""Anomaly mode: inside ``detect_anomaly()`` the first op that produces a NaN or an infinity raises at once.
+
+The check names the op, its operands (values and labels) and the line of *your* code that created
+the node. ``backward()`` inside the block also checks every gradient it computes. Outside the block
+the engine does no checking at all (one mode ContextVar, read once per node, decides).
+"""
+import contextvars
+import linecache
+import math
+import os
+import sys
+from contextlib import contextmanager
+
+from .engine import _ANOMALY, Value, _mode, _name
+
+__all__ = ["detect_anomaly", "AnomalyError"]
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+# Where each node made inside detect_anomaly() was created, for backward's report:
+# {id(node): (node, location)}. The node is kept so its id cannot be reused while the block lasts.
+_created = contextvars.ContextVar("chaingrad_anomaly_created", default=None)
+
+
+class AnomalyError(FloatingPointError):
+    """Raised inside ``detect_anomaly()`` by the first op or gradient that is NaN or infinite."""
+
+
+@contextmanager
+def detect_anomaly():
+    """Raise ``AnomalyError`` at the first op whose value or local derivative is NaN or infinite.
+
+    Slower (each node records where it was created); per thread and per asyncio task.
+
+    >>> x = Value(0.0, label="x")
+    >>> with detect_anomaly():
+    ...     y = (x * x) ** 0.5  # sqrt at 0: its derivative is infinite
+    Traceback (most recent call last):
+    ...
+    autograd.anomaly.AnomalyError: op '**0.5' produced a local derivative inf ...
+    """
+    outer = _created.get()
+    token_created = _created.set({} if outer is None else outer)
+    token_mode = _mode.set(_mode.get() | _ANOMALY)
+    try:
+        yield
+    finally:
+        _mode.reset(token_mode)
+        _created.reset(token_created)
+
+
+def _user_location():
+    """'file:line in function: source' of the innermost caller outside the autograd package."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+    if frame is None:
+        return "an unknown place (no caller outside the autograd package)"
+    code = frame.f_code
+    source = linecache.getline(code.co_filename, frame.f_lineno).strip()
+    return f"{code.co_filename}:{frame.f_lineno} in {code.co_name}" + (f": {source}" if source else "")
+
+
+def _operands(children):
+    return ", ".join(_name(c) for c in children) or "none"
+
+
+def _check_node(out, data, children, local, op):
+    """Called by the engine for every new node in anomaly mode."""
+    where = _user_location()
+    created = _created.get()
+    if created is not None:
+        created[id(out)] = (out, where)
+    if not math.isfinite(data):
+        raise AnomalyError(f"op {op!r} produced the value {data!r} from operands {_operands(children)}; "
+                           f"node created at {where}")
+    for child, d in zip(children, local):
+        if not math.isfinite(d):
+            raise AnomalyError(f"op {op!r} produced a local derivative {d!r} with respect to operand "
+                               f"{_name(child)} (operands {_operands(children)}, value {data!r}); "
+                               f"node created at {where}")
+
+
+def _check_gradients(order):
+    """Called by backward() in anomaly mode: raise at the first node (root first) whose grad is not finite."""
+    created = _created.get() or {}
+    for i, v in enumerate(order):
+        g = v.grad.data if isinstance(v.grad, Value) else v.grad
+        if math.isfinite(g):
+            continue
+        node = f"the {v.op!r} node {_name(v)}" if v.op else f"the leaf {_name(v)}"
+        what = f"backward: the gradient of {node} is {g!r}"
+        if i == 0:
+            raise AnomalyError(f"{what}: the seed grad passed to backward() is not finite")
+        # Every parent comes earlier in the order and has a finite gradient: name the edge that broke.
+        for p in order[:i]:
+            for child, local in zip(p._children, p._local):
+                if child is v and not math.isfinite(local * p.grad):
+                    where = created.get(id(p), (None, "a place outside detect_anomaly()"))[1]
+                    raise AnomalyError(f"{what}: from op {p.op!r} (value {p.data!r}, created at {where}), "
+                                       f"local derivative {local!r} times its gradient {p.grad!r}")
+        raise AnomalyError(f"{what}: the sum of its finite contributions overflowed")

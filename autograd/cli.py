@@ -1,0 +1,376 @@
+"""The command line: evaluate an expression, run backward, print every input's gradient, draw the graph.
+
+    python -m autograd "c*(a+2*b)" a=3 b=1 c=-2 -o L.svg --view backward
+
+The expression is parsed with Python's `ast` and checked against a whitelist (numbers, names,
++ - * / **, unary minus, parentheses, calls of exp log tanh sigmoid relu abs); it is never eval'ed.
+Bad input exits with status 2 and one line on stderr.
+"""
+import argparse
+import ast
+import io
+import keyword
+import math
+import pathlib
+import sys
+import tokenize
+import unicodedata
+
+from .draw import BackwardNotRunError, DotNotFoundError, GraphTooLargeError, draw, draw_steps
+from .engine import Value, no_grad
+
+__all__ = ["main", "parse", "evaluate", "ExpressionError", "FUNCTIONS"]
+
+FUNCTIONS = {"exp": Value.exp, "log": Value.log, "tanh": Value.tanh, "sigmoid": Value.sigmoid,
+             "relu": Value.relu, "abs": Value.abs}
+_ALLOWED = "numbers, names, + - * / **, unary minus, parentheses and calls of " + " ".join(FUNCTIONS)
+_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
+
+
+class ExpressionError(ValueError):
+    """An expression or an assignment the command line does not accept."""
+
+
+def parse(text):
+    """The expression `text` as a checked ``ast`` tree (only whitelisted nodes); never evaluated by Python.
+
+    Sums and products of any length work: when Python's parser gives up on a long chain
+    (about 3,000 terms or more), the chain is split at its top-level + - and * / and each part parsed alone.
+
+    >>> type(parse("c*(a+2*b)")).__name__
+    'BinOp'
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"parse: the expression must be a str, got {text!r}")
+    if not text.strip():
+        raise ExpressionError("the expression is empty")
+    try:
+        tree = _parse_one(text.strip())
+    except _TooDeep:
+        tree = _parse_long(text.strip())
+    _check(tree)
+    return tree
+
+
+class _TooDeep(Exception):
+    pass
+
+
+def _parse_one(text, offset=0):
+    try:
+        return ast.parse(text, mode="eval").body
+    except SyntaxError as e:
+        if "too many nested parentheses" in str(e.msg):
+            raise ExpressionError("the expression nests parentheses too deeply for Python's parser "
+                                  "(at most 200 levels)") from None
+        where = f" at column {e.offset + offset}" if e.offset else ""
+        raise ExpressionError(f"syntax error in the expression{where}: {e.msg}") from None
+    except ValueError as e:  # e.g. a NUL character
+        raise ExpressionError(f"the expression cannot be parsed: {e}") from None
+    except (RecursionError, MemoryError):
+        raise _TooDeep() from None
+
+
+def _parse_long(text):
+    """A left-to-right chain a + b - c ... (each term a chain of * and /) too long for ast.parse in one go."""
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError) as e:
+        raise ExpressionError(f"the expression cannot be parsed: {e.args[0]}") from None
+    starts = [0]
+    for line in text.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+
+    def pos(tok):
+        return starts[tok.start[0] - 1] + tok.start[1]
+
+    terms, current = [], []  # terms: list of (sign, [(op, start, end) factors]) as text spans
+    depth, prev, start, op, term_op = 0, None, 0, "*", "+"
+    for tok in tokens:
+        if tok.type == tokenize.OP and tok.string in "([{":
+            depth += 1
+        elif tok.type == tokenize.OP and tok.string in ")]}":
+            depth -= 1
+        elif depth == 0 and tok.type == tokenize.OP and tok.string in ("+", "-", "*", "/") and prev is not None \
+                and (prev.type in (tokenize.NAME, tokenize.NUMBER) or prev.string == ")"):
+            current.append((op, start, pos(tok)))
+            start, op = pos(tok) + 1, tok.string
+            if tok.string in "+-":
+                terms.append((term_op, current))
+                current, op, term_op = [], "*", tok.string
+        if tok.type not in (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER, tokenize.COMMENT):
+            prev = tok
+    current.append((op, start, len(text)))
+    terms.append((term_op, current))
+
+    ops = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div}
+    result = None
+    for term_op, factors in terms:
+        term = None
+        for op, a, b in factors:
+            chunk = text[a:b].lstrip()
+            lead, chunk = b - a - len(chunk), chunk.rstrip()
+            try:  # a bare name, the common case, needs no parser
+                part = ast.Name(chunk, ast.Load()) if chunk.isascii() and chunk.isidentifier() \
+                    and not keyword.iskeyword(chunk) else _parse_one(chunk, offset=a + lead)
+            except _TooDeep:
+                raise ExpressionError("the expression is nested too deeply for Python's parser "
+                                      "(long chains of + - * / work outside parentheses only)") from None
+            term = part if term is None else ast.BinOp(term, ops[op](), part)
+        result = term if result is None else ast.BinOp(result, ops[term_op](), term)
+    return result
+
+
+def _check(tree):
+    """The names the tree uses; ExpressionError at the first node outside the whitelist. Iterative."""
+    names = set()
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is ast.BinOp:
+            if type(node.op) not in _BINOPS:
+                raise ExpressionError(f"operator {_show(node.op)!r} is not allowed; allowed are {_ALLOWED}")
+            stack += (node.left, node.right)
+        elif kind is ast.UnaryOp:
+            if type(node.op) is not ast.USub:
+                raise ExpressionError(f"unary {_show(node.op)!r} is not allowed; allowed are {_ALLOWED}")
+            stack.append(node.operand)
+        elif kind is ast.Name:
+            names.add(node.id)
+        elif kind is ast.Constant:
+            if type(node.value) not in (int, float):
+                raise ExpressionError(f"{node.value!r} is not a number; allowed are {_ALLOWED}")
+            try:
+                x = float(node.value)
+            except OverflowError:
+                x = math.inf
+            if not math.isfinite(x):
+                raise ExpressionError(f"the number {ast.unparse(node)} is out of float range")
+        elif kind is ast.Call:
+            f = node.func
+            if type(f) is not ast.Name or f.id not in FUNCTIONS:
+                raise ExpressionError(f"calling {ast.unparse(f)!r} is not allowed; the functions are "
+                                      f"{', '.join(FUNCTIONS)}")
+            if len(node.args) != 1 or node.keywords or type(node.args[0]) is ast.Starred:
+                raise ExpressionError(f"{f.id}() takes exactly one argument, got {ast.unparse(node)!r}")
+            stack.append(node.args[0])
+        else:
+            raise ExpressionError(f"{_show(node)!r} is not allowed in an expression; allowed are {_ALLOWED}")
+    return names
+
+
+_SYMBOLS = {ast.MatMult: "@", ast.Mod: "%", ast.FloorDiv: "//", ast.LShift: "<<", ast.RShift: ">>",
+            ast.BitOr: "|", ast.BitXor: "^", ast.BitAnd: "&", ast.UAdd: "+", ast.Not: "not", ast.Invert: "~"}
+
+
+def _show(node):
+    if type(node) in _SYMBOLS:
+        return _SYMBOLS[type(node)]
+    return ast.unparse(node)
+
+
+def _operands(node):
+    """The sub-trees evaluated before `node` (a constant exponent is folded into the op instead)."""
+    if isinstance(node, ast.BinOp):
+        if isinstance(node.op, ast.Pow) and _is_constant(node.right):
+            return [node.left]
+        return [node.left, node.right]
+    if isinstance(node, ast.UnaryOp):
+        return [node.operand]
+    if isinstance(node, ast.Call):
+        return node.args
+    return []
+
+
+def _is_constant(tree):
+    return not any(isinstance(n, ast.Name) for n in ast.walk(tree))
+
+
+def evaluate(tree, values):
+    """Evaluate a tree from `parse` with `values` {name: Value}: the graph's root, built with the engine.
+
+    Iterative, so any depth works. ``x ** <constant expression>`` uses a number exponent (op '**2').
+
+    >>> a = Value(3.0, label="a")
+    >>> evaluate(parse("2*a**2"), {"a": a}).data
+    18.0
+    """
+    done = {}
+    stack = [(tree, False)]
+    while stack:
+        node, ready = stack.pop()
+        if not ready:
+            stack.append((node, True))
+            stack.extend((c, False) for c in reversed(_operands(node)))
+            continue
+        args = [done.pop(id(c)) for c in _operands(node)]
+        done[id(node)] = _apply(node, args, values)
+    return done[id(tree)]
+
+
+def _apply(node, args, values):
+    if isinstance(node, ast.Constant):
+        return Value(node.value)
+    if isinstance(node, ast.Name):
+        if node.id not in values:
+            if node.id in FUNCTIONS:
+                raise ExpressionError(f"{node.id!r} is a function: call it, e.g. {node.id}(x)")
+            raise ExpressionError(f"name {node.id!r} has no value; give it one on the command line as {node.id}=NUMBER")
+        return values[node.id]
+    if isinstance(node, ast.UnaryOp):
+        return -args[0]
+    if isinstance(node, ast.Call):
+        return FUNCTIONS[node.func.id](args[0])
+    a = args[0]
+    if isinstance(node.op, ast.Pow):
+        if len(args) == 1:  # constant exponent: a number, so the op is '**<n>' with one child
+            with no_grad():
+                n = evaluate(node.right, {}).data
+            return a ** n
+        return a ** args[1]
+    b = args[1]
+    if isinstance(node.op, ast.Add):
+        return a + b
+    if isinstance(node.op, ast.Sub):
+        return a - b
+    if isinstance(node.op, ast.Mult):
+        return a * b
+    return a / b
+
+
+def _assignment(text):
+    name, eq, number = text.partition("=")
+    # NFKC, as Python's parser does with the names in the expression
+    name, number = unicodedata.normalize("NFKC", name.strip()), number.strip()
+    if not eq or not name:
+        raise ExpressionError(f"expected NAME=NUMBER after the expression, got {text!r}")
+    if not name.isidentifier() or keyword.iskeyword(name):
+        raise ExpressionError(f"{name!r} is not a valid name (in {text!r})")
+    if name in FUNCTIONS:
+        raise ExpressionError(f"{name!r} is a function name and cannot be assigned (in {text!r})")
+    try:
+        x = float(number)
+    except ValueError:
+        raise ExpressionError(f"bad number {number!r} for {name} (in {text!r}); write e.g. {name}=-2.5") from None
+    if not math.isfinite(x):
+        raise ExpressionError(f"the number for {name} must be finite, got {number!r}")
+    return name, x
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        if "unrecognized arguments: -" in message:
+            message += " (an expression that starts with '-' goes after '--': python -m autograd -- '-a*b' a=1 b=2)"
+        raise ExpressionError(f"{message} (see --help)")
+
+
+def _parser():
+    p = _Parser(prog="python -m autograd",
+                description="Evaluate an expression, run backward, print each input's value and gradient, "
+                            "and optionally draw the graph. " + "Allowed in the expression: " + _ALLOWED + ".",
+                epilog='example: python -m autograd "c*(a+2*b)" a=3 b=1 c=-2 -o L.svg --view backward')
+    p.add_argument("expression", help="e.g. \"c*(a+2*b)\" (quote it for the shell); - reads it from stdin "
+                                      "(for expressions longer than the shell allows)")
+    p.add_argument("assignments", nargs="*", metavar="NAME=NUMBER", help="a value for every name, e.g. a=3")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the graph; format from the suffix: .svg .png .pdf .dot")
+    p.add_argument("--view", choices=("forward", "backward"), default="forward",
+                   help="forward: values; backward: gradients and local derivatives (default: forward)")
+    p.add_argument("--steps", metavar="DIR", help="write the backward pass step by step: frames and steps.html")
+    p.add_argument("--steps-format", choices=("png", "svg"), default="png", help="format of the step frames")
+    p.add_argument("--max-nodes", type=int, metavar="N",
+                   help="largest graph to draw (default 250, and 100 for --steps; 0 = no limit)")
+    return p
+
+
+def _short(text, n=60):
+    return text if len(text) <= n else text[:n - 1] + "…"
+
+
+def run(argv, out=None):
+    """Do the work of `main`; raise ExpressionError (or an engine/render error) on bad input."""
+    out = sys.stdout if out is None else out
+    args = _parser().parse_args(argv)
+    values = {}
+    for item in args.assignments:
+        name, x = _assignment(item)
+        if name in values:
+            raise ExpressionError(f"{name} is given twice")
+        values[name] = Value(x, label=name)
+    suffix = fmt = None
+    if args.output:
+        suffix = pathlib.Path(args.output).suffix.lower()
+        if suffix not in _FORMATS:
+            raise ExpressionError(f"cannot tell the output format from {args.output!r}: the file name must end "
+                                  f"in .svg, .png, .pdf or .dot")
+        fmt = _FORMATS[suffix]
+    if args.max_nodes is not None and args.max_nodes < 0:
+        raise ExpressionError(f"--max-nodes must be 0 (no limit) or positive, got {args.max_nodes}")
+    if args.expression == "-":
+        args.expression = sys.stdin.read()
+    tree = parse(args.expression)
+    used = _check(tree)
+    for name in values:
+        if name not in used:
+            raise ExpressionError(f"{name} is given a value but the expression does not use it")
+    root = evaluate(tree, values)
+    if root.is_leaf and not root.label:
+        root = root * 1.0  # a constant expression: give the output a node of its own
+    if not root.label:
+        root.label = "f"
+    root.backward()
+
+    expression = _short(" ".join(args.expression.split()))
+    head = expression if expression == root.label else f"{root.label} = {expression}"
+    print(f"{head} = {root.data:.10g}", file=out)
+    if values:
+        width = max(4, *(len(n) for n in values))
+        print(f"{'name':<{width}}  {'value':>14}  {'gradient':>18}", file=out)
+        for name, v in values.items():
+            print(f"{name:<{width}}  {v.data:>14.10g}  {v.grad:>18.10g}", file=out)
+
+    def limit(default):
+        return default if args.max_nodes is None else (args.max_nodes or None)
+
+    try:
+        _write(args, fmt, root, limit, out)
+    except GraphTooLargeError as e:
+        raise ExpressionError(f"the graph has {e.nodes} nodes, more than the limit of {e.max_nodes} for drawing; "
+                              f"pass --max-nodes {e.nodes} (or 0 for no limit) to draw it anyway") from None
+    return 0
+
+
+def _write(args, fmt, root, limit, out):
+    if args.output:
+        g = draw(root, view=args.view, max_nodes=limit(250))
+        path = pathlib.Path(args.output)
+        if fmt == "dot":
+            path.write_text(g.source, encoding="utf-8")
+        else:
+            path.write_bytes(g.pipe(format=fmt))
+        print(f"wrote {path} ({args.view} view)", file=out)
+    if args.steps:
+        files = draw_steps(root, args.steps, format=args.steps_format, max_nodes=limit(100))
+        print(f"wrote {len(files.frames)} frames and {files.html}", file=out)
+
+
+def main(argv=None):
+    """Entry point of ``python -m autograd``; returns the exit status (0, or 2 on bad input)."""
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        return run(argv)
+    except SystemExit as e:  # --help
+        return e.code or 0
+    except (ExpressionError, ValueError, OverflowError, TypeError, GraphTooLargeError, BackwardNotRunError,
+            DotNotFoundError) as e:
+        print(f"python -m autograd: error: {_one_line(e)}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        name = f" {e.filename!r}" if e.filename else ""
+        print(f"python -m autograd: error: cannot write{name}: {e.strerror or e}", file=sys.stderr)
+        return 2
+
+
+def _one_line(e):
+    return " ".join(str(e).split())

@@ -1,0 +1,191 @@
+"""Check analytic gradients against central finite differences: ``gradcheck`` and ``gradgradcheck``.
+
+An input passes when ``|analytic - numeric| <= atol + rtol * |numeric|`` (as numpy's ``isclose``).
+A failure raises ``GradcheckError`` (an AssertionError, so pytest reports it as a failed test)
+whose message is a table with one line per failing input.
+"""
+import inspect
+import math
+import numbers
+
+from .engine import _GRAD, Value, _gradients, _mode, _topological_order
+
+__all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
+
+_KINKS = ("relu", "abs")  # ops whose derivative at 0 is a convention, not a limit
+
+
+class GradcheckError(AssertionError):
+    """Raised when analytic and numeric derivatives disagree. ``.failures`` holds one dict per failing row.
+
+    >>> try:
+    ...     gradcheck(lambda x: x * Value(x.data), [3.0])  # hides one path: analytic 3, numeric 6
+    ... except GradcheckError as e:
+    ...     e.failures[0]["analytic"], round(e.failures[0]["numeric"], 4)
+    (3.0, 6.0)
+    """
+
+    def __init__(self, message, failures):
+        super().__init__(message)
+        self.failures = failures
+
+
+def gradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
+    """Compare ``f``'s gradient from ``backward`` with central differences ``(f(x+eps) - f(x-eps)) / 2eps``.
+
+    ``f`` is called with one Value per number in ``inputs`` and returns a Value. Returns True or
+    raises ``GradcheckError``; refuses (ValueError) inputs on a kink of relu or abs, where the
+    derivative is a convention that finite differences cannot check.
+
+    >>> gradcheck(lambda x, y: (x * y).tanh(), [0.5, -1.5])
+    True
+    """
+    __tracebackhide__ = True  # pytest shows the failing table at the user's line, not in here
+    xs, labels = _check_args(f, inputs, eps, atol, rtol, "gradcheck")
+    out, leaves = _call(f, xs, labels, "gradcheck")
+    pattern = _kink_pattern(out, "gradcheck", xs)
+    grads = _gradients(out, 1.0, create_graph=False)
+    failures = []
+    for i, leaf in enumerate(leaves):
+        analytic = grads.get(leaf, 0.0)
+        (plus, _), (minus, _) = (_shifted(f, xs, labels, i, s * eps, pattern, "gradcheck") for s in (1.0, -1.0))
+        numeric = (plus.data - minus.data) / (2.0 * eps)
+        failures += _compare(analytic, numeric, atol, rtol, index=str(i), label=labels[i], value=xs[i])
+    if failures:
+        raise GradcheckError(_table("gradcheck", failures, f"{len(xs)} inputs", eps, atol, rtol, "df/dx"), failures)
+    return True
+
+
+def gradgradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
+    """Check second derivatives: d(df/dx_i)/dx_j from ``backward(create_graph=True)`` against
+    central differences of the analytic gradient, for every pair (i, j).
+
+    >>> gradgradcheck(lambda x, y: x.exp() * y.sigmoid(), [0.3, -0.7])
+    True
+    """
+    __tracebackhide__ = True
+    xs, labels = _check_args(f, inputs, eps, atol, rtol, "gradgradcheck")
+    out, leaves = _call(f, xs, labels, "gradgradcheck")
+    pattern = _kink_pattern(out, "gradgradcheck", xs)
+    token = _mode.set(_mode.get() | _GRAD)
+    try:
+        first = _gradients(out, 1.0, create_graph=True)
+        rows = [_gradients(first[leaf], 1.0, create_graph=False) if leaf in first else {} for leaf in leaves]
+    finally:
+        _mode.reset(token)
+    failures = []
+    for j in range(len(xs)):
+        shifted = []
+        for s in (1.0, -1.0):
+            o, moved_leaves = _shifted(f, xs, labels, j, s * eps, pattern, "gradgradcheck")
+            g = _gradients(o, 1.0, create_graph=False)
+            shifted.append([g.get(leaf, 0.0) for leaf in moved_leaves])
+        for i in range(len(xs)):
+            analytic = rows[i].get(leaves[j], 0.0)
+            numeric = (shifted[0][i] - shifted[1][i]) / (2.0 * eps)
+            failures += _compare(analytic, numeric, atol, rtol, index=f"{i},{j}",
+                                 label=f"{labels[i]},{labels[j]}", value=f"{xs[i]!r},{xs[j]!r}")
+    if failures:
+        raise GradcheckError(_table("gradgradcheck", failures, f"{len(xs) ** 2} input pairs (i, j)", eps, atol,
+                                    rtol, "d2f/dxi dxj"), failures)
+    return True
+
+
+def _check_args(f, inputs, eps, atol, rtol, fn):
+    if not callable(f):
+        raise TypeError(f"{fn}: f must be callable, got {f!r}")
+    if isinstance(inputs, (Value, numbers.Number)) or not hasattr(inputs, "__iter__"):
+        raise TypeError(f"{fn}: inputs must be a list of numbers, one per argument of f, got {inputs!r}")
+    inputs = list(inputs)
+    if not inputs:
+        raise ValueError(f"{fn}: inputs must not be empty: f needs at least one argument to check")
+    xs = []
+    for i, x in enumerate(inputs):
+        data = x.data if isinstance(x, Value) else x
+        if not (isinstance(data, numbers.Real) and not isinstance(data, bool) and math.isfinite(data)):
+            raise TypeError(f"{fn}: inputs[{i}] must be a finite real number (or a Value), got {x!r}")
+        xs.append(float(data))
+    for name, v, ok in (("eps", eps, "> 0"), ("atol", atol, ">= 0"), ("rtol", rtol, ">= 0")):
+        if not (isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
+                and (v > 0 if name == "eps" else v >= 0)):
+            raise ValueError(f"{fn}: {name} must be a finite number {ok}, got {v!r}")
+    return xs, _labels(f, inputs)
+
+
+def _labels(f, inputs):
+    """Each input's name: its Value label, else f's parameter name, else ''."""
+    try:
+        params = inspect.signature(f).parameters.values()
+        names = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):  # builtins without a signature
+        names = []
+    return [x.label if isinstance(x, Value) and x.label else names[i] if i < len(names) else ""
+            for i, x in enumerate(inputs)]
+
+
+def _call(f, xs, labels, fn):
+    leaves = [Value(x, label=label) for x, label in zip(xs, labels)]
+    token = _mode.set(_mode.get() | _GRAD)  # a check needs the graph, even inside no_grad()
+    try:
+        out = f(*leaves)
+    finally:
+        _mode.reset(token)
+    if not isinstance(out, Value):
+        raise TypeError(f"{fn}: f must return a Value (a scalar built from its arguments), "
+                        f"got {out!r} of type {type(out).__name__}")
+    if not math.isfinite(out.data):
+        raise ValueError(f"{fn}: f returned {out.data!r} at inputs {xs!r}; a non-finite value cannot be checked")
+    return out, leaves
+
+
+def _shifted(f, xs, labels, i, h, pattern, fn):
+    """f evaluated with input i moved by h; refuses if that moved any relu/abs input across its kink."""
+    moved = list(xs)
+    moved[i] += h
+    try:
+        out, leaves = _call(f, moved, labels, fn)
+    except (ValueError, OverflowError, ZeroDivisionError) as e:
+        raise ValueError(f"{fn}: f fails at input {i} ({labels[i] or 'unlabelled'}) moved by {h!r} to "
+                         f"{moved[i]!r}, so finite differences cannot be taken there: {e}") from e
+    if _kink_pattern(out, fn, moved) != pattern:
+        raise ValueError(f"{fn}: moving input {i} ({labels[i] or 'unlabelled'}) = {xs[i]!r} by eps = {abs(h)!r} "
+                         f"moves the input of a relu or abs across 0, where the derivative jumps; finite "
+                         f"differences are meaningless there: move the input away from the kink or use a smaller eps")
+    return out, leaves
+
+
+def _kink_pattern(out, fn, xs):
+    """The side of 0 of every relu/abs input, in graph order; refuses an input exactly at 0."""
+    pattern = []
+    for v in _topological_order(out):
+        if v._op in _KINKS:
+            z = v._children[0]
+            if z.data == 0.0:
+                what = f"its input {z.label!r}" if z.label else f"its input (made by op {z.op or 'leaf'!r})"
+                raise ValueError(f"{fn}: at inputs {xs!r} the graph has {v._op}({z.data!r}): {what} sits exactly "
+                                 f"on the kink at 0, where the derivative is a convention (0), not a limit that finite "
+                                 f"differences can check; choose inputs that keep relu/abs inputs away from 0")
+            pattern.append(z.data > 0.0)
+    return pattern
+
+
+def _compare(analytic, numeric, atol, rtol, **row):
+    difference = abs(analytic - numeric)
+    tolerance = atol + rtol * abs(numeric)
+    if difference <= tolerance:  # False for NaN: a NaN never passes
+        return []
+    return [dict(row, analytic=analytic, numeric=numeric, difference=difference, tolerance=tolerance)]
+
+
+def _table(fn, failures, total, eps, atol, rtol, what):
+    head = ["input", "label", "value", f"analytic {what}", f"numeric {what}", "difference", "tolerance"]
+    cells = [[r["index"], r["label"] or "-", _fmt(r["value"]), _fmt(r["analytic"]), _fmt(r["numeric"]),
+              _fmt(r["difference"]), _fmt(r["tolerance"])] for r in failures]
+    widths = [max(len(row[k]) for row in [head] + cells) for k in range(len(head))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in [head] + cells]
+    return (f"{fn} failed for {len(failures)} of {total} (eps={eps!r}, atol={atol!r}, rtol={rtol!r}; "
+            f"pass if difference <= atol + rtol * |numeric|):\n  " + "\n  ".join(lines))
+
+
+def _fmt(x):
+    return f"{x:.10g}" if isinstance(x, float) else str(x)

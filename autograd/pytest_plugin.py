@@ -1,0 +1,42 @@
+"""pytest plugin (registered through the ``pytest11`` entry point): ``gradcheck`` and ``gradgradcheck`` fixtures.
+
+Each fixture is the function of the same name; on failure the test fails with the table of
+failing inputs as its whole message, without a traceback into the checker:
+
+    def test_my_sigmoid(gradcheck):
+        gradcheck(lambda x: 1 / (1 + (-x).exp()), [0.3])
+"""
+import pytest
+
+from .gradcheck import GradcheckError
+from .gradcheck import gradcheck as _gradcheck
+from .gradcheck import gradgradcheck as _gradgradcheck
+
+__all__ = ["gradcheck", "gradgradcheck"]
+
+
+def _failing_cleanly(check):
+    def run(f, inputs, **tolerances):
+        __tracebackhide__ = True
+        try:
+            return check(f, inputs, **tolerances)
+        except GradcheckError as e:
+            message = str(e)
+        except ValueError as e:  # refused: an input on a kink, or f undefined at x +- eps
+            message = f"{check.__name__} refused to check: {e}"
+        pytest.fail(message, pytrace=False)  # outside the except: no "during handling" chain
+    run.__name__ = check.__name__
+    run.__doc__ = check.__doc__
+    return run
+
+
+@pytest.fixture
+def gradcheck():
+    """``autograd.gradcheck`` whose failure is reported as the table of failing inputs."""
+    return _failing_cleanly(_gradcheck)
+
+
+@pytest.fixture
+def gradgradcheck():
+    """``autograd.gradgradcheck`` whose failure is reported as the table of failing input pairs."""
+    return _failing_cleanly(_gradgradcheck)

@@ -1,0 +1,92 @@
+"""The notes' worked MLP (reference section 5): 3 inputs, 2 hidden, 2 outputs, sigmoid everywhere.
+
+Built from nn modules whose weights are set to the notes' tables; prints every quantity of the
+reference table next to its expected value, the gradient tables dE/dw1 and dE/dw2, then one SGD step.
+"""
+import nn
+
+__all__ = ["W1", "W2", "X", "Y", "build", "forward", "main"]
+
+# w1[i][k]: i = 0 is the bias row, k = hidden unit 1, 2. w2[k][j]: k = 0 is the bias row, j = output 1, 2.
+W1 = [[0.5, 0.5], [0.1, 0.2], [0.3, 0.4], [0.5, 0.6]]
+W2 = [[0.5, 0.5], [0.7, 0.8], [0.9, 0.1]]
+X = [1.0, 4.0, 5.0]
+Y = [0.1, 0.05]
+
+EXPECTED = [("s1[1]", 4.3), ("s1[2]", 5.3), ("a1[1]", 0.9866), ("a1[2]", 0.9950),
+            ("s2[1]", 2.0862), ("s2[2]", 1.3888), ("a2[1]", 0.8896), ("a2[2]", 0.8004), ("E", 0.5932),
+            ("dE/dw2[0][1]", 0.0775), ("dE/da1[1]", 0.1502), ("dE/dw1[0][1]", 0.0020)]
+# The notes compute dE/dw2[0][1] from 4-decimal intermediates: (.8896 - .1) * .8896 * (1 - .8896) = 0.077548,
+# printed .0775; the exact value is 0.077574, so it is off the printed number by 7.4e-5 (> 5e-5).
+ROUNDED_DW2 = (0.8896 - 0.1) * 0.8896 * (1 - 0.8896)
+
+
+def _name(layer, table, row, col):
+    """The nn parameter holding table[row][col]: row 0 is the neuron's bias, row r its weight r - 1."""
+    base = f"layers.{layer}.neurons.{col}"
+    return f"{base}.b" if row == 0 else f"{base}.w.{row - 1}"
+
+
+def build():
+    """MLP(3, [2, 2]) with sigmoid hidden and output units, loaded with the notes' w1 and w2."""
+    model = nn.MLP(3, [2, 2], activation="sigmoid", out_activation="sigmoid", seed=0)
+    state = {}
+    for layer, table in ((0, W1), (1, W2)):
+        for row, weights in enumerate(table):
+            for col, w in enumerate(weights):
+                state[_name(layer, table, row, col)] = w
+    model.load_state_dict(state)
+    return model
+
+
+def forward(model):
+    """The notes' quantities for input X and target Y: (s1, a1, s2, a2, E) as Values."""
+    a1 = model.layers[0](X)
+    a2 = model.layers[1](a1)
+    E = nn.mse_loss(a2, Y, reduction="half_sum")
+    s1 = [a.children[0] for a in a1]  # each sigmoid's input, the weighted sum
+    s2 = [a.children[0] for a in a2]
+    return s1, a1, s2, a2, E
+
+
+def grad_table(model, layer, table):
+    """dE/dw[row][col] for the notes' table of that layer, after backward()."""
+    params = dict(model.named_parameters())
+    return [[params[_name(layer, table, r, c)].grad for c in range(len(table[0]))] for r in range(len(table))]
+
+
+def _print_table(title, rows, first):
+    print(title)
+    print(f"{first:>3} {'[.,1]':>10} {'[.,2]':>10}")
+    for r, row in enumerate(rows):
+        print(f"{r:>3} " + " ".join(f"{v:10.6f}" for v in row))
+
+
+def main(out_dir):
+    model = build()
+    s1, a1, s2, a2, E = forward(model)
+    E.backward()
+    g1, g2 = grad_table(model, 0, W1), grad_table(model, 1, W2)
+    computed = [s1[0].data, s1[1].data, a1[0].data, a1[1].data, s2[0].data, s2[1].data,
+                a2[0].data, a2[1].data, E.data, g2[0][0], a1[0].grad, g1[0][0]]
+    print("x = (1, 4, 5), y = (0.1, 0.05), E = 1/2 sum_j (a2[j] - y[j])^2")
+    print(f"{'quantity':>13} {'computed':>10} {'notes':>8}  {'|difference|':>12}")
+    for (name, expected), value in zip(EXPECTED, computed):
+        mark = "" if abs(value - expected) <= 5e-5 else "  > 5e-5: see below"
+        print(f"{name:>13} {value:10.6f} {expected:8.4f}  {abs(value - expected):12.1e}{mark}")
+    print(f"The notes get dE/dw2[0][1] from 4-decimal intermediates, (.8896 - .1) * .8896 * (1 - .8896)"
+          f" = {ROUNDED_DW2:.6f};\nfrom exact intermediates it is {g2[0][0]:.6f}.")
+    _print_table("dE/dw1[i][k] (i = 0: bias)", g1, "i")
+    _print_table("dE/dw2[k][j] (k = 0: bias)", g2, "k")
+
+    opt = nn.SGD(model.parameters(), lr=0.01)
+    opt.step()
+    params = dict(model.named_parameters())
+    new1 = [[params[_name(0, W1, r, c)].data for c in range(2)] for r in range(4)]
+    new2 = [[params[_name(1, W2, r, c)].data for c in range(2)] for r in range(3)]
+    print("\nOne SGD step, lr = 0.01 (w -= 0.01 dE/dw). The notes' tables after this step are not")
+    print("consistent with each other, so these are not compared with them.")
+    _print_table("w1[i][k] after the step", new1, "i")
+    _print_table("w2[k][j] after the step", new2, "k")
+    E_new = forward(model)[4]
+    print(f"E before {E.data:.6f}, after {E_new.data:.6f} (change {E_new.data - E.data:+.6f})")

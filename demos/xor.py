@@ -1,0 +1,145 @@
+"""XOR (reference section 4): a perceptron cannot learn it; a hidden layer makes it separable.
+
+Prints the perceptron rule on AND, OR and XOR, the textbook's hand-set ReLU network's h and y for all
+four inputs next to the expected values, and a trained MLP's success rate over 20 seeds.
+Draws the points in x-space and in the hidden h-space into out/xor.png.
+"""
+import pathlib
+import statistics
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from nn.xor import AND, OR, XOR, textbook_xor, train_perceptron, train_xor  # noqa: E402
+
+__all__ = ["main"]
+
+# reference-values.md section 4: x -> (h, y)
+EXPECTED = {(0, 0): ([0, 0], 0), (0, 1): ([1, 0], 1), (1, 0): ([1, 0], 1), (1, 1): ([2, 1], 0)}
+
+
+def _perceptrons():
+    print("Perceptron rule (step output), from zero weights, at most 100 epochs:")
+    runs = {}
+    for name, table in (("AND", AND), ("OR", OR), ("XOR", XOR)):
+        run = train_perceptron(table, epochs=100)
+        runs[name] = run
+        outputs = [run.perceptron(x) for x, _ in table]
+        status = (f"converged after {run.epochs} epochs" if run.converged else
+                  f"never converged: mistakes per epoch stay in [{min(run.errors)}, {max(run.errors)}]")
+        print(f"  {name:>3}: {status}; outputs {outputs}, targets {[t for _, t in table]}")
+    print("  XOR cannot converge: b <= 0, w2 + b > 0, w1 + b > 0 give w1 + w2 + b > -b >= 0, "
+          "but (1,1) -> 0 needs w1 + w2 + b <= 0.")
+    return runs
+
+
+def _textbook():
+    net = textbook_xor()
+    print("\nThe textbook's network: h = ReLU([[1,1],[1,1]] x + [0,-1]), y = [1,-2] . h")
+    print(f"  {'x':>6} {'h':>12} {'expected h':>12} {'y':>5} {'expected y':>10}")
+    for x, _ in XOR:
+        h = [v.data for v in net.features(list(x))]
+        y = net(list(x))[0].data
+        eh, ey = EXPECTED[x]
+        print(f"  {str(list(x)):>6} {str(h):>12} {str(eh):>12} {y:5g} {ey:10g}")
+    return net
+
+
+def _trained():
+    print("\nA trained XORNet (tanh hidden layer, logit output, cross-entropy, Adam lr 0.1, 300 steps),")
+    print("20 seeds each; 'steps' = Adam steps until all four points are first classified right:")
+    first_success = None
+    for hidden in (2, 3, 4):
+        runs = [train_xor(seed, hidden=hidden) for seed in range(20)]
+        ok = [r for r in runs if r.success]
+        steps = [r.steps_to_100 for r in ok]
+        if hidden == 2 and ok:
+            first_success = ok[0]
+        detail = (f"steps median {statistics.median(steps):g}, min {min(steps)}, max {max(steps)}" if steps else "")
+        print(f"  {hidden} hidden units: {len(ok)}/20 seeds reach 100% accuracy; {detail}")
+    print("  (In failed runs, saturated tanh units map points of opposite class to almost the same h,")
+    print("  so no output line can separate them: a local minimum, not a bug. More units avoid it.)")
+    return first_success
+
+
+def _line(ax, w, b, label, color):
+    """Draw w . p + b = 0 across the axes' x range."""
+    x0, x1 = ax.get_xlim()
+    if abs(w[1]) > 1e-12:
+        ax.plot([x0, x1], [-(w[0] * x0 + b) / w[1], -(w[0] * x1 + b) / w[1]], "--", color=color, label=label)
+    else:
+        ax.axvline(-b / w[0], ls="--", color=color, label=label)
+
+
+def _scatter(ax, points, targets, title, xlabel, ylabel):
+    for cls, color, marker in ((0, "#2171b5", "o"), (1, "#d94801", "s")):
+        pts = [p for p, t in zip(points, targets) if t == cls]
+        ax.scatter([p[0] for p in pts], [p[1] for p in pts], c=color, marker=marker, s=90,
+                   edgecolors="k", zorder=3, label=f"XOR = {cls}")
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_aspect("equal", adjustable="box")
+
+
+def _annotate(ax, xs, hs):
+    """Label each point of h-space with its input(s); points that (nearly) coincide share one label."""
+    groups = []
+    for x, h in zip(xs, hs):
+        for g in groups:
+            if abs(g[0][0] - h[0]) + abs(g[0][1] - h[1]) < 0.15:
+                g[1].append(tuple(x))
+                break
+        else:
+            groups.append((h, [tuple(x)]))
+    for h, inputs in groups:
+        ax.annotate("x = " + ", ".join(map(str, inputs)), h, textcoords="offset points", xytext=(-20, 10),
+                    fontsize=9)
+
+
+def main(out_dir):
+    out_dir = pathlib.Path(out_dir)
+    runs = _perceptrons()
+    net = _textbook()
+    trained = _trained()
+
+    xs = [list(x) for x, _ in XOR]
+    targets = [t for _, t in XOR]
+    fig, axes = plt.subplots(1, 3, figsize=(13, 5))
+    ax = axes[0]
+    _scatter(ax, xs, targets, "x-space: no line separates the classes", "x1", "x2")
+    ax.set_xlim(-0.5, 1.5)
+    ax.set_ylim(-0.5, 1.5)
+    p = runs["XOR"].perceptron
+    _line(ax, p.w, p.b, "perceptron's last line", "gray")
+    for x in xs:
+        ax.annotate(str(tuple(x)), x, textcoords="offset points", xytext=(8, 8))
+
+    ax = axes[1]
+    hs = [[v.data for v in net.features(x)] for x in xs]
+    _scatter(ax, hs, targets, "textbook ReLU net: h-space", "h1", "h2")
+    ax.set_xlim(-0.5, 2.5)
+    ax.set_ylim(-0.5, 1.5)
+    # y = h1 - 2 h2, thresholded at 0.5
+    _line(ax, [1.0, -2.0], -0.5, "y = 0.5", "k")
+    _annotate(ax, xs, hs)
+
+    ax = axes[2]
+    if trained is not None:
+        tnet = trained.net
+        hs = [[v.data for v in tnet.features(x)] for x in xs]
+        _scatter(ax, hs, targets, "trained tanh net (2 units): h-space", "h1", "h2")
+        ax.set_xlim(-1.5, 1.5)
+        ax.set_ylim(-1.5, 1.5)
+        out = tnet.out.neurons[0]
+        _line(ax, [w.data for w in out.w], out.b.data, "logit = 0", "k")
+        _annotate(ax, xs, hs)
+    for ax in axes:
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, fontsize=8)
+    fig.tight_layout()
+    path = out_dir / "xor.png"
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    print(f"\nwrote {path}")

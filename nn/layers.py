@@ -1,0 +1,180 @@
+"""Neuron, Layer, MLP, Dropout and Embedding: modules over lists of Values."""
+from autograd import Value, sum_values
+
+from .init import get_init, make_rng
+from .module import Module, Parameter
+
+__all__ = ["ACTIVATIONS", "Neuron", "Layer", "MLP", "Dropout", "Embedding"]
+
+ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
+
+
+def _activation(name, what="activation"):
+    if name not in ACTIVATIONS:
+        raise ValueError(f"{what} must be one of {ACTIVATIONS}, got {name!r}")
+    return name
+
+
+def _count(n, what):
+    if type(n) is not int or n < 1:
+        raise ValueError(f"{what} must be a positive int, got {n!r}")
+    return n
+
+
+def _inputs(x, n, who):
+    """x as a list of n Values or numbers, or a clear error naming the module ``who``."""
+    if isinstance(x, (Value, int, float)) or not hasattr(x, "__len__"):
+        raise TypeError(f"{who!r} takes a list of {n} inputs (Values or numbers), got {x!r}")
+    if len(x) != n:
+        raise ValueError(f"{who!r} takes {n} inputs, got {len(x)}: {list(x)!r}")
+    return x
+
+
+class Neuron(Module):
+    """act(w . x + b), with the sum as one n-ary node.
+
+    Weights are drawn by ``init`` (default: "he_uniform" for relu, else "xavier_uniform"; fan_out is
+    the size of the layer the neuron sits in); the bias starts at 0.
+
+    >>> n = Neuron(2, activation="linear", seed=0)
+    >>> n.w[0].data, n.w[1].data, n.b.data = 2.0, 3.0, 1.0
+    >>> n([1.0, 1.0]).data
+    6.0
+    """
+
+    def __init__(self, nin, activation="tanh", init=None, seed=None, rng=None, fan_out=1):
+        self.nin = _count(nin, "Neuron nin")
+        self.activation = _activation(activation)
+        draw = get_init(init if init is not None else "he_uniform" if activation == "relu" else "xavier_uniform")
+        rng = make_rng(seed, rng)
+        fan_out = _count(fan_out, "Neuron fan_out")
+        self.w = [Parameter(draw(nin, fan_out, rng)) for _ in range(nin)]
+        self.b = Parameter(0.0)
+
+    def __call__(self, x):
+        x = _inputs(x, self.nin, self)
+        z = sum_values([wi * xi for wi, xi in zip(self.w, x)] + [self.b])
+        if self.activation == "tanh":
+            return z.tanh()
+        if self.activation == "relu":
+            return z.relu()
+        if self.activation == "sigmoid":
+            return z.sigmoid()
+        return z
+
+    def __repr__(self):
+        return f"Neuron({self.nin}, activation={self.activation!r})"
+
+
+class Layer(Module):
+    """``nout`` neurons over the same ``nin`` inputs. Always returns a list, even for one output.
+
+    >>> layer = Layer(3, 2, activation="relu", seed=0)
+    >>> len(layer([1.0, 2.0, 3.0])), len(layer.parameters())
+    (2, 8)
+    """
+
+    def __init__(self, nin, nout, activation="tanh", init=None, seed=None, rng=None):
+        self.nin = _count(nin, "Layer nin")
+        self.nout = _count(nout, "Layer nout")
+        self.activation = _activation(activation)
+        rng = make_rng(seed, rng)
+        self.neurons = [Neuron(nin, activation, init=init, rng=rng, fan_out=nout) for _ in range(nout)]
+
+    def __call__(self, x):
+        x = _inputs(x, self.nin, self)
+        return [n(x) for n in self.neurons]
+
+    def __repr__(self):
+        return f"Layer({self.nin}, {self.nout}, activation={self.activation!r})"
+
+
+class MLP(Module):
+    """Layers of sizes ``sizes`` after ``nin`` inputs; ``activation`` on hidden layers, ``out_activation``
+    on the last. Returns the last layer's list, even for one output.
+
+    >>> model = MLP(2, [16, 16, 1], activation="relu", seed=0)
+    >>> len(model.parameters()), len(model([0.5, -1.0]))
+    (337, 1)
+    """
+
+    def __init__(self, nin, sizes, activation="tanh", out_activation="linear", init=None, seed=None, rng=None):
+        self.nin = _count(nin, "MLP nin")
+        if isinstance(sizes, (int, str)) or not hasattr(sizes, "__iter__") or not list(sizes):
+            raise ValueError(f"MLP sizes must be a non-empty list of positive ints, got {sizes!r}")
+        self.sizes = [_count(n, "each MLP size") for n in sizes]
+        self.activation = _activation(activation)
+        self.out_activation = _activation(out_activation, "out_activation")
+        rng = make_rng(seed, rng)
+        ins = [nin] + self.sizes[:-1]
+        acts = [activation] * (len(self.sizes) - 1) + [out_activation]
+        self.layers = [Layer(i, o, a, init=init, rng=rng) for i, o, a in zip(ins, self.sizes, acts)]
+
+    def __call__(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def __repr__(self):
+        return (f"MLP({self.nin}, {self.sizes}, activation={self.activation!r}, "
+                f"out_activation={self.out_activation!r})")
+
+
+class Dropout(Module):
+    """In training mode, zero each input with probability p and scale the rest by 1/(1 - p)
+    ("inverted" dropout, so nothing changes at evaluation time). In eval mode, the identity.
+
+    >>> d = Dropout(0.5, seed=0)
+    >>> out = d([Value(1.0)] * 4)
+    >>> sorted({v.data for v in out}) in ([0.0], [2.0], [0.0, 2.0])
+    True
+    >>> [v.data for v in d.eval()([Value(1.0)] * 2)]
+    [1.0, 1.0]
+    """
+
+    def __init__(self, p=0.5, seed=None, rng=None):
+        if type(p) not in (int, float) or not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout p must be a probability in [0, 1], got {p!r}")
+        self.p = float(p)
+        self.rng = make_rng(seed, rng)
+
+    def __call__(self, x):
+        if isinstance(x, (Value, int, float)) or not hasattr(x, "__len__"):
+            raise TypeError(f"Dropout takes a list of Values or numbers, got {x!r}")
+        x = [v if isinstance(v, Value) else Value(v) for v in x]
+        if not self.training or self.p == 0.0:
+            return x
+        keep = 0.0 if self.p == 1.0 else 1.0 / (1.0 - self.p)
+        # The mask is a constant factor per input: the gradient of a dropped input is 0.
+        return [v * (0.0 if self.rng.random() < self.p else keep) for v in x]
+
+    def __repr__(self):
+        return f"Dropout(p={self.p!r})"
+
+
+class Embedding(Module):
+    """A table of ``num`` rows of ``dim`` parameters; ``emb(i)`` is row i (a list of Values).
+
+    Rows start N(0, 1), as in PyTorch; ``init`` takes any initialiser.
+
+    >>> emb = Embedding(4, 3, seed=0)
+    >>> len(emb(2)), emb(2)[0] is emb.weight[2][0]
+    (3, True)
+    """
+
+    def __init__(self, num, dim, init="normal", seed=None, rng=None):
+        self.num = _count(num, "Embedding num")
+        self.dim = _count(dim, "Embedding dim")
+        draw = get_init(init)
+        rng = make_rng(seed, rng)
+        self.weight = [[Parameter(draw(num, dim, rng)) for _ in range(dim)] for _ in range(num)]
+
+    def __call__(self, index):
+        if type(index) is not int:
+            raise TypeError(f"Embedding index must be an int, got {index!r} of type {type(index).__name__}")
+        if not 0 <= index < self.num:
+            raise IndexError(f"Embedding index must be in [0, {self.num - 1}], got {index!r}")
+        return list(self.weight[index])
+
+    def __repr__(self):
+        return f"Embedding({self.num}, {self.dim})"

@@ -1,0 +1,126 @@
+"""Losses over lists of Values (or numbers): squared error, binary and categorical cross-entropy, hinge."""
+import math
+
+from autograd import Value, log_softmax, sum_values
+
+__all__ = ["mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
+           "hinge_loss"]
+
+REDUCTIONS = ("mean", "sum", "half_sum")
+
+
+def _pairs(pred, target, fn):
+    for what, xs in (("pred", pred), ("target", target)):
+        if isinstance(xs, (Value, int, float, str)) or not hasattr(xs, "__len__"):
+            raise TypeError(f"{fn}: {what} must be a list of Values or numbers, got {xs!r}")
+    if len(pred) != len(target):
+        raise ValueError(f"{fn}: pred and target must have the same length, got {len(pred)} and {len(target)}")
+    if not pred:
+        raise ValueError(f"{fn}: needs at least one prediction, got an empty list")
+    return [p if isinstance(p, Value) else Value(p) for p in pred], list(target)
+
+
+def _reduce(terms, reduction, fn):
+    total = sum_values(terms)
+    if reduction == "mean":
+        return total * (1.0 / len(terms))
+    if reduction == "sum":
+        return total
+    if reduction == "half_sum":
+        return total * 0.5
+    raise ValueError(f"{fn}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+
+
+def _data(t):
+    return t.data if isinstance(t, Value) else t
+
+
+def mse_loss(pred, target, reduction="mean"):
+    """Squared error: mean (default), "sum", or "half_sum" = 1/2 sum (p - t)^2, the notes' E.
+
+    >>> mse_loss([Value(3.0), Value(1.0)], [1.0, 1.0]).data
+    2.0
+    >>> mse_loss([Value(3.0)], [1.0], reduction="half_sum").data
+    2.0
+    """
+    pred, target = _pairs(pred, target, "mse_loss")
+    return _reduce([(p - t) ** 2 for p, t in zip(pred, target)], reduction, "mse_loss")
+
+
+def binary_cross_entropy(prob, target, reduction="mean"):
+    """-[t log p + (1 - t) log(1 - p)] for probabilities p in [0, 1] and targets t in [0, 1].
+
+    Like PyTorch, each log is clamped at -100, so p = 0 or 1 gives a large finite loss, not an error
+    (the clamped log has gradient 0). Prefer ``binary_cross_entropy_with_logits`` on logits.
+
+    >>> round(binary_cross_entropy([Value(0.5)], [1.0]).data, 4)
+    0.6931
+    """
+    prob, target = _pairs(prob, target, "binary_cross_entropy")
+    terms = []
+    for p, t in zip(prob, target):
+        if not 0.0 <= p.data <= 1.0:
+            raise ValueError(f"binary_cross_entropy: probabilities must be in [0, 1], got {p.data!r}")
+        if not 0.0 <= _data(t) <= 1.0:
+            raise ValueError(f"binary_cross_entropy: targets must be in [0, 1], got {t!r}")
+        term = []
+        if _data(t) != 0.0:  # a zero-weighted log(0) would be 0 * inf: skip it, as its weight is 0
+            term.append(t * _clamped_log(p))
+        if _data(t) != 1.0:
+            term.append((1.0 - t) * _clamped_log(1.0 - p))
+        terms.append(-sum_values(term))
+    return _reduce(terms, reduction, "binary_cross_entropy")
+
+
+def _clamped_log(p):
+    return p.log() if p.data > math.exp(-100.0) else Value(-100.0)
+
+
+def binary_cross_entropy_with_logits(logits, target, reduction="mean"):
+    """Binary cross-entropy of sigmoid(z), computed stably from the logit z.
+
+    loss = max(z, 0) - z t + log(1 + e^-|z|), written per sign of z so that the gradient is
+    sigmoid(z) - t everywhere, including z = 0.
+
+    >>> round(binary_cross_entropy_with_logits([Value(0.0)], [1.0]).data, 4)
+    0.6931
+    >>> binary_cross_entropy_with_logits([Value(1000.0)], [1.0]).data
+    0.0
+    """
+    logits, target = _pairs(logits, target, "binary_cross_entropy_with_logits")
+    terms = []
+    for z, t in zip(logits, target):
+        if not 0.0 <= _data(t) <= 1.0:
+            raise ValueError(f"binary_cross_entropy_with_logits: targets must be in [0, 1], got {t!r}")
+        if z.data >= 0.0:
+            terms.append(z - z * t + (1.0 + (-z).exp()).log())
+        else:
+            terms.append(-z * t + (1.0 + z.exp()).log())
+    return _reduce(terms, reduction, "binary_cross_entropy_with_logits")
+
+
+def cross_entropy(logits, target):
+    """-log softmax(logits)[target] for one example, from logits (stable for any finite logits).
+
+    >>> round(cross_entropy([Value(0.0), Value(0.0)], 1).data, 4)
+    0.6931
+    """
+    if isinstance(logits, (Value, int, float, str)) or not hasattr(logits, "__len__"):
+        raise TypeError(f"cross_entropy: logits must be a list of Values or numbers, got {logits!r}")
+    if type(target) is not int or not 0 <= target < len(logits):
+        raise ValueError(f"cross_entropy: target must be a class index, an int in [0, {len(logits) - 1}], "
+                         f"got {target!r}")
+    return -log_softmax(logits)[target]
+
+
+def hinge_loss(scores, labels, reduction="mean"):
+    """micrograd's max-margin loss: relu(1 - y s) per example, labels y in {-1, +1}.
+
+    >>> hinge_loss([Value(0.5), Value(-2.0)], [1, -1]).data
+    0.25
+    """
+    scores, labels = _pairs(scores, labels, "hinge_loss")
+    for y in labels:
+        if _data(y) not in (-1, 1) or type(y) is bool:
+            raise ValueError(f"hinge_loss: labels must be -1 or +1, got {y!r}")
+    return _reduce([(1.0 - y * s).relu() for s, y in zip(scores, labels)], reduction, "hinge_loss")

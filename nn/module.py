@@ -1,0 +1,262 @@
+"""`Parameter` (a Value a module trains) and `Module` (finds its parameters, saves and loads them)."""
+import json
+import math
+import os
+import tempfile
+
+from autograd import Value
+
+__all__ = ["Parameter", "Module", "StateDictError"]
+
+_FORMAT = "chaingrad.state_dict"
+_VERSION = 1
+
+
+class Parameter(Value):
+    """A Value that a module owns and an optimizer updates. Renderers draw it apart from inputs.
+
+    >>> p = Parameter(0.5)
+    >>> p.is_parameter, p.is_leaf
+    (True, True)
+    """
+
+    __slots__ = ()
+    is_parameter = True
+
+
+class StateDictError(ValueError):
+    """A state dict or saved file that does not fit the module: wrong names, wrong size, bad values."""
+
+
+class Module:
+    """Base class of every layer and model.
+
+    Parameters are found from the instance's attributes, in the order they were assigned:
+    an attribute that is a Parameter, a Module, or a (nested) list/tuple of them.
+    Subclasses need not call ``super().__init__()``.
+
+    >>> class Affine(Module):
+    ...     def __init__(self):
+    ...         self.w = [Parameter(2.0), Parameter(3.0)]
+    ...         self.b = Parameter(1.0)
+    ...     def __call__(self, x):
+    ...         return self.w[0] * x[0] + self.w[1] * x[1] + self.b
+    >>> [name for name, _ in Affine().named_parameters()]
+    ['w.0', 'w.1', 'b']
+    """
+
+    training = True  # class default; train() / eval() set it on the instances
+
+    def named_parameters(self):
+        """``[(dotted_name, parameter), ...]`` in definition order; a parameter shared twice is listed once.
+
+        Names are stable: attribute names and list indices, e.g. ``layers.0.neurons.3.w.1``.
+        A parameter without a label gets its dotted name as label the first time it is named here,
+        so rendered graphs show ``layers.0.neurons.3.w.1`` instead of a bare number.
+
+        >>> class M(Module):
+        ...     def __init__(self): self.w = [Parameter(1.0)]
+        >>> [(name, p.label) for name, p in M().named_parameters()]
+        [('w.0', 'w.0')]
+        """
+        out, seen = [], set()
+        for name, p in _walk(self, ""):
+            if isinstance(p, Parameter) and id(p) not in seen:
+                seen.add(id(p))
+                if not p.label:
+                    p.label = name
+                out.append((name, p))
+        return out
+
+    def parameters(self):
+        """The parameters as a list, in the order of ``named_parameters()``.
+
+        >>> class M(Module):
+        ...     def __init__(self): self.b = Parameter(0.0)
+        >>> len(M().parameters())
+        1
+        """
+        return [p for _, p in self.named_parameters()]
+
+    def modules(self):
+        """This module and every module below it, depth first, each once.
+
+        >>> class M(Module): pass
+        >>> len(M().modules())
+        1
+        """
+        out, seen = [], set()
+        for _, m in _walk(self, ""):
+            if isinstance(m, Module) and id(m) not in seen:
+                seen.add(id(m))
+                out.append(m)
+        return out
+
+    def zero_grad(self):
+        """Set every parameter's grad to 0.
+
+        >>> class M(Module):
+        ...     def __init__(self): self.b = Parameter(0.0)
+        >>> m = M(); m.b.grad = 3.0; m.zero_grad(); m.b.grad
+        0.0
+        """
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def train(self, mode=True):
+        """Put this module and all below it in training mode (Dropout active). Returns self.
+
+        >>> class M(Module): pass
+        >>> M().train().training
+        True
+        """
+        if type(mode) is not bool:
+            raise TypeError(f"train(mode=...) must be True or False, got {mode!r}")
+        for m in self.modules():
+            m.training = mode
+        return self
+
+    def eval(self):
+        """Put this module and all below it in evaluation mode (Dropout off). Returns self.
+
+        >>> class M(Module): pass
+        >>> M().eval().training
+        False
+        """
+        return self.train(False)
+
+    def state_dict(self):
+        """``{dotted_name: float}`` for every parameter, in order. A copy: changing it changes nothing.
+
+        >>> class M(Module):
+        ...     def __init__(self): self.b = Parameter(0.5)
+        >>> M().state_dict()
+        {'b': 0.5}
+        """
+        return {name: p.data for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state):
+        """Set every parameter from ``state`` (as made by ``state_dict()``). Grads are left alone.
+
+        All or nothing: raises StateDictError (or TypeError for a non-number) and changes nothing
+        unless ``state`` has exactly this module's names, each with a finite real number.
+
+        >>> class M(Module):
+        ...     def __init__(self): self.b = Parameter(0.5)
+        >>> m = M(); m.load_state_dict({'b': 2.0}); m.b.data
+        2.0
+        """
+        if not isinstance(state, dict):
+            raise TypeError(f"load_state_dict: state must be a dict of name -> number, "
+                            f"got {state!r} of type {type(state).__name__}")
+        named = self.named_parameters()
+        names = [n for n, _ in named]
+        missing = [n for n in names if n not in state]
+        unexpected = [n for n in state if n not in set(names)]
+        if missing or unexpected:
+            raise StateDictError(
+                f"load_state_dict: the state has {len(state)} entries, {type(self).__name__} has "
+                f"{len(names)} parameters; missing names: {_few(missing)}; unexpected names: {_few(unexpected)}")
+        values = []
+        for n in names:
+            v = state[n]
+            if type(v) is bool or not isinstance(v, (int, float)):
+                raise TypeError(f"load_state_dict: {n!r} must be a real number (int or float), "
+                                f"got {v!r} of type {type(v).__name__}")
+            if not math.isfinite(v):
+                raise StateDictError(f"load_state_dict: {n!r} must be finite, got {v!r}")
+            values.append(float(v))
+        for (_, p), v in zip(named, values):
+            p.data = v
+
+    def save(self, path):
+        """Write the parameters to ``path`` as JSON. Atomic: a crash never leaves a half-written file.
+
+        >>> import os, tempfile
+        >>> class M(Module):
+        ...     def __init__(self): self.b = Parameter(0.5)
+        >>> path = os.path.join(tempfile.mkdtemp(), "m.json")
+        >>> M().save(path); os.path.exists(path)
+        True
+        """
+        state = self.state_dict()
+        bad = [n for n, v in state.items() if not math.isfinite(v)]
+        if bad:
+            raise StateDictError(f"save: parameters must be finite to be saved as JSON, "
+                                 f"got {_few([f'{n}={state[n]!r}' for n in bad])}")
+        text = json.dumps({"format": _FORMAT, "version": _VERSION, "module": type(self).__name__,
+                           "parameters": state}, indent=1)
+        path = os.fspath(path)
+        # Write a temporary file next to the target, then rename it over the target in one step.
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)),
+                                   prefix=os.path.basename(path) + ".", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+
+    def load(self, path):
+        """Read parameters written by ``save(path)``; checks everything first, changes nothing on error.
+
+        >>> import os, tempfile
+        >>> class M(Module):
+        ...     def __init__(self, v): self.b = Parameter(v)
+        >>> path = os.path.join(tempfile.mkdtemp(), "m.json")
+        >>> M(0.5).save(path); m = M(0.0); m.load(path); m.b.data
+        0.5
+        """
+        path = os.fspath(path)
+        with open(path, encoding="utf-8") as f:
+            try:
+                doc = json.load(f)
+            except json.JSONDecodeError as e:
+                raise StateDictError(f"load: {path!r} is not valid JSON ({e})") from None
+        if not isinstance(doc, dict) or doc.get("format") != _FORMAT:
+            raise StateDictError(f"load: {path!r} is not a chaingrad state dict "
+                                 f"(expected a JSON object with \"format\": {_FORMAT!r})")
+        if doc.get("version") != _VERSION:
+            raise StateDictError(f"load: {path!r} has version {doc.get('version')!r}; "
+                                 f"this chaingrad reads version {_VERSION!r}")
+        if not isinstance(doc.get("parameters"), dict):
+            raise StateDictError(f"load: {path!r} has no \"parameters\" object")
+        self.load_state_dict(doc["parameters"])
+
+    def __repr__(self):
+        return f"{type(self).__name__}({len(self.parameters())} parameters)"
+
+
+def _walk(obj, prefix, seen=None):
+    """(dotted_name, node) for obj and for every Parameter/Module below it, depth first.
+
+    A module met twice (shared, or a cycle) is walked only the first time.
+    """
+    seen = set() if seen is None else seen
+    yield prefix, obj
+    if isinstance(obj, Module):
+        if id(obj) in seen:
+            return
+        seen.add(id(obj))
+        items = [(k, v) for k, v in vars(obj).items() if k != "training"]
+    elif isinstance(obj, (list, tuple)):
+        items = list(enumerate(obj))
+    else:
+        return
+    for key, value in items:
+        if isinstance(value, (Parameter, Module, list, tuple)):
+            yield from _walk(value, f"{prefix}.{key}" if prefix else str(key), seen)
+
+
+def _few(names, limit=5):
+    """A short list of names for an error message."""
+    if not names:
+        return "none"
+    shown = ", ".join(repr(n) for n in names[:limit])
+    return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")

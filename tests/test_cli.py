@@ -1,0 +1,204 @@
+"""python -m autograd: the whitelist parser, the printed gradients, the files, and clean failures (status 2)."""
+import ast
+import io
+import shutil
+import subprocess
+import sys
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from autograd import Value
+from autograd.cli import ExpressionError, _parse_long, evaluate, main, parse
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz's dot is not installed")
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def rows(out):
+    """{name: (value, gradient)} from the printed table."""
+    table = {}
+    for line in out.splitlines()[2:]:
+        parts = line.split()
+        if len(parts) == 3:
+            table[parts[0]] = (float(parts[1]), float(parts[2]))
+    return table
+
+
+def test_textbook_example_prints_values_and_gradients(capsys):
+    code, out, err = run(capsys, "c*(a+2*b)", "a=3", "b=1", "c=-2")
+    assert code == 0 and err == ""
+    assert out.splitlines()[0] == "f = c*(a+2*b) = -10"
+    # reference-values.md section 1
+    assert rows(out) == {"a": (3.0, -2.0), "b": (1.0, -4.0), "c": (-2.0, 5.0)}
+
+
+@needs_dot
+@pytest.mark.parametrize("suffix, magic", [(".svg", b"<?xml"), (".png", b"\x89PNG"), (".pdf", b"%PDF"),
+                                           (".dot", b"digraph")])
+def test_writes_the_format_its_suffix_names(capsys, tmp_path, suffix, magic):
+    path = tmp_path / f"L{suffix}"
+    code, out, err = run(capsys, "c*(a+2*b)", "a=3", "b=1", "c=-2", "-o", str(path), "--view", "backward")
+    assert code == 0, err
+    assert path.read_bytes().startswith(magic)
+    assert f"wrote {path} (backward view)" in out
+
+
+def test_dot_output_has_the_backward_numbers(capsys, tmp_path):
+    path = tmp_path / "L.dot"
+    assert run(capsys, "c*(a+2*b)", "a=3", "b=1", "c=-2", "-o", str(path), "--view", "backward")[0] == 0
+    source = path.read_text(encoding="utf-8")
+    for text in ("∂f/∂a = -2", "∂f/∂b = -4", "∂f/∂c = 5", "1 × 5 = 5"):
+        assert text in source
+
+
+@needs_dot
+def test_steps_writes_frames_and_page(capsys, tmp_path):
+    code, out, err = run(capsys, "a*b", "a=2", "b=5", "--steps", str(tmp_path / "s"), "--steps-format", "svg")
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "s").iterdir()) == ["step_00.svg", "step_01.svg", "step_02.svg",
+                                                                   "steps.html"]
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["c*(a+2*b)", "a=3", "b=1"], "name 'c' has no value; give it one on the command line as c=NUMBER"),
+    (["a*2", "a=abc"], "bad number 'abc' for a"),
+    (["a*2", "a=1e999"], "must be finite"),
+    (["a*2", "a=nan"], "must be finite"),
+    (["a*2", "a"], "expected NAME=NUMBER after the expression, got 'a'"),
+    (["a*2", "3x=1"], "'3x' is not a valid name"),
+    (["a*2", "a=1", "a=2"], "a is given twice"),
+    (["a*2", "a=1", "b=2"], "b is given a value but the expression does not use it"),
+    (["exp", "exp=1"], "'exp' is a function name"),
+    (["__import__('os').system('true')"], "not allowed"),
+    (["a.real", "a=1"], "'a.real' is not allowed"),
+    (["sin(a)", "a=1"], "calling 'sin' is not allowed; the functions are exp, log, tanh, sigmoid, relu, abs"),
+    (["exp(a, a)", "a=1"], "exp() takes exactly one argument"),
+    (["exp(x=a)", "a=1"], "exp() takes exactly one argument"),
+    (["a @ a", "a=1"], "operator '@' is not allowed"),
+    (["a % 2", "a=1"], "operator '%' is not allowed"),
+    (["+a", "a=1"], "unary '+' is not allowed"),
+    (["'text'"], "'text' is not a number"),
+    (["True"], "True is not a number"),
+    (["1j"], "1j is not a number"),
+    (["[a]", "a=1"], "is not allowed"),
+    (["lambda: 1"], "is not allowed"),
+    (["a if a else a", "a=1"], "is not allowed"),
+    (["a +", "a=1"], "syntax error in the expression"),
+    (["(a", "a=1"], "syntax error in the expression at column 1"),
+    (["   "], "the expression is empty"),
+    (["1e999"], "out of float range"),
+    (["exp"], "'exp' is a function: call it, e.g. exp(x)"),
+    (["log(a)", "a=-1"], "log: input must be positive, got -1.0 (label 'a')"),
+    (["a/b", "a=1", "b=0"], "division by zero"),
+    (["a**b", "a=-1", "b=0.5"], "the base must be positive"),
+    (["exp(a)", "a=1000"], "exp: result out of float range"),
+    (["a", "a=1", "-o", "x.jpg"], "the file name must end in .svg, .png, .pdf or .dot"),
+    (["a", "a=1", "--view", "up"], "invalid choice: 'up'"),
+    (["a", "a=1", "--max-nodes", "-1"], "--max-nodes must be 0 (no limit) or positive, got -1"),
+    (["a", "a=1", "--bogus"], "unrecognized arguments: --bogus"),
+    (["-a*b", "a=1", "b=2"], "goes after '--'"),
+    ([], "the following arguments are required: expression"),
+    (["(" * 300 + "a" + ")" * 300, "a=1"], "nests parentheses too deeply"),
+    (["--", "-" * 20000 + "a", "a=1"], "nested too deeply"),
+])
+def test_bad_input_exits_2_with_one_clear_line(capsys, argv, fragment):
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("python -m autograd: error: ")
+    assert fragment in err
+    assert "Traceback" not in err
+
+
+def test_unwritable_output_fails_cleanly(capsys, tmp_path):
+    code, out, err = run(capsys, "a", "a=1", "-o", str(tmp_path / "missing" / "x.dot"))
+    assert code == 2 and err.count("\n") == 1 and "cannot write" in err and "No such file" in err
+
+
+def test_too_large_graph_says_how_to_draw_it(capsys, tmp_path):
+    code, out, err = run(capsys, "+".join(["a"] * 300), "a=1", "-o", str(tmp_path / "x.dot"))
+    assert code == 2 and "pass --max-nodes 300 (or 0 for no limit)" in err  # a and 299 '+' nodes
+    assert rows(out) == {"a": (1.0, 300.0)}  # the numbers are printed before drawing fails
+    code, _, err = run(capsys, "+".join(["a"] * 300), "a=1", "-o", str(tmp_path / "x.dot"), "--max-nodes", "0")
+    assert code == 0, err
+
+
+def test_missing_dot_is_one_line_with_install_hints(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    code, out, err = run(capsys, "a*2", "a=1", "-o", str(tmp_path / "x.svg"))
+    assert code == 2 and err.count("\n") == 1 and "sudo apt-get install graphviz" in err and "brew" in err
+    assert run(capsys, "a*2", "a=1", "-o", str(tmp_path / "x.dot"))[0] == 0  # .dot needs no dot
+
+
+def test_help_exits_0(capsys):
+    code, out, err = run(capsys, "--help")
+    assert code == 0 and "exp log tanh sigmoid relu abs" in out
+
+
+def test_real_process_exit_status_and_no_traceback(tmp_path):
+    ok = subprocess.run([sys.executable, "-m", "autograd", "c*(a+2*b)", "a=3", "b=1", "c=-2"],
+                        capture_output=True, text=True)
+    assert ok.returncode == 0 and "f = c*(a+2*b) = -10" in ok.stdout
+    bad = subprocess.run([sys.executable, "-m", "autograd", "open('x')"], capture_output=True, text=True)
+    assert bad.returncode == 2 and bad.stdout == "" and bad.stderr.count("\n") == 1
+    assert "Traceback" not in bad.stderr
+
+
+def test_a_100000_term_expression_works_from_stdin(capsys, monkeypatch):
+    # 100,000 terms is more than one argument may hold on Linux (128 KiB), so '-' reads stdin
+    terms = 100_000
+    monkeypatch.setattr(sys, "stdin", io.StringIO("-".join(["x*y"] * terms)))
+    code, out, err = run(capsys, "-", "x=3", "y=2")
+    assert code == 0, err
+    # f = xy - xy - ... = (2 - terms) x y: df/dx = (2 - terms) y, df/dy = (2 - terms) x
+    assert rows(out) == {"x": (3.0, (2 - terms) * 2), "y": (2.0, (2 - terms) * 3)}
+    assert out.splitlines()[0].endswith(f"= {(2 - terms) * 6}")
+
+
+# ---- the parser and evaluator ----
+
+@pytest.mark.parametrize("text, x, y, expected", [
+    ("x-y-1", 5.0, 2.0, 2.0),  # left to right: (5 - 2) - 1
+    ("x/y/2", 8.0, 2.0, 2.0),
+    ("x-y*2+x/y", 6.0, 2.0, 5.0),
+    ("2*-x", 3.0, 1.0, -6.0),
+    ("x--y", 3.0, 1.0, 4.0),
+    ("-x**2", 3.0, 1.0, -9.0),  # unary minus binds less tightly than **
+    ("x**-1*y", 4.0, 2.0, 0.5),
+    ("x**y**2", 2.0, 3.0, 512.0),  # ** is right associative: 2^(3^2)
+    ("-x*y+x", 2.0, 3.0, -4.0),
+    ("tanh(0*x)+relu(-y)+abs(-y)+exp(0*x)+log(x)-log(x)+sigmoid(0*y)", 1.0, 2.0, 3.5),
+])
+def test_parser_and_the_long_chain_parser_agree_with_hand_math(text, x, y, expected):
+    for tree in (parse(text), _parse_long(text)):
+        values = {"x": Value(x, label="x"), "y": Value(y, label="y")}
+        assert evaluate(tree, values).data == pytest.approx(expected)
+
+
+def test_constant_exponents_are_numbers_and_value_exponents_are_values():
+    x, y = Value(4.0, label="x"), Value(2.0, label="y")
+    assert evaluate(parse("x**2"), {"x": x}).op == "**2"
+    assert evaluate(parse("x**(1/2)"), {"x": x}).op == "**0.5"
+    assert evaluate(parse("x**-1"), {"x": x}).op == "**-1"
+    assert evaluate(parse("x**y"), {"x": x, "y": y}).op == "**"
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["+", "-", "*", "/", " + ", " *  "]),
+                          st.sampled_from(["x", "y", "2", "-x", "( x+y )", "y**2", "exp(x)", " 0.5"])),
+                min_size=1, max_size=12))
+def test_long_chain_parser_builds_the_same_tree_as_ast(parts):
+    text = parts[0][1] + "".join(op + term for op, term in parts[1:])
+    assert ast.dump(_parse_long(text)) == ast.dump(parse(text))
+
+
+def test_parse_never_runs_code():
+    with pytest.raises(ExpressionError):
+        parse("__import__('os').system('echo hacked')")
+    with pytest.raises(TypeError, match="must be a str, got 3"):
+        parse(3)

@@ -1,0 +1,462 @@
+"""Compiled replay against eager mode: every op bit for bit, random graphs, the MLP, the RNN,
+retracing, check=True, domain errors, and the documented limits."""
+import math
+import random
+import struct
+import sys
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import nn
+from autograd import GraphChanged, Value, compile as ag_compile, logsumexp, no_grad, sum_values
+from autograd.engine import _node
+
+
+def bits(x):
+    """A float's 64 bits (all NaNs alike), so that 0.0 and -0.0 differ and NaN equals NaN."""
+    return "nan" if x != x else struct.pack("<d", x)
+
+
+def run_eager(fn, xs, seed_grads=None):
+    vs = [Value(x) for x in xs]
+    if seed_grads:
+        for v, g in zip(vs, seed_grads):
+            v.grad = g
+    out = fn(*vs)
+    out.backward()
+    return out.data, [v.grad for v in vs]
+
+
+def run_compiled(fast, xs, seed_grads=None):
+    vs = [Value(x) for x in xs]
+    if seed_grads:
+        for v, g in zip(vs, seed_grads):
+            v.grad = g
+    out = fast(*vs)
+    out.backward()
+    return out.data, [v.grad for v in vs]
+
+
+def assert_bit_identical(fn, points, seed_grads=None):
+    """Trace at the first point; at every point the replay equals eager mode to the last bit."""
+    fast = ag_compile(fn)
+    for xs in points:
+        data_e, grads_e = run_eager(fn, xs, seed_grads)
+        data_c, grads_c = run_compiled(fast, xs, seed_grads)
+        assert bits(data_c) == bits(data_e), (xs, data_c, data_e)
+        assert list(map(bits, grads_c)) == list(map(bits, grads_e)), (xs, grads_c, grads_e)
+    return fast
+
+
+# Every op of the engine (and the composites built from them). If engine.py changes an op's
+# value or local derivative and compile.py does not follow, this test fails.
+EVERY_OP = {
+    "add": (lambda a, b: a + b, 2),
+    "add_number": (lambda a: 1.5 + a, 1),
+    "mul": (lambda a, b: a * b, 2),
+    "mul_self": (lambda a: a * a, 1),
+    "neg_sub": (lambda a, b: 2.0 - a - b, 2),
+    "div": (lambda a, b: a / b, 2),
+    "pow2": (lambda a: a ** 2, 1),
+    "pow3": (lambda a: a ** 3, 1),
+    "pow0": (lambda a: a ** 0, 1),
+    "pow_minus1": (lambda a: a ** -1, 1),
+    "pow_minus2": (lambda a: a ** -2, 1),
+    "pow_half": (lambda a: abs(a) ** 0.5, 1),
+    "pow_1.5": (lambda a: abs(a) ** 1.5, 1),
+    "pow_minus_half": (lambda a: (abs(a) + 0.1) ** -0.5, 1),
+    "pow_value": (lambda a, b: abs(a) ** b, 2),
+    "rpow": (lambda a: 2.0 ** a, 1),
+    "exp": (lambda a: a.exp(), 1),
+    "log": (lambda a: abs(a).log(), 1),
+    "tanh": (lambda a: a.tanh(), 1),
+    "sigmoid": (lambda a: (a * 30.0).sigmoid(), 1),
+    "relu": (lambda a: a.relu(), 1),
+    "abs": (lambda a: abs(a), 1),
+    "sum": (lambda a, b, c: sum_values([a, b * c, c, a]), 3),
+    "sum_one": (lambda a: sum_values([a]), 1),
+    "logsumexp": (lambda a, b, c: logsumexp([a, b, c, a * 2.0]), 3),
+    "logsumexp_inf": (lambda a, b: logsumexp([a * math.inf, b]), 2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EVERY_OP))
+def test_every_op_is_bit_identical_to_eager(name):
+    fn, arity = EVERY_OP[name]
+    rng = random.Random(name)
+    points = [[rng.uniform(-3.0, 3.0) for _ in range(arity)] for _ in range(30)]
+    points += [[0.0] * arity, [-0.0] * arity, [1.0] * arity, [-1.0] * arity, [0.5, -2.0, 3.0][:arity]]
+    points = [xs for xs in points if _eager_ok(fn, xs)]
+    assert len(points) > 20  # the test really compares many points
+    assert_bit_identical(fn, points)
+    # gradients already in the leaves: eager adds this pass's sum to them at the end, and so does the replay
+    assert_bit_identical(fn, points, seed_grads=[0.1, -7.3, 1e-17][:arity])
+
+
+def _eager_ok(fn, xs):
+    try:
+        fn(*[Value(x) for x in xs])
+        return True
+    except (ValueError, OverflowError):
+        return False
+
+
+def test_relu_and_abs_derivatives_follow_the_current_data():
+    fast = ag_compile(lambda a: a.relu() + abs(a) * 3.0)
+    x = Value(2.0)
+    fast(x).backward()
+    assert x.grad == 4.0
+    for data, grad in [(-2.0, -3.0), (0.0, 0.0), (5.0, 4.0)]:
+        x = Value(data)
+        r = fast(x)
+        r.backward()
+        assert (r.data, x.grad) == (max(data, 0.0) + 3.0 * abs(data), grad)
+
+
+# ---- random expression graphs, eager against compiled ----
+
+UNARY = ["tanh", "sigmoid", "exp_small", "log_pos", "square", "neg", "abs", "relu", "inverse", "sqrt"]
+BINARY = ["add", "sub", "mul", "div_pos", "pow_pos", "sum3", "lse"]
+OPS = {
+    "tanh": lambda a: a.tanh(), "sigmoid": lambda a: a.sigmoid(), "exp_small": lambda a: a.tanh().exp(),
+    "log_pos": lambda a: (a * a + 0.5).log(), "square": lambda a: a ** 2, "neg": lambda a: -a,
+    "abs": lambda a: abs(a), "relu": lambda a: a.relu(), "inverse": lambda a: 1.0 / (a * a + 0.25),
+    "sqrt": lambda a: (a * a + 0.1) ** 0.5,
+    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+    "div_pos": lambda a, b: a / (b * b + 1.0), "pow_pos": lambda a, b: (a * a + 0.5) ** b.tanh(),
+    "sum3": lambda a, b: sum_values([a, b, a * b]), "lse": lambda a, b: logsumexp([a, b, b]),
+}
+
+
+def build(program, leaves):
+    nodes = list(leaves)
+    for kind, op, i, j in program:
+        a, b = nodes[i % len(nodes)], nodes[j % len(nodes)]
+        nodes.append(OPS[op](a) if kind == 1 else OPS[op](a, b))
+    return nodes[-1] + nodes[len(nodes) // 2]
+
+
+programs = st.lists(st.one_of(
+    st.tuples(st.just(1), st.sampled_from(UNARY), st.integers(0, 50), st.integers(0, 50)),
+    st.tuples(st.just(2), st.sampled_from(BINARY), st.integers(0, 50), st.integers(0, 50))),
+    min_size=1, max_size=25)
+points = st.lists(st.floats(-2.0, 2.0), min_size=4, max_size=4)
+
+
+@settings(max_examples=120, deadline=None)
+@given(programs, st.lists(points, min_size=2, max_size=4), st.integers(1, 4))
+def test_random_graphs_equal_eager_to_the_last_bit(program, data, n_leaves):
+    """Traced at the first point, replayed at the others: relu and abs switch sides between points."""
+    def fn(*vs):
+        return build(program, vs)
+    assert_bit_identical(fn, [xs[:n_leaves] for xs in data])
+
+
+# ---- models: the MLP and the RNN ----
+
+def test_mlp_parameters_captured_from_the_model_equal_eager():
+    model = nn.MLP(2, [16, 16, 1], activation="relu", seed=3)
+    params = model.parameters()
+
+    def loss(x0, x1, y):
+        return (1.0 - y * model([x0, x1])[0]).relu()
+
+    fast = ag_compile(loss)
+    rng = random.Random(0)
+    batch = [(rng.uniform(-2, 2), rng.uniform(-2, 2), rng.choice([-1.0, 1.0])) for _ in range(20)]
+    for step in range(3):
+        grads = {}
+        for mode in ("eager", "compiled"):
+            for p in params:
+                p.grad = 0.0
+            f = loss if mode == "eager" else fast
+            datas = []
+            for x0, x1, y in batch:
+                r = f(Value(x0), Value(x1), Value(y))
+                r.backward()
+                datas.append(r.data)
+            grads[mode] = (datas, [p.grad for p in params])
+        assert list(map(bits, grads["compiled"][0])) == list(map(bits, grads["eager"][0]))
+        assert list(map(bits, grads["compiled"][1])) == list(map(bits, grads["eager"][1]))
+        assert any(grads["eager"][1])  # the comparison is not between zeros
+        for p in params:
+            p.data -= 0.05 * p.grad  # the replay must see the updated weights
+
+
+def test_mlp_parameters_passed_as_arguments_equal_eager():
+    model = nn.MLP(3, [4, 2], activation="tanh", out_activation="sigmoid", seed=1)
+    params = model.parameters()
+    n = len(params)
+
+    # Eager reference: the same graph built on the model's own Parameters, grads read from them.
+    def eager(xs):
+        for p in params:
+            p.grad = 0.0
+        out = model(xs)
+        r = out[0] * out[1]
+        r.backward()
+        return r.data, [p.grad for p in params]
+
+    def on_params(x0, x1, x2, *ps):
+        out = _mlp_on(model, ps, [x0, x1, x2])
+        return out[0] * out[1]
+
+    fast = ag_compile(on_params)
+    for xs in ([0.1, -0.2, 0.3], [1.0, 2.0, -3.0], [-0.5, 0.0, 0.25]):
+        data_e, grads_e = eager(xs)
+        leaves = [Value(p.data) for p in params]
+        r = fast(*map(Value, xs), *leaves)
+        r.backward()
+        assert bits(r.data) == bits(data_e)
+        assert list(map(bits, (v.grad for v in leaves))) == list(map(bits, grads_e))
+
+
+def _mlp_on(model, ps, x):
+    """model's forward pass with its weights replaced, in order, by the Values ps (same graph as model(x))."""
+    it = iter(ps)
+    for layer in model.layers:
+        out = []
+        for neuron in layer.neurons:
+            w = [next(it) for _ in neuron.w]
+            z = sum_values([wi * xi for wi, xi in zip(w, x)] + [next(it)])
+            out.append(getattr(z, neuron.activation)() if neuron.activation != "linear" else z)
+        x = out
+    return x
+
+
+def test_rnn_training_steps_equal_eager():
+    """BPTT through the notes' 'hello' RNN, with cross-entropy (log-softmax, logsumexp): several
+    Adagrad steps eagerly and compiled give the same losses and weights to the last bit."""
+    vocab, word = "helo", "hello"
+    xs = [[1.0 if c == ch else 0.0 for c in vocab] for ch in word[:-1]]
+    targets = [vocab.index(c) for c in word[1:]]
+
+    def train(compiled):
+        rnn = nn.RNN(4, 6, 4, seed=2)
+        params = rnn.parameters()
+        opt = nn.Adagrad(params, lr=0.1)
+
+        def loss(*ps):
+            outputs, _ = rnn(xs)
+            return sum_values([nn.cross_entropy(y, k) for y, k in zip(outputs, targets)])
+
+        f = ag_compile(loss) if compiled else loss
+        losses = []
+        for _ in range(5):
+            r = f(*params)
+            opt.zero_grad()
+            r.backward()
+            opt.step()
+            losses.append(r.data)
+        return losses, [p.data for p in params]
+
+    losses_e, params_e = train(False)
+    losses_c, params_c = train(True)
+    assert losses_e[-1] < losses_e[0]  # it trains
+    assert list(map(bits, losses_c)) == list(map(bits, losses_e))
+    assert list(map(bits, params_c)) == list(map(bits, params_e))
+
+
+def test_rnn_hidden_state_passed_in_stops_the_gradient_there():
+    """A non-leaf argument is an input of the program: its .grad is filled, its graph is not followed."""
+    cell = nn.RNNCell(2, 3, seed=0)
+    fast = ag_compile(lambda x0, x1, h0, h1, h2: sum_values(cell([x0, x1], [h0, h1, h2])))
+    a = Value(0.3)
+    h = [a * 1.0, a * 2.0, a * -1.0]  # not leaves
+    r = fast(Value(1.0), Value(0.0), *h)
+    r.backward()
+    hs = [Value(v.data) for v in h]
+    e = sum_values(cell([Value(1.0), Value(0.0)], hs))
+    e.backward()
+    assert [v.grad for v in h] == [v.grad for v in hs] and any(v.grad for v in hs)
+    assert a.grad == 0.0
+
+
+# ---- retracing, check=True and the limit of replay ----
+
+def test_a_new_number_of_leaves_traces_a_new_program_and_keeps_the_old():
+    fast = ag_compile(lambda *xs: sum_values([x * x for x in xs]))
+    a, b, c = Value(1.0), Value(2.0), Value(3.0)
+    assert fast(a, b).data == 5.0
+    r = fast(a, b, c)
+    assert r.data == 14.0
+    r.backward()
+    assert (a.grad, b.grad, c.grad) == (2.0, 4.0, 6.0)
+    assert fast(c, a).data == 10.0
+    assert fast.source(2) != fast.source(3)
+    with pytest.raises(KeyError, match="no program for 4 leaves"):
+        fast.source(4)
+
+
+def shape_depends_on_data(x):
+    if x.data > 0:  # a Python `if` on the data: the graph has another shape for x <= 0
+        return x * x
+    return x.tanh()
+
+
+def test_without_check_a_data_dependent_graph_replays_the_traced_branch():
+    """The documented limit: the replay repeats the traced graph, whatever the data says now."""
+    fast = ag_compile(shape_depends_on_data)
+    fast(Value(2.0))
+    assert fast(Value(-2.0)).data == 4.0  # x * x, not tanh(-2)
+
+
+def test_check_mode_catches_a_shape_change():
+    fast = ag_compile(shape_depends_on_data, check=True)
+    x = Value(2.0)
+    r = fast(x)
+    r.backward()
+    assert (r.data, x.grad) == (4.0, 4.0)
+    assert fast(Value(3.0)).data == 9.0  # same shape: replayed
+    with pytest.raises(GraphChanged, match=r"node 1 was op '\*' of nodes \[0, 0\], now op 'tanh' of nodes \[0\]"):
+        fast(Value(-2.0))
+
+
+def test_check_mode_catches_a_constant_computed_from_the_data():
+    fast = ag_compile(lambda x: x * (2.0 if x.data > 0 else 3.0), check=True)
+    fast(Value(1.0))
+    with pytest.raises(GraphChanged, match="constant that was 2.0, now 3.0"):
+        fast(Value(-1.0))
+
+
+def test_check_mode_catches_a_different_number_of_nodes():
+    fast = ag_compile(lambda x: x.relu() if x.data > 0 else x.relu().relu(), check=True)
+    fast(Value(1.0))
+    with pytest.raises(GraphChanged, match="it had 2 nodes, now 3"):
+        fast(Value(-1.0))
+
+
+# ---- errors, domain edges and modes ----
+
+@pytest.mark.parametrize("fn, x, error, message", [
+    (lambda x: x.log(), -1.0, ValueError, "log: input must be positive, got -1.0"),
+    (lambda x: x.log(), 0.0, ValueError, "log: input must be positive, got 0.0"),
+    (lambda x: x ** -1, 0.0, ValueError, r"\*\*: 0 to a negative power is undefined"),
+    (lambda x: 1.0 / x, 0.0, ValueError, r"\*\*: 0 to a negative power is undefined"),
+    (lambda x: x ** 0.5, -4.0, ValueError, r"\*\*: a negative base to a non-integer power is not real"),
+    (lambda x: x ** Value(0.5), -4.0, ValueError, r"\*\*: with a Value exponent the base must be positive"),
+    (lambda x: x.exp(), 1000.0, OverflowError, "exp: result out of float range"),
+    (lambda x: x ** 2, 1e200, OverflowError, r"\*\*: result out of float range"),
+    (lambda x: x ** -1, 1e-200, OverflowError, r"\*\*: result out of float range"),
+])
+def test_domain_errors_in_a_replay_are_the_engines_own(fn, x, error, message):
+    fast = ag_compile(fn)
+    fast(Value(2.0))  # traced on good data
+    with pytest.raises(error, match=message):
+        fast(Value(x))
+
+
+def test_edge_of_a_domain_replays_as_eager():
+    # sqrt at 0: the engine gives the local derivative +inf, where Python's float ** would raise
+    fast = ag_compile(lambda x: x ** 0.5)
+    fast(Value(4.0))
+    x = Value(0.0)
+    r = fast(x)
+    r.backward()
+    assert (r.data, x.grad) == (0.0, math.inf)
+    # after a fallback the next call replays again
+    x = Value(9.0)
+    r = fast(x)
+    r.backward()
+    assert (r.data, x.grad) == (3.0, 1.0 / 6.0)
+
+
+def test_unknown_op_names_the_op():
+    fast = ag_compile(lambda x: _node(x.data, (x,), (1.0,), "mystery"))
+    with pytest.raises(NotImplementedError, match="op 'mystery' has no compiled form"):
+        fast(Value(1.0))
+
+
+def test_bad_arguments_and_results_are_type_errors():
+    with pytest.raises(TypeError, match="fn must be callable, got 3"):
+        ag_compile(3)
+    with pytest.raises(TypeError, match="check must be True or False, got 'yes'"):
+        ag_compile(lambda x: x, check="yes")
+    fast = ag_compile(lambda x: x * 2.0)
+    with pytest.raises(TypeError, match="argument 0 must be a Value, got 2.0 of type float"):
+        fast(2.0)  # at the trace
+    fast(Value(1.0))
+    with pytest.raises(TypeError, match="argument 0 must be a Value, got '1' of type str"):
+        fast("1")  # at a replay
+    with pytest.raises(TypeError, match="must return a Value, got 2.0"):
+        ag_compile(lambda x: x.data * 2.0)(Value(1.0))
+    r = fast(Value(1.0))
+    with pytest.raises(TypeError, match="backward"):
+        r.backward(True)
+    with pytest.raises(NotImplementedError, match="create_graph"):
+        r.backward(create_graph=True)
+
+
+def test_backward_twice_and_with_a_seed_gradient_accumulate_like_eager():
+    fast = ag_compile(lambda a, b: a * b + a)
+    a, b = Value(3.0), Value(-2.0)
+    r = fast(a, b)
+    r.backward(2.0)
+    r.backward()
+    assert (a.grad, b.grad) == (3.0 * (-2.0 + 1.0), 3.0 * 3.0)
+
+
+def test_output_that_is_an_argument_or_a_constant():
+    a, b = Value(3.0), Value(-2.0)
+    r = ag_compile(lambda a, b: a)(a, b)
+    r.backward()
+    assert (r.data, a.grad, b.grad) == (3.0, 1.0, 0.0)
+    assert ag_compile(lambda a: Value(7.0))(a).data == 7.0
+
+
+def test_the_same_value_passed_twice():
+    fast = ag_compile(lambda a, b: a * b.tanh())
+    x = Value(0.7)
+    r = fast(x, x)  # traced with a stand-in for the second x
+    r.backward()
+    y = Value(0.7)
+    e = y * y.tanh()
+    e.backward()
+    assert r.data == e.data and x.grad == pytest.approx(y.grad, rel=1e-15)
+    # the program has two inputs, so different Values replay correctly afterwards
+    a, b = Value(2.0), Value(0.5)
+    assert fast(a, b).data == 2.0 * math.tanh(0.5)
+
+
+def test_no_grad_runs_eagerly_and_anomaly_mode_checks():
+    fast = ag_compile(lambda x: x * 1e308 * 10.0)
+    x = Value(0.0)
+    fast(x)
+    with no_grad():
+        r = fast(x)
+        r.backward()
+    assert (r.data, x.grad) == (0.0, 0.0)  # no graph: no gradient, as eagerly
+    assert fast(Value(1.0)).data == math.inf  # a replay does not look for infinities...
+    anomaly = pytest.importorskip("autograd.anomaly")
+    with anomaly.detect_anomaly():  # ...but in anomaly mode the call runs eagerly, with the checks
+        with pytest.raises(anomaly.AnomalyError, match="produced the value inf"):
+            fast(Value(1.0))
+
+
+def test_every_op_of_the_engine_is_covered_above():
+    """A new op in the engine must get a compiled form and a line in EVERY_OP."""
+    engine = pytest.importorskip("autograd.engine")
+    rules = getattr(engine, "_LOCAL_RULES", None)
+    if rules is None:
+        pytest.skip("the engine lists no derivative rules to compare against")
+    seen = set()
+    for fn, arity in EVERY_OP.values():
+        out = fn(*[Value(0.5 + k) for k in range(arity)])
+        stack = [out]
+        while stack:
+            v = stack.pop()
+            seen.add("**<n>" if v.op.startswith("**") and len(v.children) == 1 else v.op)
+            stack.extend(v.children)
+    assert set(rules) | {"**<n>"} <= seen
+
+
+@settings(max_examples=40, deadline=None)
+@given(programs, points)
+def test_the_node_order_mirrors_the_engines(program, xs):
+    """compile.py keeps its own copy of the engine's walk (one that can stop at inputs): same order."""
+    engine = sys.modules["autograd.engine"]
+    mine = sys.modules["autograd.compile"]._topological_order  # autograd.compile is the function
+    vs = [Value(x) for x in xs]
+    out = build(program, vs)
+    assert mine(out, set(vs)) == engine._topological_order(out)

@@ -1,0 +1,382 @@
+"""autograd.draw: the DOT of the forward and backward views, escaping, clusters, limits, missing dot, steps.
+
+Expected numbers come from reference-values.md section 1 (L = c(a + 2b), a = 3, b = 1, c = -2) or hand math.
+"""
+import html
+import re
+import shutil
+import xml.etree.ElementTree as ET
+
+import graphviz
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from autograd import Value, draw, draw_steps, nodes_between
+from autograd.draw import BackwardNotRunError, DotNotFoundError, Graph, GraphTooLargeError
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz's dot is not installed")
+
+
+def textbook():
+    a, b, c = Value(3.0, label="a"), Value(1.0, label="b"), Value(-2.0, label="c")
+    d = 2 * b
+    d.label = "d"
+    e = a + d
+    e.label = "e"
+    L = c * e
+    L.label = "L"
+    return L, dict(a=a, b=b, c=c, d=d, e=e, L=L)
+
+
+def plain(label_html):
+    """The text of an HTML-like label, as a reader sees it (tags dropped, <BR/> as newline)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", label_html.replace("<BR/>", "\n")))
+
+
+def parse_dot(source):
+    """{node id: (visible text, attribute text)} and [(tail, head, visible label, attribute text)]."""
+    nodes, edges = {}, []
+    for line in source.splitlines():
+        m = re.match(r"\s*(n\d+) -> (n\d+) \[label=<(.*)>(.*)\]$", line)
+        if m:
+            edges.append((m[1], m[2], plain(m[3]), m[4]))
+            continue
+        m = re.match(r"\s*(n\d+) -> (n\d+)(.*)$", line)
+        if m:
+            edges.append((m[1], m[2], "", m[3]))
+            continue
+        m = re.match(r"\s*(n\d+) \[label=<(.*)>(.*)\]$", line)
+        if m:
+            nodes[m[1]] = (plain(m[2]), m[3])
+    return nodes, edges
+
+
+def node_by_text(nodes, start):
+    hits = [k for k, (text, _) in nodes.items() if text.startswith(start)]
+    assert len(hits) == 1, (start, nodes)
+    return hits[0]
+
+
+def svg_texts(svg):
+    """(text, fill colour) of every <text> in an SVG from dot."""
+    root = ET.fromstring(svg)
+    return [("".join(t.itertext()), t.get("fill")) for t in root.iter("{http://www.w3.org/2000/svg}text")]
+
+
+# ---- forward view ----
+
+def test_forward_view_shows_labels_ops_and_the_textbook_values():
+    L, _ = textbook()
+    g = draw(L)
+    assert isinstance(g, graphviz.Digraph)
+    nodes, edges = parse_dot(g.source)
+    # values from reference-values.md section 1; ops as formulas with the textbook's names
+    assert nodes[node_by_text(nodes, "a = ")][0] == "a = 3"
+    assert nodes[node_by_text(nodes, "b = ")][0] == "b = 1"
+    assert nodes[node_by_text(nodes, "c = ")][0] == "c = -2"
+    assert nodes[node_by_text(nodes, "d = ")][0] == "d = 2 * b= 2"
+    assert nodes[node_by_text(nodes, "e = ")][0] == "e = a + d= 5"
+    assert nodes[node_by_text(nodes, "L = ")][0] == "L = c * e= -10"
+    assert len(nodes) == 7 and len(edges) == 6  # a b c d e L and the constant 2; one edge per operand
+    assert all(label == "" for _, _, label, _ in edges)
+
+
+def test_forward_view_draws_inputs_parameters_constants_and_output_apart():
+    x = Value(2.0, label="x")
+
+    class P(Value):  # what nn.Parameter is
+        __slots__ = ()
+        is_parameter = True
+
+    w = P(0.5, label="w")
+    y = (w * x + 1).tanh()
+    nodes, _ = parse_dot(draw(y).source)
+    kinds = {text: re.search(r"tooltip=(\w+)", attrs)[1] for text, attrs in nodes.values()}
+    assert kinds["x = 2"] == "input" and kinds["w = 0.5"] == "parameter" and kinds["1"] == "constant"
+    out = [attrs for text, attrs in nodes.values() if "tanh" in text]
+    assert len(out) == 1 and "tooltip=output" in out[0] and "peripheries=2" in out[0]
+    styles = {k: re.search(r'fillcolor="([^"]+)"', a)[1] for k, a in
+              (("input", nodes[node_by_text(nodes, "x = ")][1]), ("parameter", nodes[node_by_text(nodes, "w = ")][1]),
+               ("constant", nodes[node_by_text(nodes, "1")][1]), ("output", out[0]))}
+    assert len(set(styles.values())) == 4
+
+
+def test_unlabelled_nodes_show_their_expression_and_long_ones_their_op():
+    a, b = Value(3.0, label="a"), Value(1.0, label="b")
+    f = (a + 2 * b).exp()
+    nodes, _ = parse_dot(draw(f).source)
+    texts = sorted(t for t, _ in nodes.values())
+    assert "exp(a + 2 * b)= 148.4" in texts  # e^5 = 148.41...
+    long = a
+    for _ in range(20):
+        long = long * b
+    nodes, _ = parse_dot(draw(long.tanh()).source)
+    firsts = [t.split("=")[0] for t, _ in nodes.values()]
+    assert max(map(len, firsts)) <= 40 and any("·" in t for t in firsts)  # long sub-expressions show as '·'
+    assert any(re.fullmatch(r"tanh\(.*\)", t) for t in firsts)
+
+
+# ---- backward view ----
+
+def test_backward_view_labels_edges_with_local_derivatives_and_contributions():
+    L, n = textbook()
+    L.backward()
+    nodes, edges = parse_dot(draw(L, view="backward").source)
+    ids = {k: node_by_text(nodes, f"{k} = ") for k in "abcdeL"}
+    # gradients from reference-values.md section 1
+    for k, grad in dict(a=-2, b=-4, c=5, d=-2, e=-2, L=1).items():
+        assert nodes[ids[k]][0].endswith(f"∂L/∂{k} = {grad}"), nodes[ids[k]]
+    by_pair = {(t, h): (label, attrs) for t, h, label, attrs in edges}
+    # local derivatives of the textbook's backward figure, and upstream x local = contribution
+    expected = {("e", "L"): "∂L/∂e = -2\n1 × -2 = -2", ("c", "L"): "∂L/∂c = 5\n1 × 5 = 5",
+                ("a", "e"): "∂e/∂a = 1\n-2 × 1 = -2", ("d", "e"): "∂e/∂d = 1\n-2 × 1 = -2",
+                ("b", "d"): "∂d/∂b = 2\n-2 × 2 = -4"}
+    for (child, parent), text in expected.items():
+        label, attrs = by_pair[ids[child], ids[parent]]
+        assert label == text
+        assert "dir=back" in attrs  # drawn from the output back to the inputs
+
+
+def test_backward_view_before_backward_raises():
+    L, _ = textbook()
+    with pytest.raises(BackwardNotRunError, match=r"backward\(\) has not run.*call root.backward\(\) first"):
+        draw(L, view="backward")
+    assert "c * e" in draw(L).source  # the forward view needs no gradients
+
+
+def test_a_seed_other_than_one_is_not_called_a_derivative():
+    L, _ = textbook()
+    L.backward()
+    L.backward()  # gradients accumulate: every grad is now twice dL/dnode
+    nodes, _ = parse_dot(draw(L, view="backward").source)
+    assert nodes[node_by_text(nodes, "a = ")][0].endswith("grad = -4")
+    assert not any("∂L/∂a" in text for text, _ in nodes.values())
+
+
+def test_square_has_two_edges_each_with_its_contribution():
+    x = Value(3.0, label="x")
+    y = x * x
+    y.label = "y"
+    y.backward()
+    nodes, edges = parse_dot(draw(y, view="backward").source)
+    assert [label for *_, label, _ in edges] == ["∂y/∂x = 3\n1 × 3 = 3"] * 2
+    assert nodes[node_by_text(nodes, "x = ")][0].endswith("∂y/∂x = 6")  # d(x^2)/dx = 2x
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(view="sideways"), ValueError, r"view must be 'forward' or 'backward', got 'sideways'"),
+    (dict(rankdir="XY"), ValueError, r"rankdir must be .* got 'XY'"),
+    (dict(max_nodes=0), ValueError, r"max_nodes must be a positive int or None, got 0"),
+    (dict(max_nodes=True), ValueError, r"got True"),
+    (dict(precision=0), ValueError, r"precision must be an int from 1 to 17, got 0"),
+    (dict(clusters=[1, 2]), TypeError, r"clusters must be a mapping"),
+    (dict(clusters={1: []}), TypeError, r"cluster title must be a str, got 1"),
+    (dict(clusters={"t": [3.0]}), TypeError, r"cluster 't' must list Values, got 3.0"),
+])
+def test_bad_arguments_raise_typed_errors_quoting_the_value(kwargs, error, match):
+    L, _ = textbook()
+    with pytest.raises(error, match=match):
+        draw(L, **kwargs)
+
+
+def test_root_must_be_a_value():
+    with pytest.raises(TypeError, match=r"root must be a Value, got 3.0"):
+        draw(3.0)
+
+
+# ---- escaping ----
+
+HOSTILE = ['say "hi"', "back\\slash\\", "{ } | < >", "two\nlines", "ünïcödé λ ∂ 日本 🙂", "a & b &amp;",
+           "it's", "]]> <!-- -->", "<B>not bold</B>", "\\N \\G \\l \\n", "<<>>", "x</TD></TR></TABLE>"]
+
+
+@pytest.mark.parametrize("label", HOSTILE)
+def test_hostile_labels_stay_inside_the_dot_source(label):
+    x = Value(1.0, label=label)
+    y = x * 2
+    y.label = label
+    y.backward()
+    for view in ("forward", "backward"):
+        src = draw(y, view=view, title=label, clusters={label: [x]}).source
+        # every HTML-like label is balanced: no raw < > & " from the label got through
+        for m in re.finditer(r"label=<(.*?)>(?: |\]|$)", src, re.M):
+            inner = m[1]
+            assert "&" not in re.sub(r"&(amp|lt|gt|quot);", "", inner)
+
+
+@needs_dot
+@pytest.mark.parametrize("label", HOSTILE)
+def test_hostile_labels_render_exactly(label):
+    x = Value(1.0, label=label)
+    y = x * 2
+    y.label = "y"
+    y.backward()
+    svg = draw(y, view="backward", title="t " + label, clusters={"c " + label: [x]}).pipe(format="svg").decode()
+    texts = [t for t, _ in svg_texts(svg)]
+    lines = label.split("\n")
+    for line in lines:  # the node: the label in bold, then ' = 1'
+        assert line in texts or line + " = 1" in "".join(texts), (line, texts)
+    assert "\n".join(lines) in "\n".join(texts) or all(line in "\n".join(texts) for line in lines)
+    if "\n" not in label:
+        assert "t " + label in texts and "c " + label in texts  # graph title and cluster title
+
+
+@needs_dot
+def test_control_characters_show_as_escapes():
+    x = Value(1.0, label="bell\x07nul\x00tab\t")
+    svg = draw(x * 2).pipe(format="svg").decode()
+    assert "bell\\x07nul\\x00tab\\x09" in "".join(t for t, _ in svg_texts(svg))
+
+
+@needs_dot
+@settings(max_examples=25, deadline=None)
+@given(st.text(st.characters(whitelist_categories=("L", "N", "P", "S")), min_size=1, max_size=12))
+def test_any_printable_label_renders_exactly(label):
+    x = Value(2.0, label=label)
+    svg = draw(x * 3).pipe(format="svg").decode()
+    assert label in [t for t, _ in svg_texts(svg)]
+
+
+# ---- rendering, Jupyter, missing dot ----
+
+@needs_dot
+@pytest.mark.parametrize("fmt, magic", [("svg", b"<?xml"), ("png", b"\x89PNG"), ("pdf", b"%PDF")])
+def test_render_to_each_format(tmp_path, fmt, magic):
+    L, _ = textbook()
+    L.backward()
+    path = draw(L, view="backward").render(tmp_path / "L", format=fmt)
+    assert path.endswith(f".{fmt}")
+    data = open(path, "rb").read()
+    assert data.startswith(magic) and len(data) > 500
+
+
+@needs_dot
+def test_displays_inline_in_jupyter():
+    L, _ = textbook()
+    bundle = draw(L)._repr_mimebundle_()
+    assert "<svg" in bundle["image/svg+xml"] and "c * e" in bundle["image/svg+xml"]
+
+
+def test_missing_dot_says_how_to_install_and_source_still_works(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # an empty directory: no dot anywhere
+    L, _ = textbook()
+    L.backward()
+    g = draw(L, view="backward")
+    assert "∂L/∂c = 5" in g.source
+    for attempt in (lambda: g.pipe(format="svg"), lambda: g.render(tmp_path / "x", format="png"),
+                    lambda: g._repr_mimebundle_(), lambda: draw_steps(L, tmp_path / "steps")):
+        with pytest.raises(DotNotFoundError) as info:
+            attempt()
+        message = str(info.value)
+        for hint in ("apt-get install graphviz", "brew install graphviz", "winget install graphviz",
+                     "conda install -c conda-forge graphviz", ".source still work"):
+            assert hint in message
+        assert isinstance(info.value, graphviz.ExecutableNotFound)
+
+
+# ---- clusters, nodes_between, max_nodes ----
+
+def test_clusters_hold_their_nodes_and_a_node_listed_twice_stays_in_the_first():
+    L, n = textbook()
+    g = draw(L, clusters={"inner": [n["d"], n["b"]], "outer": [n["d"], n["e"]], "unused": [Value(9.0)]})
+    blocks = dict(re.findall(r"subgraph (cluster_\d+) \{(.*?)\n\t\}", g.source, re.S))
+    nodes, _ = parse_dot(g.source)
+    d, b, e = (node_by_text(nodes, f"{k} = ") for k in "dbe")
+    assert f"\t\t{d} [" in blocks["cluster_0"] and f"\t\t{b} [" in blocks["cluster_0"]
+    assert f"\t\t{e} [" in blocks["cluster_1"] and f"{d} [" not in blocks["cluster_1"]
+    assert "label=<inner>" in blocks["cluster_0"] and "cluster_2" not in blocks  # empty clusters are left out
+
+
+def test_nodes_between_stops_at_the_inputs():
+    L, n = textbook()
+    assert set(nodes_between(L, [n["e"]])) == {L, n["c"]}
+    assert nodes_between(n["e"], [n["a"], n["d"]]) == [n["e"]]
+    assert len(nodes_between([L])) == 7
+    # two RNN steps sharing w: step 2's nodes include w but not step 1's
+    w, x1, x2 = Value(0.5, label="w"), Value(1.0, label="x1"), Value(2.0, label="x2")
+    s1 = w * x1
+    h1 = s1.tanh()
+    s2 = w * x2
+    t2 = h1 * w
+    a2 = s2 + t2
+    h2 = a2.tanh()
+    assert set(nodes_between(h2, [h1])) == {h2, a2, s2, t2, w, x2}
+    assert set(nodes_between(h1, [x1])) == {h1, s1, w}
+    with pytest.raises(TypeError, match="got an element 3"):
+        nodes_between([L, 3])
+
+
+def test_max_nodes_refuses_with_a_message_saying_how_to_see_more():
+    x = Value(1.0, label="x")
+    y = x
+    for _ in range(299):
+        y = y * 1.0001
+    n = 299 * 2 + 1  # each step adds a product and a constant
+    with pytest.raises(GraphTooLargeError, match=rf"has {n} nodes, more than max_nodes=250; .*max_nodes={n} "
+                                                 r"\(or None\)") as info:
+        draw(y)
+    assert (info.value.nodes, info.value.max_nodes) == (n, 250)
+    assert len(parse_dot(draw(y, max_nodes=None).source)[0]) == n
+
+
+def test_deep_graph_draws_without_recursion():
+    y = Value(1.0, label="x")
+    for _ in range(5000):
+        y = y + 1.0
+    assert draw(y, max_nodes=None).source.count("->") == 10000
+
+
+# ---- step by step ----
+
+@needs_dot
+def test_draw_steps_frames_follow_the_backward_pass(tmp_path):
+    L, n = textbook()
+    files = draw_steps(L, tmp_path / "steps", format="svg")
+    assert len(files.frames) == 7  # the seed, then one frame per edge (6 edges)
+    assert [p.name for p in files.frames] == [f"step_{k:02d}.svg" for k in range(7)]
+    frames = [svg_texts(p.read_text(encoding="utf-8")) for p in files.frames]
+
+    def visible(k):
+        return {t for t, fill in frames[k] if fill != "#ffffff"}
+
+    assert {"∂L/∂L = 1", "∂L/∂a = ?", "∂L/∂c = ?"} <= visible(0)
+    assert "1 × 5 = 5" in visible(1) and "∂L/∂c = 5" in visible(1)  # L passes e = 5 to c
+    assert "-2 × 2 = -4" not in visible(1)  # not computed yet
+    # after the last step every gradient of reference-values.md section 1 is known
+    assert {"∂L/∂a = -2", "∂L/∂b = -4", "∂L/∂c = 5", "∂L/∂d = -2", "∂L/∂e = -2"} <= visible(6)
+    assert "-2 × 2 = -4" in visible(6)
+    # the layout never moves: every frame has the same size
+    sizes = {re.search(r'<svg width="(\w+)" height="(\w+)"', p.read_text()).groups() for p in files.frames}
+    assert len(sizes) == 1
+    assert all(v.grad == 0.0 for v in n.values())  # draw_steps computes its own numbers
+
+
+@needs_dot
+def test_draw_steps_shows_accumulation_and_writes_a_self_contained_page(tmp_path):
+    x = Value(3.0, label="x")
+    y = x * x
+    y.label = "y"
+    files = draw_steps(y, tmp_path, format="png")
+    assert len(files.frames) == 3
+    assert all(p.read_bytes().startswith(b"\x89PNG") for p in files.frames)
+    page = files.html.read_text(encoding="utf-8")
+    assert page.count("data:image/png;base64,") == 3
+    assert "http://" not in page and "https://" not in page and "<link" not in page
+    for needed in ('id="prev"', 'id="next"', "ArrowRight", "ArrowLeft", "x already had 3"):
+        assert needed in page
+    svg = draw_steps(y, tmp_path / "svg", format="svg").frames
+    middle = {t for t, fill in svg_texts(svg[1].read_text()) if fill != "#ffffff"}
+    assert "∂y/∂x = 3 + ?" in middle  # one of the two paths done: d(x^2)/dx = 2x = 6 in the end
+    assert "∂y/∂x = 6" in {t for t, _ in svg_texts(svg[2].read_text())}
+
+
+def test_draw_steps_checks_its_arguments(tmp_path):
+    L, _ = textbook()
+    with pytest.raises(ValueError, match=r"format must be 'png' or 'svg', got 'gif'"):
+        draw_steps(L, tmp_path, format="gif")
+    with pytest.raises(GraphTooLargeError, match="max_nodes=3"):
+        draw_steps(L, tmp_path, max_nodes=3)
+
+
+def test_graph_is_a_digraph_subclass():
+    assert issubclass(Graph, graphviz.Digraph)

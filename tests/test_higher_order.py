@@ -1,0 +1,143 @@
+"""Higher-order gradients: the derivative-rule table agrees with every op's float local derivatives,
+backward(create_graph=True) leaves differentiable .grad Values, and second derivatives are right."""
+import math
+
+import pytest
+from hypothesis import given, settings
+
+from autograd import Value, gradgradcheck, logsumexp, no_grad, sum_values
+from autograd.engine import _LOCAL_RULES, _local_values
+from autograd.testing import expressions
+
+# One node per op (and per branch of an op), each at a point with a finite derivative.
+NODES = {
+    "+": lambda: Value(1.5) + Value(-0.5),
+    "*": lambda: Value(1.5) * Value(-0.5),
+    "**2": lambda: Value(1.5) ** 2,
+    "**-1": lambda: Value(-1.5) ** -1,
+    "**0.5": lambda: Value(1.5) ** 0.5,
+    "**0": lambda: Value(1.5) ** 0,
+    "**0.5 at 0": lambda: Value(0.0) ** 0.5,
+    "**3 at 0": lambda: Value(0.0) ** 3,
+    "**": lambda: Value(1.5) ** Value(-0.7),
+    "** at base 0": lambda: Value(0.0) ** Value(2.5),
+    "exp": lambda: Value(0.3).exp(),
+    "log": lambda: Value(0.3).log(),
+    "tanh": lambda: Value(0.3).tanh(),
+    "sigmoid": lambda: Value(-0.3).sigmoid(),
+    "relu +": lambda: Value(0.3).relu(),
+    "relu -": lambda: Value(-0.3).relu(),
+    "abs +": lambda: abs(Value(0.3)),
+    "abs -": lambda: abs(Value(-0.3)),
+    "sum": lambda: sum_values([Value(1.0), Value(2.0), Value(3.0)]),
+    "logsumexp": lambda: logsumexp([Value(0.6), Value(1.1), Value(-1.5)]),
+    "logsumexp inf": lambda: logsumexp([Value(math.inf), Value(1.0)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NODES))
+def test_rule_agrees_with_the_forward_pass(name):
+    node = NODES[name]()
+    rule = [d.data if isinstance(d, Value) else d for d in _local_values(node)]
+    assert rule == pytest.approx(list(node.local_grads), rel=1e-14, abs=1e-300)
+
+
+def test_every_op_of_the_table_is_covered():
+    ops = {NODES[name]().op for name in NODES}
+    assert set(_LOCAL_RULES) <= ops
+    assert {op for op in ops if op.startswith("**") and op != "**"} >= {"**2", "**-1", "**0.5", "**0", "**3"}
+
+
+def test_unknown_op_is_refused():
+    x = Value(2.0)
+    y = x * 3.0
+    y._op = "sin"  # an op someone added to the engine without a rule
+    with pytest.raises(NotImplementedError, match=r"^backward\(create_graph=True\): no derivative rule for op "
+                                                  r"'sin'; known ops: \["):
+        y.backward(create_graph=True)
+
+
+def test_second_derivative_of_tanh_via_backward():
+    # the issue's example: d2/dx2 tanh(x) at 0.5 = -2 tanh(0.5)(1 - tanh(0.5)^2)
+    x = Value(0.5)
+    x.tanh().backward(create_graph=True)
+    g = x.grad
+    assert isinstance(g, Value)
+    t = math.tanh(0.5)
+    assert g.data == pytest.approx(1 - t * t, rel=1e-15)
+    x.zero_grad()
+    g.backward()
+    assert x.grad == pytest.approx(-2 * t * (1 - t * t), rel=1e-12)
+
+
+def test_create_graph_leaves_values_on_every_node_and_accumulates():
+    a, b = Value(3.0), Value(-2.0)
+    e = a * b
+    L = e * e  # (ab)^2: dL/da = 2 a b^2
+    L.backward(create_graph=True)
+    assert all(isinstance(v.grad, Value) for v in (a, b, e, L))
+    assert (a.grad.data, b.grad.data, e.grad.data, L.grad.data) == (24.0, -36.0, -12.0, 1.0)
+    L.backward(create_graph=True)  # accumulates, as the float path does
+    assert a.grad.data == 48.0
+    # second derivative d2L/da2 = 2 b^2 = 8, twice because of the accumulation
+    grad_a = a.grad
+    for v in (a, b):
+        v.grad = 0.0
+    grad_a.backward()
+    assert a.grad == 16.0
+
+
+def test_create_graph_adds_to_an_earlier_float_grad():
+    x = Value(2.0)
+    (x * x).backward()
+    (x * x).backward(create_graph=True)
+    assert isinstance(x.grad, Value) and x.grad.data == 8.0
+
+
+def test_create_graph_argument_is_checked():
+    with pytest.raises(TypeError, match=r"^backward\(create_graph=...\) must be True or False, got 1$"):
+        (Value(1.0) * 2).backward(create_graph=1)
+
+
+def test_create_graph_under_no_grad_gives_constants():
+    x = Value(2.0)
+    y = x * x * x
+    with no_grad():
+        y.backward(create_graph=True)
+    assert x.grad.data == 12.0 and x.grad.is_leaf
+
+
+def test_plain_backward_is_unchanged():
+    # the float path still gives floats (and is the one the engine benchmark measures)
+    x = Value(0.5)
+    x.tanh().backward()
+    assert type(x.grad) is float and x.grad == 1 - math.tanh(0.5) ** 2
+
+
+@settings(max_examples=100, deadline=None)
+@given(expressions(2, max_ops=6))
+def test_random_graphs_second_derivatives(expr):
+    assert gradgradcheck(expr, expr.inputs)
+
+
+def test_hessian_against_torch_float64():
+    torch = pytest.importorskip("torch")
+    xs = [0.4, -1.3, 0.8]
+
+    def f(x, y, z, lib):
+        if lib == "torch":
+            return torch.tanh(x * y) * torch.exp(z) + torch.sigmoid(y / z) ** 2 + torch.log(x * x + 1)
+        return (x * y).tanh() * z.exp() + (y / z).sigmoid() ** 2 + (x * x + 1).log()
+
+    t = torch.tensor(xs, dtype=torch.float64)
+    H_torch = torch.autograd.functional.hessian(lambda v: f(v[0], v[1], v[2], "torch"), t)
+    leaves = [Value(x) for x in xs]
+    out = f(*leaves, "chaingrad")
+    out.backward(create_graph=True)
+    firsts = [leaf.grad for leaf in leaves]
+    for i, g in enumerate(firsts):
+        for leaf in leaves:
+            leaf.grad = 0.0
+        g.backward()
+        for j, leaf in enumerate(leaves):
+            assert leaf.grad == pytest.approx(H_torch[i, j].item(), rel=1e-10, abs=1e-12)

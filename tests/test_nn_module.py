@@ -1,0 +1,171 @@
+"""nn.Module and nn.Parameter: discovery, names, modes, state dicts, save/load and every load error."""
+import json
+import math
+import os
+
+import pytest
+
+import nn
+from autograd import Value
+from nn import Module, Parameter, StateDictError
+
+
+class Pair(Module):
+    def __init__(self, a=1.0, b=2.0):
+        self.w = [Parameter(a), Parameter(b)]
+        self.note = "not a parameter"
+        self.value = Value(5.0)  # a plain Value is not a parameter
+
+
+class Tree(Module):
+    def __init__(self):
+        self.first = Pair(1.0, 2.0)
+        self.nested = [(Parameter(3.0), [Parameter(4.0)]), Pair(5.0, 6.0)]
+        self.bias = Parameter(7.0)
+        self.drop = nn.Dropout(0.5, seed=0)
+
+
+def test_parameter_is_a_value_marked_as_parameter():
+    p = Parameter(1.5, label="p")
+    assert isinstance(p, Value) and p.is_parameter and not Value(1.0).is_parameter
+    assert (p * 2).data == 3.0 and not hasattr(p, "__dict__")
+
+
+def test_named_parameters_in_definition_order_with_dotted_names():
+    t = Tree()
+    names = [n for n, _ in t.named_parameters()]
+    assert names == ["first.w.0", "first.w.1", "nested.0.0", "nested.0.1.0", "nested.1.w.0", "nested.1.w.1", "bias"]
+    assert [p.data for p in t.parameters()] == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
+
+
+def test_names_become_labels_only_for_unlabelled_parameters():
+    t = Tree()
+    t.bias.label = "mine"
+    t.named_parameters()
+    assert t.first.w[1].label == "first.w.1" and t.bias.label == "mine"
+
+
+def test_shared_parameter_and_module_are_listed_once_and_cycles_terminate():
+    t = Tree()
+    t.again = t.first  # the same module twice
+    t.also = t.bias
+    t.parent = [t]  # a cycle
+    assert len(t.parameters()) == 7
+
+
+def test_mlp_names_and_count():
+    m = nn.MLP(2, [16, 16, 1], seed=0)
+    names = [n for n, _ in m.named_parameters()]
+    assert len(names) == 337 == 2 * 16 + 16 + 16 * 16 + 16 + 16 + 1
+    assert names[3 * 3 + 1] == "layers.0.neurons.3.w.1"
+    assert names[-1] == "layers.2.neurons.0.b"
+
+
+def test_zero_grad_train_eval():
+    t = Tree()
+    for p in t.parameters():
+        p.grad = 3.0
+    t.zero_grad()
+    assert all(p.grad == 0.0 for p in t.parameters())
+    assert t.eval() is t
+    assert not t.training and not t.first.training and not t.drop.training and not t.nested[1].training
+    t.train()
+    assert t.training and t.drop.training
+    with pytest.raises(TypeError, match="'yes'"):
+        t.train("yes")
+
+
+def test_state_dict_round_trip_and_is_a_copy():
+    a, b = nn.MLP(3, [4, 2], seed=1), nn.MLP(3, [4, 2], seed=2)
+    state = a.state_dict()
+    assert list(state) == [n for n, _ in a.named_parameters()]
+    b.load_state_dict(state)
+    assert [p.data for p in b.parameters()] == [p.data for p in a.parameters()]
+    state["layers.0.neurons.0.b"] = 99.0
+    assert a.layers[0].neurons[0].b.data != 99.0
+    x = [0.3, -0.2, 0.9]
+    assert [v.data for v in a(x)] == [v.data for v in b(x)]
+
+
+@pytest.mark.parametrize("change, error, match", [
+    (lambda s: s.pop("w.0"), StateDictError, "missing names: 'w.0'"),
+    (lambda s: s.update(extra=1.0), StateDictError, "unexpected names: 'extra'"),
+    (lambda s: s.update({"w.1": "2"}), TypeError, "'w.1' must be a real number.*'2'"),
+    (lambda s: s.update({"w.1": True}), TypeError, "True"),
+    (lambda s: s.update({"w.1": [1.0, 2.0]}), TypeError, r"\[1.0, 2.0\]"),
+    (lambda s: s.update({"w.1": math.nan}), StateDictError, "finite.*nan"),
+])
+def test_every_load_state_dict_error_changes_nothing(change, error, match):
+    m = Pair(1.0, 2.0)
+    state = {"w.0": 10.0, "w.1": 20.0}
+    change(state)
+    with pytest.raises(error, match=match):
+        m.load_state_dict(state)
+    assert [p.data for p in m.parameters()] == [1.0, 2.0]
+
+
+def test_load_state_dict_refuses_non_dict():
+    with pytest.raises(TypeError, match=r"\[1.0, 2.0\]"):
+        Pair().load_state_dict([1.0, 2.0])
+
+
+def test_save_load_round_trip(tmp_path):
+    a, b = nn.MLP(2, [3, 1], seed=3), nn.MLP(2, [3, 1], seed=4)
+    path = tmp_path / "model.json"
+    a.save(path)
+    doc = json.loads(path.read_text())
+    assert doc["format"] == "chaingrad.state_dict" and doc["parameters"] == a.state_dict()
+    b.load(str(path))
+    assert b.state_dict() == a.state_dict()
+    assert os.listdir(tmp_path) == ["model.json"]  # no temporary file left behind
+
+
+def test_save_is_atomic_when_the_rename_fails(tmp_path, monkeypatch):
+    path = tmp_path / "model.json"
+    Pair(1.0, 2.0).save(path)
+    before = path.read_text()
+
+    def crash(src, dst):
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError, match="disk gone"):
+        Pair(8.0, 9.0).save(path)
+    assert path.read_text() == before
+    assert os.listdir(tmp_path) == ["model.json"]
+
+
+def test_save_refuses_non_finite(tmp_path):
+    m = Pair(1.0, math.inf)
+    with pytest.raises(StateDictError, match="w.1=inf"):
+        m.save(tmp_path / "m.json")
+    assert not (tmp_path / "m.json").exists()
+
+
+@pytest.mark.parametrize("text, match", [
+    ("{not json", "not valid JSON"),
+    ("[1, 2]", "not a chaingrad state dict"),
+    ('{"format": "other"}', "not a chaingrad state dict"),
+    ('{"format": "chaingrad.state_dict", "version": 99, "parameters": {}}', "version 99"),
+    ('{"format": "chaingrad.state_dict", "version": 1}', "no \"parameters\""),
+    ('{"format": "chaingrad.state_dict", "version": 1, "parameters": {"w.0": 1.0}}', "missing names: 'w.1'"),
+])
+def test_every_load_file_error_changes_nothing(tmp_path, text, match):
+    path = tmp_path / "bad.json"
+    path.write_text(text)
+    m = Pair(1.0, 2.0)
+    with pytest.raises(StateDictError, match=match):
+        m.load(path)
+    assert [p.data for p in m.parameters()] == [1.0, 2.0]
+
+
+def test_load_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        Pair().load(tmp_path / "nope.json")
+
+
+def test_module_without_init_call_and_repr():
+    class Empty(Module):
+        pass
+    assert Empty().parameters() == [] and Empty().training
+    assert repr(Pair()) == "Pair(2 parameters)"

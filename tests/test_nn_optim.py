@@ -1,0 +1,157 @@
+"""Optimizers, clipping and batches against hand computations and (if installed) torch."""
+import math
+
+import pytest
+
+import nn
+from autograd import Value
+
+
+def params_with_grads(datas, grads):
+    ps = [nn.Parameter(d) for d in datas]
+    for p, g in zip(ps, grads):
+        p.grad = g
+    return ps
+
+
+def test_sgd_step_by_hand():
+    ps = params_with_grads([1.0, -2.0], [0.5, -4.0])
+    nn.SGD(ps, lr=0.1).step()
+    assert [p.data for p in ps] == pytest.approx([0.95, -1.6], abs=1e-15)
+
+
+def test_sgd_momentum_two_steps_by_hand():
+    p = nn.Parameter(1.0)
+    opt = nn.SGD([p], lr=0.1, momentum=0.9)
+    p.grad = 1.0
+    opt.step()  # v = 1, p = 0.9
+    p.grad = 2.0
+    opt.step()  # v = 0.9 + 2 = 2.9, p = 0.9 - 0.29
+    assert p.data == pytest.approx(0.61, abs=1e-15)
+
+
+def test_adam_two_steps_by_hand():
+    p = nn.Parameter(1.0)
+    opt = nn.Adam([p], lr=0.1)
+    p.grad = 2.0
+    opt.step()
+    # m = 0.2, v = 0.004; m_hat = 2, v_hat = 4: step = 0.1 * 2 / (2 + 1e-8)
+    assert p.data == pytest.approx(1.0 - 0.1 * 2 / (2 + 1e-8), abs=1e-15)
+    p.grad = -1.0
+    opt.step()
+    m = 0.9 * 0.2 + 0.1 * -1.0
+    v = 0.999 * 0.004 + 0.001 * 1.0
+    expected = 1.0 - 0.1 * 2 / (2 + 1e-8) - 0.1 * (m / (1 - 0.81)) / (math.sqrt(v / (1 - 0.999 ** 2)) + 1e-8)
+    assert p.data == pytest.approx(expected, abs=1e-14)
+
+
+def test_adagrad_two_steps_by_hand():
+    p = nn.Parameter(0.0)
+    opt = nn.Adagrad([p], lr=0.5)
+    p.grad = 3.0
+    opt.step()  # s = 9: p = -0.5 * 3 / 3
+    p.grad = 4.0
+    opt.step()  # s = 25: p -= 0.5 * 4 / 5
+    assert p.data == pytest.approx(-0.5 - 0.4, abs=1e-9)
+
+
+def test_optimizers_match_torch_on_a_small_problem():
+    torch = pytest.importorskip("torch")
+    cases = [
+        (lambda ps: nn.SGD(ps, lr=0.05, momentum=0.8), lambda ts: torch.optim.SGD(ts, lr=0.05, momentum=0.8)),
+        (lambda ps: nn.Adam(ps, lr=0.05), lambda ts: torch.optim.Adam(ts, lr=0.05)),
+        (lambda ps: nn.Adagrad(ps, lr=0.05), lambda ts: torch.optim.Adagrad(ts, lr=0.05)),
+    ]
+    for ours, theirs in cases:
+        ps = [nn.Parameter(0.5), nn.Parameter(-1.5)]
+        ts = [torch.tensor(0.5, dtype=torch.float64, requires_grad=True),
+              torch.tensor(-1.5, dtype=torch.float64, requires_grad=True)]
+        opt, topt = ours(ps), theirs(ts)
+        for _ in range(5):
+            opt.zero_grad()
+            ((ps[0] * ps[1] - 1.0) ** 2 + ps[0].tanh()).backward()
+            opt.step()
+            topt.zero_grad()
+            ((ts[0] * ts[1] - 1.0) ** 2 + torch.tanh(ts[0])).backward()
+            topt.step()
+        assert [p.data for p in ps] == pytest.approx([t.item() for t in ts], abs=1e-12)
+
+
+def test_optimizer_takes_a_module_and_zero_grad():
+    m = nn.MLP(2, [2, 1], seed=0)
+    opt = nn.SGD(m, lr=0.1)
+    assert len(opt.params) == 9
+    m([1.0, 2.0])[0].backward()
+    assert any(p.grad for p in m.parameters())
+    opt.zero_grad()
+    assert all(p.grad == 0.0 for p in m.parameters())
+
+
+def test_training_reduces_loss():
+    m = nn.MLP(1, [8, 1], seed=0)
+    opt = nn.Adam(m.parameters(), lr=0.05)
+    data = [(x / 10, math.sin(x / 10 * 3)) for x in range(-10, 11, 2)]
+
+    def loss():
+        return nn.mse_loss([m([x])[0] for x, _ in data], [y for _, y in data])
+
+    first = loss().data
+    for _ in range(200):
+        opt.zero_grad()
+        loss().backward()
+        opt.step()
+    assert loss().data < first / 5
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: nn.SGD([], lr=0.1), ValueError, "empty"),
+    (lambda: nn.SGD([Value(1.0)], lr=-1), ValueError, "lr must be a positive finite number, got -1"),
+    (lambda: nn.SGD([Value(1.0)], lr=0.1, momentum=1.0), ValueError, "momentum must be in"),
+    (lambda: nn.SGD(Value(1.0), lr=0.1), TypeError, "single Value"),
+    (lambda: nn.SGD([1.0], lr=0.1), TypeError, "got 1.0"),
+    (lambda: nn.Adam([Value(1.0)], betas=(0.9, 1.0)), ValueError, r"\(0.9, 1.0\)"),
+    (lambda: nn.Adagrad([Value(1.0)], lr=math.nan), ValueError, "nan"),
+    (lambda: nn.clip_grad_norm([Value(1.0)], 0), ValueError, "got 0"),
+])
+def test_optimizer_errors(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_clip_grad_value():
+    ps = params_with_grads([0.0] * 3, [-7.0, 0.5, 3.0])
+    nn.clip_grad_value(ps, 1.0)
+    assert [p.grad for p in ps] == [-1.0, 0.5, 1.0]
+
+
+def test_clip_grad_norm():
+    ps = params_with_grads([0.0] * 2, [3.0, 4.0])
+    assert nn.clip_grad_norm(ps, 10.0) == 5.0 and [p.grad for p in ps] == [3.0, 4.0]
+    assert nn.clip_grad_norm(ps, 2.5) == 5.0
+    assert [p.grad for p in ps] == pytest.approx([1.5, 2.0], abs=1e-15)
+
+
+def test_batches():
+    data = list(range(10))
+    assert list(nn.batches(data, 4, shuffle=False)) == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    assert list(nn.batches(data, 4, shuffle=False, drop_last=True)) == [[0, 1, 2, 3], [4, 5, 6, 7]]
+    a = list(nn.batches(data, 3, seed=7))
+    assert a == list(nn.batches(data, 3, seed=7)) and sorted(sum(a, [])) == data
+    assert a != [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9]]
+    assert data == list(range(10))  # not shuffled in place
+    with pytest.raises(ValueError, match="got 0"):
+        list(nn.batches(data, 0))
+
+
+def test_batch_averaged_gradient_is_the_mean_of_per_example_gradients():
+    m = nn.MLP(2, [3, 1], seed=1)
+    batch = [([0.1, 0.2], 1.0), ([-0.5, 0.3], -1.0), ([0.9, -0.4], 0.5)]
+    per_example = []
+    for x, y in batch:
+        m.zero_grad()
+        nn.mse_loss(m(x), [y]).backward()
+        per_example.append([p.grad for p in m.parameters()])
+    m.zero_grad()
+    nn.mse_loss([m(x)[0] for x, _ in batch], [y for _, y in batch]).backward()
+    mean = [sum(col) / len(batch) for col in zip(*per_example)]
+    assert [p.grad for p in m.parameters()] == pytest.approx(mean, abs=1e-14)
