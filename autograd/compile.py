@@ -13,7 +13,7 @@ with ``check=True``, which traces every call again and raises `GraphChanged` whe
 import builtins
 import math
 
-from .engine import _GRAD, Value, _mode, _real
+from .engine import _GRAD, Value, _mode, _real, _topological_order
 
 __all__ = ["compile", "Compiled", "CompiledResult", "GraphChanged"]
 
@@ -116,7 +116,7 @@ class Compiled:
             traced.append(v)
         out = _value(self.fn(*traced), self.fn)
         index = {v: i for i, v in enumerate(traced)}
-        order = _topological_order(out, index)
+        order = _topological_order(out, leaves=index)
         if program is None:
             program = self._programs[len(leaves)] = _Program(out, order, index, traced)
             return program, out.data
@@ -189,32 +189,6 @@ def _name(fn):
 
 
 # ---- the trace ----
-
-def _topological_order(root, inputs):
-    """The engine's order (root first, same depth-first walk), with the nodes in ``inputs`` taken as leaves.
-
-    Mirrors engine._topological_order so that gradients are added in the same order as in eager mode.
-    """
-    post = []
-    expanded = set()
-    finished = set()
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node in expanded:
-            if node not in finished:
-                finished.add(node)
-                post.append(node)
-            continue
-        expanded.add(node)
-        stack.append(node)
-        if node not in inputs:
-            for child in node._children:
-                if child not in expanded:
-                    stack.append(child)
-    post.reverse()
-    return post
-
 
 class _Program:
     """The generated replay function of one traced graph, and what `check=True` compares."""

@@ -149,7 +149,7 @@ class Value:
 
     def __repr__(self):
         label = f", label={self.label!r}" if self.label else ""
-        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+        return f"{type(self).__name__}(data={self.data!r}, grad={self.grad!r}{label})"
 
     # ---- primitives: each computes its value and local derivatives together ----
 
@@ -426,28 +426,30 @@ _LOCAL_RULES = {
 }
 
 
-def _topological_order(root):
+def _topological_order(root, leaves=()):
     """Every node below root once, each before all of its children (root first). No recursion.
 
     Depth-first: a node goes back on the stack under its children when first popped, and is
     finished when popped again; a node pushed by several parents is finished only once.
+    Nodes in ``leaves`` are taken as leaves: their children are not visited.
     """
     post = []
     expanded = set()
     finished = set()
     stack = [root]
+    pop, push, extend = stack.pop, stack.append, stack.extend
     while stack:
-        node = stack.pop()
+        node = pop()
         if node in expanded:
+            # in a DAG an expanded node popped again is either finished or its own marker
             if node not in finished:
                 finished.add(node)
                 post.append(node)
             continue
         expanded.add(node)
-        stack.append(node)
-        for child in node._children:
-            if child not in expanded:
-                stack.append(child)
+        push(node)
+        if node not in leaves:
+            extend(node._children)
     post.reverse()
     return post
 

@@ -25,7 +25,8 @@ def sum_values(xs):
     if not xs:
         return Value(0.0)
     xs = _values(xs, "sum_values")
-    return _node(sum([x.data for x in xs]), tuple(xs), (1.0,) * len(xs), "sum")
+    data = sum([x.data for x in xs])
+    return _node(data, tuple(xs), (1.0,) * len(xs), "sum")
 
 
 def logsumexp(xs):

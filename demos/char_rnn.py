@@ -20,7 +20,7 @@ __all__ = ["load_text", "Vocab", "chunk_loss", "fixed_shape_loss", "train", "mai
 TEXT = pathlib.Path(__file__).parent / "data" / "war_and_peace.txt"
 SEQ_LEN = 16
 N_HIDDEN = 32
-STEPS = 2500
+STEPS = 3000
 LR = 0.1
 CLIP = 5.0
 
@@ -77,8 +77,8 @@ def fixed_shape_loss(rnn, xs, ts, h0):
 
 
 def last_state(rnn, inputs, h):
-    """The hidden state after reading the token indices ``inputs`` from state ``h`` (None: zeros), on plain
-    floats: the same numbers as ``detach(rnn(...)[1][-1])`` without building Values."""
+    """The hidden state of a tanh RNN after reading the token indices ``inputs`` from state ``h`` (None: zeros),
+    on plain floats: the same numbers as ``detach(rnn(...)[1][-1])`` without building Values."""
     cell = rnn.cell
     h = h or [0.0] * cell.n_hidden
     for i in inputs:
@@ -139,7 +139,13 @@ def train(text, steps=STEPS, n_hidden=N_HIDDEN, seq_len=SEQ_LEN, lr=LR, seed=0, 
     return rnn, vocab, losses, time.perf_counter() - t0
 
 
-def plot_losses(losses, path, title):
+def unigram_entropy(text):
+    """The loss per character of a model that knows only how often each character occurs (nats)."""
+    counts = {c: text.count(c) for c in set(text)}
+    return -sum(n / len(text) * math.log(n / len(text)) for n in counts.values())
+
+
+def plot_losses(losses, path, title, baselines=()):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -150,6 +156,8 @@ def plot_losses(losses, path, title):
     fig, ax = plt.subplots(figsize=(7, 4))
     ax.plot(losses, color="0.8", lw=0.8, label="per chunk")
     ax.plot(smooth, color="C0", lw=2, label=f"mean of the last {window}")
+    for i, (value, name) in enumerate(baselines):
+        ax.axhline(value, color=f"C{i + 1}", ls="--", lw=1, label=f"{name}: {value:.2f}")
     ax.set_xlabel("training step (one chunk of characters)")
     ax.set_ylabel("cross-entropy per character (nats)")
     ax.set_title(title)
@@ -164,15 +172,19 @@ def main(out_dir, compiled=True, steps=STEPS):
     mode = "compiled" if compiled else "eager"
     print(f"{len(text)} characters of War and Peace, {len(set(text))} distinct; "
           f"RNN with {N_HIDDEN} hidden units, chunks of {SEQ_LEN}, {steps} Adagrad steps ({mode})")
-    rnn, vocab, losses, seconds = train(text, steps=steps, compiled=compiled, log_every=max(1, steps // 8))
+    rnn, vocab, losses, seconds = train(text, steps=steps, compiled=compiled, log_every=max(1, steps // 10))
     print(f"trained in {seconds:.1f}s ({1000 * seconds / steps:.1f} ms per step, {mode})")
+    baselines = [(math.log(len(vocab)), "uniform guess"), (unigram_entropy(text), "character frequencies only")]
+    for value, name in baselines:
+        print(f"for comparison, {name}: {value:.3f} nats per character")
     path = pathlib.Path(out_dir) / "char_rnn_loss.png"
-    plot_losses(losses, path, f"char-RNN on War and Peace ({N_HIDDEN} hidden, chunks of {SEQ_LEN})")
+    plot_losses(losses, path, f"char-RNN on War and Peace ({N_HIDDEN} hidden, chunks of {SEQ_LEN})", baselines)
     print(f"loss curve: {path}")
-    first = vocab.index["t"]
+    prompt = "the prince"
+    h = last_state(rnn, vocab.encode(prompt[:-1]), None)
     for temperature in (0.5, 1.0, 1.5):
-        tokens = nn.sample(rnn, first, 120, temperature=temperature, seed=1)
-        print(f"sample at temperature {temperature}: {'t' + vocab.decode(tokens)!r}")
+        tokens = nn.sample(rnn, vocab.index[prompt[-1]], 150, temperature=temperature, seed=1, h0=h)
+        print(f"sample at temperature {temperature}: {prompt + vocab.decode(tokens)!r}")
 
 
 if __name__ == "__main__":

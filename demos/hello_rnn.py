@@ -71,9 +71,11 @@ def render_unrolled(rnn, out_dir, word="hel"):
     loss.label = "L"
     params = rnn.parameters()  # also names every parameter (cell.W_hh.0.1, ...) for the picture
     clusters = {}
-    for t, (x, h, l) in enumerate(zip(xs, hiddens, losses)):
+    for t, (x, h, y, l) in enumerate(zip(xs, hiddens, outputs, losses)):
         for i, v in enumerate(h):
             v.label = f"h{t + 1}[{i}]"
+        for c, v in zip(VOCAB, y):
+            v.label = f"y{t + 1}[{c}]"
         l.label = f"L{t + 1}"
         # step t's nodes: everything its loss term and hidden state computed since the previous state;
         # the parameters stay outside every cluster, shared by all the steps

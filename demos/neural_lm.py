@@ -7,6 +7,7 @@ Trained on a tiny corpus, it predicts "books" after "students opened their", and
 "... the dog gets" with "fed" although it has only ever seen "the cat gets fed" (the notes' example).
 """
 import math
+import pathlib
 
 import autograd
 import nn
@@ -131,3 +132,29 @@ def main(out_dir):
     for word in ("cat", "dog", "books"):
         sims = sorted(((cosine(emb[word], emb[w]), w) for w in vocab if w != word), reverse=True)[:3]
         print(f"  nearest to {word!r}: " + ", ".join(f"{w} {s:.2f}" for s, w in sims))
+    path = pathlib.Path(out_dir) / "neural_lm_similarity.png"
+    plot_similarities(emb, SHOWN, path)
+    print(f"cosine similarities of the learned embeddings: {path}")
+
+
+SHOWN = ["cat", "dog", "baby", "teacher", "students", "children", "books", "presents", "door", "mat", "food"]
+
+
+def plot_similarities(emb, words, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sims = [[cosine(emb[a], emb[b]) for b in words] for a in words]
+    fig, ax = plt.subplots(figsize=(7, 6))
+    im = ax.imshow(sims, cmap="RdBu_r", vmin=-1, vmax=1)
+    ax.set_xticks(range(len(words)), words, rotation=45, ha="right")
+    ax.set_yticks(range(len(words)), words)
+    for i, row in enumerate(sims):
+        for j, v in enumerate(row):
+            ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=7, color="white" if abs(v) > 0.6 else "black")
+    ax.set_title("Cosine similarity of learned word embeddings")
+    fig.colorbar(im, ax=ax, shrink=0.8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

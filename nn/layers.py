@@ -82,7 +82,8 @@ class Layer(Module):
         self.neurons = [Neuron(nin, activation, init=init, rng=rng, fan_out=nout) for _ in range(nout)]
 
     def __call__(self, x):
-        x = _inputs(x, self.nin, self)
+        # numbers become Values once here, not once per neuron: one input node feeds every neuron
+        x = [xi if isinstance(xi, Value) else Value(xi) for xi in _inputs(x, self.nin, self)]
         return [n(x) for n in self.neurons]
 
     def __repr__(self):

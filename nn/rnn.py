@@ -82,7 +82,9 @@ class RNNCell(Module):
 
     def __call__(self, x, h_prev=None):
         x_terms = _terms(_check_vector(x, self.n_in, "RNNCell: input x"))
-        h_terms = [] if h_prev is None else _terms(_check_vector(h_prev, self.n_hidden, "RNNCell: hidden state h_prev"))
+        h_terms = []
+        if h_prev is not None:
+            h_terms = _terms(_check_vector(h_prev, self.n_hidden, "RNNCell: hidden state h_prev"))
         # one sum node per unit: b_i + sum_j W_xh[i][j] x_j + sum_j W_hh[i][j] h_prev_j
         pre = [sum_values([b] + [wx[j] * xj for j, xj in x_terms] + [wh[j] * hj for j, hj in h_terms])
                for wx, wh, b in zip(self.W_xh, self.W_hh, self.b_h)]
@@ -152,7 +154,7 @@ def sample(rnn, first, length, temperature=1.0, seed=None, rng=None, h0=None):
 
     For a token-level model (``n_in == n_out``). Each next token is drawn from softmax(y_t / temperature):
     low temperatures pick the likeliest tokens, high ones spread out. Same seed (or the same state of
-``rng``, a random.Random), same tokens. ``h0`` is the starting hidden state. No graph is built.
+    ``rng``, a random.Random), same tokens. ``h0`` is the starting hidden state. No graph is built.
 
     >>> rnn = RNN(4, 8, 4, seed=1)
     >>> sample(rnn, 0, 5, seed=3) == sample(rnn, 0, 5, seed=3)
