@@ -15,6 +15,7 @@ test: $(INSTALLED) dot
 
 bench: $(INSTALLED)
 	$(PY) benchmarks/bench_engine.py
+	$(PY) benchmarks/bench_compile.py
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
