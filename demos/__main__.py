@@ -11,6 +11,10 @@ DEMOS = [
     "demos.worked_mlp",
     "demos.xor",
     "demos.moons",
+    "demos.hello_rnn",
+    "demos.char_rnn",
+    "demos.vanishing_gradients",
+    "demos.neural_lm",
 ]
 
 
