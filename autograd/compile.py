@@ -13,7 +13,7 @@ with ``check=True``, which traces every call again and raises `GraphChanged` whe
 import builtins
 import math
 
-from .engine import _GRAD, Value, _mode, _real, _topological_order
+from .engine import _GRAD, Value, _mode, _pow_value_floats, _real, _topological_order
 
 __all__ = ["compile", "Compiled", "CompiledResult", "GraphChanged"]
 
@@ -410,14 +410,7 @@ def _pow_value(a, b):
     """a ** b for two Values' data, with both local derivatives, as in Value._pow_value."""
     if a < 0.0 or (a == 0.0 and b < 0.0):
         raise _Fallback
-    out = a ** b
-    if a == 0.0:
-        local_a = 0.0 if b == 0.0 else (math.inf if b < 1.0 else b * a ** (b - 1.0))
-        local_b = 0.0
-    else:
-        local_a = b * a ** (b - 1.0)
-        local_b = out * math.log(a)
-    return out, local_a, local_b
+    return _pow_value_floats(a, b)
 
 
 def _logsumexp(xs):

@@ -194,13 +194,7 @@ class Value:
                              f"exponent), got base {_name(self)}, exponent {_name(other)}; "
                              f"for a constant exponent use a number, e.g. x ** 2")
         try:
-            out = a ** b
-            if a == 0.0:
-                local_a = 0.0 if b == 0.0 else (math.inf if b < 1.0 else b * a ** (b - 1.0))
-                local_b = 0.0
-            else:
-                local_a = b * a ** (b - 1.0)
-                local_b = out * math.log(a)
+            out, local_a, local_b = _pow_value_floats(a, b)
         except OverflowError:
             raise OverflowError(f"**: result out of float range: base {_name(self)}, "
                                 f"exponent {_name(other)}") from None
@@ -424,6 +418,14 @@ _LOCAL_RULES = {
     "abs": lambda out, x: out._local,
     "logsumexp": _logsumexp_rule,                  # softmax_i = e^(x_i - lse)
 }
+
+
+def _pow_value_floats(a, b):
+    """a**b and its derivatives by a and b, for a > 0, or a = 0 and b >= 0 (shared with compile)."""
+    out = a ** b
+    if a == 0.0:
+        return out, 0.0 if b == 0.0 else (math.inf if b < 1.0 else b * a ** (b - 1.0)), 0.0
+    return out, b * a ** (b - 1.0), out * math.log(a)
 
 
 def _topological_order(root, leaves=()):

@@ -12,20 +12,14 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from autograd import Value, draw, draw_steps, nodes_between
+from demos.computation_graph import build
 from autograd.draw import BackwardNotRunError, DotNotFoundError, Graph, GraphTooLargeError
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz's dot is not installed")
 
 
 def textbook():
-    a, b, c = Value(3.0, label="a"), Value(1.0, label="b"), Value(-2.0, label="c")
-    d = 2 * b
-    d.label = "d"
-    e = a + d
-    e.label = "e"
-    L = c * e
-    L.label = "L"
-    return L, dict(a=a, b=b, c=c, d=d, e=e, L=L)
+    return build()  # the demo's L = c(a + 2b), labelled a..e, L
 
 
 def plain(label_html):
