@@ -6,7 +6,7 @@ compiled step traces the per-point loss once and replays it per point, adding ``
 into the parameters' grads; the regularisation term is compiled too. Runs alternate between the variants in
 this one process; each line prints the median time and ratios, with Python's cyclic GC on (its
 default) and then off for every variant. Then the training time of the character-RNN demo
-(demos/hello_rnn.py's train()) as it is, and with its loss compiled.
+(demos/char_rnn.py's train()), eager and compiled.
 
     python benchmarks/bench_compile.py [--batch 100] [--repeats 15]
 """
@@ -117,45 +117,17 @@ def mlp_benchmark(batch, repeats):
           f"at most {rel_param:.1e} (per-point backward adds the gradients in a different order)")
 
 
-def rnn_benchmark(repeats):
-    """demos/hello_rnn.py's train() as it is (eager), against the same loop with the loss compiled."""
-    import autograd
-    import nn
-    from demos import hello_rnn
+def rnn_benchmark(steps=60):
+    """demos/char_rnn.py's training loop, eager against compiled, on the demo's own text and sizes."""
+    from demos import char_rnn
 
-    def train_compiled(seed=0, n_hidden=8, lr=0.1, max_steps=300, target_loss=0.05):
-        # hello_rnn.train with one change: the loss is traced once and replayed every step.
-        rnn = nn.RNN(len(hello_rnn.VOCAB), n_hidden, len(hello_rnn.VOCAB), seed=seed)
-        params = rnn.parameters()
-        opt = nn.Adagrad(params, lr=lr)
-        xs, targets = hello_rnn.training_pair()
-        fast = autograd.compile(lambda *params: hello_rnn.loss_of(rnn, xs, targets))
-        losses = []
-        for _ in range(max_steps):
-            loss = fast(*params)
-            losses.append(loss.data)
-            if loss.data < target_loss and hello_rnn.predictions(rnn, xs) == hello_rnn.WORD[1:]:
-                break
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        return rnn, losses
-
-    times = median_times({"eager": hello_rnn.train, "compiled": train_compiled}, repeats)
-    rnn = nn.RNN(len(hello_rnn.VOCAB), 8, len(hello_rnn.VOCAB), seed=0)
-    xs, targets = hello_rnn.training_pair()
-    fast = autograd.compile(lambda *params: hello_rnn.loss_of(rnn, xs, targets))
-    t0 = time.perf_counter()
-    fast(*rnn.parameters())
-    trace = time.perf_counter() - t0
-    (rnn_e, losses_e), (rnn_c, losses_c) = hello_rnn.train(), train_compiled()
-    same = losses_e == losses_c and [p.data for p in rnn_e.parameters()] == [p.data for p in rnn_c.parameters()]
-    print(f"\nchar-RNN demo training (demos/hello_rnn.py train(): 4-8-4 tanh RNN on 'hello', Adagrad, "
-          f"{len(losses_e)} steps), median of {repeats}:")
-    print(f"  eager (as the demo is now)  {times['eager'] * 1e3:8.1f} ms")
-    print(f"  loss compiled               {times['compiled'] * 1e3:8.1f} ms   {times['eager'] / times['compiled']:.1f}x "
-          f"faster; same losses and weights to the last bit: {same}")
-    print(f"  of which the first step, which traces and generates the code: {trace * 1e3:.1f} ms")
+    text = char_rnn.load_text()
+    _, _, losses_e, eager = char_rnn.train(text, steps=steps, compiled=False)
+    _, _, losses_c, compiled = char_rnn.train(text, steps=steps, compiled=True)
+    print(f"\nchar-RNN demo training (demos/char_rnn.py train(), {steps} steps, GC on, tracing included):")
+    print(f"  eager     {eager:7.2f} s  ({eager / steps * 1e3:6.1f} ms/step)")
+    print(f"  compiled  {compiled:7.2f} s  ({compiled / steps * 1e3:6.1f} ms/step)  {eager / compiled:.1f}x faster; "
+          f"same losses to the last bit: {losses_e == losses_c}")
 
 
 def main(argv=None):
@@ -164,7 +136,7 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=15)
     args = parser.parse_args(argv)
     mlp_benchmark(args.batch, args.repeats)
-    rnn_benchmark(max(3, args.repeats // 3))
+    rnn_benchmark()
 
 
 if __name__ == "__main__":
