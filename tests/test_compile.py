@@ -18,7 +18,8 @@ def bits(x):
     return "nan" if x != x else struct.pack("<d", x)
 
 
-def run_eager(fn, xs, seed_grads=None):
+def run(fn, xs, seed_grads=None):
+    """fn (eager or compiled) at xs, after seeding the leaves' grads: (value, leaf grads)."""
     vs = [Value(x) for x in xs]
     if seed_grads:
         for v, g in zip(vs, seed_grads):
@@ -28,22 +29,12 @@ def run_eager(fn, xs, seed_grads=None):
     return out.data, [v.grad for v in vs]
 
 
-def run_compiled(fast, xs, seed_grads=None):
-    vs = [Value(x) for x in xs]
-    if seed_grads:
-        for v, g in zip(vs, seed_grads):
-            v.grad = g
-    out = fast(*vs)
-    out.backward()
-    return out.data, [v.grad for v in vs]
-
-
 def assert_bit_identical(fn, points, seed_grads=None):
     """Trace at the first point; at every point the replay equals eager mode to the last bit."""
     fast = ag_compile(fn)
     for xs in points:
-        data_e, grads_e = run_eager(fn, xs, seed_grads)
-        data_c, grads_c = run_compiled(fast, xs, seed_grads)
+        data_e, grads_e = run(fn, xs, seed_grads)
+        data_c, grads_c = run(fast, xs, seed_grads)
         assert bits(data_c) == bits(data_e), (xs, data_c, data_e)
         assert list(map(bits, grads_c)) == list(map(bits, grads_e)), (xs, grads_c, grads_e)
     return fast
