@@ -94,7 +94,7 @@ def _check_gradients(order):
             raise AnomalyError(f"{what}: the seed grad passed to backward() is not finite")
         # Every parent comes earlier in the order and has a finite gradient: name the edge that broke.
         for p in order[:i]:
-            for child, local in zip(p._children, p._local):
+            for child, local in zip(p.children, p.local_grads):
                 if child is v and not math.isfinite(local * p.grad):
                     where = created.get(id(p), (None, "a place outside detect_anomaly()"))[1]
                     raise AnomalyError(f"{what}: from op {p.op!r} (value {p.data!r}, created at {where}), "

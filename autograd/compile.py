@@ -196,7 +196,7 @@ class _Program:
     def __init__(self, out, order, index, leaves):
         # Leaves that are not arguments (parameters a closure reaches, constants made inside fn):
         # the program keeps the Value objects and reads their .data on every call.
-        self.captured = tuple(v for v in reversed(order) if v not in index and not v._children)
+        self.captured = tuple(v for v in reversed(order) if v not in index and not v.children)
         self.shape = _shape(order, index)
         self.source = _generate(order, index, self.captured)
         namespace = {"exp": math.exp, "log": math.log, "tanh": math.tanh, "sum": builtins.sum, "abs": builtins.abs,
@@ -222,10 +222,10 @@ def _shape(order, index):
     for v in forward:
         if v in index:
             shape.append(("input", index[v]))
-        elif not v._children:
+        elif not v.children:
             shape.append(("leaf", v))
         else:
-            shape.append((v._op, tuple(position[c] for c in v._children)))
+            shape.append((v._op, tuple(position[c] for c in v.children)))
     return shape
 
 
@@ -273,9 +273,9 @@ def _generate(order, index, captured):
         if v in index:
             name[v] = f"x{index[v]}"
             lines.append(f"    x{index[v]} = L[{index[v]}].data")
-        elif v._children:
+        elif v.children:
             name[v] = f"v{n}"
-            code, saved[v] = _forward_line(v, f"v{n}", [name[c] for c in v._children])
+            code, saved[v] = _forward_line(v, f"v{n}", [name[c] for c in v.children])
             lines.extend("    " + line for line in code)
     lines.append("    while True:")
     lines.append(f"        g = yield {name[order[0]]}")
@@ -364,17 +364,17 @@ def _backward_lines(order, index, captured, name, saved):
     alias = set()  # gradient names that belong to a parent ("+" passes its gradient through unchanged)
     edges = {}  # leaf -> number of edges into it
     for v in order:
-        if v._children and v not in index:
-            for child in v._children:
-                if not child._children or child in index:
+        if v.children and v not in index:
+            for child in v.children:
+                if not child.children or child in index:
                     edges[child] = edges.get(child, 0) + 1
-    leaf_grads = [root] if not root._children or root in index else []
+    leaf_grads = [root] if not root.children or root in index else []
     for v in order:
-        if not v._children or v in index:
+        if not v.children or v in index:
             continue
         g = grad[v]
-        c = [name[child] for child in v._children]
-        for child, local in zip(v._children, _local_expressions(v, c, name[v], saved.get(v))):
+        c = [name[child] for child in v.children]
+        for child, local in zip(v.children, _local_expressions(v, c, name[v], saved.get(v))):
             term = f"{local} * {g}" if local else g
             own = f"g{name[child]}"
             if child in edges and edges[child] == 1:

@@ -91,7 +91,7 @@ def _fmt(x, precision):
 def _kind(v, root):
     if v is root:
         return "output"
-    if v._children:
+    if v.children:
         return "op"
     if v.is_parameter:
         return "parameter"
@@ -119,7 +119,7 @@ def _names(order, precision):
     """
     name, formula = {}, {}
     for v in order:  # children before parents
-        if v._children:
+        if v.children:
             f = _formula(v, name)
             formula[v] = f
             if v.label:
@@ -138,7 +138,7 @@ def _formula(v, name):
         text, prec = name[child]
         return f"({text})" if prec < need else text
 
-    op, kids = v._op, v._children
+    op, kids = v._op, v.children
     if op in ("+", "sum"):
         if len(kids) > 4:
             return f"sum of {len(kids)} terms", 5
@@ -229,7 +229,7 @@ def _table(rows):
 def _node_rows(v, formula, precision):
     """The title row(s) every view shows: 'a = 3' for a leaf, 'e = a + d' then '= 5' for an op."""
     value = _fmt(v.data, precision)
-    if not v._children:
+    if not v.children:
         if not v.label:
             return [(value, "")]
         return [(f"<B>{_esc(v.label)}</B> = {value}", "")]
@@ -303,7 +303,7 @@ def draw(root, view="forward", rankdir="LR", clusters=None, max_nodes=250, preci
 
     ids = _emit(g, order, where, titles, label, lambda v: dict(_STYLE[_kind(v, root)], tooltip=_kind(v, root)))
     for v in order:
-        for child, local in zip(v._children, v._local):
+        for child, local in zip(v.children, v.local_grads):
             if backward:
                 lines = [_local_text(v, child, local, name, precision),
                          f"{_fmt(v.grad, precision)} × {_fmt(local, precision)} = {_fmt(v.grad * local, precision)}"]
@@ -331,7 +331,7 @@ def nodes_between(outputs, inputs=()):
             continue
         seen.add(v)
         result.append(v)
-        stack.extend(reversed(v._children))
+        stack.extend(reversed(v.children))
     return result
 
 
@@ -363,7 +363,7 @@ def _steps(order):
     grads = {order[0]: 1.0}
     steps = []
     for v in order:
-        for j, (child, local) in enumerate(zip(v._children, v._local)):
+        for j, (child, local) in enumerate(zip(v.children, v.local_grads)):
             up = grads[v]
             before = grads.get(child)
             contribution = local * up
@@ -402,7 +402,7 @@ def draw_steps(root, out_dir, format="png", rankdir="LR", clusters=None, max_nod
     fmt = lambda x: _fmt(x, precision)  # noqa: E731
     parents = {}
     for v in order:
-        for child in v._children:
+        for child in v.children:
             parents[child] = parents.get(child, 0) + 1
     final = {order[0]: 1.0}
     for s in steps:
@@ -443,7 +443,7 @@ def draw_steps(root, out_dir, format="png", rankdir="LR", clusters=None, max_nod
 
         ids = _emit(g, inputs_first, where, titles, label, extra)
         for v in inputs_first:
-            for j, (child, local) in enumerate(zip(v._children, v._local)):
+            for j, (child, local) in enumerate(zip(v.children, v.local_grads)):
                 n = step_of[v, j]
                 product = f"{fmt(steps[n][3])} × {fmt(local)} = {fmt(steps[n][4])}"
                 line1 = _esc(_local_text(v, child, local, name, precision))
@@ -487,7 +487,7 @@ def _caption(k, steps, root, name, precision):
         text += f" {c} already had {fmt(before)} from another path, so it now holds {fmt(before)} + {fmt(contribution)} = {fmt(after)}."
     if any(s[1] is child for s in steps[k:]):
         text += f" More paths lead to {c}: its gradient is not complete yet."
-    elif child._children:
+    elif child.children:
         text += f" All paths to {c} are in: its gradient {fmt(after)} is final and it passes it on next."
     else:
         text += f" All paths to {c} are in: its gradient is {fmt(after)}."

@@ -73,32 +73,44 @@ def _name(v):
 
 _new = object.__new__
 _get_grad = operator.attrgetter("grad")
-_ONES = (1.0, 1.0)  # the local derivatives of a + b, shared by every '+' node
 
 
-def _node(data, children, local, op):
-    """A new op result. Under no_grad() it is a plain leaf."""
+def _node(data, op, a, da, b=None, db=None):
+    """A new op result: child ``a`` with local derivative ``da``, and ``b``, ``db`` for a binary op.
+
+    An n-ary op (sum, logsumexp) passes a tuple of children as ``a`` and a tuple of derivatives
+    as ``da``. Under no_grad() the result is a plain leaf.
+    """
     out = _new(Value)
     out.data = data
     out.grad = 0.0
     out.label = ""
     mode = _mode.get()
     if mode == _GRAD:  # the common case, tested first
-        out._children = children
-        out._local = local
         out._op = op
+        out._a, out._da, out._b, out._db = a, da, b, db
         return out
     if mode & _GRAD:
-        out._children = children
-        out._local = local
         out._op = op
+        out._a, out._da, out._b, out._db = a, da, b, db
     else:
-        out._children = out._local = ()
         out._op = ""
+        out._a = out._da = out._b = out._db = None
     if mode & _ANOMALY:
         from .anomaly import _check_node  # imported only in anomaly mode, never on the hot path
-        _check_node(out, data, children, local, op)
+        _check_node(out, data, *_edges(a, da, b, db), op)
     return out
+
+
+def _edges(a, da, b, db):
+    """The (children, local derivatives) tuples of a node stored as ``_a, _da, _b, _db``."""
+    if a is None:
+        return (), ()
+    if type(a) is tuple:
+        return a, da
+    if b is None:
+        return (a,), (da,)
+    return (a, b), (da, db)
 
 
 class Value:
@@ -111,7 +123,11 @@ class Value:
     (-10.0, -2.0, -4.0, 5.0)
     """
 
-    __slots__ = ("data", "grad", "label", "_op", "_children", "_local")
+    # A node keeps its edges in four fixed slots, not in tuples: child _a with local derivative _da,
+    # and _b, _db for a binary op (None for a unary op; all four None for a leaf). An n-ary op
+    # keeps a tuple of children in _a and a tuple of derivatives in _da. Two tuples per node would
+    # cost 112 bytes more than these 32; the public `children` and `local_grads` are tuples.
+    __slots__ = ("data", "grad", "label", "_op", "_a", "_da", "_b", "_db")
     is_parameter = False  # True on nn.Parameter, the Values an nn module trains; renderers show them apart
 
     def __init__(self, data, label=""):
@@ -123,8 +139,7 @@ class Value:
         self.grad = 0.0
         self.label = label
         self._op = ""
-        self._children = ()
-        self._local = ()
+        self._a = self._da = self._b = self._db = None
 
     # Read-only views of the graph, for renderers and users walking it.
     @property
@@ -135,17 +150,17 @@ class Value:
     @property
     def children(self):
         """The operands of the op, in order, as a tuple (``a * a`` has two edges to ``a``)."""
-        return self._children
+        return _edges(self._a, self._da, self._b, self._db)[0]
 
     @property
     def local_grads(self):
         """d(self)/d(child) for each child, as computed in the forward pass."""
-        return self._local
+        return _edges(self._a, self._da, self._b, self._db)[1]
 
     @property
     def is_leaf(self):
         """True for inputs, parameters and constants: nodes no op produced."""
-        return not self._children
+        return self._a is None
 
     def __repr__(self):
         label = f", label={self.label!r}" if self.label else ""
@@ -155,11 +170,11 @@ class Value:
 
     def __add__(self, other):
         other = other if isinstance(other, Value) else _operand(other, "+")
-        return _node(self.data + other.data, (self, other), _ONES, "+")
+        return _node(self.data + other.data, "+", self, 1.0, other, 1.0)
 
     def __mul__(self, other):
         other = other if isinstance(other, Value) else _operand(other, "*")
-        return _node(self.data * other.data, (self, other), (other.data, self.data), "*")
+        return _node(self.data * other.data, "*", self, other.data, other, self.data)
 
     def __pow__(self, other):
         if isinstance(other, Value):
@@ -183,7 +198,7 @@ class Value:
                 local = n * x ** (n - 1.0)
         except OverflowError:
             raise OverflowError(f"**: result out of float range: base {_name(self)}, exponent {n!r}") from None
-        return _node(out, (self,), (local,), f"**{_num(n)}")
+        return _node(out, f"**{_num(n)}", self, local)
 
     def _pow_value(self, other):
         # a^b with both Values: d/da = b a^(b-1), d/db = a^b log(a), real only for a > 0
@@ -198,7 +213,7 @@ class Value:
         except OverflowError:
             raise OverflowError(f"**: result out of float range: base {_name(self)}, "
                                 f"exponent {_name(other)}") from None
-        return _node(out, (self, other), (local_a, local_b), "**")
+        return _node(out, "**", self, local_a, other, local_b)
 
     def exp(self):
         """e**x; d/dx = e**x. Raises OverflowError above about 709.78.
@@ -211,7 +226,7 @@ class Value:
         except OverflowError:
             raise OverflowError(f"exp: result out of float range for input {_name(self)} "
                                 "(exp overflows above about 709.78)") from None
-        return _node(e, (self,), (e,), "exp")
+        return _node(e, "exp", self, e)
 
     def log(self):
         """Natural log; d/dx = 1/x. Raises ValueError for x <= 0.
@@ -222,7 +237,7 @@ class Value:
         x = self.data
         if x <= 0.0:
             raise ValueError(f"log: input must be positive, got {_name(self)}")
-        return _node(math.log(x), (self,), (1.0 / x,), "log")
+        return _node(math.log(x), "log", self, 1.0 / x)
 
     def tanh(self):
         """Hyperbolic tangent; d/dx = 1 - tanh(x)**2. Stable for any input (tanh(1000) = 1).
@@ -231,7 +246,7 @@ class Value:
         0.0
         """
         t = math.tanh(self.data)
-        return _node(t, (self,), (1.0 - t * t,), "tanh")
+        return _node(t, "tanh", self, 1.0 - t * t)
 
     def sigmoid(self):
         """1 / (1 + e**-x); d/dx = s(1 - s). Never overflows (sigmoid(-1000) = 0.0).
@@ -245,7 +260,7 @@ class Value:
         else:  # e**x / (1 + e**x): the exp cannot overflow for x < 0
             e = math.exp(x)
             s = e / (1.0 + e)
-        return _node(s, (self,), (s * (1.0 - s),), "sigmoid")
+        return _node(s, "sigmoid", self, s * (1.0 - s))
 
     def relu(self):
         """max(0, x); d/dx = 1 for x > 0, else 0. At exactly 0 the derivative is 0, as in PyTorch and micrograd.
@@ -255,8 +270,8 @@ class Value:
         """
         x = self.data
         if x > 0.0:
-            return _node(x, (self,), (1.0,), "relu")
-        return _node(0.0, (self,), (0.0,), "relu")
+            return _node(x, "relu", self, 1.0)
+        return _node(0.0, "relu", self, 0.0)
 
     def abs(self):
         """|x|; d/dx = sign(x), and 0 at exactly 0 (as PyTorch's sign).
@@ -265,7 +280,7 @@ class Value:
         3.0
         """
         x = self.data
-        return _node(abs(x), (self,), (1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0,), "abs")
+        return _node(abs(x), "abs", self, 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0)
 
     __abs__ = abs
 
@@ -335,10 +350,18 @@ class Value:
                 v.grad = 0.0
         self.grad = grad
         for v in order:
-            if v._children:
-                g = v.grad
-                for child, local in zip(v._children, v._local):
+            a = v._a
+            if a is None:
+                continue
+            g = v.grad
+            if type(a) is tuple:  # an n-ary op
+                for child, local in zip(a, v._da):
                     child.grad += local * g
+            else:
+                a.grad += v._da * g
+                b = v._b
+                if b is not None:
+                    b.grad += v._db * g
         if _mode.get() & _ANOMALY:
             from .anomaly import _check_gradients
             _check_gradients(order)
@@ -364,9 +387,9 @@ def _gradients(root, seed, create_graph):
     """
     grads = {root: Value(seed) if create_graph else seed}
     for v in _topological_order(root):
-        if v._children:
+        if v._a is not None:
             g = grads[v]
-            for child, local in zip(v._children, _local_values(v) if create_graph else v._local):
+            for child, local in zip(v.children, _local_values(v) if create_graph else v.local_grads):
                 d = g if (type(local) is float and local == 1.0) else local * g
                 grads[child] = grads[child] + d if child in grads else d
     return grads
@@ -376,28 +399,28 @@ def _local_values(v):
     """v's local derivatives as Values that depend on v's children (constants stay floats)."""
     rule = _LOCAL_RULES.get(v._op)
     if rule is not None:
-        return rule(v, *v._children)
-    if v._op.startswith("**") and len(v._children) == 1:  # '**2', '**-1', '**0.5': the exponent is in the name
-        return _pow_number_rule(v, v._children[0], float(v._op[2:]))
+        return rule(v, *v.children)
+    if v._op.startswith("**") and v._b is None:  # '**2', '**-1', '**0.5': the exponent is in the name
+        return _pow_number_rule(v, v._a, float(v._op[2:]))
     raise NotImplementedError(f"backward(create_graph=True): no derivative rule for op {v._op!r}; "
                               f"known ops: {sorted(_LOCAL_RULES)} and '**<number>'")
 
 
 def _pow_number_rule(out, x, n):
     if n == 0.0 or (x.data == 0.0 and n < 1.0):  # 0, or +inf at x = 0: constants, as in the forward pass
-        return out._local
+        return out.local_grads
     return (n * x ** (n - 1.0),)
 
 
 def _pow_value_rule(out, a, b):
     if a.data == 0.0:  # the forward pass's special case, a constant
-        return out._local
+        return out.local_grads
     return (b * a ** (b - 1.0), out * a.log())
 
 
 def _logsumexp_rule(out, *xs):
     if math.isinf(out.data):
-        return out._local
+        return out.local_grads
     return tuple((x - out).exp() for x in xs)
 
 
@@ -406,16 +429,16 @@ def _logsumexp_rule(out, *xs):
 # again. Constant derivatives (of +, sum, relu, abs) stay floats: their own derivatives are 0.
 # tests/test_higher_order.py checks every rule against the op's floats, so the two cannot drift.
 _LOCAL_RULES = {
-    "+": lambda out, a, b: out._local,
-    "sum": lambda out, *xs: out._local,
+    "+": lambda out, a, b: out.local_grads,
+    "sum": lambda out, *xs: out.local_grads,
     "*": lambda out, a, b: (b, a),
     "**": _pow_value_rule,
     "exp": lambda out, x: (out,),                  # e^x
     "log": lambda out, x: (x ** -1.0,),            # 1/x
     "tanh": lambda out, x: (1.0 - out * out,),     # 1 - tanh^2
     "sigmoid": lambda out, x: (out * (1.0 - out),),  # s(1 - s)
-    "relu": lambda out, x: out._local,
-    "abs": lambda out, x: out._local,
+    "relu": lambda out, x: out.local_grads,
+    "abs": lambda out, x: out.local_grads,
     "logsumexp": _logsumexp_rule,                  # softmax_i = e^(x_i - lse)
 }
 
@@ -450,8 +473,15 @@ def _topological_order(root, leaves=()):
             continue
         expanded.add(node)
         push(node)
-        if node not in leaves:
-            extend(node._children)
+        a = node._a
+        if a is None or node in leaves:
+            continue
+        if type(a) is tuple:
+            extend(a)
+        else:
+            push(a)
+            if node._b is not None:
+                push(node._b)
     post.reverse()
     return post
 

@@ -26,7 +26,7 @@ def sum_values(xs):
         return Value(0.0)
     xs = _values(xs, "sum_values")
     data = sum([x.data for x in xs])
-    return _node(data, tuple(xs), (1.0,) * len(xs), "sum")
+    return _node(data, "sum", tuple(xs), (1.0,) * len(xs))
 
 
 def logsumexp(xs):
@@ -40,9 +40,9 @@ def logsumexp(xs):
     xs = _values(xs, "logsumexp")
     m = max(x.data for x in xs)
     if math.isinf(m):  # all -inf, or some +inf: the sum is m itself
-        return _node(m, tuple(xs), tuple(1.0 if x.data == m else 0.0 for x in xs), "logsumexp")
+        return _node(m, "logsumexp", tuple(xs), tuple(1.0 if x.data == m else 0.0 for x in xs))
     out = m + math.log(math.fsum([math.exp(x.data - m) for x in xs]))
-    return _node(out, tuple(xs), tuple(math.exp(x.data - out) for x in xs), "logsumexp")
+    return _node(out, "logsumexp", tuple(xs), tuple(math.exp(x.data - out) for x in xs))
 
 
 def log_softmax(xs):

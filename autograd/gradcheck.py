@@ -159,7 +159,7 @@ def _kink_pattern(out, fn, xs):
     pattern = []
     for v in _topological_order(out):
         if v._op in _KINKS:
-            z = v._children[0]
+            z = v.children[0]
             if z.data == 0.0:
                 what = f"its input {z.label!r}" if z.label else f"its input (made by op {z.op or 'leaf'!r})"
                 raise ValueError(f"{fn}: at inputs {xs!r} the graph has {v._op}({z.data!r}): {what} sits exactly "

@@ -92,7 +92,7 @@ def count_nodes(root):
     seen, stack = {id(root)}, [root]
     while stack:
         v = stack.pop()
-        for c in (v._children if isinstance(v, Value) else v._prev):
+        for c in (v.children if isinstance(v, Value) else v._prev):
             if id(c) not in seen:
                 seen.add(id(c))
                 stack.append(c)

@@ -1,35 +1,41 @@
-"""Run every demo: ``python -m demos`` (or ``make demo``). Files go into out/."""
+"""Run every demo: ``python -m demos`` (or ``make demo``), or some: ``python -m demos xor moons``. Files go into out/."""
+import argparse
 import importlib
 import pathlib
-import sys
 import time
 
 # Each demo module has main(out_dir). Listed explicitly, in the order a reader meets them.
 DEMOS = [
-    "demos.computation_graph",
-    "demos.sigmoid_unit",
-    "demos.worked_mlp",
-    "demos.xor",
-    "demos.moons",
-    "demos.hello_rnn",
-    "demos.char_rnn",
-    "demos.vanishing_gradients",
-    "demos.neural_lm",
+    "computation_graph",
+    "sigmoid_unit",
+    "worked_mlp",
+    "xor",
+    "moons",
+    "hello_rnn",
+    "char_rnn",
+    "vanishing_gradients",
+    "neural_lm",
 ]
 
 
 def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m demos", description="Run chaingrad's demos (all of them by default); files go into out/.",
+        epilog="A demo's own options: python -m demos.<name> --help (e.g. python -m demos.char_rnn --eager).")
+    parser.add_argument("names", nargs="*", metavar="name", help=f"demos to run, from: {', '.join(DEMOS)}")
+    names = [n.removeprefix("demos.") for n in parser.parse_args(argv).names] or DEMOS
+    unknown = [n for n in names if n not in DEMOS]
+    if unknown:
+        parser.error(f"unknown demo {unknown[0]!r}; the demos are: {', '.join(DEMOS)}")
     out = pathlib.Path("out")
     out.mkdir(exist_ok=True)
-    names = argv if argv else DEMOS
     for name in names:
-        name = name if name.startswith("demos.") else f"demos.{name}"
         print(f"\n=== {name} ===")
         t0 = time.perf_counter()
-        importlib.import_module(name).main(out)
+        importlib.import_module(f"demos.{name}").main(out)
         print(f"--- {name} done in {time.perf_counter() - t0:.1f}s")
     print(f"\nAll files are in {out.resolve()}")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

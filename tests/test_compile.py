@@ -354,7 +354,7 @@ def test_edge_of_a_domain_replays_as_eager():
 
 
 def test_unknown_op_names_the_op():
-    fast = ag_compile(lambda x: _node(x.data, (x,), (1.0,), "mystery"))
+    fast = ag_compile(lambda x: _node(x.data, "mystery", x, 1.0))
     with pytest.raises(NotImplementedError, match="op 'mystery' has no compiled form"):
         fast(Value(1.0))
 

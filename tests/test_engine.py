@@ -90,6 +90,17 @@ def test_textbook_graph_values_gradients_and_local_derivatives():
     assert a.is_leaf and not L.is_leaf
 
 
+def test_graph_views_for_leaf_unary_and_nary_nodes():
+    x, y = Value(2.0), Value(3.0)
+    assert (x.op, x.children, x.local_grads) == ("", (), ())
+    t = x.tanh()
+    assert t.children == (x,) and t.local_grads == (1.0 - math.tanh(2.0) ** 2,) and not t.is_leaf
+    s = sum_values([x, y, x])
+    assert s.op == "sum" and s.children == (x, y, x) and s.local_grads == (1.0, 1.0, 1.0)
+    with no_grad():
+        assert (x * y).children == () and (x * y).is_leaf
+
+
 def test_sigmoid_unit_reference():
     # reference-values.md, section 2
     w, x, b = [0.2, 0.3, 0.9], [0.5, 0.6, 0.1], Value(0.5)
