@@ -16,6 +16,7 @@ from .engine import _ANOMALY, Value, _mode, _name
 __all__ = ["detect_anomaly", "AnomalyError"]
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_NN_DIR = os.path.join(os.path.dirname(os.path.dirname(_PACKAGE_DIR)), "nn") + os.sep  # the sibling package
 
 # Where each node made inside detect_anomaly() was created, for backward's report:
 # {id(node): (node, location)}. The node is kept so its id cannot be reused while the block lasts.
@@ -50,12 +51,26 @@ def detect_anomaly():
 
 
 def _user_location():
-    """'file:line in function: source' of the innermost caller outside the autograd package."""
+    """'file:line in function: source' of the innermost caller outside the autograd package.
+
+    When that caller is inside the ``nn`` package (a layer's ``__call__``), the first line outside
+    both packages is added as "called from ...": the line of the user's model or training loop.
+    """
     frame = sys._getframe(1)
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
         frame = frame.f_back
     if frame is None:
         return "an unknown place (no caller outside the autograd package)"
+    where = _describe(frame)
+    caller = frame
+    while caller is not None and caller.f_code.co_filename.startswith(_NN_DIR):
+        caller = caller.f_back
+    if caller is not frame and caller is not None:
+        where += f" (called from {_describe(caller)})"
+    return where
+
+
+def _describe(frame):
     code = frame.f_code
     source = linecache.getline(code.co_filename, frame.f_lineno).strip()
     return f"{code.co_filename}:{frame.f_lineno} in {code.co_name}" + (f": {source}" if source else "")

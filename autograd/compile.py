@@ -196,7 +196,7 @@ class _Program:
     def __init__(self, out, order, index, leaves):
         # Leaves that are not arguments (parameters a closure reaches, constants made inside fn):
         # the program keeps the Value objects and reads their .data on every call.
-        self.captured = tuple(v for v in reversed(order) if v not in index and not v.children)
+        self.captured = tuple(v for v in reversed(order) if v not in index and v.is_leaf)
         self.shape = _shape(order, index)
         self.source = _generate(order, index, self.captured)
         namespace = {"exp": math.exp, "log": math.log, "tanh": math.tanh, "sum": builtins.sum, "abs": builtins.abs,
@@ -222,7 +222,7 @@ def _shape(order, index):
     for v in forward:
         if v in index:
             shape.append(("input", index[v]))
-        elif not v.children:
+        elif v.is_leaf:
             shape.append(("leaf", v))
         else:
             shape.append((v._op, tuple(position[c] for c in v.children)))
@@ -273,7 +273,7 @@ def _generate(order, index, captured):
         if v in index:
             name[v] = f"x{index[v]}"
             lines.append(f"    x{index[v]} = L[{index[v]}].data")
-        elif v.children:
+        elif not v.is_leaf:
             name[v] = f"v{n}"
             code, saved[v] = _forward_line(v, f"v{n}", [name[c] for c in v.children])
             lines.extend("    " + line for line in code)
@@ -364,13 +364,13 @@ def _backward_lines(order, index, captured, name, saved):
     alias = set()  # gradient names that belong to a parent ("+" passes its gradient through unchanged)
     edges = {}  # leaf -> number of edges into it
     for v in order:
-        if v.children and v not in index:
+        if not v.is_leaf and v not in index:
             for child in v.children:
-                if not child.children or child in index:
+                if child.is_leaf or child in index:
                     edges[child] = edges.get(child, 0) + 1
-    leaf_grads = [root] if not root.children or root in index else []
+    leaf_grads = [root] if root.is_leaf or root in index else []
     for v in order:
-        if not v.children or v in index:
+        if v.is_leaf or v in index:
             continue
         g = grad[v]
         c = [name[child] for child in v.children]

@@ -91,7 +91,7 @@ def _fmt(x, precision):
 def _kind(v, root):
     if v is root:
         return "output"
-    if v.children:
+    if not v.is_leaf:
         return "op"
     if v.is_parameter:
         return "parameter"
@@ -119,7 +119,7 @@ def _names(order, precision):
     """
     name, formula = {}, {}
     for v in order:  # children before parents
-        if v.children:
+        if not v.is_leaf:
             f = _formula(v, name)
             formula[v] = f
             if v.label:
@@ -229,7 +229,7 @@ def _table(rows):
 def _node_rows(v, formula, precision):
     """The title row(s) every view shows: 'a = 3' for a leaf, 'e = a + d' then '= 5' for an op."""
     value = _fmt(v.data, precision)
-    if not v.children:
+    if v.is_leaf:
         if not v.label:
             return [(value, "")]
         return [(f"<B>{_esc(v.label)}</B> = {value}", "")]
@@ -487,7 +487,7 @@ def _caption(k, steps, root, name, precision):
         text += f" {c} already had {fmt(before)} from another path, so it now holds {fmt(before)} + {fmt(contribution)} = {fmt(after)}."
     if any(s[1] is child for s in steps[k:]):
         text += f" More paths lead to {c}: its gradient is not complete yet."
-    elif child.children:
+    elif not child.is_leaf:
         text += f" All paths to {c} are in: its gradient {fmt(after)} is final and it passes it on next."
     else:
         text += f" All paths to {c} are in: its gradient is {fmt(after)}."

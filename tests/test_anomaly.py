@@ -146,3 +146,18 @@ def test_mode_is_per_task():
 
 def test_anomaly_error_is_a_floating_point_error():
     assert issubclass(AnomalyError, FloatingPointError)
+
+
+def test_a_node_made_inside_nn_also_names_the_users_line():
+    import nn
+
+    neuron = nn.Neuron(2, activation="linear", seed=0)
+    neuron.w[0].data = 10.0  # 10 * 1e308 overflows
+    with pytest.raises(AnomalyError) as e:
+        with detect_anomaly():
+            line = line_after()
+            neuron([1e308, 1e308])
+    msg = str(e.value)
+    assert "nn/layers.py:" in msg.replace("\\", "/")
+    assert msg.endswith(f"(called from {HERE}:{line} in test_a_node_made_inside_nn_also_names_the_users_line: "
+                        f"neuron([1e308, 1e308]))")
