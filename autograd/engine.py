@@ -86,9 +86,12 @@ def _node(data, op, a, da, b=None, db=None):
     out.grad = 0.0
     out.label = ""
     mode = _mode.get()
-    if mode == _GRAD:  # the common case, tested first
+    if mode == _GRAD:  # the common case, tested first (separate stores: faster than one tuple unpack)
         out._op = op
-        out._a, out._da, out._b, out._db = a, da, b, db
+        out._a = a
+        out._da = da
+        out._b = b
+        out._db = db
         return out
     if mode & _GRAD:
         out._op = op
@@ -454,28 +457,29 @@ def _pow_value_floats(a, b):
 def _topological_order(root, leaves=()):
     """Every node below root once, each before all of its children (root first). No recursion.
 
-    Depth-first: a node goes back on the stack under its children when first popped, and is
-    finished when popped again; a node pushed by several parents is finished only once.
+    Depth-first with an explicit stack: a node popped for the first time goes back on the stack
+    under a None marker, with its children on top; when the marker comes off, all the children are
+    done and the node is finished. In a DAG a node popped again after that is already finished.
     Nodes in ``leaves`` are taken as leaves: their children are not visited.
     """
     post = []
     expanded = set()
-    finished = set()
     stack = [root]
     pop, push, extend = stack.pop, stack.append, stack.extend
     while stack:
         node = pop()
+        if node is None:
+            post.append(pop())
+            continue
         if node in expanded:
-            # in a DAG an expanded node popped again is either finished or its own marker
-            if node not in finished:
-                finished.add(node)
-                post.append(node)
             continue
         expanded.add(node)
-        push(node)
         a = node._a
         if a is None or node in leaves:
+            post.append(node)
             continue
+        push(node)
+        push(None)
         if type(a) is tuple:
             extend(a)
         else:

@@ -8,9 +8,11 @@ points plus L2 regularisation, one forward + backward + SGD step. Lines:
 - chaingrad, same graph:    the very graph micrograd builds (binary-op chains), op for op: the cost of the ops;
 - PyTorch 0-d float64:      the same graph from 0-d tensors (only if torch is installed).
 
-Every engine starts from the same weights. Runs alternate between engines in this one process; before
-each run `gc.collect()` clears the previous run's garbage outside the timing (this spares micrograd the
-cost of collecting its own reference cycles, so the ratios are conservative). Ratios are medians.
+Every engine starts from the same weights. Runs alternate between engines in this one process. A run
+times one step, up to the loss it returns; freeing the step's graph is left out of the timing for every
+engine: `gc.collect()` before each run clears the previous run's garbage. (micrograd's graph is made of
+reference cycles, which only that collection frees; chaingrad's would be freed by reference counting the
+moment the loss is dropped, so timing the release would charge chaingrad alone.) Ratios are medians.
 
     python benchmarks/bench_engine.py [--batch 100] [--repeats 15]
 """
@@ -109,8 +111,9 @@ def time_steps(steps, repeats, gc_enabled):
                 gc.collect()
                 gc.enable() if gc_enabled else gc.disable()
                 t0 = time.perf_counter()
-                run()
+                result = run()
                 times[name].append(time.perf_counter() - t0)
+                del result  # the graph is freed outside the timing, for every engine (see the module docstring)
                 gc.enable() if was else gc.disable()
     finally:
         gc.enable() if was else gc.disable()
@@ -125,6 +128,19 @@ def memory(run):
     size, _ = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return size, count_nodes(loss)
+
+
+def release_time(run, repeats):
+    """Median seconds to free one step's graph: drop the loss, then one gc.collect() (which micrograd's cycles need)."""
+    times = []
+    for _ in range(repeats):
+        gc.collect()
+        result = run()
+        t0 = time.perf_counter()
+        del result
+        gc.collect()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
 
 
 def torch_step_factory(model, xs, ys):
@@ -182,8 +198,8 @@ def main(argv=None):
         "chaingrad nn": lambda: nn_step(ours, opt, xs, ys),
         "chaingrad, same graph": lambda: micrograd_style_step(same, xs, ys, Value),
     }
-    loss_m, loss_c = steps["micrograd"](), steps["chaingrad nn"]()
-    assert abs(loss_m.data - loss_c.data) < 1e-9, (loss_m.data, loss_c.data)  # same weights, same step
+    loss_m, loss_c = steps["micrograd"]().data, steps["chaingrad nn"]().data  # floats: no graph stays alive
+    assert abs(loss_m - loss_c) < 1e-9, (loss_m, loss_c)  # same weights, same step
     print(f"workload: micrograd's demo step, 2-16-16-1 ReLU MLP, batch {args.batch}, "
           f"median of {args.repeats} alternating runs, Python {sys.version.split()[0]}")
     for gc_enabled in (True, False):
@@ -192,6 +208,10 @@ def main(argv=None):
         print(f"\ncyclic GC {'on (default settings)' if gc_enabled else 'off for every engine'}:")
         for name, t in times.items():
             print(f"  {name:24s} {t * 1e3:8.1f} ms/step  {base / t:6.2f}x micrograd's speed")
+
+    print("\nfreeing one step's graph (not in the times above): drop the loss, then gc.collect():")
+    for name, run in steps.items():
+        print(f"  {name:24s} {release_time(run, max(3, args.repeats // 3)) * 1e3:8.1f} ms")
 
     print("\nmemory held by one step's graph (tracemalloc, after backward):")
     m_size, m_nodes = memory(steps["micrograd"])
