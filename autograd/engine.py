@@ -130,7 +130,7 @@ class Value:
     # and _b, _db for a binary op (None for a unary op; all four None for a leaf). An n-ary op
     # keeps a tuple of children in _a and a tuple of derivatives in _da. Why: memory. A binary node
     # is 144 bytes on CPython 3.11 (with its data and grad floats); a children tuple and a locals
-    # tuple would add 112. The public `children` and `local_grads` are tuples, built on demand.
+    # tuple in two slots instead of four would add 96. `children` and `local_grads` build tuples on demand.
     __slots__ = ("data", "grad", "label", "_op", "_a", "_da", "_b", "_db")
     is_parameter = False  # True on nn.Parameter, the Values an nn module trains; renderers show them apart
 
