@@ -11,7 +11,7 @@ import os
 import sys
 from contextlib import contextmanager
 
-from .engine import _ANOMALY, Value, _mode, _name
+from .engine import ANOMALY, Value, describe as _name, mode_switch
 
 __all__ = ["detect_anomaly", "AnomalyError"]
 
@@ -42,11 +42,10 @@ def detect_anomaly():
     """
     outer = _created.get()
     token_created = _created.set({} if outer is None else outer)
-    token_mode = _mode.set(_mode.get() | _ANOMALY)
     try:
-        yield
+        with mode_switch(on=ANOMALY):
+            yield
     finally:
-        _mode.reset(token_mode)
         _created.reset(token_created)
 
 

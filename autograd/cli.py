@@ -3,7 +3,8 @@
     python -m autograd "c*(a+2*b)" a=3 b=1 c=-2 -o L.svg --view backward
 
 The expression is parsed with Python's `ast` and checked against a whitelist (numbers, names,
-+ - * / **, unary minus, parentheses, calls of exp log tanh sigmoid relu abs); it is never eval'ed.
++ - * / % **, unary minus, parentheses, calls of the op table's functions: sin, exp, relu, atan2, ...);
+it is never eval'ed.
 Bad input exits with status 2 and one line on stderr.
 """
 import argparse
@@ -17,14 +18,17 @@ import tokenize
 import unicodedata
 
 from .draw import BackwardNotRunError, DotNotFoundError, GraphTooLargeError, draw, draw_steps
-from .engine import Value, no_grad
+from . import ops
+from .engine import Value, apply, no_grad
 
 __all__ = ["main", "parse", "evaluate", "ExpressionError", "FUNCTIONS"]
 
-FUNCTIONS = {"exp": Value.exp, "log": Value.log, "tanh": Value.tanh, "sigmoid": Value.sigmoid,
-             "relu": Value.relu, "abs": Value.abs}
-_ALLOWED = "numbers, names, + - * / **, unary minus, parentheses and calls of " + " ".join(FUNCTIONS)
-_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+# Every op of the table that has a name to call: f(x), f(x, y) for a binary op, f(x1, ..., xn) for an
+# n-ary one; an op's number parameters follow its operands as constants: leaky_relu(x, 0.1), clamp(x, 0, 1).
+FUNCTIONS = {op.name: op for op in ops.OPS if op.name.isidentifier()}
+_ALLOWED = "numbers, names, + - * / % **, unary minus, parentheses and calls of " + " ".join(FUNCTIONS)
+_BINOPS = {ast.Add: ops.ADD, ast.Sub: ops.SUB, ast.Mult: ops.MUL, ast.Div: ops.DIV, ast.Mod: ops.MOD,
+           ast.Pow: ops.POW}
 _FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
 
 
@@ -153,15 +157,24 @@ def _check(tree):
             if type(f) is not ast.Name or f.id not in FUNCTIONS:
                 raise ExpressionError(f"calling {ast.unparse(f)!r} is not allowed; the functions are "
                                       f"{', '.join(FUNCTIONS)}")
-            if len(node.args) != 1 or node.keywords or type(node.args[0]) is ast.Starred:
-                raise ExpressionError(f"{f.id}() takes exactly one argument, got {ast.unparse(node)!r}")
-            stack.append(node.args[0])
+            op = FUNCTIONS[f.id]
+            low = 1 if op.arity < 0 else op.arity
+            high = len(node.args) if op.arity < 0 else op.arity + len(op.params)
+            if not low <= len(node.args) <= high or node.keywords or any(type(a) is ast.Starred for a in node.args):
+                takes = (f"one or more arguments" if op.arity < 0 else f"{op.arity} argument(s)"
+                         + (f" and up to {len(op.params)} constant(s) {', '.join(op.param_names)}" if op.params else ""))
+                raise ExpressionError(f"{f.id}() takes {takes}, got {_short(ast.unparse(node))!r}")
+            params = node.args[len(node.args) if op.arity < 0 else op.arity:]
+            if not all(_is_constant(a) for a in params):
+                raise ExpressionError(f"the parameters {', '.join(op.param_names)} of {f.id}() must be constants, "
+                                      f"got {_short(ast.unparse(node))!r}")
+            stack.extend(node.args)
         else:
             raise ExpressionError(f"{_show(node)!r} is not allowed in an expression; allowed are {_ALLOWED}")
     return names
 
 
-_SYMBOLS = {ast.MatMult: "@", ast.Mod: "%", ast.FloorDiv: "//", ast.LShift: "<<", ast.RShift: ">>",
+_SYMBOLS = {ast.MatMult: "@", ast.FloorDiv: "//", ast.LShift: "<<", ast.RShift: ">>",
             ast.BitOr: "|", ast.BitXor: "^", ast.BitAnd: "&", ast.UAdd: "+", ast.Not: "not", ast.Invert: "~"}
 
 
@@ -180,7 +193,8 @@ def _operands(node):
     if isinstance(node, ast.UnaryOp):
         return [node.operand]
     if isinstance(node, ast.Call):
-        return node.args
+        op = FUNCTIONS[node.func.id]
+        return node.args if op.arity < 0 else node.args[:op.arity]  # the parameters are folded into the op
     return []
 
 
@@ -220,24 +234,23 @@ def _apply(node, args, values):
             raise ExpressionError(f"name {node.id!r} has no value; give it one on the command line as {node.id}=NUMBER")
         return values[node.id]
     if isinstance(node, ast.UnaryOp):
-        return -args[0]
+        if isinstance(node.operand, ast.Constant):  # a negative number is a constant, as written
+            return Value(-float(node.operand.value))
+        return apply(ops.NEG, args[0])
     if isinstance(node, ast.Call):
-        return FUNCTIONS[node.func.id](args[0])
-    a = args[0]
-    if isinstance(node.op, ast.Pow):
-        if len(args) == 1:  # constant exponent: a number, so the op is '**<n>' with one child
-            with no_grad():
-                n = evaluate(node.right, {}).data
-            return a ** n
-        return a ** args[1]
-    b = args[1]
-    if isinstance(node.op, ast.Add):
-        return a + b
-    if isinstance(node.op, ast.Sub):
-        return a - b
-    if isinstance(node.op, ast.Mult):
-        return a * b
-    return a / b
+        op = FUNCTIONS[node.func.id]
+        params = node.args[len(args):]
+        if params:  # the op's number parameters: constant expressions, evaluated without a graph
+            op = op.bind(*[_constant(p) for p in params], *op.params[len(params):])
+        return apply(op, *args)
+    if isinstance(node.op, ast.Pow) and len(args) == 1:  # constant exponent: the op '**n', n a parameter
+        return apply(ops.POW_N.bind(_constant(node.right)), args[0])
+    return apply(_BINOPS[type(node.op)], *args)
+
+
+def _constant(tree):
+    with no_grad():
+        return evaluate(tree, {}).data
 
 
 def _assignment(text):

@@ -3,8 +3,10 @@
 ``fast = compile(fn)``: the first call ``fast(*leaves)`` runs ``fn`` eagerly and turns the graph it
 built into one generated Python function: one line per node forward, one line per edge backward,
 every number a plain local variable. Later calls with as many leaves run that function on the
-leaves' current ``.data`` and build no Value at all. Results equal eager mode bit for bit: every op
-below uses the engine's own float expression, and the backward adds gradients in the engine's order.
+leaves' current ``.data`` and build no Value at all. Results equal eager mode bit for bit: each line is
+written from the op table, by running the op's value and derivative rule on symbols (so the line is
+the very float expression eager mode evaluates, or a call of the same function where a rule branches
+on the data), and the backward adds gradients in the engine's order.
 
 The limit: the replay repeats the *traced* graph. A function whose graph depends on the data (a
 Python ``if`` on ``.data``, a loop whose length depends on a value) must not be compiled, or only
@@ -13,7 +15,8 @@ with ``check=True``, which traces every call again and raises `GraphChanged` whe
 import builtins
 import math
 
-from .engine import _GRAD, Value, _mode, _pow_value_floats, _real, _topological_order
+from . import ops
+from .engine import GRAD, Value, mode, op_of, real, topological_order
 
 __all__ = ["compile", "Compiled", "CompiledResult", "GraphChanged"]
 
@@ -78,8 +81,8 @@ class Compiled:
         """
         program = self._programs.get(len(leaves))
         traced = None
-        if program is None or self.check or _mode.get() != _GRAD:
-            if _mode.get() != _GRAD:
+        if program is None or self.check or mode() != GRAD:
+            if mode() != GRAD:
                 # Under no_grad() or detect_anomaly() the function runs eagerly, exactly as uncompiled
                 # (no graph, or every op checked for NaN and infinities).
                 out = _value(self.fn(*leaves), self.fn)
@@ -116,7 +119,7 @@ class Compiled:
             traced.append(v)
         out = _value(self.fn(*traced), self.fn)
         index = {v: i for i, v in enumerate(traced)}
-        order = _topological_order(out, leaves=index)
+        order = topological_order(out, leaves=index)
         if program is None:
             program = self._programs[len(leaves)] = _Program(out, order, index, traced)
             return program, out.data
@@ -164,7 +167,7 @@ class CompiledResult:
         if create_graph is not False:
             raise NotImplementedError(f"a compiled result's backward(create_graph=...) must be False, got "
                                       f"{create_graph!r}: a replay builds no graph; call the function uncompiled")
-        self._backward(_real(grad, "backward(grad=...)"))
+        self._backward(real(grad, "backward(grad=...)"))
 
     def __repr__(self):
         return f"CompiledResult(data={self.data!r})"
@@ -198,9 +201,8 @@ class _Program:
         # the program keeps the Value objects and reads their .data on every call.
         self.captured = tuple(v for v in reversed(order) if v not in index and v.is_leaf)
         self.shape = _shape(order, index)
-        self.source = _generate(order, index, self.captured)
-        namespace = {"exp": math.exp, "log": math.log, "tanh": math.tanh, "sum": builtins.sum, "abs": builtins.abs,
-                     "_Fallback": _Fallback, "_pow_value": _pow_value, "_logsumexp": _logsumexp}
+        self.source, self.names = _generate(order, index, self.captured)
+        namespace = dict(self.names, _Fallback=_Fallback, inf=math.inf, nan=math.nan)
         exec(builtins.compile(self.source, f"<compiled {len(order)} nodes>", "exec"), namespace)
         self.function = namespace["replay"]
         # Internal invariant: the program reproduces the traced value (same expressions, same bits).
@@ -225,7 +227,7 @@ def _shape(order, index):
         elif v.is_leaf:
             shape.append(("leaf", v))
         else:
-            shape.append((v._op, tuple(position[c] for c in v.children)))
+            shape.append((op_of(v).title, tuple(position[c] for c in v.children)))
     return shape
 
 
@@ -257,101 +259,141 @@ def _same(a, b):
     return a == b and math.copysign(1.0, a) == math.copysign(1.0, b) or (a != a and b != b)
 
 
-# ---- code generation: one line per node forward, one line per edge backward ----
+# ---- code generation: lines per node forward, one line per edge backward ----
+
+class _Untraceable(Exception):
+    """A rule looked at the data (a comparison, an int): it cannot be written as one expression."""
+
+
+class _Sym:
+    """A float known only by name in the generated code: arithmetic on it writes the expression.
+
+    Every operation is parenthesised, so the generated expression evaluates exactly as the rule did.
+    """
+
+    __slots__ = ("code",)
+
+    def __init__(self, code):
+        self.code = code
+
+    def _bin(self, other, symbol, reverse=False):
+        if isinstance(other, _Sym):
+            right = other.code
+        elif type(other) is float:
+            right = _literal(other)
+        else:  # an int (sum()'s start) or anything else: the rule is not plain float arithmetic
+            raise _Untraceable
+        return _Sym(f"({right} {symbol} {self.code})" if reverse else f"({self.code} {symbol} {right})")
+
+    def __add__(self, o): return self._bin(o, "+")
+    def __radd__(self, o): return self._bin(o, "+", True)
+    def __sub__(self, o): return self._bin(o, "-")
+    def __rsub__(self, o): return self._bin(o, "-", True)
+    def __mul__(self, o): return self._bin(o, "*")
+    def __rmul__(self, o): return self._bin(o, "*", True)
+    def __truediv__(self, o): return self._bin(o, "/")
+    def __rtruediv__(self, o): return self._bin(o, "/", True)
+    def __mod__(self, o): return self._bin(o, "%")
+    def __rmod__(self, o): return self._bin(o, "%", True)
+    def __pow__(self, o): return self._bin(o, "**")
+    def __rpow__(self, o): return self._bin(o, "**", True)
+    def __neg__(self): return _Sym(f"(-{self.code})")
+    def __abs__(self): return _Sym(f"abs({self.code})")
+
+    def _refuse(self, *args):
+        raise _Untraceable
+
+    __bool__ = __lt__ = __le__ = __gt__ = __ge__ = __eq__ = __ne__ = __float__ = __index__ = __round__ = _refuse
+    __hash__ = None
+
+
+def _literal(x):
+    """A float (or None) as Python source that evaluates to exactly that float (inf and nan included)."""
+    if x is None:
+        return "None"
+    if math.isfinite(x):
+        return repr(x)
+    sign = "-" if math.copysign(1.0, x) < 0 else ""
+    return f"float('{sign}{'inf' if math.isinf(x) else 'nan'}')"
+
+
+# The names rules call as m.<name>(x): in generated code, each one calls the table's own float function.
+_SYM_MATH = ops.Namespace({name: (lambda n: lambda x: _Sym(f"{n}({x.code})"))(name) for name in ops.UNARY})
+
+
+def _trace(fn, args):
+    """fn(*args) with symbols among args: the expression(s) it writes, or None if it looks at the data."""
+    try:
+        return fn(*args)
+    except (_Untraceable, TypeError):
+        return None
+
 
 def _generate(order, index, captured):
-    """Python source of ``replay(L, K)``: a generator that yields the output's data, then runs the
-    backward pass each time a gradient is sent to it. L are the argument Values, K the captured leaves."""
+    """Python source of ``replay(L, K)``, and the names it uses: a generator that computes every value
+    and local derivative, yields the output's data, then runs the backward pass each time a gradient is
+    sent to it. L are the argument Values, K the captured leaves. Anything that raises (a domain
+    error) raises before the first yield, so the call can be redone eagerly."""
+    names = {"abs": builtins.abs, **vars(ops.FLOATS)}
+    functions = {}  # id(function) -> its name in the generated code
+    rules = {}  # op -> its rule on floats (one function per bound op)
+
+    def call(fn):
+        if id(fn) not in functions:
+            functions[id(fn)] = f"f{len(functions)}"
+            names[functions[id(fn)]] = fn
+        return functions[id(fn)]
+
     name = {}
     lines = ["def replay(L, K):"]
     for i, v in enumerate(captured):
         name[v] = f"k{i}"
         lines.append(f"    k{i} = K[{i}].data")
-    forward = list(reversed(order))  # children before parents
-    saved = {}  # node -> names of the local derivatives computed in the forward pass
-    for n, v in enumerate(forward):
+    local = {}  # node -> the expression of each local derivative ('' means exactly 1.0)
+    for n, v in enumerate(reversed(order)):  # children before parents
         if v in index:
             name[v] = f"x{index[v]}"
             lines.append(f"    x{index[v]} = L[{index[v]}].data")
         elif not v.is_leaf:
-            name[v] = f"v{n}"
-            code, saved[v] = _forward_line(v, f"v{n}", [name[c] for c in v.children])
-            lines.extend("    " + line for line in code)
+            op, out = op_of(v), f"v{n}"
+            name[v] = out
+            c = [name[child] for child in v.children]
+            params = [_literal(p) for p in op.params]
+            if op.domain is not None:
+                lines.append(f"    if {call(op.domain)}({', '.join(c + params)}) is not None: raise _Fallback")
+            value = _trace(op.value, [_Sym(x) for x in c] + list(op.params))
+            lines.append(f"    {out} = {value.code if isinstance(value, _Sym) else call(op.value) + '(' + ', '.join(c + params) + ')'}")
+            grads = _trace(op.grads, [_SYM_MATH, _Sym(out)] + [_Sym(x) for x in c] + list(op.params))
+            if grads is None:  # the rule branches on the data: call it, as eager mode does
+                if op not in rules:
+                    rules[op] = _float_grads(op)
+                lines.append(f"    {out}d = {call(rules[op])}({', '.join([out] + c)})")
+                grads = [_Sym(f"{out}d[{k}]") for k in range(len(c))]
+            local[v] = []
+            for k, d in enumerate(grads):
+                if isinstance(d, _Sym) and d.code not in c:
+                    lines.append(f"    {out}d{k} = {d.code}")
+                    d = _Sym(f"{out}d{k}")
+                local[v].append("" if type(d) is float and d == 1.0 else d.code if isinstance(d, _Sym) else _literal(d))
     lines.append("    while True:")
     lines.append(f"        g = yield {name[order[0]]}")
-    lines.extend("        " + line for line in _backward_lines(order, index, captured, name, saved))
-    return "\n".join(lines) + "\n"
+    lines.extend("        " + line for line in _backward_lines(order, index, captured, name, local))
+    return "\n".join(lines) + "\n", names
 
 
-def _forward_line(v, out, c):
-    """Lines computing node v into ``out`` from its children's names c; and the names of saved locals.
-
-    Each line repeats the engine's expression for that op, so the floats are the same to the last bit.
-    """
-    op = v._op
-    if op == "+":
-        return [f"{out} = {c[0]} + {c[1]}"], None
-    if op == "*":
-        return [f"{out} = {c[0]} * {c[1]}"], None
-    if op == "sum":
-        return [f"{out} = sum(({', '.join(c)},))"], None
-    if op == "exp":
-        return [f"{out} = exp({c[0]})"], None
-    if op == "log":  # math.log raises ValueError for x <= 0: the call is redone eagerly
-        return [f"{out} = log({c[0]})"], None
-    if op == "tanh":
-        return [f"{out} = tanh({c[0]})"], None
-    if op == "sigmoid":
-        return [f"if {c[0]} >= 0.0: {out} = 1.0 / (1.0 + exp(-{c[0]}))",
-                f"else: {out}e = exp({c[0]}); {out} = {out}e / (1.0 + {out}e)"], None
-    if op == "relu":
-        return [f"{out} = {c[0]} if {c[0]} > 0.0 else 0.0"], None
-    if op == "abs":
-        return [f"{out} = abs({c[0]})"], None
-    if op == "**":
-        return [f"{out}, {out}a, {out}b = _pow_value({c[0]}, {c[1]})"], (f"{out}a", f"{out}b")
-    if op == "logsumexp":
-        return [f"{out}, {out}d = _logsumexp(({', '.join(c)},))"], (f"{out}d",)
-    if op.startswith("**"):
-        n = float(op[2:])
-        # the engine computes x ** n and n * x ** (n - 1.0); 0 ** negative raises ZeroDivisionError
-        # here (redone eagerly). Only non-integer n needs the engine's check on the data.
-        check = [] if n.is_integer() else [f"if not {c[0]} > 0.0: raise _Fallback"]
-        local = "0.0" if n == 0.0 else f"{n!r} * {c[0]} ** {n - 1.0!r}"
-        return check + [f"{out} = {c[0]} ** {n!r}", f"{out}d = {local}"], (f"{out}d",)
-    raise NotImplementedError(f"compile: op {op!r} has no compiled form; supported ops: "
-                              "'+', '*', '**<n>', '**', 'exp', 'log', 'tanh', 'sigmoid', 'relu', 'abs', "
-                              "'sum', 'logsumexp'")
+def _float_grads(op):
+    """The op's rule on floats, as eager mode runs it (ops.evaluate), for one bound op."""
+    def grads(y, *xs):
+        try:
+            return op.grads(ops.FLOATS, y, *xs, *op.params)
+        except ZeroDivisionError:
+            if op.pole is None:
+                raise
+            return op.pole(*xs, *op.params)
+    return grads
 
 
-def _local_expressions(v, c, out, saved):
-    """d(v)/d(child) for each child as an expression of the forward names ('' means exactly 1.0)."""
-    op = v._op
-    if op in ("+", "sum"):
-        return [""] * len(c)
-    if op == "*":
-        return [c[1], c[0]]
-    if op == "exp":
-        return [out]
-    if op == "log":
-        return [f"(1.0 / {c[0]})"]
-    if op == "tanh":
-        return [f"(1.0 - {out} * {out})"]
-    if op == "sigmoid":
-        return [f"({out} * (1.0 - {out}))"]
-    if op == "relu":
-        return [f"(1.0 if {c[0]} > 0.0 else 0.0)"]
-    if op == "abs":
-        return [f"(1.0 if {c[0]} > 0.0 else -1.0 if {c[0]} < 0.0 else 0.0)"]
-    if op == "**":
-        return list(saved)
-    if op == "logsumexp":
-        return [f"{saved[0]}[{k}]" for k in range(len(c))]
-    assert op.startswith("**"), op
-    return [saved[0]]
-
-
-def _backward_lines(order, index, captured, name, saved):
+def _backward_lines(order, index, captured, name, local):
     """``child.grad += local * g`` for every edge, nodes in the engine's order (root first).
 
     An intermediate node's gradient is a local variable: set by its first edge, added to by the others
@@ -373,14 +415,13 @@ def _backward_lines(order, index, captured, name, saved):
         if v.is_leaf or v in index:
             continue
         g = grad[v]
-        c = [name[child] for child in v.children]
-        for child, local in zip(v.children, _local_expressions(v, c, name[v], saved.get(v))):
-            term = f"{local} * {g}" if local else g
+        for child, expr in zip(v.children, local[v]):
+            term = f"{expr} * {g}" if expr else g
             own = f"g{name[child]}"
             if child in edges and edges[child] == 1:
                 lines.append(f"{_grad_of(child, index, name)} += {term}")  # the leaf's only edge
             elif child not in grad:
-                if not local and child not in edges:
+                if not expr and child not in edges:
                     grad[child] = g  # the first and maybe only contribution is g itself: no line
                     alias.add(child)
                     continue
@@ -402,21 +443,3 @@ def _backward_lines(order, index, captured, name, saved):
 def _grad_of(leaf, index, name):
     """The expression of a leaf's .grad: an argument L[i] or a captured leaf K[i]."""
     return f"L[{index[leaf]}].grad" if leaf in index else f"K[{name[leaf][1:]}].grad"
-
-
-# ---- the two ops whose engine code is too branchy for one line: the same code, returning plain floats ----
-
-def _pow_value(a, b):
-    """a ** b for two Values' data, with both local derivatives, as in Value._pow_value."""
-    if a < 0.0 or (a == 0.0 and b < 0.0):
-        raise _Fallback
-    return _pow_value_floats(a, b)
-
-
-def _logsumexp(xs):
-    """logsumexp of floats and its local derivatives, as in functions.logsumexp."""
-    m = max(xs)
-    if math.isinf(m):
-        return m, tuple(1.0 if x == m else 0.0 for x in xs)
-    out = m + math.log(math.fsum([math.exp(x - m) for x in xs]))
-    return out, tuple(math.exp(x - out) for x in xs)

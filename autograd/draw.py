@@ -14,7 +14,7 @@ import typing
 
 import graphviz
 
-from .engine import Value, _topological_order
+from .engine import Value, op_of, topological_order
 
 __all__ = ["draw", "draw_steps", "nodes_between", "Graph", "StepFiles",
            "DotNotFoundError", "BackwardNotRunError", "GraphTooLargeError"]
@@ -134,23 +134,17 @@ def _names(order, precision):
 
 
 def _formula(v, name):
-    def arg(child, need):
+    """The op's display from the op table, with its operands' names (parenthesised where they bind less
+    tightly than the op needs); a long n-ary op is summarised."""
+    op, kids = op_of(v), v.children
+    if op.arity < 0 and len(kids) > 4:
+        return (f"sum of {len(kids)} terms", 5) if op.prec < 5 else (f"{op.name}({len(kids)} terms)", 5)
+    needs = op.needs if op.arity >= 0 else op.needs * len(kids)
+    texts = []
+    for child, need in zip(kids, needs):
         text, prec = name[child]
-        return f"({text})" if prec < need else text
-
-    op, kids = v._op, v.children
-    if op in ("+", "sum"):
-        if len(kids) > 4:
-            return f"sum of {len(kids)} terms", 5
-        return " + ".join(arg(c, 1) for c in kids), 1
-    if op == "*":
-        return " * ".join(arg(c, 2) for c in kids), 2
-    if op.startswith("**"):
-        exponent = op[2:] if len(kids) == 1 else arg(kids[1], 3)
-        return f"{arg(kids[0], 5)}**{exponent}", 4
-    if len(kids) > 4:
-        return f"{op}({len(kids)} terms)", 5
-    return f"{op}({', '.join(arg(c, 0) for c in kids)})", 5
+        texts.append(f"({text})" if prec < need else text)
+    return op.formula(*texts), op.prec
 
 
 def _graph_name(v, name):
@@ -182,7 +176,7 @@ def _check_root(root, what):
 def _order(root, max_nodes, what):
     if max_nodes is not None and (type(max_nodes) is not int or max_nodes < 1):
         raise ValueError(f"{what}: max_nodes must be a positive int or None, got {max_nodes!r}")
-    order = _topological_order(root)
+    order = topological_order(root)
     if max_nodes is not None and len(order) > max_nodes:
         raise GraphTooLargeError(
             f"{what}: the graph has {len(order)} nodes, more than max_nodes={max_nodes}; to see it all pass "

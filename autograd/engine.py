@@ -1,30 +1,117 @@
-"""The scalar reverse-mode engine: `Value`, `backward()` and `no_grad()`.
+"""The scalar reverse-mode engine: `Value`, `backward()`, `no_grad()` and `enable_grad()`.
 
-Every op computes, once and in the forward pass, its value and the local
-derivative of that value with respect to each child. `backward()` only walks
-the graph from the output to the inputs and does ``child.grad += local * out.grad``.
+Every op is an entry of the op table (`autograd.ops`). Applying one computes, in the forward pass,
+its value and the local derivative of that value with respect to each operand. `backward()` only
+walks the graph from the output to the inputs and does ``child.grad += local * out.grad``.
+
+The internal API, for the other modules of the package (nothing else in them reads an underscore
+name of this one):
+
+- ``apply(op, *operands)``: a table op applied to Values or numbers, a new node;
+- ``op_of(v)``: the op entry (with its parameters) that made ``v``, or None for a leaf;
+- ``topological_order(root, leaves=())``: every node below root once, parents before children;
+- ``gradients(root, seed, create_graph)``: {node: d(root)/d(node)} without touching ``.grad``;
+- ``local_values(v)``: v's local derivatives as Values (the op's rule run on Values);
+- ``describe(v)``: how error messages name a node (its value and label);
+- ``real(x, what)``: a number as a float, or a TypeError naming ``what``;
+- ``mode()``, ``GRAD``, ``ANOMALY`` and ``mode_switch(on, off)``: the per-thread mode flags.
 """
 import contextvars
+import functools
+import inspect
 import math
 import numbers
 import operator
 from contextlib import contextmanager
 
-__all__ = ["Value", "no_grad", "is_grad_enabled"]
+from . import ops
+from .methods import OpMethods
+
+__all__ = ["Value", "no_grad", "enable_grad", "is_grad_enabled"]
 
 # The engine's only global state: a small mode, one ContextVar so that each thread (and each
 # asyncio task) has its own, and so that creating a node costs a single .get().
-_GRAD = 1     # ops record the graph (off inside no_grad())
-_ANOMALY = 2  # ops check their results for NaN and infinities (inside anomaly.detect_anomaly())
-_mode = contextvars.ContextVar("chaingrad_mode", default=_GRAD)
+GRAD = 1     # ops record the graph (off inside no_grad())
+ANOMALY = 2  # ops check their results for NaN and infinities (inside anomaly.detect_anomaly())
+_mode = contextvars.ContextVar("chaingrad_mode", default=GRAD)
+mode = _mode.get
 
 
 @contextmanager
-def no_grad():
+def mode_switch(on=0, off=0):
+    """Set the mode bits ``on`` and clear ``off`` inside the block; restored on exit, also on error."""
+    token = _mode.set((_mode.get() | on) & ~off)
+    try:
+        yield
+    finally:
+        _mode.reset(token)
+
+
+class _GradMode:
+    """``no_grad()`` and ``enable_grad()``: a context manager, and a decorator (also of generators and
+    coroutines, whose bodies run later: the mode is set around each step of their execution)."""
+
+    def __init__(self, enabled):
+        self.enabled = enabled
+        self._tokens = []
+
+    def __enter__(self):
+        on, off = (GRAD, 0) if self.enabled else (0, GRAD)
+        self._tokens.append(_mode.set((_mode.get() | on) & ~off))
+
+    def __exit__(self, *exc):
+        _mode.reset(self._tokens.pop())
+        return False
+
+    def __call__(self, fn):
+        if not callable(fn):
+            raise TypeError(f"{self!r} decorates a function, got {fn!r} of type {type(fn).__name__}")
+        make = type(self)
+        if inspect.isasyncgenfunction(fn):
+            raise TypeError(f"{self!r} cannot decorate the async generator {fn.__qualname__!r}: use "
+                            f"'with {self!r}:' inside its body")
+        if inspect.isgeneratorfunction(fn):
+            @functools.wraps(fn)
+            def generator(*args, **kwargs):
+                # The mode is set around each resumption of the body, never across a yield (as PyTorch does).
+                gen = fn(*args, **kwargs)
+                resume, arg = gen.send, None
+                while True:
+                    try:
+                        with make():
+                            item = resume(arg)
+                    except StopIteration as stop:
+                        return stop.value
+                    try:
+                        arg, resume = (yield item), gen.send
+                    except GeneratorExit:
+                        gen.close()
+                        raise
+                    except BaseException as e:  # thrown in by the caller: throw it into the body
+                        arg, resume = e, gen.throw
+            return generator
+        if inspect.iscoroutinefunction(fn):
+            @functools.wraps(fn)
+            async def coroutine(*args, **kwargs):
+                with make():  # a task's context is its own, so the setting stays inside this coroutine
+                    return await fn(*args, **kwargs)
+            return coroutine
+
+        @functools.wraps(fn)
+        def function(*args, **kwargs):
+            with make():
+                return fn(*args, **kwargs)
+        return function
+
+    def __repr__(self):
+        return "enable_grad()" if self.enabled else "no_grad()"
+
+
+class no_grad(_GradMode):
     """Build no graph inside this block: results are plain leaves, as in ``torch.no_grad()``.
 
     Restores the previous setting on exit, also on error; per thread and per asyncio task.
-    Works as a decorator too.
+    Works as a decorator too, also on generator functions and ``async def``.
 
     >>> x = Value(2.0)
     >>> with no_grad():
@@ -32,11 +119,24 @@ def no_grad():
     >>> y.children
     ()
     """
-    token = _mode.set(_mode.get() & ~_GRAD)
-    try:
-        yield
-    finally:
-        _mode.reset(token)
+
+    def __init__(self):
+        super().__init__(False)
+
+
+class enable_grad(_GradMode):
+    """Record the graph inside this block even within ``no_grad()``, as ``torch.enable_grad()``.
+
+    >>> x = Value(2.0)
+    >>> with no_grad():
+    ...     with enable_grad():
+    ...         y = x * x
+    >>> len(y.children)
+    2
+    """
+
+    def __init__(self):
+        super().__init__(True)
 
 
 def is_grad_enabled():
@@ -45,10 +145,10 @@ def is_grad_enabled():
     >>> is_grad_enabled()
     True
     """
-    return bool(_mode.get() & _GRAD)
+    return bool(_mode.get() & GRAD)
 
 
-def _real(x, what):
+def real(x, what):
     """`x` as a float, or TypeError quoting it. bool is refused: True + x is almost always a bug."""
     if type(x) is float:
         return x
@@ -58,15 +158,15 @@ def _real(x, what):
 
 
 def _operand(x, op):
-    """The other operand of a binary op as a Value (numbers become constant leaves)."""
+    """An operand as a Value (numbers become constant leaves)."""
     if isinstance(x, Value):
         return x
     if type(x) is float or type(x) is int:
         return Value(x)
-    return Value(_real(x, f"the operand of {op!r} (a Value or a real number)"))
+    return Value(real(x, f"the operand of {op!r} (a Value or a real number)"))
 
 
-def _name(v):
+def describe(v):
     """How an error message names an operand: its value and, if it has one, its label."""
     return f"{v.data!r} (label {v.label!r})" if v.label else repr(v.data)
 
@@ -78,31 +178,49 @@ _get_grad = operator.attrgetter("grad")
 def _node(data, op, a, da, b=None, db=None):
     """A new op result: child ``a`` with local derivative ``da``, and ``b``, ``db`` for a binary op.
 
-    An n-ary op (sum, logsumexp) passes a tuple of children as ``a`` and a tuple of derivatives
-    as ``da``. Under no_grad() the result is a plain leaf.
+    An n-ary op passes a tuple of children as ``a`` and a tuple of derivatives as ``da``.
+    Under no_grad() the result is a plain leaf.
     """
     out = _new(Value)
     out.data = data
     out.grad = 0.0
     out.label = ""
-    mode = _mode.get()
-    if mode == _GRAD:  # the common case, tested first (separate stores: faster than one tuple unpack)
+    m = _mode.get()
+    if m == GRAD:  # the common case, tested first (separate stores: faster than one tuple unpack)
         out._op = op
         out._a = a
         out._da = da
         out._b = b
         out._db = db
         return out
-    if mode & _GRAD:
+    if m & GRAD:
         out._op = op
         out._a, out._da, out._b, out._db = a, da, b, db
     else:
-        out._op = ""
-        out._a = out._da = out._b = out._db = None
-    if mode & _ANOMALY:
+        out._op = out._a = out._da = out._b = out._db = None
+    if m & ANOMALY:
         from .anomaly import _check_node  # imported only in anomaly mode, never on the hot path
-        _check_node(out, data, *_edges(a, da, b, db), op)
+        _check_node(out, data, *_edges(a, da, b, db), op.title)
     return out
+
+
+def apply(op, *operands):
+    """The table op ``op`` applied to Values or numbers (numbers become constant leaves): a new node.
+
+    >>> apply(ops.HYPOT, Value(3.0), 4).data
+    5.0
+    """
+    xs = [x if isinstance(x, Value) else _operand(x, op.name) for x in operands]
+    if op.arity >= 0 and len(xs) != op.arity:
+        raise TypeError(f"{op.name}: takes {op.arity} operands, got {len(xs)}: {operands!r}")
+    if not xs:
+        raise ValueError(f"{op.name}: needs at least one operand, got none")
+    y, d = ops.evaluate(op, [x.data for x in xs], lambda i: describe(xs[i]))
+    if len(xs) == 1 and op.arity == 1:
+        return _node(y, op, xs[0], d[0])
+    if op.arity == 2:
+        return _node(y, op, xs[0], d[0], xs[1], d[1])
+    return _node(y, op, tuple(xs), tuple(d))
 
 
 def _edges(a, da, b, db):
@@ -116,7 +234,12 @@ def _edges(a, da, b, db):
     return (a, b), (da, db)
 
 
-class Value:
+def op_of(v):
+    """The op entry that made ``v`` (parameters bound), or None for a leaf."""
+    return v._op
+
+
+class Value(OpMethods):
     """A scalar that remembers how it was computed, so that ``backward()`` can fill in ``.grad``.
 
     >>> a, b, c = Value(3.0, label="a"), Value(1.0, label="b"), Value(-2.0, label="c")
@@ -124,6 +247,17 @@ class Value:
     >>> L.backward()
     >>> L.data, a.grad, b.grad, c.grad
     (-10.0, -2.0, -4.0, 5.0)
+
+    A Value works as a number where that is safe, as a 0-d float64 tensor does: ``float(v)``,
+    ``int(v)``, ``round(v, n)``, ``format(v, ".3f")``, ``bool(v)`` and ``math.sin(v)`` use ``.data``
+    (a float: no graph; use ``v.sin()`` to record the op), and ``< <= > >=`` compare data and return
+    bools, so ``max(values)`` and ``sorted(values)`` work and return the Values themselves.
+    ``==`` and ``hash`` stay identity, as in micrograd: Values are graph nodes, kept in dicts and sets;
+    compare ``a.data == b.data`` for numbers.
+
+    >>> v = Value(2.5)
+    >>> float(v), round(v), f"{v:.2f}", v > 1, max([Value(1.0), v]) is v
+    (2.5, 2, '2.50', True, True)
     """
 
     # A node keeps its edges in four fixed slots, not in tuples: child _a with local derivative _da,
@@ -131,25 +265,27 @@ class Value:
     # keeps a tuple of children in _a and a tuple of derivatives in _da. Why: memory. A binary node
     # is 144 bytes on CPython 3.11 (with its data and grad floats); a children tuple and a locals
     # tuple in two slots instead of four would add 96. `children` and `local_grads` build tuples on demand.
+    # _op is the op's entry in the table (shared, no memory of its own), None for a leaf.
     __slots__ = ("data", "grad", "label", "_op", "_a", "_da", "_b", "_db")
     is_parameter = False  # True on nn.Parameter, the Values an nn module trains; renderers show them apart
+    _apply = staticmethod(apply)
 
     def __init__(self, data, label=""):
         if type(data) is not float:
-            data = _real(data, "Value data")
+            data = real(data, "Value data")
         if type(label) is not str:
             raise TypeError(f"Value label must be a str, got {label!r} of type {type(label).__name__}")
         self.data = data
         self.grad = 0.0
         self.label = label
-        self._op = ""
-        self._a = self._da = self._b = self._db = None
+        self._op = self._a = self._da = self._b = self._db = None
 
     # Read-only views of the graph, for renderers and users walking it.
     @property
     def op(self):
         """The name of the op that made this node ('' for a leaf)."""
-        return self._op
+        op = self._op
+        return "" if op is None else op.title
 
     @property
     def children(self):
@@ -170,78 +306,61 @@ class Value:
         label = f", label={self.label!r}" if self.label else ""
         return f"{type(self).__name__}(data={self.data!r}, grad={self.grad!r}{label})"
 
-    # ---- primitives: each computes its value and local derivatives together ----
+    # ---- a number where that is safe: these read .data and build no graph ----
+    def __float__(self):
+        return self.data
 
+    def __int__(self):
+        return int(self.data)
+
+    def __round__(self, ndigits=None):
+        return round(self.data, ndigits)
+
+    def __format__(self, spec):
+        return format(self.data, spec) if spec else repr(self)
+
+    def __bool__(self):
+        return bool(self.data)
+
+    def __lt__(self, other):
+        return self.data < _number(other)
+
+    def __le__(self, other):
+        return self.data <= _number(other)
+
+    def __gt__(self, other):
+        return self.data > _number(other)
+
+    def __ge__(self, other):
+        return self.data >= _number(other)
+
+    __eq__ = object.__eq__  # identity: see the class docstring
+    __hash__ = object.__hash__
+
+    # ---- the hottest operators, inlined; tests/test_ops.py proves they equal the table's entries ----
     def __add__(self, other):
         other = other if isinstance(other, Value) else _operand(other, "+")
-        return _node(self.data + other.data, "+", self, 1.0, other, 1.0)
+        return _node(self.data + other.data, ops.ADD, self, 1.0, other, 1.0)
+
+    def __radd__(self, other):  # n + x, with n kept as the first child
+        return _operand(other, "+").__add__(self)
+
+    def __sub__(self, other):
+        other = other if isinstance(other, Value) else _operand(other, "-")
+        return _node(self.data - other.data, ops.SUB, self, 1.0, other, -1.0)
+
+    def __rsub__(self, other):  # n - x
+        return _operand(other, "-").__sub__(self)
 
     def __mul__(self, other):
         other = other if isinstance(other, Value) else _operand(other, "*")
-        return _node(self.data * other.data, "*", self, other.data, other, self.data)
+        return _node(self.data * other.data, ops.MUL, self, other.data, other, self.data)
 
-    def __pow__(self, other):
-        if isinstance(other, Value):
-            return self._pow_value(other)
-        n = _real(other, "the exponent of '**' (a Value or a real number)")
-        x = self.data
-        if x == 0.0 and n < 0:
-            raise ValueError(f"**: 0 to a negative power is undefined: base {_name(self)}, exponent {n!r}"
-                             " (x / y is computed as x * y**-1, so this is also a division by zero)")
-        if x < 0.0 and not n.is_integer():
-            raise ValueError(f"**: a negative base to a non-integer power is not real: "
-                             f"base {_name(self)}, exponent {n!r}")
-        try:
-            out = x ** n
-            # d(x^n)/dx = n x^(n-1); at x = 0 that is 0 for n >= 1 and +inf for 0 < n < 1
-            if n == 0.0:
-                local = 0.0
-            elif x == 0.0 and n < 1.0:
-                local = math.inf
-            else:
-                local = n * x ** (n - 1.0)
-        except OverflowError:
-            raise OverflowError(f"**: result out of float range: base {_name(self)}, exponent {n!r}") from None
-        return _node(out, f"**{_num(n)}", self, local)
+    def __rmul__(self, other):  # n * x, with n kept as the first child
+        return _operand(other, "*").__mul__(self)
 
-    def _pow_value(self, other):
-        # a^b with both Values: d/da = b a^(b-1), d/db = a^b log(a), real only for a > 0
-        # (and a = 0, b >= 0, where the exponent's derivative is taken as 0, as in PyTorch).
-        a, b = self.data, other.data
-        if a < 0.0 or (a == 0.0 and b < 0.0):
-            raise ValueError(f"**: with a Value exponent the base must be positive (or 0 with a non-negative "
-                             f"exponent), got base {_name(self)}, exponent {_name(other)}; "
-                             f"for a constant exponent use a number, e.g. x ** 2")
-        try:
-            out, local_a, local_b = _pow_value_floats(a, b)
-        except OverflowError:
-            raise OverflowError(f"**: result out of float range: base {_name(self)}, "
-                                f"exponent {_name(other)}") from None
-        return _node(out, "**", self, local_a, other, local_b)
-
-    def exp(self):
-        """e**x; d/dx = e**x. Raises OverflowError above about 709.78.
-
-        >>> Value(0.0).exp().data
-        1.0
-        """
-        try:
-            e = math.exp(self.data)
-        except OverflowError:
-            raise OverflowError(f"exp: result out of float range for input {_name(self)} "
-                                "(exp overflows above about 709.78)") from None
-        return _node(e, "exp", self, e)
-
-    def log(self):
-        """Natural log; d/dx = 1/x. Raises ValueError for x <= 0.
-
-        >>> Value(1.0).log().data
-        0.0
-        """
-        x = self.data
-        if x <= 0.0:
-            raise ValueError(f"log: input must be positive, got {_name(self)}")
-        return _node(math.log(x), "log", self, 1.0 / x)
+    def __neg__(self):
+        return _node(-self.data, ops.NEG, self, -1.0)
 
     def tanh(self):
         """Hyperbolic tangent; d/dx = 1 - tanh(x)**2. Stable for any input (tanh(1000) = 1).
@@ -250,69 +369,19 @@ class Value:
         0.0
         """
         t = math.tanh(self.data)
-        return _node(t, "tanh", self, 1.0 - t * t)
-
-    def sigmoid(self):
-        """1 / (1 + e**-x); d/dx = s(1 - s). Never overflows (sigmoid(-1000) = 0.0).
-
-        >>> Value(0.0).sigmoid().data
-        0.5
-        """
-        x = self.data
-        if x >= 0.0:
-            s = 1.0 / (1.0 + math.exp(-x))
-        else:  # e**x / (1 + e**x): the exp cannot overflow for x < 0
-            e = math.exp(x)
-            s = e / (1.0 + e)
-        return _node(s, "sigmoid", self, s * (1.0 - s))
+        return _node(t, ops.TANH, self, 1.0 - t * t)
 
     def relu(self):
-        """max(0, x); d/dx = 1 for x > 0, else 0. At exactly 0 the derivative is 0, as in PyTorch and micrograd.
+        """max(0, x); d/dx = 1 for x > 0, else 0. At exactly 0 the derivative is 0, as in PyTorch and
+        micrograd; NaN stays NaN.
 
         >>> Value(-3.0).relu().data
         0.0
         """
         x = self.data
         if x > 0.0:
-            return _node(x, "relu", self, 1.0)
-        return _node(0.0, "relu", self, 0.0)
-
-    def abs(self):
-        """|x|; d/dx = sign(x), and 0 at exactly 0 (as PyTorch's sign).
-
-        >>> Value(-3.0).abs().data
-        3.0
-        """
-        x = self.data
-        return _node(abs(x), "abs", self, 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0)
-
-    __abs__ = abs
-
-    # ---- composites: one line each, built from the primitives ----
-
-    def __neg__(self):  # -x = x * -1
-        return self * -1.0
-
-    def __radd__(self, other):  # n + x, with n kept as the first child
-        return _operand(other, "+") + self
-
-    def __sub__(self, other):  # x - y = x + (-y)
-        return self + (-other)
-
-    def __rsub__(self, other):  # n - x = n + (-x)
-        return _operand(other, "-") + (-self)
-
-    def __rmul__(self, other):  # n * x, with n kept as the first child
-        return _operand(other, "*") * self
-
-    def __truediv__(self, other):  # x / y = x * y**-1
-        return self * _operand(other, "/") ** -1.0
-
-    def __rtruediv__(self, other):  # n / x = n * x**-1
-        return _operand(other, "/") * self ** -1.0
-
-    def __rpow__(self, other):  # n ** x, with n a constant Value base
-        return _operand(other, "**") ** self
+            return _node(x, ops.RELU, self, 1.0)
+        return _node(0.0 if x == x else x, ops.RELU, self, 0.0)
 
     # ---- backward ----
 
@@ -323,8 +392,8 @@ class Value:
         (``x + x`` gives 2), and a second ``backward()`` adds its gradients to those already
         there. Call ``zero_grad()`` first to start afresh. Iterative, so graphs of any depth work.
 
-        With ``create_graph=True`` every ``.grad`` is a Value with its own graph, built from the
-        derivative rules in ``_LOCAL_RULES``, so it can be differentiated again.
+        With ``create_graph=True`` every ``.grad`` is a Value with its own graph, built by running
+        each op's derivative rule on Values, so it can be differentiated again.
 
         >>> x = Value(3.0)
         >>> y = x * x
@@ -337,15 +406,15 @@ class Value:
         >>> x.grad = 0.0; dydx.backward(); x.grad
         2.0
         """
-        grad = _real(grad, "backward(grad=...)")
+        grad = real(grad, "backward(grad=...)")
         if create_graph is not False:
             if create_graph is not True:
                 raise TypeError(f"backward(create_graph=...) must be True or False, got {create_graph!r}")
-            for v, g in _gradients(self, grad, create_graph=True).items():
+            for v, g in gradients(self, grad, create_graph=True).items():
                 old = v.grad
                 v.grad = g if (type(old) is float and old == 0.0) else old + g
             return
-        order = _topological_order(self)
+        order = topological_order(self)
         # Gradients already in the graph (from an earlier backward) must not flow again:
         # run this pass on zeroed grads, then add the earlier ones back.
         previous = list(map(_get_grad, order))
@@ -366,7 +435,7 @@ class Value:
                 b = v._b
                 if b is not None:
                     b.grad += v._db * g
-        if _mode.get() & _ANOMALY:
+        if _mode.get() & ANOMALY:
             from .anomaly import _check_gradients
             _check_gradients(order)
         if any(previous):
@@ -379,83 +448,63 @@ class Value:
         >>> x = Value(3.0); y = x * x; y.backward(); y.zero_grad(); x.grad
         0.0
         """
-        for v in _topological_order(self):
+        for v in topological_order(self):
             v.grad = 0.0
 
 
-def _gradients(root, seed, create_graph):
+def _number(x):
+    if isinstance(x, Value):
+        return x.data
+    return x
+
+
+def gradients(root, seed, create_graph):
     """d(root)/d(node) for every node below root, as a dict {node: gradient}; no ``.grad`` is touched.
 
-    The same accumulation as ``backward()``. With create_graph the gradients are Values built
-    from ``_LOCAL_RULES`` (so they have graphs of their own), else floats from the forward pass.
+    The same accumulation as ``backward()``. With create_graph the gradients are Values built from
+    the ops' derivative rules (so they have graphs of their own), else floats from the forward pass.
     """
-    grads = {root: Value(seed) if create_graph else seed}
-    for v in _topological_order(root):
-        if not v.is_leaf:
+    if not create_graph:
+        return _float_gradients(root, seed)
+    grads = {root: Value(seed)}
+    for v in topological_order(root):  # under no_grad() the rules build no graph: constant gradients
+        if v._a is not None:
             g = grads[v]
-            for child, local in zip(v.children, _local_values(v) if create_graph else v.local_grads):
+            for child, local in zip(v.children, local_values(v)):
                 d = g if (type(local) is float and local == 1.0) else local * g
                 grads[child] = grads[child] + d if child in grads else d
     return grads
 
 
-def _local_values(v):
-    """v's local derivatives as Values that depend on v's children (constants stay floats)."""
-    rule = _LOCAL_RULES.get(v._op)
-    if rule is not None:
-        return rule(v, *v.children)
-    if v._op.startswith("**") and v._b is None:  # '**2', '**-1', '**0.5': the exponent is in the name
-        return _pow_number_rule(v, v._a, float(v._op[2:]))
-    raise NotImplementedError(f"backward(create_graph=True): no derivative rule for op {v._op!r}; "
-                              f"known ops: {sorted(_LOCAL_RULES)} and '**<number>'")
+def _float_gradients(root, seed):
+    grads = {root: seed}
+    for v in topological_order(root):
+        if v._a is not None:
+            g = grads[v]
+            for child, local in zip(*_edges(v._a, v._da, v._b, v._db)):
+                d = local * g
+                grads[child] = grads[child] + d if child in grads else d
+    return grads
 
 
-def _pow_number_rule(out, x, n):
-    if n == 0.0 or (x.data == 0.0 and n < 1.0):  # 0, or +inf at x = 0: constants, as in the forward pass
-        return out.local_grads
-    return (n * x ** (n - 1.0),)
+def local_values(v):
+    """v's local derivatives as Values that depend on v's children: the op's rule run on Values.
+
+    Where a local derivative is infinite or NaN (the slope of sqrt at 0) it stays that float constant:
+    there is nothing to differentiate further.
+    """
+    op = v._op
+    floats = v.local_grads
+    if not all(map(math.isfinite, floats)):
+        return floats
+    return op.grads(_VALUES, v, *v.children, *op.params)
 
 
-def _pow_value_rule(out, a, b):
-    if a.data == 0.0:  # the forward pass's special case, a constant
-        return out.local_grads
-    return (b * a ** (b - 1.0), out * a.log())
+# The functions rules call on Values, ``m.sin(x)``: each unary op of the table, applied to a Value.
+_VALUES = ops.Namespace({name: functools.partial(apply, op) for name, op in ops.UNARY.items()})
 
 
-def _logsumexp_rule(out, *xs):
-    if math.isinf(out.data):
-        return out.local_grads
-    return tuple((x - out).exp() for x in xs)
-
-
-# The derivative rules for backward(create_graph=True): the same math as the float local
-# derivatives each op computes above, written with Value ops so that they can be differentiated
-# again. Constant derivatives (of +, sum, relu, abs) stay floats: their own derivatives are 0.
-# tests/test_higher_order.py checks every rule against the op's floats, so the two cannot drift.
-_LOCAL_RULES = {
-    "+": lambda out, a, b: out.local_grads,
-    "sum": lambda out, *xs: out.local_grads,
-    "*": lambda out, a, b: (b, a),
-    "**": _pow_value_rule,
-    "exp": lambda out, x: (out,),                  # e^x
-    "log": lambda out, x: (x ** -1.0,),            # 1/x
-    "tanh": lambda out, x: (1.0 - out * out,),     # 1 - tanh^2
-    "sigmoid": lambda out, x: (out * (1.0 - out),),  # s(1 - s)
-    "relu": lambda out, x: out.local_grads,
-    "abs": lambda out, x: out.local_grads,
-    "logsumexp": _logsumexp_rule,                  # softmax_i = e^(x_i - lse)
-}
-
-
-def _pow_value_floats(a, b):
-    """a**b and its derivatives by a and b, for a > 0, or a = 0 and b >= 0 (shared with compile)."""
-    out = a ** b
-    if a == 0.0:
-        return out, 0.0 if b == 0.0 else (math.inf if b < 1.0 else b * a ** (b - 1.0)), 0.0
-    return out, b * a ** (b - 1.0), out * math.log(a)
-
-
-def _topological_order(root, leaves=()):
+def topological_order(root, leaves=()):
     """Every node below root once, each before all of its children (root first). No recursion.
 
     Depth-first with an explicit stack: a node popped for the first time goes back on the stack
@@ -491,6 +540,5 @@ def _topological_order(root, leaves=()):
     return post
 
 
-def _num(x):
-    """A float as short text: 2.0 -> '2', 0.5 -> '0.5'."""
-    return str(int(x)) if x.is_integer() and abs(x) < 1e15 else repr(x)
+# Names the other modules of the package used before the internal API had public names.
+_GRAD, _ANOMALY, _name, _real, _topological_order, _gradients = GRAD, ANOMALY, describe, real, topological_order, gradients

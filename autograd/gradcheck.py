@@ -8,11 +8,9 @@ import inspect
 import math
 import numbers
 
-from .engine import _GRAD, Value, _gradients, _mode, _topological_order
+from .engine import GRAD, Value, gradients, mode_switch, op_of, topological_order
 
 __all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
-
-_KINKS = ("relu", "abs")  # ops whose derivative at 0 is a convention, not a limit
 
 
 class GradcheckError(AssertionError):
@@ -34,8 +32,9 @@ def gradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
     """Compare ``f``'s gradient from ``backward`` with central differences ``(f(x+eps) - f(x-eps)) / 2eps``.
 
     ``f`` is called with one Value per number in ``inputs`` and returns a Value. Returns True or
-    raises ``GradcheckError``; refuses (ValueError) inputs on a kink of relu or abs, where the
-    derivative is a convention that finite differences cannot check.
+    raises ``GradcheckError``; refuses (ValueError) inputs on a kink of an op (relu or abs at 0, a
+    tie of maximum: each op's ``kink`` in the op table), where the derivative is a convention that
+    finite differences cannot check, and inputs whose shift by eps would cross one.
 
     >>> gradcheck(lambda x, y: (x * y).tanh(), [0.5, -1.5])
     True
@@ -44,7 +43,7 @@ def gradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
     xs, labels = _check_args(f, inputs, eps, atol, rtol, "gradcheck")
     out, leaves = _call(f, xs, labels, "gradcheck")
     pattern = _kink_pattern(out, "gradcheck", xs)
-    grads = _gradients(out, 1.0, create_graph=False)
+    grads = gradients(out, 1.0, create_graph=False)
     failures = []
     for i, leaf in enumerate(leaves):
         analytic = grads.get(leaf, 0.0)
@@ -67,18 +66,15 @@ def gradgradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
     xs, labels = _check_args(f, inputs, eps, atol, rtol, "gradgradcheck")
     out, leaves = _call(f, xs, labels, "gradgradcheck")
     pattern = _kink_pattern(out, "gradgradcheck", xs)
-    token = _mode.set(_mode.get() | _GRAD)
-    try:
-        first = _gradients(out, 1.0, create_graph=True)
-        rows = [_gradients(first[leaf], 1.0, create_graph=False) if leaf in first else {} for leaf in leaves]
-    finally:
-        _mode.reset(token)
+    with mode_switch(on=GRAD):
+        first = gradients(out, 1.0, create_graph=True)
+        rows = [gradients(first[leaf], 1.0, create_graph=False) if leaf in first else {} for leaf in leaves]
     failures = []
     for j in range(len(xs)):
         shifted = []
         for s in (1.0, -1.0):
             o, moved_leaves = _shifted(f, xs, labels, j, s * eps, pattern, "gradgradcheck")
-            g = _gradients(o, 1.0, create_graph=False)
+            g = gradients(o, 1.0, create_graph=False)
             shifted.append([g.get(leaf, 0.0) for leaf in moved_leaves])
         for i in range(len(xs)):
             analytic = rows[i].get(leaves[j], 0.0)
@@ -125,11 +121,8 @@ def _labels(f, inputs):
 
 def _call(f, xs, labels, fn):
     leaves = [Value(x, label=label) for x, label in zip(xs, labels)]
-    token = _mode.set(_mode.get() | _GRAD)  # a check needs the graph, even inside no_grad()
-    try:
+    with mode_switch(on=GRAD):  # a check needs the graph, even inside no_grad()
         out = f(*leaves)
-    finally:
-        _mode.reset(token)
     if not isinstance(out, Value):
         raise TypeError(f"{fn}: f must return a Value (a scalar built from its arguments), "
                         f"got {out!r} of type {type(out).__name__}")
@@ -139,7 +132,7 @@ def _call(f, xs, labels, fn):
 
 
 def _shifted(f, xs, labels, i, h, pattern, fn):
-    """f evaluated with input i moved by h; refuses if that moved any relu/abs input across its kink."""
+    """f evaluated with input i moved by h; refuses if that moved the operands of an op across a kink."""
     moved = list(xs)
     moved[i] += h
     try:
@@ -149,23 +142,26 @@ def _shifted(f, xs, labels, i, h, pattern, fn):
                          f"{moved[i]!r}, so finite differences cannot be taken there: {e}") from e
     if _kink_pattern(out, fn, moved) != pattern:
         raise ValueError(f"{fn}: moving input {i} ({labels[i] or 'unlabelled'}) = {xs[i]!r} by eps = {abs(h)!r} "
-                         f"moves the input of a relu or abs across 0, where the derivative jumps; finite "
+                         f"moves the operands of an op across a kink (relu or abs at 0, a tie of maximum...), where "
+                         f"the derivative jumps; finite "
                          f"differences are meaningless there: move the input away from the kink or use a smaller eps")
     return out, leaves
 
 
 def _kink_pattern(out, fn, xs):
-    """The side of 0 of every relu/abs input, in graph order; refuses an input exactly at 0."""
+    """For every op with kinks, in graph order, the side of its kinks its operands lie on (the op
+    table's ``kink``); refuses operands exactly on a kink."""
     pattern = []
-    for v in _topological_order(out):
-        if v._op in _KINKS:
-            z = v.children[0]
-            if z.data == 0.0:
-                what = f"its input {z.label!r}" if z.label else f"its input (made by op {z.op or 'leaf'!r})"
-                raise ValueError(f"{fn}: at inputs {xs!r} the graph has {v._op}({z.data!r}): {what} sits exactly "
-                                 f"on the kink at 0, where the derivative is a convention (0), not a limit that finite "
-                                 f"differences can check; choose inputs that keep relu/abs inputs away from 0")
-            pattern.append(z.data > 0.0)
+    for v in topological_order(out):
+        op = op_of(v)
+        if op is not None and op.kink is not None:
+            side = op.kink(*[c.data for c in v.children], *op.params)
+            if side is None:
+                operands = ", ".join(repr(c.data) for c in v.children)
+                raise ValueError(f"{fn}: at inputs {xs!r} the graph has {v.op}({operands}) exactly on a kink, where "
+                                 f"the derivative is a convention ({op.kink_note}), not a limit that finite "
+                                 f"differences can check; choose inputs that keep the operands of {v.op} away from it")
+            pattern.append(side)
     return pattern
 
 

@@ -14,44 +14,17 @@ called, so this module imports without it.
 import math
 import numbers
 
-from .engine import Value, no_grad
-from .forward import Dual, dual_logsumexp, dual_sum
-from .functions import logsumexp, sum_values
+from . import ops
+from .engine import Value
 
 __all__ = ["expressions", "Expression", "OPS"]
 
-
-def _n_ary(values_fn, duals_fn):
-    def apply(*xs):
-        return values_fn(xs) if isinstance(xs[0], Value) else duals_fn(xs)
-    return apply
-
-
-# name: (arity, how to apply it, where it is safe for the drawn inputs). The domains keep every
-# node away from overflow, from the poles of 1/x and log, and from the kinks of relu and abs,
-# so that finite differences of the drawn graphs are accurate. Arity None means 2 to 4 operands.
-OPS = {
-    "+": (2, lambda a, b: a + b, lambda a, b: True),
-    "-": (2, lambda a, b: a - b, lambda a, b: True),
-    "*": (2, lambda a, b: a * b, lambda a, b: True),
-    "/": (2, lambda a, b: a / b, lambda a, b: abs(b) >= 0.1),
-    "neg": (1, lambda a: -a, lambda a: True),
-    "**2": (1, lambda a: a ** 2, lambda a: abs(a) <= 100.0),
-    "**3": (1, lambda a: a ** 3, lambda a: abs(a) <= 20.0),
-    "**-1": (1, lambda a: a ** -1, lambda a: abs(a) >= 0.1),
-    "**0.5": (1, lambda a: a ** 0.5, lambda a: a >= 0.01),
-    "**": (2, lambda a, b: a ** b, lambda a, b: 0.1 <= a <= 20.0 and abs(b) <= 3.0),
-    "exp": (1, lambda a: a.exp(), lambda a: a <= 5.0),
-    "log": (1, lambda a: a.log(), lambda a: a >= 0.01),
-    "tanh": (1, lambda a: a.tanh(), lambda a: True),
-    "sigmoid": (1, lambda a: a.sigmoid(), lambda a: True),
-    "relu": (1, lambda a: a.relu(), lambda a: abs(a) >= 1e-2),
-    "abs": (1, lambda a: abs(a), lambda a: abs(a) >= 1e-2),
-    "sum": (None, _n_ary(sum_values, dual_sum), lambda *xs: True),
-    "logsumexp": (None, _n_ary(logsumexp, dual_logsumexp), lambda *xs: True),
-}
+# Every op of the table by its title ('sin', '**2', 'leaky_relu(slope=0.01)'), with '**n' also for
+# a few more exponents: what a drawn graph may use. Read from the op table, so a new op is drawn too.
+OPS = {op.title: op for op in (*ops.OPS, *(ops.POW_N.bind(n) for n in (3.0, -1.0, 0.5)))}
 _FALLBACK = "tanh"  # safe everywhere: used when a drawn op is unsafe at its drawn operands
-_MAX_ABS = 1e4      # no node may exceed this, so nothing overflows and differences stay accurate
+_MAX_ABS = 1e4      # no node (nor local derivative) may exceed this, so nothing overflows
+_MARGIN = 1e-2      # operands this close to a domain edge, a pole or a kink are refused
 
 
 class Expression:
@@ -78,41 +51,45 @@ class Expression:
     def __call__(self, *leaves):
         if len(leaves) != len(self.inputs):
             raise TypeError(f"Expression over {len(self.inputs)} leaves called with {len(leaves)}: {leaves!r}")
-        nodes = [x if isinstance(x, (Value, Dual)) else Value(x) for x in leaves]
+        nodes = [x if hasattr(x, "_apply") else Value(x) for x in leaves]  # Values or Duals
         for op, idx in self.steps:
-            nodes.append(OPS[op][1](*[nodes[k] for k in idx]))
+            operands = [nodes[k] for k in idx]
+            nodes.append(operands[0]._apply(OPS[op], *operands))
         return nodes[-1]
 
     def __repr__(self):
-        texts = list(self.names)
-        atomic = [True] * len(texts)  # False for infix results, which need parentheses as operands
-
-        def operand(k):
-            return texts[k] if atomic[k] else f"({texts[k]})"
-
-        for op, idx in self.steps:
-            if op in ("+", "-", "*", "/", "**"):
-                texts.append(f"{operand(idx[0])} {op} {operand(idx[1])}")
-            elif op.startswith("**"):
-                texts.append(f"{operand(idx[0])}{op}")
-            elif op == "neg":
-                texts.append(f"-{operand(idx[0])}")
-            else:
-                texts.append(f"{op}({', '.join(texts[k] for k in idx)})")
-            atomic.append(not (op in ("+", "-", "*", "/", "**") or op.startswith("**") or op == "neg"))
-        return texts[-1]
+        texts = [(name, 5) for name in self.names]  # (text, how tightly it binds), as the renderer writes it
+        for name, idx in self.steps:
+            op = OPS[name]
+            needs = op.needs if op.arity >= 0 else op.needs * len(idx)
+            args = [f"({texts[k][0]})" if texts[k][1] < need else texts[k][0] for k, need in zip(idx, needs)]
+            texts.append((op.formula(*args), op.prec))
+        return texts[-1][0]
 
 
-def _value_at(op, operands):
-    """The op's value at these float operands, or None if they lie outside its safe domain."""
-    if not OPS[op][2](*operands):
-        return None
+def _value_at(name, operands):
+    """The op's value at these float operands, or None where it is not safe for finite differences:
+    outside its domain or within _MARGIN of its edge or a kink, where the slope changes fast within
+    _MARGIN, or where the value or slope is too large."""
+    op = OPS[name]
     try:
-        with no_grad():
-            v = OPS[op][1](*[Value(x) for x in operands]).data
+        y, grads = ops.evaluate(op, operands)
+        for i in range(len(operands)):
+            for h in (-_MARGIN, _MARGIN):
+                moved = list(operands)
+                moved[i] += h
+                moved_grads = ops.evaluate(op, moved)[1]
+                if any(abs(a - b) > 0.5 * max(abs(b), 1.0) for a, b in zip(moved_grads, grads)):
+                    return None  # the slope changes fast here (near a pole): differences are inaccurate
+                if op.kink is not None and op.kink(*moved, *op.params) != op.kink(*operands, *op.params):
+                    return None
     except (ValueError, OverflowError, ZeroDivisionError):
         return None
-    return v if math.isfinite(v) and abs(v) <= _MAX_ABS else None
+    if op.kink is not None and op.kink(*operands, *op.params) is None:
+        return None
+    if not all(math.isfinite(v) and abs(v) <= _MAX_ABS for v in (y, *grads)):
+        return None
+    return y
 
 
 def expressions(leaves=2, ops=None, max_ops=6, names=None):
@@ -157,7 +134,7 @@ def expressions(leaves=2, ops=None, max_ops=6, names=None):
         values, steps, used = list(xs), [], set()
         for _ in range(draw(st.integers(1, max_ops))):
             op = draw(st.sampled_from(ops))
-            arity = OPS[op][0] or draw(st.integers(2, 4))
+            arity = OPS[op].arity if OPS[op].arity > 0 else draw(st.integers(2, 4))
             idx = tuple(draw(st.integers(0, len(values) - 1)) for _ in range(arity))
             v = _value_at(op, [values[k] for k in idx])
             if v is None:

@@ -1,4 +1,4 @@
-"""Higher-order gradients: the derivative-rule table agrees with every op's float local derivatives,
+"""Higher-order gradients: the op table's rules run on Values agree with every op's float local derivatives,
 backward(create_graph=True) leaves differentiable .grad Values, and second derivatives are right."""
 import math
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 
 from autograd import Value, gradgradcheck, logsumexp, no_grad, sum_values
-from autograd.engine import _LOCAL_RULES, _local_values
+from autograd.engine import local_values
 from autograd.testing import expressions
 
 # One node per op (and per branch of an op), each at a point with a finite derivative.
@@ -38,23 +38,8 @@ NODES = {
 @pytest.mark.parametrize("name", sorted(NODES))
 def test_rule_agrees_with_the_forward_pass(name):
     node = NODES[name]()
-    rule = [d.data if isinstance(d, Value) else d for d in _local_values(node)]
+    rule = [d.data if isinstance(d, Value) else d for d in local_values(node)]
     assert rule == pytest.approx(list(node.local_grads), rel=1e-14, abs=1e-300)
-
-
-def test_every_op_of_the_table_is_covered():
-    ops = {NODES[name]().op for name in NODES}
-    assert set(_LOCAL_RULES) <= ops
-    assert {op for op in ops if op.startswith("**") and op != "**"} >= {"**2", "**-1", "**0.5", "**0", "**3"}
-
-
-def test_unknown_op_is_refused():
-    x = Value(2.0)
-    y = x * 3.0
-    y._op = "sin"  # an op someone added to the engine without a rule
-    with pytest.raises(NotImplementedError, match=r"^backward\(create_graph=True\): no derivative rule for op "
-                                                  r"'sin'; known ops: \["):
-        y.backward(create_graph=True)
 
 
 def test_second_derivative_of_tanh_via_backward():

@@ -7,7 +7,7 @@ floats; called with Values, it returns Values with graphs of their own, so trans
 import contextvars
 import numbers
 
-from .engine import _GRAD, Value, _gradients, _mode
+from .engine import GRAD, Value, gradients, mode_switch
 
 __all__ = ["grad", "value_and_grad"]
 
@@ -51,31 +51,30 @@ def _transform(f, argnums, fn):
                              f"but the function was called with {len(args)} argument(s)")
         args = list(args)
         nested = _depth.get() > 0 or any(isinstance(a, Value) for a in args)
-        token = _mode.set(_mode.get() | _GRAD)  # a transform records its graph, even under no_grad()
         depth_token = _depth.set(_depth.get() + 1)
         try:
-            wrt = []
-            for i in positions:
-                x = args[i]
-                if isinstance(x, Value):
-                    # A new node per argument, so that f(x, x) gives each position its own partial
-                    # derivative, while the gradient still depends on x's own graph.
-                    x = x + 0.0
-                elif isinstance(x, numbers.Real) and not isinstance(x, bool):
-                    x = Value(x)
-                else:
-                    raise TypeError(f"{fn}: argument {i} must be a Value or a real number (it is "
-                                    f"differentiated, see argnums), got {x!r} of type {type(x).__name__}")
-                args[i] = x
-                wrt.append(x)
-            out = f(*args)
-            if not isinstance(out, Value):
-                raise TypeError(f"{fn}: f must return a Value (a scalar built from its arguments), "
-                                f"got {out!r} of type {type(out).__name__}")
-            grads = _gradients(out, 1.0, create_graph=nested)
+            with mode_switch(on=GRAD):  # a transform records its graph, even under no_grad()
+                wrt = []
+                for i in positions:
+                    x = args[i]
+                    if isinstance(x, Value):
+                        # A new node per argument, so that f(x, x) gives each position its own partial
+                        # derivative, while the gradient still depends on x's own graph.
+                        x = x + 0.0
+                    elif isinstance(x, numbers.Real) and not isinstance(x, bool):
+                        x = Value(x)
+                    else:
+                        raise TypeError(f"{fn}: argument {i} must be a Value or a real number (it is "
+                                        f"differentiated, see argnums), got {x!r} of type {type(x).__name__}")
+                    args[i] = x
+                    wrt.append(x)
+                out = f(*args)
+                if not isinstance(out, Value):
+                    raise TypeError(f"{fn}: f must return a Value (a scalar built from its arguments), "
+                                    f"got {out!r} of type {type(out).__name__}")
+                grads = gradients(out, 1.0, create_graph=nested)
         finally:
             _depth.reset(depth_token)
-            _mode.reset(token)
         zero = Value(0.0) if nested else 0.0  # for an argument that f did not use
         gs = tuple(grads.get(x, zero) for x in wrt)
         gs = gs if type(argnums) is tuple else gs[0]

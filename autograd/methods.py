@@ -1,0 +1,188 @@
+"""The methods and operators that `Value` and `Dual` share: one visible line per op of the table.
+
+A class that mixes in `OpMethods` provides one static method, ``_apply(op, *operands)``, which applies
+a table op to its operands (Values or numbers for `Value`, Duals or numbers for `Dual`). `Value`
+overrides the hottest operators (``+ - * /``) with hand-inlined versions; a test proves they equal the
+table's entries.
+"""
+import numbers
+
+from . import ops
+
+__all__ = ["OpMethods"]
+
+
+def _unary(op):
+    def method(self):
+        return self._apply(op, self)
+    method.__name__ = method.__qualname__ = op.name
+    method.__doc__ = (f"{op.doc[:1].upper() + op.doc[1:]}: the op {op.name!r} of `autograd.ops`, "
+                      f"as {op.formula('x')!r}.\n\n"
+                      f"        >>> from autograd import Value\n"
+                      f"        >>> y = Value(0.5).{op.name}(); y.op\n        {op.name!r}\n        ")
+    return method
+
+
+def _binary(op):
+    def method(self, other):
+        return self._apply(op, self, other)
+    method.__name__ = method.__qualname__ = op.name
+    method.__doc__ = (f"{op.doc[:1].upper() + op.doc[1:]}: the op {op.name!r} of `autograd.ops`, "
+                      f"as {op.formula('self', 'other')!r}.")
+    return method
+
+
+class OpMethods:
+    """The table's ops as methods and operators (mixed into `Value` and `Dual`).
+
+    >>> from autograd import Value
+    >>> (Value(2.0) ** 3).data, Value(7.0) % 3, Value(0.0).cos().data
+    (8.0, Value(data=1.0, grad=0.0), 1.0)
+    """
+
+    __slots__ = ()
+
+    # ---- operators (Value overrides + - * / with inlined versions) ----
+    def __add__(self, other):
+        return self._apply(ops.ADD, self, other)
+
+    def __radd__(self, other):  # n + x, with n kept as the first operand
+        return self._apply(ops.ADD, other, self)
+
+    def __sub__(self, other):
+        return self._apply(ops.SUB, self, other)
+
+    def __rsub__(self, other):  # n - x
+        return self._apply(ops.SUB, other, self)
+
+    def __mul__(self, other):
+        return self._apply(ops.MUL, self, other)
+
+    def __rmul__(self, other):
+        return self._apply(ops.MUL, other, self)
+
+    def __truediv__(self, other):
+        return self._apply(ops.DIV, self, other)
+
+    def __rtruediv__(self, other):  # n / x
+        return self._apply(ops.DIV, other, self)
+
+    def __mod__(self, other):
+        return self._apply(ops.MOD, self, other)
+
+    def __rmod__(self, other):
+        return self._apply(ops.MOD, other, self)
+
+    def __neg__(self):
+        return self._apply(ops.NEG, self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return self._apply(ops.ABS, self)
+
+    def __pow__(self, other):
+        """``x ** n`` with a number n is the op '**n' (the exponent is a parameter, not a node);
+        ``x ** y`` with a Value y is the op '**', differentiable in both."""
+        if isinstance(other, OpMethods):
+            return self._apply(ops.POW, self, other)
+        return self._apply(ops.POW_N.bind(_real(other, "the exponent of '**'")), self)
+
+    def __rpow__(self, other):  # n ** x: a constant base, a Value exponent
+        return self._apply(ops.POW, other, self)
+
+    # ---- the table's unary ops ----
+    sin = _unary(ops.SIN)
+    cos = _unary(ops.COS)
+    tan = _unary(ops.TAN)
+    asin = _unary(ops.ASIN)
+    acos = _unary(ops.ACOS)
+    atan = _unary(ops.ATAN)
+    sinh = _unary(ops.SINH)
+    cosh = _unary(ops.COSH)
+    tanh = _unary(ops.TANH)
+    asinh = _unary(ops.ASINH)
+    acosh = _unary(ops.ACOSH)
+    atanh = _unary(ops.ATANH)
+    exp = _unary(ops.EXP)
+    exp2 = _unary(ops.EXP2)
+    expm1 = _unary(ops.EXPM1)
+    log2 = _unary(ops.LOG2)
+    log10 = _unary(ops.LOG10)
+    log1p = _unary(ops.LOG1P)
+    sqrt = _unary(ops.SQRT)
+    cbrt = _unary(ops.CBRT)
+    square = _unary(ops.SQUARE)
+    reciprocal = _unary(ops.RECIPROCAL)
+    erf = _unary(ops.ERF)
+    erfc = _unary(ops.ERFC)
+    sign = _unary(ops.SIGN)
+    abs = _unary(ops.ABS)
+    degrees = _unary(ops.DEGREES)
+    radians = _unary(ops.RADIANS)
+    relu = _unary(ops.RELU)
+    sigmoid = _unary(ops.SIGMOID)
+    softplus = _unary(ops.SOFTPLUS)
+    silu = _unary(ops.SILU)
+    gelu = _unary(ops.GELU)
+
+    # ---- ops with a parameter, and binary ops by name ----
+    def log(self, base=None):
+        """Natural logarithm, or with ``base`` the logarithm to that base: log(x) / log(base).
+
+        >>> from autograd import Value
+        >>> Value(8.0).log(2).data
+        3.0
+        """
+        if base is None:
+            return self._apply(ops.LOG, self)
+        b = _real(base, "log(base=...)")
+        if not (b > 0.0 and b != 1.0):
+            raise ValueError(f"log: base must be positive and not 1, got {base!r}")
+        return self._apply(ops.LOG, self) / ops.LOG.value(b)  # log_b(x) = ln(x) / ln(b)
+
+    def leaky_relu(self, slope=0.01):
+        """x for x > 0, else slope * x (the derivative at 0 is the slope, as in PyTorch).
+
+        >>> from autograd import Value
+        >>> Value(-2.0).leaky_relu(0.1).data
+        -0.2
+        """
+        return self._apply(ops.LEAKY_RELU.bind(_real(slope, "leaky_relu(slope=...)")), self)
+
+    def elu(self, alpha=1.0):
+        """x for x > 0, else alpha * (e**x - 1).
+
+        >>> from autograd import Value
+        >>> Value(0.0).elu().data
+        0.0
+        """
+        return self._apply(ops.ELU.bind(_real(alpha, "elu(alpha=...)")), self)
+
+    def clamp(self, lo=None, hi=None):
+        """x limited to [lo, hi]; either bound may be None. Derivative 1 inside and at the bounds, 0 outside.
+
+        >>> from autograd import Value
+        >>> Value(3.0).clamp(0, 1).data
+        1.0
+        """
+        lo = None if lo is None else _real(lo, "clamp(lo=...)")
+        hi = None if hi is None else _real(hi, "clamp(hi=...)")
+        if lo is not None and hi is not None and lo > hi:
+            raise ValueError(f"clamp: lo must be <= hi, got lo={lo!r}, hi={hi!r}")
+        return self._apply(ops.CLAMP.bind(lo, hi), self)
+
+    atan2 = _binary(ops.ATAN2)
+    hypot = _binary(ops.HYPOT)
+    maximum = _binary(ops.MAXIMUM)
+    minimum = _binary(ops.MINIMUM)
+
+
+def _real(x, what):
+    """A number parameter as a float, or TypeError quoting it (bool is refused)."""
+    if type(x) is float:
+        return x
+    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+        return float(x)
+    raise TypeError(f"{what} must be a real number (int or float), got {x!r} of type {type(x).__name__}")

@@ -1,0 +1,420 @@
+"""The op table: every op chaingrad knows, each declared once, in one `Op` entry.
+
+An entry holds the op's name and arity, its forward value on floats, its local derivatives, its
+domain, its kinks and how it displays. The local derivatives are one rule, ``grads(m, y, *xs)``:
+``y`` is the op's result, ``xs`` its operands and ``m`` a namespace of the table's unary functions.
+Called with floats and ``m = FLOATS`` it gives the numbers eager ``backward()`` uses; the engine
+calls the same rule with Values (and ``m`` made of Value ops) for ``backward(create_graph=True)``;
+forward mode multiplies it by tangents; ``compile`` writes it out as Python source. So every mode
+reads the same derivative, and higher derivatives come from differentiating the rule itself (the
+trick of HIPS autograd).
+
+    >>> SIN.value(0.0), SIN.grads(FLOATS, 0.0, 0.0)
+    (0.0, (1.0,))
+
+Rules compare operands with ``<`` and ``>`` only, never ``==``: on Values ``==`` is identity.
+This module imports nothing but `math` and `operator`.
+"""
+import math
+import operator
+
+__all__ = ["Op", "OPS", "UNARY", "FLOATS", "evaluate", "Namespace"]
+
+_INV_SQRT_2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+
+
+class Op:
+    """One op of the table. Fields:
+
+    - ``name``: how the op is called (``Value.op``, the CLI, the README table);
+    - ``arity``: number of Value operands (``-1``: any number, e.g. ``sum``);
+    - ``value(*xs, *params)``: the result on floats;
+    - ``grads(m, y, *xs, *params)``: the local derivatives d(y)/d(x_i), one rule for floats and Values;
+    - ``display``: a formula such as ``"{0} - {1}"`` or ``"sin({0})"`` (``{p}`` for a parameter ``p``);
+      ``prec`` is how tightly it binds (1 ``+ -``, 2 ``* /``, 3 unary minus, 4 ``**``, 5 a call or
+      atom) and ``needs[i]`` how tightly operand i must bind to go without parentheses;
+    - ``domain(*xs, *params)``: the reason the operands are outside the domain, or None (a ValueError);
+    - ``pole(*xs, *params)``: the local derivatives where the rule divides by zero (an infinite slope,
+      e.g. sqrt at 0), or None where there is no such point;
+    - ``kink(*xs, *params)``: on which side of the op's kinks the operands lie (a value that changes
+      only across a kink, where the derivative jumps), and None exactly on one, where the derivative is
+      a convention, not a limit (ReLU at 0); ``kink_note`` says which convention; ``kink_points`` are
+      such operands, for the tests;
+    - ``params``: names and default values of the op's number parameters (``slope`` of leaky_relu),
+      fixed per node with `bind`;
+    - ``samples``: an interval per operand inside the domain, for the generated tests.
+    """
+
+    __slots__ = ("name", "arity", "value", "grads", "display", "prec", "needs", "domain", "pole", "kink",
+                 "kink_note", "kink_points", "param_names", "params", "samples", "math_name", "doc", "_title")
+
+    def __init__(self, name, arity, value, grads, display, *, prec=5, needs=None, domain=None, pole=None,
+                 kink=None, kink_note="", kink_points=(), params=(), samples=None, math_name=None, doc="",
+                 title=None):
+        self.name, self.arity, self.value, self.grads = name, arity, value, grads
+        self.display, self.prec = display, prec
+        self.needs = needs if needs is not None else (0,) * max(arity, 1)
+        self.domain, self.pole, self.kink, self.kink_note, self.kink_points = domain, pole, kink, kink_note, kink_points
+        self.param_names = tuple(p for p, _ in params)
+        self.params = tuple(d for _, d in params)
+        self.samples = samples if samples is not None else ((-2.0, 2.0),) * max(arity, 1)
+        self.math_name = math_name  # the function of the same meaning in `math`, if there is one
+        self.doc = doc
+        self._title = title
+
+    @property
+    def title(self):
+        """The name with the parameters: 'sin', '**2', 'leaky_relu(slope=0.2)' (``Value.op``).
+
+        >>> POW_N.bind(0.5).title, LEAKY_RELU.title
+        ('**0.5', 'leaky_relu(slope=0.01)')
+        """
+        named = {p: _num(v) for p, v in zip(self.param_names, self.params)}
+        if self._title is not None:
+            return self._title.format(**named)
+        if not named:
+            return self.name
+        return f"{self.name}({', '.join(f'{p}={v}' for p, v in named.items())})"
+
+    def bind(self, *params):
+        """This op with its parameters set (an Op of its own, shared by every node that uses the same ones).
+
+        >>> LEAKY_RELU.bind(0.2).params
+        (0.2,)
+        """
+        if len(params) != len(self.param_names):
+            raise TypeError(f"{self.name}: takes {len(self.param_names)} parameters {self.param_names}, "
+                            f"got {params!r}")
+        if params == self.params and all(type(p) is type(q) for p, q in zip(params, self.params)):
+            return self
+        return _bind(self, params)
+
+    def formula(self, *operands):
+        """The display with operand texts filled in (no parentheses added: see the renderer).
+
+        >>> SUB.formula("a", "b"), POW_N.bind(2.0).formula("x")
+        ('a - b', 'x**2')
+        """
+        if self.arity < 0:  # n-ary: the display is the separator; a call-like op wraps it in its name
+            text = self.display.join(operands)
+            return text if self.prec < 5 else f"{self.name}({text})"
+        named = {p: _num(v) for p, v in zip(self.param_names, self.params)}
+        return self.display.format(*operands, **named)
+
+    def __repr__(self):
+        params = "".join(f", {p}={v!r}" for p, v in zip(self.param_names, self.params))
+        return f"<op {self.name}{params}>"
+
+
+_BOUND = {}  # (op, params) -> bound op; bounded, so that many distinct exponents cannot grow it forever
+
+
+def _bind(op, params):
+    key = (op, params)
+    bound = _BOUND.get(key)
+    if bound is None or bound.params != params:
+        bound = Op.__new__(Op)
+        for field in Op.__slots__:
+            setattr(bound, field, getattr(op, field))
+        bound.params = params
+        if len(_BOUND) >= 4096:
+            _BOUND.clear()
+        _BOUND[key] = bound
+    return bound
+
+
+def _num(x):
+    """A parameter as short text: 2.0 -> '2', 0.5 -> '0.5', None -> 'None'."""
+    if isinstance(x, float) and x.is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    return repr(x)
+
+
+class Namespace:
+    """The functions a rule calls as ``m.sin(x)``: one attribute per unary op of the table."""
+
+    def __init__(self, functions):
+        self.__dict__.update(functions)
+
+
+def evaluate(op, xs, describe=repr):
+    """``(value, local derivatives)`` of ``op`` at the floats ``xs``, with the op's domain and range errors.
+
+    ``describe(i)`` names operand i in an error message (the engine adds its label).
+
+    >>> evaluate(MUL, (3.0, 4.0))
+    (12.0, (4.0, 3.0))
+    >>> evaluate(LOG, (0.0,))
+    Traceback (most recent call last):
+    ...
+    ValueError: log: input must be positive, got 0.0
+    """
+    params = op.params
+    if op.domain is not None:
+        reason = op.domain(*xs, *params)
+        if reason is not None:
+            raise ValueError(f"{op.title}: {reason}, got {_operands(op, xs, describe)}")
+    try:
+        y = op.value(*xs, *params)
+        try:
+            return y, op.grads(FLOATS, y, *xs, *params)
+        except ZeroDivisionError:
+            if op.pole is None:
+                raise
+            return y, op.pole(*xs, *params)
+    except OverflowError:
+        raise OverflowError(f"{op.title}: result out of float range for {_operands(op, xs, describe)}") from None
+
+
+def _operands(op, xs, describe):
+    if len(xs) == 1:
+        return describe(0)
+    return ", ".join(describe(i) for i in range(len(xs) - 1)) + " and " + describe(len(xs) - 1)
+
+
+# ---- the float helpers the entries use (stable where the naive formula overflows) ----
+
+def _sigmoid(x):
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)  # e**x / (1 + e**x): the exp cannot overflow for x < 0
+    return e / (1.0 + e)
+
+
+def _softplus(x):
+    # log(1 + e**x) = max(x, 0) + log1p(e**-|x|): no overflow at +-1000
+    return (x if x > 0.0 else 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+def _relu(x):
+    return x if not x <= 0.0 else 0.0  # NaN stays NaN
+
+
+def _sign(x):
+    return 1.0 if x > 0.0 else -1.0 if x < 0.0 else x * 0.0  # sign(0) = 0, sign(NaN) = NaN
+
+
+def _maximum(a, b):
+    return a if a > b else b if b > a else a if a == b else a + b  # a tie gives a; NaN if either is NaN
+
+
+def _minimum(a, b):
+    return a if a < b else b if b < a else a if a == b else a + b
+
+
+def _clamp(x, lo, hi):
+    if lo is not None and x < lo:
+        return float(lo)
+    if hi is not None and x > hi:
+        return float(hi)
+    return x
+
+
+def _power(x, n):
+    return x ** n
+
+
+def _side(a, b):
+    """Which side of b a lies on: None exactly on it (a kink's position)."""
+    return None if a == b else a > b
+
+
+def _origin(a, b):
+    """Near (0, 0), the quadrant: where atan2 and hypot have their kink. None exactly on it."""
+    if a == 0.0 and b == 0.0:
+        return None
+    return True if abs(a) + abs(b) > 1e-3 else (a > 0.0, b > 0.0)
+
+
+def _not_positive(x):
+    return "input must be positive" if x <= 0.0 else None
+
+
+# ---- the table ----
+# A reversed op (2 - x) and a true composite (log with a base) are one-liners on Value over these.
+
+ADD = Op("+", 2, operator.add, lambda m, y, a, b: (1.0, 1.0), "{0} + {1}", prec=1, needs=(1, 1),
+         doc="a + b")
+SUB = Op("-", 2, operator.sub, lambda m, y, a, b: (1.0, -1.0), "{0} - {1}", prec=1, needs=(1, 2),
+         doc="a - b")
+MUL = Op("*", 2, operator.mul, lambda m, y, a, b: (b, a), "{0} * {1}", prec=2, needs=(2, 2),
+         doc="a * b")
+DIV = Op("/", 2, operator.truediv, lambda m, y, a, b: (1.0 / b, -a / (b * b)), "{0} / {1}", prec=2, needs=(2, 3),
+         domain=lambda a, b: "division by zero" if b == 0.0 else None, samples=((-2.0, 2.0), (0.5, 2.0)),
+         doc="a / b")
+MOD = Op("%", 2, operator.mod,
+         # a % b = a - q b with q = floor(a / b), an integer constant between the jumps
+         lambda m, y, a, b: (1.0, -float(round((a - y) / b))), "{0} % {1}", prec=2, needs=(2, 3),
+         domain=lambda a, b: "modulo by zero" if b == 0.0 else None,
+         kink=lambda a, b: None if a % b == 0.0 else a // b, kink_note="at a jump (a/b an integer) the derivative is taken from the right",
+         kink_points=((2.0, 1.0),), samples=((0.1, 0.9), (1.0, 2.0)), doc="a % b, with Python's sign rules")
+NEG = Op("neg", 1, operator.neg, lambda m, y, x: (-1.0,), "-{0}", prec=3, needs=(4,), doc="-x")
+POW_N = Op("**n", 1, _power,
+           # d(x^n)/dx = n x^(n-1); the n = 0 case keeps x^-1 out of the higher derivatives at x = 0
+           lambda m, y, x, n: (n * x ** (n - 1.0),) if not n == 0.0 else (0.0,), "{0}**{n}", prec=4, needs=(5,),
+           domain=lambda x, n: ("0 to a negative power is undefined (a division by zero)" if x == 0.0 and n < 0.0
+                                else "a negative base to a non-integer power is not real"
+                                if x < 0.0 and not float(n).is_integer() else None),
+           pole=lambda x, n: (math.inf,), params=(("n", 2.0),), samples=((0.2, 2.0),), title="**{n}",
+           doc="x ** n for a number n")
+POW = Op("**", 2, _power,
+         # d(a^b)/da = b a^(b-1), d(a^b)/db = a^b log(a); at a = 0 the second is taken as 0 (PyTorch)
+         lambda m, y, a, b: (b * a ** (b - 1.0), y * m.log(a) if a > 0.0 else 0.0), "{0}**{1}", prec=4,
+         needs=(5, 4),
+         domain=lambda a, b: ("with a Value exponent the base must be positive (or 0 with an exponent >= 0); "
+                              "for a constant exponent use a number, e.g. x ** 2"
+                              if a < 0.0 or (a == 0.0 and b < 0.0) else None),
+         pole=lambda a, b: (0.0 if b == 0.0 else math.inf, 0.0), samples=((0.2, 2.0), (-2.0, 2.0)),
+         doc="a ** b with b a Value")
+
+SIN = Op("sin", 1, math.sin, lambda m, y, x: (m.cos(x),), "sin({0})", math_name="sin", doc="sine")
+COS = Op("cos", 1, math.cos, lambda m, y, x: (-m.sin(x),), "cos({0})", math_name="cos", doc="cosine")
+TAN = Op("tan", 1, math.tan, lambda m, y, x: (1.0 + y * y,), "tan({0})", math_name="tan",
+         samples=((-1.2, 1.2),), doc="tangent")
+ASIN = Op("asin", 1, math.asin, lambda m, y, x: (1.0 / m.sqrt(1.0 - x * x),), "asin({0})", math_name="asin",
+          domain=lambda x: "input must be in [-1, 1]" if x < -1.0 or x > 1.0 else None,
+          pole=lambda x: (math.inf,), samples=((-0.9, 0.9),), doc="inverse sine")
+ACOS = Op("acos", 1, math.acos, lambda m, y, x: (-1.0 / m.sqrt(1.0 - x * x),), "acos({0})", math_name="acos",
+          domain=lambda x: "input must be in [-1, 1]" if x < -1.0 or x > 1.0 else None,
+          pole=lambda x: (-math.inf,), samples=((-0.9, 0.9),), doc="inverse cosine")
+ATAN = Op("atan", 1, math.atan, lambda m, y, x: (1.0 / (1.0 + x * x),), "atan({0})", math_name="atan",
+          doc="inverse tangent")
+SINH = Op("sinh", 1, math.sinh, lambda m, y, x: (m.cosh(x),), "sinh({0})", math_name="sinh",
+          doc="hyperbolic sine")
+COSH = Op("cosh", 1, math.cosh, lambda m, y, x: (m.sinh(x),), "cosh({0})", math_name="cosh",
+          doc="hyperbolic cosine")
+TANH = Op("tanh", 1, math.tanh, lambda m, y, x: (1.0 - y * y,), "tanh({0})", math_name="tanh",
+          doc="hyperbolic tangent, stable for any input (tanh(1000) = 1)")
+ASINH = Op("asinh", 1, math.asinh, lambda m, y, x: (1.0 / m.sqrt(x * x + 1.0),), "asinh({0})", math_name="asinh",
+           doc="inverse hyperbolic sine")
+ACOSH = Op("acosh", 1, math.acosh, lambda m, y, x: (1.0 / m.sqrt(x * x - 1.0),), "acosh({0})", math_name="acosh",
+           domain=lambda x: "input must be >= 1" if x < 1.0 else None, pole=lambda x: (math.inf,),
+           samples=((1.1, 3.0),), doc="inverse hyperbolic cosine")
+ATANH = Op("atanh", 1, math.atanh, lambda m, y, x: (1.0 / (1.0 - x * x),), "atanh({0})", math_name="atanh",
+           domain=lambda x: "input must be in (-1, 1)" if not -1.0 < x < 1.0 and x == x else None,
+           samples=((-0.9, 0.9),), doc="inverse hyperbolic tangent")
+
+EXP = Op("exp", 1, math.exp, lambda m, y, x: (y,), "exp({0})", math_name="exp",
+         doc="e**x (overflows above about 709.78)")
+EXP2 = Op("exp2", 1, math.exp2, lambda m, y, x: (y * _LN2,), "exp2({0})", math_name="exp2", doc="2**x")
+EXPM1 = Op("expm1", 1, math.expm1, lambda m, y, x: (m.exp(x),), "expm1({0})", math_name="expm1",
+           doc="e**x - 1, accurate near 0")
+LOG = Op("log", 1, math.log, lambda m, y, x: (1.0 / x,), "log({0})", math_name="log",
+         domain=_not_positive, samples=((0.1, 3.0),), doc="natural logarithm")
+LOG2 = Op("log2", 1, math.log2, lambda m, y, x: (1.0 / (x * _LN2),), "log2({0})", math_name="log2",
+          domain=_not_positive, samples=((0.1, 3.0),), doc="base-2 logarithm")
+LOG10 = Op("log10", 1, math.log10, lambda m, y, x: (1.0 / (x * _LN10),), "log10({0})", math_name="log10",
+           domain=_not_positive, samples=((0.1, 3.0),), doc="base-10 logarithm")
+LOG1P = Op("log1p", 1, math.log1p, lambda m, y, x: (1.0 / (1.0 + x),), "log1p({0})", math_name="log1p",
+           domain=lambda x: "input must be > -1" if x <= -1.0 else None, samples=((-0.9, 3.0),),
+           doc="log(1 + x), accurate near 0")
+SQRT = Op("sqrt", 1, math.sqrt, lambda m, y, x: (0.5 / y,), "sqrt({0})", math_name="sqrt",
+          domain=lambda x: "input must be >= 0" if x < 0.0 else None, pole=lambda x: (math.inf,),
+          samples=((0.1, 3.0),), doc="square root")
+CBRT = Op("cbrt", 1, math.cbrt, lambda m, y, x: (1.0 / (3.0 * y * y),), "cbrt({0})", math_name="cbrt",
+          pole=lambda x: (math.inf,), samples=((0.2, 3.0),), doc="cube root")
+SQUARE = Op("square", 1, lambda x: x * x, lambda m, y, x: (2.0 * x,), "square({0})", doc="x * x")
+RECIPROCAL = Op("reciprocal", 1, lambda x: 1.0 / x, lambda m, y, x: (-(y * y),), "1 / {0}", prec=2, needs=(3,),
+                domain=lambda x: "division by zero" if x == 0.0 else None, samples=((0.5, 2.0),), doc="1 / x")
+
+ERF = Op("erf", 1, math.erf, lambda m, y, x: (_TWO_OVER_SQRT_PI * m.exp(-(x * x)),), "erf({0})", math_name="erf",
+         doc="error function")
+ERFC = Op("erfc", 1, math.erfc, lambda m, y, x: (-_TWO_OVER_SQRT_PI * m.exp(-(x * x)),), "erfc({0})",
+          math_name="erfc", doc="1 - erf(x), accurate for large x")
+SIGN = Op("sign", 1, _sign, lambda m, y, x: (0.0,), "sign({0})",
+          kink=lambda x: _side(x, 0.0), kink_note="a jump at 0; the derivative is 0 everywhere, as in PyTorch",
+          kink_points=((0.0,),), doc="-1, 0 or 1")
+ABS = Op("abs", 1, abs, lambda m, y, x: (1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0,), "abs({0})",
+         kink=lambda x: _side(x, 0.0), kink_note="the derivative at 0 is taken as 0 (PyTorch's sign(0))",
+         kink_points=((0.0,),), math_name="fabs", doc="|x|")
+DEGREES = Op("degrees", 1, math.degrees, lambda m, y, x: (180.0 / math.pi,), "degrees({0})", math_name="degrees",
+             doc="radians to degrees")
+RADIANS = Op("radians", 1, math.radians, lambda m, y, x: (math.pi / 180.0,), "radians({0})", math_name="radians",
+             doc="degrees to radians")
+
+RELU = Op("relu", 1, _relu, lambda m, y, x: (1.0 if x > 0.0 else 0.0,), "relu({0})",
+          kink=lambda x: _side(x, 0.0), kink_note="the derivative at 0 is taken as 0, as in PyTorch and micrograd",
+          kink_points=((0.0,),), doc="max(0, x); NaN stays NaN")
+SIGMOID = Op("sigmoid", 1, _sigmoid, lambda m, y, x: (y * (1.0 - y),), "sigmoid({0})",
+             doc="1 / (1 + e**-x), stable for any input (sigmoid(-1000) = 0)")
+SOFTPLUS = Op("softplus", 1, _softplus, lambda m, y, x: (m.sigmoid(x),), "softplus({0})",
+              doc="log(1 + e**x), stable at +-1000")
+SILU = Op("silu", 1, lambda x: x * _sigmoid(x),
+          # d(x s(x))/dx = s + x s (1 - s)
+          lambda m, y, x: (m.sigmoid(x) * (1.0 + x * (1.0 - m.sigmoid(x))),), "silu({0})",
+          doc="x * sigmoid(x)")
+GELU = Op("gelu", 1, lambda x: 0.5 * x * (1.0 + math.erf(x * _INV_SQRT_2)),
+          # x Phi(x): d/dx = Phi(x) + x phi(x)
+          lambda m, y, x: (0.5 * (1.0 + m.erf(x * _INV_SQRT_2)) + x * _INV_SQRT_2PI * m.exp(-0.5 * (x * x)),),
+          "gelu({0})", doc="x * Phi(x), the exact (erf) form")
+LEAKY_RELU = Op("leaky_relu", 1, lambda x, slope: x if x > 0.0 else slope * x,
+                lambda m, y, x, slope: (1.0 if x > 0.0 else slope,), "leaky_relu({0}, {slope})",
+                kink=lambda x, slope: _side(x, 0.0), kink_note="the derivative at 0 is taken as the slope (PyTorch)",
+                kink_points=((0.0,),), params=(("slope", 0.01),), doc="x for x > 0, else slope * x")
+ELU = Op("elu", 1, lambda x, alpha: x if x > 0.0 else alpha * math.expm1(x),
+         # alpha (e^x - 1) has the derivative alpha e^x = y + alpha
+         lambda m, y, x, alpha: (1.0 if x > 0.0 else y + alpha,), "elu({0}, {alpha})",
+         kink=lambda x, alpha: _side(x, 0.0), kink_note="at 0 the derivative is taken from the left (alpha)",
+         kink_points=((0.0,),), params=(("alpha", 1.0),), doc="x for x > 0, else alpha * (e**x - 1)")
+
+ATAN2 = Op("atan2", 2, math.atan2,
+           # atan2(a, b) is the angle of the point (b, a): d/da = b / r^2, d/db = -a / r^2
+           lambda m, y, a, b: (b / (a * a + b * b), -a / (a * a + b * b)), "atan2({0}, {1})", math_name="atan2",
+           pole=lambda a, b: (math.nan, math.nan), kink=_origin,
+           kink_note="undefined at (0, 0): NaN, as in PyTorch", samples=((0.2, 2.0), (-2.0, 2.0)),
+           doc="the angle of the point (x, y), for atan2(y, x)")
+HYPOT = Op("hypot", 2, math.hypot, lambda m, y, a, b: (a / y, b / y), "hypot({0}, {1})", math_name="hypot",
+           pole=lambda a, b: (math.nan, math.nan), kink=_origin,
+           kink_note="undefined at (0, 0): NaN, as in PyTorch", doc="sqrt(x**2 + y**2) without overflow")
+MAXIMUM = Op("maximum", 2, _maximum,
+             lambda m, y, a, b: (1.0, 0.0) if a > b else (0.0, 1.0) if b > a else (0.5, 0.5), "maximum({0}, {1})",
+             kink=_side, kink_note="at a tie the gradient is split evenly (PyTorch, JAX)",
+             kink_points=((1.0, 1.0),), doc="the larger of a and b; NaN if either is")
+MINIMUM = Op("minimum", 2, _minimum,
+             lambda m, y, a, b: (1.0, 0.0) if a < b else (0.0, 1.0) if b < a else (0.5, 0.5), "minimum({0}, {1})",
+             kink=_side, kink_note="at a tie the gradient is split evenly (PyTorch, JAX)",
+             kink_points=((1.0, 1.0),), doc="the smaller of a and b; NaN if either is")
+CLAMP = Op("clamp", 1, _clamp,
+           lambda m, y, x, lo, hi: (0.0 if (lo is not None and x < lo) or (hi is not None and x > hi) else 1.0,),
+           "clamp({0}, {lo}, {hi})",
+           kink=lambda x, lo, hi: None if x == lo or x == hi else (_side(x, lo), _side(x, hi)),
+           kink_note="at lo and hi the derivative is 1 (the bounds are inside, as in PyTorch)",
+           kink_points=((-1.0,), (1.0,)), params=(("lo", -1.0), ("hi", 1.0)), samples=((-0.9, 0.9),),
+           doc="x limited to [lo, hi] (either may be None)")
+
+SUM = Op("sum", -1, lambda *xs: sum(xs), lambda m, y, *xs: (1.0,) * len(xs), " + ", prec=1, needs=(1,),
+         doc="x1 + ... + xn as one node")
+
+
+def _logsumexp(*xs):
+    mx = max(xs)
+    if math.isinf(mx) or mx != mx:  # all -inf, some +inf, or NaN: the sum is mx itself
+        return mx
+    return mx + math.log(math.fsum([math.exp(x - mx) for x in xs]))
+
+
+def _logsumexp_grads(m, y, *xs):
+    if -math.inf < y < math.inf:
+        return tuple(m.exp(x - y) for x in xs)  # d/dx_i = e^(x_i - y) = softmax(x)_i
+    return tuple(0.0 if x < y else 1.0 for x in xs)  # all -inf, or some +inf: those carry the gradient
+
+
+LOGSUMEXP = Op("logsumexp", -1, _logsumexp, _logsumexp_grads, ", ", prec=5, needs=(0,),
+               doc="log(e**x1 + ... + e**xn), stable")
+
+# Every op, in the order of the README's table.
+OPS = (ADD, SUB, MUL, DIV, MOD, NEG, POW_N, POW,
+       SIN, COS, TAN, ASIN, ACOS, ATAN, SINH, COSH, TANH, ASINH, ACOSH, ATANH,
+       EXP, EXP2, EXPM1, LOG, LOG2, LOG10, LOG1P, SQRT, CBRT, SQUARE, RECIPROCAL,
+       ERF, ERFC, SIGN, ABS, DEGREES, RADIANS,
+       RELU, SIGMOID, SOFTPLUS, SILU, GELU, LEAKY_RELU, ELU,
+       ATAN2, HYPOT, MAXIMUM, MINIMUM, CLAMP, SUM, LOGSUMEXP)
+
+# The unary ops without parameters, by name: what a rule may call as ``m.<name>(x)``.
+UNARY = {op.name: op for op in OPS if op.arity == 1 and not op.params and op.name.isidentifier()}
+# The functions rules call on floats: each unary op's own value function.
+FLOATS = Namespace({name: op.value for name, op in UNARY.items()})

@@ -1,0 +1,57 @@
+"""Functions over lists of Values: sums, log-sum-exp, softmax and log-softmax, all numerically stable."""
+from . import ops
+from .engine import Value, apply
+
+__all__ = ["sum_values", "logsumexp", "log_softmax", "softmax"]
+
+
+def sum_values(xs):
+    """x1 + x2 + ... + xn as one n-ary node (each local derivative is 1), not a chain of n - 1 nodes.
+
+    The value is Python's ``sum()`` of the floats: on Python 3.12 and later that sum is compensated
+    (Neumaier), so it can differ in the last bits from a chain of ``+`` (and is the more accurate);
+    up to 3.11 it equals the left-to-right chain exactly. An empty list gives a constant 0.
+
+    >>> sum_values([Value(1.0), Value(2.0), 3]).data
+    6.0
+    """
+    xs = list(xs)
+    if not xs:
+        return Value(0.0)
+    return apply(ops.SUM, *xs)
+
+
+def logsumexp(xs):
+    """log(sum(exp(x_i))), computed as m + log(sum(exp(x_i - m))) with m = max(x_i), so it never overflows.
+
+    d/dx_i = exp(x_i - logsumexp(x)) = softmax(x)_i.
+
+    >>> round(logsumexp([Value(1000.0), Value(1000.0)]).data, 6)
+    1000.693147
+    """
+    xs = list(xs)
+    if not xs:
+        raise ValueError("logsumexp: needs at least one value, got an empty sequence")
+    return apply(ops.LOGSUMEXP, *xs)
+
+
+def log_softmax(xs):
+    """[x_i - logsumexp(x)]: stable for any finite inputs.
+
+    >>> [round(v.data, 4) for v in log_softmax([Value(0.0), Value(0.0)])]
+    [-0.6931, -0.6931]
+    """
+    xs = [x if isinstance(x, Value) else Value(x) for x in xs]
+    if not xs:
+        raise ValueError("log_softmax: needs at least one value, got an empty sequence")
+    lse = logsumexp(xs)
+    return [x - lse for x in xs]
+
+
+def softmax(xs):
+    """[exp(x_i - logsumexp(x))]: each output in [0, 1], summing to 1, for any finite inputs.
+
+    >>> [round(v.data, 3) for v in softmax([Value(0.0), Value(1000.0)])]
+    [0.0, 1.0]
+    """
+    return [v.exp() for v in log_softmax(xs)]
