@@ -218,6 +218,11 @@ def _power(x, n):
     return x ** n
 
 
+def _whole(q):
+    """q rounded to a whole number, a float (q is one up to rounding); NaN and infinities stay."""
+    return float(round(q)) if -math.inf < q < math.inf else q
+
+
 def _side(a, b):
     """Which side of b a lies on: None exactly on it (a kink's position)."""
     return None if a == b else a > b
@@ -248,7 +253,7 @@ DIV = Op("/", 2, operator.truediv, lambda m, y, a, b: (1.0 / b, -a / (b * b)), "
          doc="a / b")
 MOD = Op("%", 2, operator.mod,
          # a % b = a - q b with q = floor(a / b), an integer constant between the jumps
-         lambda m, y, a, b: (1.0, -float(round((a - y) / b))), "{0} % {1}", prec=2, needs=(2, 3),
+         lambda m, y, a, b: (1.0, -_whole((a - y) / b)), "{0} % {1}", prec=2, needs=(2, 3),
          domain=lambda a, b: "modulo by zero" if b == 0.0 else None,
          kink=lambda a, b: None if a % b == 0.0 else a // b, kink_note="at a jump (a/b an integer) the derivative is taken from the right",
          kink_points=((2.0, 1.0),), samples=((0.1, 0.9), (1.0, 2.0)), doc="a % b, with Python's sign rules")
@@ -364,11 +369,11 @@ ELU = Op("elu", 1, lambda x, alpha: x if x > 0.0 else alpha * math.expm1(x),
 ATAN2 = Op("atan2", 2, math.atan2,
            # atan2(a, b) is the angle of the point (b, a): d/da = b / r^2, d/db = -a / r^2
            lambda m, y, a, b: (b / (a * a + b * b), -a / (a * a + b * b)), "atan2({0}, {1})", math_name="atan2",
-           pole=lambda a, b: (math.nan, math.nan), kink=_origin,
-           kink_note="undefined at (0, 0): NaN, as in PyTorch", samples=((0.2, 2.0), (-2.0, 2.0)),
+           pole=lambda a, b: (0.0, 0.0), kink=_origin, kink_points=((0.0, 0.0),),
+           kink_note="undefined at (0, 0), taken as 0 there, as in PyTorch", samples=((0.2, 2.0), (-2.0, 2.0)),
            doc="the angle of the point (x, y), for atan2(y, x)")
 HYPOT = Op("hypot", 2, math.hypot, lambda m, y, a, b: (a / y, b / y), "hypot({0}, {1})", math_name="hypot",
-           pole=lambda a, b: (math.nan, math.nan), kink=_origin,
+           pole=lambda a, b: (math.nan, math.nan), kink=_origin, kink_points=((0.0, 0.0),),
            kink_note="undefined at (0, 0): NaN, as in PyTorch", doc="sqrt(x**2 + y**2) without overflow")
 MAXIMUM = Op("maximum", 2, _maximum,
              lambda m, y, a, b: (1.0, 0.0) if a > b else (0.0, 1.0) if b > a else (0.5, 0.5), "maximum({0}, {1})",

@@ -1,6 +1,7 @@
 """Functions over lists of Values: sums, log-sum-exp, softmax and log-softmax, all numerically stable."""
 from . import ops
 from .engine import Value, apply
+from .methods import OpMethods
 
 __all__ = ["sum_values", "logsumexp", "log_softmax", "softmax"]
 
@@ -18,7 +19,7 @@ def sum_values(xs):
     xs = list(xs)
     if not xs:
         return Value(0.0)
-    return apply(ops.SUM, *xs)
+    return _apply(ops.SUM, xs)
 
 
 def logsumexp(xs):
@@ -32,7 +33,13 @@ def logsumexp(xs):
     xs = list(xs)
     if not xs:
         raise ValueError("logsumexp: needs at least one value, got an empty sequence")
-    return apply(ops.LOGSUMEXP, *xs)
+    return _apply(ops.LOGSUMEXP, xs)
+
+
+def _apply(op, xs):
+    """The op on Values, or on Duals in forward mode (the type of the first Value or Dual decides)."""
+    first = next((x for x in xs if isinstance(x, OpMethods)), None)
+    return (apply if first is None else first._apply)(op, *xs)
 
 
 def log_softmax(xs):

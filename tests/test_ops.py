@@ -1,0 +1,396 @@
+"""One consistency test generated from the op table, in the style of PyTorch's OpInfo.
+
+For every op of `autograd.ops.OPS`, at sample points inside its domain (and at its kinks): the value
+against an independent reference; the gradient against central finite differences; the second
+derivative (backward(create_graph=True)) against finite differences of the first; forward mode
+against reverse mode; compile's replay bit-equal to eager; the CLI; the hypothesis strategies; and,
+with torch installed, value, gradient and second derivative against torch float64. Adding an op to
+the table adds it to every test here, and a test fails until the op has a reference and a way in.
+"""
+import math
+import operator
+
+import pytest
+from hypothesis import find, settings
+
+import autograd
+from autograd import Value, compile, jvp, logsumexp, no_grad, ops, sum_values, testing
+from autograd import cli
+from autograd.engine import apply, op_of
+from autograd.forward import Dual
+from autograd.methods import OpMethods
+
+# Independent references for the values (not the table's own functions where a formula exists).
+REF = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+    "%": lambda a, b: a - b * math.floor(a / b), "neg": operator.neg,
+    "**n": lambda x, n: math.pow(x, n), "**": math.pow,
+    "sin": math.sin, "cos": math.cos, "tan": lambda x: math.sin(x) / math.cos(x),
+    "asin": math.asin, "acos": math.acos, "atan": math.atan,
+    "sinh": lambda x: (math.exp(x) - math.exp(-x)) / 2, "cosh": lambda x: (math.exp(x) + math.exp(-x)) / 2,
+    "tanh": lambda x: (math.exp(2 * x) - 1) / (math.exp(2 * x) + 1),
+    "asinh": lambda x: math.log(x + math.sqrt(x * x + 1)), "acosh": lambda x: math.log(x + math.sqrt(x * x - 1)),
+    "atanh": lambda x: 0.5 * math.log((1 + x) / (1 - x)),
+    "exp": math.exp, "exp2": lambda x: 2.0 ** x, "expm1": lambda x: math.exp(x) - 1,
+    "log": math.log, "log2": lambda x: math.log(x) / math.log(2), "log10": lambda x: math.log(x) / math.log(10),
+    "log1p": lambda x: math.log(1 + x), "sqrt": lambda x: x ** 0.5,
+    "cbrt": lambda x: math.copysign(abs(x) ** (1 / 3), x), "square": lambda x: x ** 2, "reciprocal": lambda x: 1 / x,
+    "erf": math.erf, "erfc": lambda x: 1 - math.erf(x), "sign": lambda x: (x > 0) - (x < 0), "abs": math.fabs,
+    "degrees": lambda x: x * 180 / math.pi, "radians": lambda x: x * math.pi / 180,
+    "relu": lambda x: max(0.0, x), "sigmoid": lambda x: 1 / (1 + math.exp(-x)),
+    "softplus": lambda x: math.log(1 + math.exp(x)), "silu": lambda x: x / (1 + math.exp(-x)),
+    "gelu": lambda x: x * 0.5 * (1 + math.erf(x / math.sqrt(2))),
+    "leaky_relu": lambda x, slope: x if x > 0 else slope * x,
+    "elu": lambda x, alpha: x if x > 0 else alpha * (math.exp(x) - 1),
+    "atan2": math.atan2, "hypot": lambda a, b: math.sqrt(a * a + b * b), "maximum": max, "minimum": min,
+    "clamp": lambda x, lo, hi: min(max(x, -math.inf if lo is None else lo), math.inf if hi is None else hi),
+    "sum": lambda *xs: math.fsum(xs), "logsumexp": lambda *xs: math.log(math.fsum(math.exp(x) for x in xs)),
+}
+
+# Parameters to test each op with (the default, and more where the parameter changes the math).
+PARAMS = {"**n": [(2.0,), (3.0,), (0.5,), (-1.0,), (2.5,), (0.0,), (1.0,), (-2.0,)],
+          "leaky_relu": [(0.01,), (0.2,)], "elu": [(1.0,), (0.5,)],
+          "clamp": [(-1.0, 1.0), (-0.5, None), (None, 0.5)]}
+
+# How a user applies each op that has no method of its own name.
+OPERATORS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv, "%": operator.mod,
+             "neg": operator.neg, "**": operator.pow, "sum": lambda *xs: sum_values(xs),  # also on Duals
+             "logsumexp": lambda *xs: logsumexp(xs)}
+
+
+def bound_ops():
+    for op in ops.OPS:
+        for params in PARAMS.get(op.name, [op.params]):
+            yield op.bind(*params)
+
+
+CASES = list(bound_ops())
+
+
+def case_id(op):
+    return op.title
+
+
+def user_call(op):
+    """The op as a user calls it: operator, method or list function, with the op's parameters."""
+    if op.name in OPERATORS:
+        return OPERATORS[op.name]
+    if op.name == "**n":
+        return lambda x: x ** op.params[0]
+    return lambda x, *rest: getattr(x, op.name)(*rest, *op.params)
+
+
+def arity(op):
+    return 3 if op.arity < 0 else op.arity
+
+
+def samples(op):
+    """Three points inside the op's sample intervals (an interval per operand)."""
+    ranges = op.samples * arity(op) if op.arity < 0 else op.samples
+    points = []
+    for t in (0.13, 0.61, 0.87):  # never the middle, where kinks are
+        points.append([lo + (hi - lo) * ((t + 0.29 * k) % 1.0) for k, (lo, hi) in enumerate(ranges)])
+    return points
+
+
+def eager(op, xs):
+    """(value, gradient) of the op at xs, through the user's call."""
+    leaves = [Value(x) for x in xs]
+    out = user_call(op)(*leaves)
+    assert op_of(out).title == op.title  # the user's call made exactly this op, one node
+    out.backward()
+    return out.data, [v.grad for v in leaves]
+
+
+def numeric_gradient(f, xs, h=1e-6):
+    grads = []
+    for i in range(len(xs)):
+        up, down = list(xs), list(xs)
+        up[i] += h
+        down[i] -= h
+        grads.append((f(up) - f(down)) / (2 * h))
+    return grads
+
+
+def close(a, b, rel, abs_):
+    return abs(a - b) <= abs_ + rel * abs(b)
+
+
+def same(a, b):
+    """Bit-equal floats (NaN equals NaN)."""
+    return (a == b and math.copysign(1, a) == math.copysign(1, b)) or (a != a and b != b)
+
+
+# ---- every op, every mode ----
+
+@pytest.mark.parametrize("op", CASES, ids=case_id)
+def test_value_against_reference(op):
+    for xs in samples(op):
+        value, _ = eager(op, xs)
+        assert close(value, REF[op.name](*xs, *op.params), 1e-12, 1e-12), (xs, value)
+
+
+@pytest.mark.parametrize("op", CASES, ids=case_id)
+def test_gradient_against_finite_differences(op):
+    for xs in samples(op):
+        _, grads = eager(op, xs)
+        numeric = numeric_gradient(lambda p: REF[op.name](*p, *op.params), xs)
+        for g, n in zip(grads, numeric):
+            assert close(g, n, 1e-5, 1e-6), (xs, grads, numeric)
+
+
+@pytest.mark.parametrize("op", CASES, ids=case_id)
+def test_second_derivative_against_finite_differences_of_the_first(op):
+    for xs in samples(op):
+        leaves = [Value(x) for x in xs]
+        out = user_call(op)(*leaves)
+        out.backward(create_graph=True)
+        for i, first in enumerate(leaves):
+            g = first.grad
+            second = [0.0] * len(xs)
+            if isinstance(g, Value):
+                for v in leaves:
+                    v.grad = 0.0
+                g.backward()
+                second = [v.grad for v in leaves]
+                for v in leaves:
+                    v.grad = 0.0
+            numeric = numeric_gradient(lambda p: eager(op, p)[1][i], xs, h=1e-5)
+            for s, n in zip(second, numeric):
+                assert close(s, n, 1e-4, 1e-5), (xs, i, second, numeric)
+            for v in leaves:  # the next row starts from a fresh first derivative
+                v.grad = 0.0
+            out.backward(create_graph=True)
+
+
+@pytest.mark.parametrize("op", CASES, ids=case_id)
+def test_forward_mode_equals_reverse_mode(op):
+    points = samples(op) + [list(p) for p in op.kink_points if len(p) == arity(op)]
+    for xs in points:
+        value, grads = eager(op, xs)
+        for i in range(len(xs)):
+            tangents = [1.0 if k == i else 0.0 for k in range(len(xs))]
+            v, t = jvp(lambda *ds: user_call(op)(*ds), xs, tangents)
+            assert same(v, value) and same(t, grads[i]), (xs, i, (v, t), (value, grads))
+
+
+@pytest.mark.parametrize("op", CASES, ids=case_id)
+def test_compiled_replay_is_bit_equal_to_eager(op):
+    points = samples(op) + [list(p) for p in op.kink_points if len(p) == arity(op)]
+    fast = compile(lambda *xs: user_call(op)(*xs))
+    fast(*[Value(x) for x in points[0]])  # traced here; the calls below replay
+    for xs in points:
+        leaves = [Value(x) for x in xs]
+        r = fast(*leaves)
+        r.backward()
+        value, grads = eager(op, xs)
+        assert same(r.data, value) and all(same(v.grad, g) for v, g in zip(leaves, grads)), (xs, fast.source(len(xs)))
+
+
+@pytest.mark.parametrize("op", CASES, ids=case_id)
+def test_the_cli_evaluates_and_draws_it(op, tmp_path, capsys):
+    names = ["a", "b", "c"][:arity(op)]
+    if None in op.params:
+        pytest.skip("the CLI takes numbers as parameters, not None")
+    if op.name in cli.FUNCTIONS:
+        params = [cli_number(p) for p in op.params]
+        text = f"{op.name}({', '.join(names + params)})"
+    else:
+        text = op.formula(*names)
+    xs = samples(op)[1]
+    code = cli.main([text, *[f"{n}={x!r}" for n, x in zip(names, xs)], "-o", str(tmp_path / "g.dot")])
+    out = capsys.readouterr().out
+    assert code == 0, (text, out)
+    _, grads = eager(op, xs)
+    for name, g in zip(names, grads):
+        assert f"{g:>18.10g}" in out, (text, out)
+    assert op.name in (tmp_path / "g.dot").read_text() or op.arity != 1 or op.prec < 5
+
+
+def cli_number(p):
+    return "None" if p is None else repr(p)
+
+
+@pytest.mark.parametrize("op", ops.OPS, ids=lambda op: op.name)
+def test_the_strategies_draw_it(op):
+    titles = [t for t, o in testing.OPS.items() if o.name == op.name]
+    assert titles, f"testing.OPS has no {op.name!r}"
+    expr = find(testing.expressions(3, ops=titles, max_ops=2),
+                lambda e: any(name in titles for name, _ in e.steps), settings=settings(max_examples=500, database=None))
+    assert gradcheck_ok(expr)
+
+
+def gradcheck_ok(expr):
+    return autograd.gradcheck(expr, expr.inputs)
+
+
+# ---- the table and the ways in agree ----
+
+def test_every_op_has_a_reference_and_a_way_in():
+    for op in ops.OPS:
+        assert op.name in REF, f"add a reference for {op.name!r}"
+        if op.name not in OPERATORS and op.name != "**n":
+            assert callable(getattr(Value, op.name, None)), f"Value has no method {op.name!r}"
+            assert callable(getattr(Dual, op.name, None)), f"Dual has no method {op.name!r}"
+            assert op.name in autograd.__all__, f"autograd has no function {op.name!r}"
+        if op.name.isidentifier():
+            assert op.name in cli.FUNCTIONS
+
+
+def test_every_method_of_a_value_is_an_op_of_the_table():
+    names = {op.name for op in ops.OPS}
+    methods = {n for n, f in vars(OpMethods).items() if callable(f) and not n.startswith("_")}
+    assert methods <= names, f"methods without an op in the table: {sorted(methods - names)}"
+    for name in [n for n in vars(Value) if not n.startswith("_")] + [n for n in vars(OpMethods) if n.startswith("__")]:
+        assert name in names or name in ("data", "grad", "label", "op", "children", "local_grads", "is_leaf", "is_parameter", "backward",
+                                         "zero_grad", "tanh", "relu") or name.startswith("__"), name
+
+
+@pytest.mark.parametrize("op", CASES, ids=case_id)
+def test_the_function_and_the_method_make_the_same_node(op):
+    if not hasattr(autograd, op.name) or op.name in ("log", "logsumexp"):
+        pytest.skip("an operator or a list function")
+    xs = samples(op)[0]
+    via_function = getattr(autograd, op.name)(*xs, *op.params)
+    via_method = user_call(op)(*[Value(x) for x in xs])
+    assert op_of(via_function).title == op_of(via_method).title and same(via_function.data, via_method.data)
+
+
+HOT = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b, "neg": lambda a: -a,
+       "tanh": lambda a: a.tanh(), "relu": lambda a: a.relu()}
+
+
+@pytest.mark.parametrize("name", sorted(HOT))
+def test_the_inlined_hot_ops_equal_the_table(name):
+    op = next(o for o in ops.OPS if o.name == name)
+    for xs in samples(op) + [[0.0] * op.arity, [-0.0] * op.arity, [math.nan] * op.arity, [1e300] * op.arity]:
+        node = HOT[name](*[Value(x) for x in xs])
+        generic = apply(op, *xs)
+        assert op_of(node) is op
+        assert same(node.data, generic.data), xs
+        assert all(same(a, b) for a, b in zip(node.local_grads, generic.local_grads)), xs
+
+
+@pytest.mark.parametrize("op", [o for o in CASES if o.arity != 0], ids=case_id)
+def test_nan_propagates_through_every_op(op):
+    if op.name == "**n" and op.params[0] == 0.0:
+        pytest.skip("nan ** 0 is 1 in IEEE arithmetic, Python and PyTorch")
+    xs = [math.nan] + samples(op)[1][1:]
+    with no_grad():
+        assert math.isnan(user_call(op)(*[Value(x) for x in xs]).data)
+
+
+@pytest.mark.parametrize("op", [o for o in ops.OPS if o.kink is not None], ids=lambda o: o.name)
+def test_kinks_are_documented_and_located(op):
+    assert op.kink_note and op.kink_points
+    for point in op.kink_points:
+        assert op.kink(*point, *op.params) is None
+        assert op.kink(*[x + 0.25 for x in point[:1]], *point[1:], *op.params) is not None
+
+
+# ---- fixes the table keeps closed ----
+
+@pytest.mark.parametrize("n, order, expected", [(2, 2, 2.0), (3, 3, 6.0), (3, 2, 0.0), (4, 4, 24.0)])
+@pytest.mark.parametrize("exponent", ["number", "value"])
+def test_higher_derivatives_of_powers_at_zero(n, order, expected, exponent):
+    def f(x):
+        return x ** n if exponent == "number" else x ** Value(float(n))
+    g = f
+    for _ in range(order):
+        g = autograd.grad(g)
+    assert g(0.0) == expected
+    # the same through backward(create_graph=True), order - 1 times, then a plain backward
+    x = Value(0.0)
+    y = f(x)
+    for _ in range(order - 1):
+        x.grad = 0.0
+        y.backward(create_graph=True)
+        y = x.grad
+    x.grad = 0.0
+    y.backward()
+    assert x.grad == expected
+
+
+def test_the_first_exercise_of_the_course():
+    """f(a, b, c) = -a**3 + sin(3*b) - 1.0/c + b**2.5 - a**0.5, which the engine could not write before."""
+    a, b, c = Value(1.5, "a"), Value(0.7, "b"), Value(2.0, "c")
+    f = -a ** 3 + (3 * b).sin() - 1.0 / c + b ** 2.5 - a ** 0.5
+    f.backward()
+    assert f.data == pytest.approx(-1.5 ** 3 + math.sin(2.1) - 0.5 + 0.7 ** 2.5 - 1.5 ** 0.5, rel=1e-15)
+    assert a.grad == pytest.approx(-3 * 1.5 ** 2 - 0.5 / math.sqrt(1.5), rel=1e-14)
+    assert b.grad == pytest.approx(3 * math.cos(2.1) + 2.5 * 0.7 ** 1.5, rel=1e-14)
+    assert c.grad == pytest.approx(1 / 4, rel=1e-15)
+    assert autograd.gradcheck(lambda a, b, c: -a ** 3 + (3 * b).sin() - 1.0 / c + b ** 2.5 - a ** 0.5,
+                              [1.5, 0.7, 2.0])
+
+
+def test_subtraction_and_division_are_one_node_each_with_constants_as_written():
+    h3 = Value(1.0, "h3")
+    y = h3 - 0.5
+    assert y.op == "-" and y.local_grads == (1.0, -1.0) and y.children[1].data == 0.5
+    z = h3 / Value(4.0, "w")
+    assert z.op == "/" and z.local_grads == (0.25, -1.0 / 16)
+    assert autograd.draw(y).source.count("->") == 2
+    assert "h3 - 0.5" in autograd.draw(y).source
+
+
+# ---- a Value as a number ----
+
+def test_a_value_works_as_a_number_where_that_is_safe():
+    v, w = Value(2.5), Value(-1.0)
+    assert float(v) == 2.5 and int(v) == 2 and round(v) == 2 and round(v, 1) == 2.5
+    assert f"{v:.3f}" == "2.500" and format(w, "+.1f") == "-1.0" and f"{v}" == repr(v)
+    assert bool(v) and not bool(Value(0.0))
+    assert math.sin(v) == math.sin(2.5)  # a float, no graph
+    assert (v < 3) and (v <= 2.5) and (v > w) and (w >= -1) and not (v < w)
+    assert max([w, v]) is v and min([w, v]) is w and sorted([v, w]) == [w, v]
+    assert v != Value(2.5) and v == v  # identity: a Value is a graph node, kept in dicts and sets
+    assert len({v, Value(2.5)}) == 2
+
+
+# ---- against torch in double precision ----
+
+def torch_functions():
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    return torch, {
+        "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv, "%": torch.remainder,
+        "neg": operator.neg, "**n": lambda x, n: x ** n, "**": torch.pow,
+        "cbrt": lambda x: torch.sign(x) * x.abs() ** (1 / 3), "degrees": torch.rad2deg, "radians": torch.deg2rad,
+        "softplus": F.softplus, "silu": F.silu, "gelu": F.gelu,
+        "leaky_relu": F.leaky_relu, "elu": F.elu, "clamp": torch.clamp,
+        "sum": lambda *xs: sum(xs[1:], xs[0]), "logsumexp": lambda *xs: torch.logsumexp(torch.stack(xs), 0),
+    }
+
+
+@pytest.mark.parametrize("op", CASES, ids=case_id)
+def test_value_gradient_and_second_derivative_against_torch(op):
+    torch, special = torch_functions()
+    fn = special.get(op.name) or getattr(torch, op.name)
+    points = samples(op) + [list(p) for p in op.kink_points if len(p) == arity(op)]
+    for xs in points:
+        ts = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in xs]
+        out = fn(*ts, *op.params)
+        firsts = torch.autograd.grad(out, ts, create_graph=True, allow_unused=True)
+        value, grads = eager(op, xs)
+        assert close(value, out.item(), 1e-13, 1e-13), (xs, value, out.item())
+        for g, t in zip(grads, firsts):
+            assert same(g, t.item()) or close(g, t.item(), 1e-12, 1e-12), (xs, grads, firsts)
+        if xs in [list(p) for p in op.kink_points]:
+            continue  # at a kink the second derivative is a convention of its own
+        for i, t in enumerate(firsts):
+            if not t.requires_grad:
+                continue
+            seconds = torch.autograd.grad(t, ts, allow_unused=True, retain_graph=True)
+            leaves = [Value(x) for x in xs]
+            user_call(op)(*leaves).backward(create_graph=True)
+            g = leaves[i].grad
+            mine = [0.0] * len(xs)
+            if isinstance(g, Value):
+                for v in leaves:
+                    v.grad = 0.0
+                g.backward()
+                mine = [v.grad for v in leaves]
+            for m, s in zip(mine, seconds):
+                s = 0.0 if s is None else s.item()
+                assert close(m, s, 1e-11, 1e-12), (xs, i, mine, seconds)
