@@ -11,7 +11,7 @@ demo: $(INSTALLED) dot
 	$(PY) -m demos
 
 test: $(INSTALLED) dot
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --doctest-modules autograd nn tests
 
 bench: $(INSTALLED)
 	$(PY) benchmarks/bench_engine.py

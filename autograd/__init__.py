@@ -1,5 +1,6 @@
 """chaingrad's engine: scalar reverse-mode automatic differentiation you can see and check."""
-from .engine import Value, enable_grad, is_grad_enabled, no_grad
+from . import ops
+from .engine import Value, apply, enable_grad, is_grad_enabled, no_grad
 from .functions import (abs, acos, acosh, asin, asinh, atan, atan2, atanh, cbrt, clamp, cos, cosh, degrees, elu, erf,
                         erfc, exp, exp2, expm1, gelu, hypot, leaky_relu, log, log1p, log2, log10, maximum, minimum,
                         radians, reciprocal, relu, sigmoid, sign, silu, sin, sinh, softplus, sqrt, square, tan, tanh)
@@ -11,7 +12,7 @@ from .transforms import grad, value_and_grad
 from .forward import Dual, jvp
 from .anomaly import AnomalyError, detect_anomaly
 
-__all__ = ["Value", "no_grad", "enable_grad", "is_grad_enabled",
+__all__ = ["Value", "no_grad", "enable_grad", "is_grad_enabled", "ops", "apply",
            "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh",
            "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "cbrt", "square", "reciprocal",
            "erf", "erfc", "sign", "abs", "degrees", "radians",

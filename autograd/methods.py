@@ -19,8 +19,13 @@ def _unary(op):
     method.__doc__ = (f"{op.doc[:1].upper() + op.doc[1:]}: the op {op.name!r} of `autograd.ops`, "
                       f"as {op.formula('x')!r}.\n\n"
                       f"        >>> from autograd import Value\n"
-                      f"        >>> y = Value(0.5).{op.name}(); y.op\n        {op.name!r}\n        ")
+                      f"        >>> y = Value({_inside(op)!r}).{op.name}(); y.op\n        {op.name!r}\n        ")
     return method
+
+
+def _inside(op):
+    lo, hi = op.samples[0]
+    return round((lo + hi) / 2 + 0.25, 2)
 
 
 def _binary(op):

@@ -141,7 +141,7 @@ class Namespace:
         self.__dict__.update(functions)
 
 
-def evaluate(op, xs, describe=repr):
+def evaluate(op, xs, describe=None):
     """``(value, local derivatives)`` of ``op`` at the floats ``xs``, with the op's domain and range errors.
 
     ``describe(i)`` names operand i in an error message (the engine adds its label).
@@ -154,6 +154,9 @@ def evaluate(op, xs, describe=repr):
     ValueError: log: input must be positive, got 0.0
     """
     params = op.params
+    if describe is None:
+        def describe(i):
+            return repr(xs[i])
     if op.domain is not None:
         reason = op.domain(*xs, *params)
         if reason is not None:
@@ -233,6 +236,15 @@ def _origin(a, b):
     if a == 0.0 and b == 0.0:
         return None
     return True if abs(a) + abs(b) > 1e-3 else (a > 0.0, b > 0.0)
+
+
+def _atan2_side(a, b):
+    """atan2(a, b) jumps across the ray a = 0, b < 0: near it, the side of it; None on it."""
+    if a == 0.0 and b <= 0.0:
+        return None
+    if b < 0.0 and abs(a) < 0.05 * -b + 1e-3:
+        return a > 0.0
+    return _origin(a, b)
 
 
 def _not_positive(x):
@@ -369,8 +381,10 @@ ELU = Op("elu", 1, lambda x, alpha: x if x > 0.0 else alpha * math.expm1(x),
 ATAN2 = Op("atan2", 2, math.atan2,
            # atan2(a, b) is the angle of the point (b, a): d/da = b / r^2, d/db = -a / r^2
            lambda m, y, a, b: (b / (a * a + b * b), -a / (a * a + b * b)), "atan2({0}, {1})", math_name="atan2",
-           pole=lambda a, b: (0.0, 0.0), kink=_origin, kink_points=((0.0, 0.0),),
-           kink_note="undefined at (0, 0), taken as 0 there, as in PyTorch", samples=((0.2, 2.0), (-2.0, 2.0)),
+           pole=lambda a, b: (0.0, 0.0), kink=_atan2_side, kink_points=((0.0, 0.0), (0.0, -1.0)),
+           kink_note="undefined at (0, 0), taken as 0 there, as in PyTorch; the value jumps by 2 pi across "
+                     "the negative x axis (y = 0, x < 0), where the derivative is that of the branch taken",
+           samples=((0.2, 2.0), (-2.0, 2.0)),
            doc="the angle of the point (x, y), for atan2(y, x)")
 HYPOT = Op("hypot", 2, math.hypot, lambda m, y, a, b: (a / y, b / y), "hypot({0}, {1})", math_name="hypot",
            pole=lambda a, b: (math.nan, math.nan), kink=_origin, kink_points=((0.0, 0.0),),

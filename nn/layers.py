@@ -1,18 +1,31 @@
 """Neuron, Layer, MLP, Dropout and Embedding: modules over lists of Values."""
-from autograd import Value, sum_values
+from autograd import Value, apply, ops, sum_values
 
 from .init import get_init, make_rng
 from .module import Module, Parameter
 
 __all__ = ["ACTIVATIONS", "Neuron", "Layer", "MLP", "Dropout", "Embedding"]
 
-ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
+# The activations, by name: each one an op of the op table ("linear" is none at all).
+ACTIVATIONS = {"linear": None, "tanh": ops.TANH, "relu": ops.RELU, "sigmoid": ops.SIGMOID, "softplus": ops.SOFTPLUS,
+               "silu": ops.SILU, "gelu": ops.GELU, "elu": ops.ELU, "leaky_relu": ops.LEAKY_RELU}
 
 
-def _activation(name, what="activation"):
-    if name not in ACTIVATIONS:
-        raise ValueError(f"{what} must be one of {ACTIVATIONS}, got {name!r}")
+def check_activation(name, what="activation", allowed=ACTIVATIONS):
+    """name, if it is one of `allowed` (for nn modules: an activation by name), else a ValueError."""
+    if not isinstance(name, str) or name not in allowed:
+        raise ValueError(f"{what} must be one of {tuple(allowed)}, got {name!r}")
     return name
+
+
+def activate(name, z):
+    """The activation ``name`` of `ACTIVATIONS` applied to z (a Value).
+
+    >>> activate("relu", Value(-1.0)).data, activate("linear", Value(-1.0)).data
+    (0.0, -1.0)
+    """
+    op = ACTIVATIONS[name]
+    return z if op is None else apply(op, z)
 
 
 def _count(n, what):
@@ -44,7 +57,7 @@ class Neuron(Module):
 
     def __init__(self, nin, activation="tanh", init=None, seed=None, rng=None, fan_out=1):
         self.nin = _count(nin, "Neuron nin")
-        self.activation = _activation(activation)
+        self.activation = check_activation(activation)
         draw = get_init(init if init is not None else "he_uniform" if activation == "relu" else "xavier_uniform")
         rng = make_rng(seed, rng)
         fan_out = _count(fan_out, "Neuron fan_out")
@@ -54,13 +67,7 @@ class Neuron(Module):
     def __call__(self, x):
         x = _inputs(x, self.nin, self)
         z = sum_values([wi * xi for wi, xi in zip(self.w, x)] + [self.b])
-        if self.activation == "tanh":
-            return z.tanh()
-        if self.activation == "relu":
-            return z.relu()
-        if self.activation == "sigmoid":
-            return z.sigmoid()
-        return z
+        return activate(self.activation, z)
 
     def __repr__(self):
         return f"Neuron({self.nin}, activation={self.activation!r})"
@@ -77,7 +84,7 @@ class Layer(Module):
     def __init__(self, nin, nout, activation="tanh", init=None, seed=None, rng=None):
         self.nin = _count(nin, "Layer nin")
         self.nout = _count(nout, "Layer nout")
-        self.activation = _activation(activation)
+        self.activation = check_activation(activation)
         rng = make_rng(seed, rng)
         self.neurons = [Neuron(nin, activation, init=init, rng=rng, fan_out=nout) for _ in range(nout)]
 
@@ -104,8 +111,8 @@ class MLP(Module):
         if isinstance(sizes, (int, str)) or not hasattr(sizes, "__iter__") or not list(sizes):
             raise ValueError(f"MLP sizes must be a non-empty list of positive ints, got {sizes!r}")
         self.sizes = [_count(n, "each MLP size") for n in sizes]
-        self.activation = _activation(activation)
-        self.out_activation = _activation(out_activation, "out_activation")
+        self.activation = check_activation(activation)
+        self.out_activation = check_activation(out_activation, "out_activation")
         rng = make_rng(seed, rng)
         ins = [nin] + self.sizes[:-1]
         acts = [activation] * (len(self.sizes) - 1) + [out_activation]

@@ -10,11 +10,12 @@ code of its own. ``detach`` turns a hidden state into plain numbers, which cuts 
 from autograd import Value, no_grad, softmax, sum_values
 
 from .init import get_init, make_rng
+from .layers import ACTIVATIONS, activate, check_activation
 from .module import Module, Parameter
 
 __all__ = ["RNNCell", "RNN", "detach", "sample"]
 
-_ACTIVATIONS = ("tanh", "relu")
+_ACTIVATIONS = {name: ACTIVATIONS[name] for name in ("tanh", "relu")}  # those that keep h bounded or simple
 
 
 def _matrix(rows, cols, init, rng):
@@ -72,8 +73,7 @@ class RNNCell(Module):
     def __init__(self, n_in, n_hidden, activation="tanh", init="xavier_uniform", seed=None, rng=None):
         _check_size(n_in, "RNNCell: n_in")
         _check_size(n_hidden, "RNNCell: n_hidden")
-        if activation not in _ACTIVATIONS:
-            raise ValueError(f"RNNCell: activation must be one of {_ACTIVATIONS!r}, got {activation!r}")
+        check_activation(activation, "RNNCell: activation", _ACTIVATIONS)
         init, rng = get_init(init), make_rng(seed, rng)
         self.n_in, self.n_hidden, self.activation = n_in, n_hidden, activation
         self.W_xh = _matrix(n_hidden, n_in, init, rng)
@@ -88,9 +88,7 @@ class RNNCell(Module):
         # one sum node per unit: b_i + sum_j W_xh[i][j] x_j + sum_j W_hh[i][j] h_prev_j
         pre = [sum_values([b] + [wx[j] * xj for j, xj in x_terms] + [wh[j] * hj for j, hj in h_terms])
                for wx, wh, b in zip(self.W_xh, self.W_hh, self.b_h)]
-        if self.activation == "tanh":
-            return [p.tanh() for p in pre]
-        return [p.relu() for p in pre]
+        return [activate(self.activation, p) for p in pre]
 
 
 class RNN(Module):
