@@ -84,7 +84,8 @@ def test_seed_and_rng_reproduce_weights():
 
 @pytest.mark.parametrize("make, match", [
     (lambda: nn.Neuron(0), "nin must be a positive int, got 0"),
-    (lambda: nn.Neuron(2, activation="softplus"), "'softplus'"),
+    (lambda: nn.Neuron(2, activation="softmax"), "'softmax'"),
+    (lambda: nn.Neuron(2, activation="sin"), "'sin'"),
     (lambda: nn.Layer(2, 2.0), "nout must be a positive int, got 2.0"),
     (lambda: nn.MLP(2, []), r"\[\]"),
     (lambda: nn.MLP(2, 3), "got 3"),
