@@ -1,4 +1,7 @@
 """chaingrad's engine: scalar reverse-mode automatic differentiation you can see and check."""
+# chaingrad/__init__.py checks this marker: PyPI's autograd (HIPS) uses the same import name.
+__chaingrad__ = True
+
 from .engine import Value, is_grad_enabled, no_grad
 from .functions import log_softmax, logsumexp, softmax, sum_values
 from .draw import draw, draw_steps, nodes_between
