@@ -8,7 +8,15 @@ __all__ = ["run", "progress"]
 
 
 def run(main, file, doc, add_options=None, argv=None):
-    """Run ``main(out_dir, **options)`` for the demo in ``file``; ``add_options(parser)`` adds its own options."""
+    """Run ``main(out_dir, **options)`` for the demo in ``file``; ``add_options(parser)`` adds its own options.
+
+    >>> import tempfile
+    >>> out = tempfile.mkdtemp()
+    >>> run(lambda out_dir: print("writing into", out_dir.name), "demos/x.py", "A demo.", argv=["--out", out + "/o"])
+    writing into o
+    <BLANKLINE>
+    files are in ...
+    """
     name = pathlib.Path(file).stem
     parser = argparse.ArgumentParser(prog=f"python -m demos.{name}", description=doc.strip().splitlines()[0])
     parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("out"), metavar="DIR",
@@ -24,6 +32,10 @@ def run(main, file, doc, add_options=None, argv=None):
 
 def progress(iterable, **kwargs):
     """A tqdm progress bar on stdout when stdout is a terminal; in a log (a pipe, a file, CI) a silent one,
-    so that logs get the demo's own lines and not a bar redrawn many times a second."""
+    so that logs get the demo's own lines and not a bar redrawn many times a second.
+
+    >>> list(progress(range(3), desc="steps"))  # here stdout is not a terminal: no bar
+    [0, 1, 2]
+    """
     from tqdm import tqdm
     return tqdm(iterable, file=sys.stdout, disable=not sys.stdout.isatty(), **kwargs)

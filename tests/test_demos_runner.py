@@ -91,3 +91,10 @@ def test_the_data_file_ships_with_the_package():
     assert {"chaingrad", "autograd", "nn", "demos"} <= set(config["packages"])
     assert "data/*.txt" in config["package-data"]["demos"]
     assert "player.html" in config["package-data"]["autograd"]
+
+
+def test_docstring_examples():
+    import doctest
+    from demos import _cli
+    result = doctest.testmod(_cli, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
