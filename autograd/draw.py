@@ -61,6 +61,10 @@ class Graph(graphviz.Digraph):
             raise DotNotFoundError() from None
 
     def render(self, *args, **kwargs):
+        """Like graphviz's ``render``, but the DOT source file is deleted afterwards unless ``cleanup=False``:
+        ``render("L", format="png")`` leaves ``L.png`` only."""
+        if len(args) < 4:  # cleanup is graphviz's 4th positional parameter
+            kwargs.setdefault("cleanup", True)
         try:
             return super().render(*args, **kwargs)
         except graphviz.ExecutableNotFound:
