@@ -21,7 +21,8 @@ DEMOS = [
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        prog="python -m demos", description="Run chaingrad's demos (all of them by default); files go into out/ or --out DIR.",
+        prog="python -m demos",
+        description="Run chaingrad's demos (all of them by default); files go into out/ or --out DIR.",
         epilog="A demo's own options: python -m demos.<name> --help (e.g. python -m demos.char_rnn --eager).")
     parser.add_argument("names", nargs="*", metavar="name", help=f"demos to run, from: {', '.join(DEMOS)}")
     parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("out"), metavar="DIR",

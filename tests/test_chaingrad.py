@@ -1,4 +1,4 @@
-"""`import chaingrad`: the same public API as `autograd` plus `nn`, and a clear error when PyPI's autograd shadows ours."""
+"""`import chaingrad`: the public API of `autograd` plus `nn`, and a clear error when PyPI's autograd shadows ours."""
 import doctest
 import os
 import subprocess

@@ -74,8 +74,8 @@ def _open(driver, path):
 
 def _state(driver):
     return driver.execute_script("""
-        const r = document.getElementById('frame').getBoundingClientRect();
-        const m = /translate\\((.+)px, (.+)px\\) scale\\((.+)\\)/.exec(document.getElementById('frame').style.transform);
+        const img = document.getElementById('frame'), r = img.getBoundingClientRect();
+        const m = /translate\\((.+)px, (.+)px\\) scale\\((.+)\\)/.exec(img.style.transform);
         return {counter: document.getElementById('counter').textContent,
                 caption: document.getElementById('caption').textContent,
                 x: +m[1], y: +m[2], scale: +m[3], left: r.left, top: r.top,

@@ -1,4 +1,4 @@
-"""demos/tour.ipynb, the notebook tour, runs from top to bottom (executed with nbclient) and is committed without outputs."""
+"""demos/tour.ipynb, the notebook tour, runs from top to bottom (with nbclient) and is committed without outputs."""
 import html
 import json
 import pathlib
