@@ -1,4 +1,7 @@
 """chaingrad's engine: scalar reverse-mode automatic differentiation you can see and check."""
+# chaingrad/__init__.py checks this marker: PyPI's autograd (HIPS) uses the same import name.
+__chaingrad__ = True
+
 from . import ops
 from .engine import Value, apply, enable_grad, is_grad_enabled, no_grad
 from .functions import (abs, acos, acosh, asin, asinh, atan, atan2, atanh, cbrt, clamp, cos, cosh, degrees, elu, erf,

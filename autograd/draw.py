@@ -7,7 +7,6 @@ boxes, and the output a green rounded box with a double border.
 """
 import base64
 import html
-import json
 import math
 import pathlib
 import typing
@@ -15,6 +14,7 @@ import typing
 import graphviz
 
 from .engine import Value, op_of, topological_order
+from .player import player_page
 
 __all__ = ["draw", "draw_steps", "nodes_between", "Graph", "StepFiles",
            "DotNotFoundError", "BackwardNotRunError", "GraphTooLargeError"]
@@ -61,6 +61,10 @@ class Graph(graphviz.Digraph):
             raise DotNotFoundError() from None
 
     def render(self, *args, **kwargs):
+        """Like graphviz's ``render``, but the DOT source file is deleted afterwards unless ``cleanup=False``:
+        ``render("L", format="png")`` leaves ``L.png`` only."""
+        if len(args) < 4:  # cleanup is graphviz's 4th positional parameter
+            kwargs.setdefault("cleanup", True)
         try:
             return super().render(*args, **kwargs)
         except graphviz.ExecutableNotFound:
@@ -368,7 +372,8 @@ def _steps(order):
 
 def draw_steps(root, out_dir, format="png", rankdir="LR", clusters=None, max_nodes=100, precision=4):
     """The backward pass of `root`, one edge at a time, as numbered frames in `out_dir` plus one
-    self-contained HTML page (``steps.html``: frames embedded, buttons and arrow keys, no network).
+    self-contained HTML page (``steps.html``, see `autograd.player`: frames embedded, buttons and keys,
+    zoom and pan, no network).
 
     Frame 0 shows the seed d(root)/d(root) = 1; frame k the gradients known after k steps of the
     reverse topological order, the edge used in step k highlighted with 'upstream x local = contribution'.
@@ -463,7 +468,7 @@ def draw_steps(root, out_dir, format="png", rankdir="LR", clusters=None, max_nod
         mime = "image/svg+xml" if format == "svg" else "image/png"
         images.append(f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}")
     page = out_dir / "steps.html"
-    page.write_text(_html_page(images, captions, root, name), encoding="utf-8")
+    page.write_text(player_page(images, captions, f"Backward pass of {name[root][0]}, step by step"), encoding="utf-8")
     return StepFiles(frames, page)
 
 
@@ -486,70 +491,3 @@ def _caption(k, steps, root, name, precision):
     else:
         text += f" All paths to {c} are in: its gradient is {fmt(after)}."
     return text
-
-
-def _html_page(images, captions, root, name):
-    """One HTML file with every frame inside (data: URLs) and a few lines of script: no network."""
-    def js(x):  # JSON is valid JavaScript; '</' is escaped so that no label can close the <script>
-        return json.dumps(x).replace("</", "<\\/")
-
-    title = html.escape(f"Backward pass of {name[root][0]}, step by step")
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 1.5em; color: #222; }}
-.bar {{ display: flex; gap: .5em; align-items: center; margin: .6em 0; flex-wrap: wrap; }}
-button {{ font-size: 1em; padding: .3em .8em; }}
-#counter {{ min-width: 7em; text-align: center; font-variant-numeric: tabular-nums; }}
-#caption {{ min-height: 3em; max-width: 60em; font-size: 1.05em; }}
-#frame {{ max-width: 100%; border: 1px solid #ddd; }}
-</style></head>
-<body>
-<h1 style="font-size:1.3em">{title}</h1>
-<div class="bar">
-<button id="first" title="Home">&#x23EE; first</button>
-<button id="prev" title="left arrow">&#x25C0; previous</button>
-<span id="counter"></span>
-<button id="next" title="right arrow">next &#x25B6;</button>
-<button id="last" title="End">last &#x23ED;</button>
-<button id="play" title="space">play</button>
-<input id="slider" type="range" min="0" max="{len(images) - 1}" value="0" style="flex:1;min-width:8em">
-</div>
-<p id="caption"></p>
-<img id="frame" alt="backward pass frame">
-<script>
-const frames = {js(images)};
-const captions = {js(captions)};
-let k = 0, timer = null;
-function show(i) {{
-  k = Math.max(0, Math.min(frames.length - 1, i));
-  document.getElementById("frame").src = frames[k];
-  document.getElementById("caption").textContent = captions[k];
-  document.getElementById("counter").textContent = "frame " + k + " / " + (frames.length - 1);
-  document.getElementById("slider").value = k;
-}}
-function play() {{
-  if (timer) {{ clearInterval(timer); timer = null; document.getElementById("play").textContent = "play"; return; }}
-  if (k === frames.length - 1) show(0);
-  document.getElementById("play").textContent = "pause";
-  timer = setInterval(() => {{ if (k === frames.length - 1) play(); else show(k + 1); }}, 1200);
-}}
-document.getElementById("first").onclick = () => show(0);
-document.getElementById("prev").onclick = () => show(k - 1);
-document.getElementById("next").onclick = () => show(k + 1);
-document.getElementById("last").onclick = () => show(frames.length - 1);
-document.getElementById("play").onclick = play;
-document.getElementById("slider").oninput = e => show(Number(e.target.value));
-document.addEventListener("keydown", e => {{
-  if (e.key === "ArrowRight" || e.key === "ArrowDown" || e.key === "PageDown") show(k + 1);
-  else if (e.key === "ArrowLeft" || e.key === "ArrowUp" || e.key === "PageUp") show(k - 1);
-  else if (e.key === "Home") show(0);
-  else if (e.key === "End") show(frames.length - 1);
-  else if (e.key === " ") play();
-  else return;
-  e.preventDefault();
-}});
-show(0);
-</script>
-</body></html>
-"""

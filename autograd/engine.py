@@ -25,6 +25,7 @@ import operator
 from contextlib import contextmanager
 
 from . import ops
+from .display import value_html
 from .methods import OpMethods
 
 __all__ = ["Value", "no_grad", "enable_grad", "is_grad_enabled"]
@@ -305,6 +306,10 @@ class Value(OpMethods):
     def __repr__(self):
         label = f", label={self.label!r}" if self.label else ""
         return f"{type(self).__name__}(data={self.data!r}, grad={self.grad!r}{label})"
+
+    def _repr_html_(self):
+        """Jupyter's rich display: a card with the label, data, grad and op (autograd.display.value_html)."""
+        return value_html(self)
 
     # ---- a number where that is safe: these read .data and build no graph ----
     def __float__(self):

@@ -23,7 +23,9 @@ def _failing_cleanly(check):
         except GradcheckError as e:
             message = str(e)
         except ValueError as e:  # refused: an input on a kink, or f undefined at x +- eps
-            message = f"{check.__name__} refused to check: {e}"
+            # the checker's messages start with its name already: keep it once, at the front
+            reason = str(e).removeprefix(f"{check.__name__}: ")
+            message = f"{check.__name__}: refused to check: {reason}"
         pytest.fail(message, pytrace=False)  # outside the except: no "during handling" chain
     run.__name__ = check.__name__
     run.__doc__ = check.__doc__

@@ -4,7 +4,7 @@ Adagrad, gradients clipped to [-5, 5], the loss summed over chunks of SEQ_LEN ch
 hidden state carried from chunk to chunk as plain numbers (truncated BPTT). Prints the loss as it
 goes, saves the curve as a PNG and samples text at a few temperatures.
 
-    python -m demos.char_rnn [--eager] [--steps N]
+    python -m demos.char_rnn [--eager] [--steps N] [--out DIR]
 """
 import argparse
 import math
@@ -187,14 +187,19 @@ def main(out_dir, compiled=True, steps=STEPS):
         print(f"sample at temperature {temperature}: {prompt + vocab.decode(tokens)!r}")
 
 
+def _options(parser):
+    parser.add_argument("--eager", dest="compiled", action="store_false",
+                        help="build the graph every step instead of compiling it")
+    parser.add_argument("--steps", type=_positive, default=STEPS, help=f"training steps (default {STEPS})")
+
+
+def _positive(text):
+    n = int(text)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {n!r}")
+    return n
+
+
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--eager", action="store_true", help="build the graph every step instead of compiling it")
-    parser.add_argument("--steps", type=int, default=STEPS, help=f"training steps (default {STEPS})")
-    parser.add_argument("--out", default="out", help="directory for the loss curve (default out/)")
-    args = parser.parse_args()
-    if args.steps < 1:
-        parser.error(f"--steps must be at least 1, got {args.steps}")
-    out = pathlib.Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    main(out, compiled=not args.eager, steps=args.steps)
+    from demos._cli import run
+    run(main, __file__, __doc__, _options)

@@ -102,3 +102,8 @@ def main(out_dir):
     print("\nwrote:")
     for path in written:
         print(f"  {path}")
+
+
+if __name__ == "__main__":
+    from demos._cli import run
+    run(main, __file__, __doc__)

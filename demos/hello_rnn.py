@@ -97,3 +97,8 @@ def main(out_dir):
         print(f"  {c}     " + "  ".join(f"{p:.3f}" for p in probs))
     path = render_unrolled(rnn, out_dir)
     print(f"unrolled graph of 'hel' (one cluster per time step): {path}")
+
+
+if __name__ == "__main__":
+    from demos._cli import run
+    run(main, __file__, __doc__)

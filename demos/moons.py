@@ -11,10 +11,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from tqdm import tqdm  # noqa: E402
 
 import nn  # noqa: E402
 from autograd import no_grad, sum_values  # noqa: E402
+from demos._cli import progress  # noqa: E402
 
 __all__ = ["make_moons", "loss_and_accuracy", "train", "main"]
 
@@ -51,7 +51,7 @@ def train(model, points, labels, steps=100):
     """Full-batch SGD, lr decaying from 1.0 to 0.1 as in micrograd. Returns (losses, accuracies)."""
     opt = nn.SGD(model.parameters(), lr=1.0)
     losses, accuracies = [], []
-    bar = tqdm(range(steps), desc="moons", unit="step")
+    bar = progress(range(steps), desc="moons", unit="step")
     for k in bar:
         loss, acc = loss_and_accuracy(model, points, labels)
         opt.zero_grad()
@@ -81,6 +81,7 @@ def main(out_dir):
     fig, ax = plt.subplots(figsize=(6, 4.5))
     ax.contourf(xs, ys, score, levels=[-1e9, 0.0, 1e9], colors=["#c6dbef", "#fdd0a2"])
     ax.contour(xs, ys, score, levels=[0.0], colors="k", linewidths=1)
+    ax.plot([], [], color="k", lw=1, label="decision boundary (score 0)")  # contour lines have no legend entry
     for cls, color in ((-1, "#2171b5"), (1, "#d94801")):
         pts = [p for p, y in zip(points, labels) if y == cls]
         ax.scatter([p[0] for p in pts], [p[1] for p in pts], c=color, edgecolors="k", s=30, label=f"y = {cls:+d}")
@@ -92,13 +93,24 @@ def main(out_dir):
     fig.savefig(out_dir / "moons_boundary.png", dpi=110)
     plt.close(fig)
 
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.plot(losses, label="loss")
-    ax.plot(accuracies, label="accuracy")
+    # loss and accuracy have different units: one y-axis each, and one legend naming both lines
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    loss_line, = ax.plot(losses, color="C0", label="loss (left axis)")
     ax.set_xlabel("SGD step")
+    ax.set_ylabel("hinge loss + L2 penalty", color="C0")
+    ax.set_ylim(bottom=0)
+    acc_ax = ax.twinx()
+    acc_line, = acc_ax.plot([100 * a for a in accuracies], color="C1", label="accuracy (right axis)")
+    acc_ax.set_ylabel("training accuracy (%)", color="C1")
+    acc_ax.set_ylim(0, 105)
     ax.set_title("moons: hinge loss + L2, and training accuracy")
-    ax.legend()
+    ax.legend(handles=[loss_line, acc_line], loc="center right")
     fig.tight_layout()
     fig.savefig(out_dir / "moons_loss.png", dpi=110)
     plt.close(fig)
     print(f"wrote {out_dir / 'moons_boundary.png'} and {out_dir / 'moons_loss.png'}")
+
+
+if __name__ == "__main__":
+    from demos._cli import run
+    run(main, __file__, __doc__)

@@ -153,8 +153,15 @@ def plot_similarities(emb, words, path):
     for i, row in enumerate(sims):
         for j, v in enumerate(row):
             ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=7, color="white" if abs(v) > 0.6 else "black")
+    ax.set_xlabel("word")
+    ax.set_ylabel("word")
     ax.set_title("Cosine similarity of learned word embeddings")
-    fig.colorbar(im, ax=ax, shrink=0.8)
+    fig.colorbar(im, ax=ax, shrink=0.8, label="cosine similarity")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+if __name__ == "__main__":
+    from demos._cli import run
+    run(main, __file__, __doc__)

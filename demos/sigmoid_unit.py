@@ -26,3 +26,8 @@ def main(out_dir):
     for i, (w, xi) in enumerate(zip(unit.w, x)):
         print(f"{'dy/dw' + str(i):>8} {w.grad:10.6f} {s * xi:10.6f}")
     print(f"{'dy/db':>8} {unit.b.grad:10.6f} {s:10.6f}")
+
+
+if __name__ == "__main__":
+    from demos._cli import run
+    run(main, __file__, __doc__)

@@ -73,3 +73,8 @@ def main(out_dir):
     fig.savefig(path, dpi=110)
     plt.close(fig)
     print(f"plot: {path}")
+
+
+if __name__ == "__main__":
+    from demos._cli import run
+    run(main, __file__, __doc__)

@@ -2,10 +2,14 @@
 
 Built from nn modules whose weights are set to the notes' tables; prints every quantity of the
 reference table next to its expected value, the gradient tables dE/dw1 and dE/dw2, then one SGD step.
+Writes the backward pass step by step (out/worked_mlp_steps/steps.html), in the notes' names.
 """
-import nn
+import pathlib
 
-__all__ = ["W1", "W2", "X", "Y", "build", "forward", "main"]
+import nn
+from autograd import Value, draw_steps, nodes_between
+
+__all__ = ["W1", "W2", "X", "Y", "build", "forward", "render_steps", "main"]
 
 # w1[i][k]: i = 0 is the bias row, k = hidden unit 1, 2. w2[k][j]: k = 0 is the bias row, j = output 1, 2.
 W1 = [[0.5, 0.5], [0.1, 0.2], [0.3, 0.4], [0.5, 0.6]]
@@ -55,6 +59,29 @@ def grad_table(model, layer, table):
     return [[params[_name(layer, table, r, c)].grad for c in range(len(table[0]))] for r in range(len(table))]
 
 
+def render_steps(out_dir):
+    """The stepper of E's backward pass, every node named as in the notes (x1, w1[i][k], s1[1], a1[1], ...),
+    one box per layer. Returns draw_steps' StepFiles."""
+    model = build()
+    params = dict(model.named_parameters())
+    for layer, table in ((0, W1), (1, W2)):
+        for row in range(len(table)):
+            for col in range(len(table[0])):
+                params[_name(layer, table, row, col)].label = f"w{layer + 1}[{row}][{col + 1}]"
+    x = [Value(v, label=f"x{i + 1}") for i, v in enumerate(X)]
+    a1 = model.layers[0](x)
+    a2 = model.layers[1](a1)
+    E = nn.mse_loss(a2, Y, reduction="half_sum")
+    for layer, outs in ((1, a1), (2, a2)):
+        for j, a in enumerate(outs):
+            a.label, a.children[0].label = f"a{layer}[{j + 1}]", f"s{layer}[{j + 1}]"
+    E.label = "E"
+    clusters = {"hidden layer: a1 = sigmoid(s1)": nodes_between(a1, x + list(params.values())),
+                "output layer: a2 = sigmoid(s2)": nodes_between(a2, a1 + list(params.values())),
+                "error: E = 1/2 sum (a2 - y)^2": nodes_between(E, a2)}
+    return draw_steps(E, pathlib.Path(out_dir) / "worked_mlp_steps", format="svg", clusters=clusters)
+
+
 def _print_table(title, rows, first):
     print(title)
     print(f"{first:>3} {'[.,1]':>10} {'[.,2]':>10}")
@@ -90,3 +117,10 @@ def main(out_dir):
     _print_table("w2[k][j] after the step", new2, "k")
     E_new = forward(model)[4]
     print(f"E before {E.data:.6f}, after {E_new.data:.6f} (change {E_new.data - E.data:+.6f})")
+    steps = render_steps(out_dir)
+    print(f"\nthe backward pass step by step ({len(steps.frames)} frames): {steps.html}")
+
+
+if __name__ == "__main__":
+    from demos._cli import run
+    run(main, __file__, __doc__)

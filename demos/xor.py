@@ -95,8 +95,19 @@ def _annotate(ax, xs, hs):
         else:
             groups.append((h, [tuple(x)]))
     for h, inputs in groups:
-        ax.annotate("x = " + ", ".join(map(str, inputs)), h, textcoords="offset points", xytext=(-20, 10),
-                    fontsize=9)
+        _label(ax, h, "x = " + ", ".join(map(str, inputs)))
+
+
+def _label(ax, point, text):
+    """Text under a point (over it near the bottom edge), shifted inward near the side edges so that it stays
+    inside the axes, on a white box so that lines under it do not cross the letters."""
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    fx, fy = (point[0] - x0) / (x1 - x0), (point[1] - y0) / (y1 - y0)
+    ha = "right" if fx > 0.85 else "left" if fx < 0.15 else "center"
+    dx = {"right": 6, "left": -6, "center": 0}[ha]
+    dy = 14 if fy < 0.2 else -14
+    ax.annotate(text, point, textcoords="offset points", xytext=(dx, dy), ha=ha, va="center", fontsize=9,
+                bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.85), zorder=4)
 
 
 def main(out_dir):
@@ -115,7 +126,7 @@ def main(out_dir):
     p = runs["XOR"].perceptron
     _line(ax, p.w, p.b, "perceptron's last line", "gray")
     for x in xs:
-        ax.annotate(str(tuple(x)), x, textcoords="offset points", xytext=(8, 8))
+        _label(ax, x, str(tuple(x)))
 
     ax = axes[1]
     hs = [[v.data for v in net.features(x)] for x in xs]
@@ -143,3 +154,8 @@ def main(out_dir):
     fig.savefig(path, dpi=100)
     plt.close(fig)
     print(f"\nwrote {path}")
+
+
+if __name__ == "__main__":
+    from demos._cli import run
+    run(main, __file__, __doc__)

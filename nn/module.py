@@ -5,6 +5,7 @@ import os
 import tempfile
 
 from autograd import Value
+from autograd.display import card_html
 
 __all__ = ["Parameter", "Module", "StateDictError"]
 
@@ -232,6 +233,25 @@ class Module:
     def __repr__(self):
         return f"{type(self).__name__}({len(self.parameters())} parameters)"
 
+    def _repr_html_(self):
+        """Jupyter's rich display: a card with the class name, the parameter count and the layer shape.
+
+        >>> class M(Module):
+        ...     def __init__(self): self.b = Parameter(0.0)
+        >>> "1 parameter" in M()._repr_html_()
+        True
+        """
+        # counted without named_parameters(), which would label the parameters with this module's names
+        n = len({id(p) for _, p in _walk(self, "") if isinstance(p, Parameter)})
+        rows = [("parameters", f"{n:,} parameter{'s' if n != 1 else ''}")]
+        shape = _shape(self)
+        if shape:
+            rows.append(("shape", shape))
+        if type(self).__repr__ is not Module.__repr__:  # the class's own repr (ours counts by naming)
+            rows.append(("module", repr(self)))
+        rows.append(("mode", "training" if self.training else "eval"))
+        return card_html(type(self).__name__, "module", rows)
+
 
 def _walk(obj, prefix, seen=None):
     """(dotted_name, node) for obj and for every Parameter/Module below it, depth first.
@@ -252,6 +272,27 @@ def _walk(obj, prefix, seen=None):
     for key, value in items:
         if isinstance(value, (Parameter, Module, list, tuple)):
             yield from _walk(value, f"{prefix}.{key}" if prefix else str(key), seen)
+
+
+def _shape(module):
+    """The sizes a module maps, as text: '2 → 16 → 16 → 1' for an MLP or a chain of layers, '' if unknown."""
+    if hasattr(module, "sizes") and hasattr(module, "nin"):  # MLP
+        return " → ".join(map(str, [module.nin, *module.sizes]))
+    if hasattr(module, "nin"):  # Layer (nin -> nout) or Neuron (nin -> 1)
+        return f"{module.nin} → {getattr(module, 'nout', 1)}"
+    cell = getattr(module, "cell", module)
+    if hasattr(cell, "n_in") and hasattr(cell, "n_hidden"):  # RNN cell, or RNN (a cell plus an output layer)
+        out = getattr(module, "n_out", None)
+        return f"{cell.n_in} → {cell.n_hidden} (recurrent)" + (f" → {out}" if out is not None else "")
+    if hasattr(module, "num") and hasattr(module, "dim"):  # Embedding
+        return f"{module.num} rows × {module.dim}"
+    sizes = []  # a model built from layers: their sizes, when each one feeds the next
+    for m in module.modules()[1:]:
+        if hasattr(m, "nin") and hasattr(m, "nout"):
+            if sizes and sizes[-1] != m.nin:
+                return ""
+            sizes += [m.nin, m.nout] if not sizes else [m.nout]
+    return " → ".join(map(str, sizes))
 
 
 def _few(names, limit=5):

@@ -242,6 +242,15 @@ def test_render_to_each_format(tmp_path, fmt, magic):
     assert path.endswith(f".{fmt}")
     data = open(path, "rb").read()
     assert data.startswith(magic) and len(data) > 500
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"L.{fmt}"]  # no DOT source left behind
+
+
+@needs_dot
+def test_render_keeps_the_dot_source_when_asked(tmp_path):
+    L, _ = textbook()
+    draw(L).render(tmp_path / "L", format="svg", cleanup=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["L", "L.svg"]
+    assert (tmp_path / "L").read_text(encoding="utf-8").startswith("digraph")
 
 
 @needs_dot
