@@ -3,7 +3,7 @@
 __chaingrad__ = True
 
 from . import ops
-from .engine import Value, apply, enable_grad, is_grad_enabled, no_grad
+from .engine import Scope, Value, apply, enable_grad, is_grad_enabled, no_grad, scope
 from .functions import (abs, acos, acosh, asin, asinh, atan, atan2, atanh, cbrt, clamp, cos, cosh, degrees, elu, erf,
                         erfc, exp, exp2, expm1, gelu, hypot, leaky_relu, log, log1p, log2, log10, maximum, minimum,
                         radians, reciprocal, relu, sigmoid, sign, silu, sin, sinh, softplus, sqrt, square, tan, tanh)
@@ -15,7 +15,7 @@ from .transforms import grad, value_and_grad
 from .forward import Dual, jvp
 from .anomaly import AnomalyError, detect_anomaly
 
-__all__ = ["Value", "no_grad", "enable_grad", "is_grad_enabled", "ops", "apply",
+__all__ = ["Value", "no_grad", "enable_grad", "is_grad_enabled", "scope", "Scope", "ops", "apply",
            "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh",
            "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "cbrt", "square", "reciprocal",
            "erf", "erfc", "sign", "abs", "degrees", "radians",

@@ -28,20 +28,70 @@ from . import ops
 from .display import value_html
 from .methods import OpMethods
 
-__all__ = ["Value", "no_grad", "enable_grad", "is_grad_enabled"]
+__all__ = ["Value", "no_grad", "enable_grad", "is_grad_enabled", "scope", "Scope"]
 
 # The engine's only global state: a small mode, one ContextVar so that each thread (and each
-# asyncio task) has its own, and so that creating a node costs a single .get().
+# asyncio task) has its own, and so that creating a node costs a single .get(). The mode is an int
+# of flags, or inside a `scope` the pair (flags, scope): the common case stays one comparison.
 GRAD = 1     # ops record the graph (off inside no_grad())
 ANOMALY = 2  # ops check their results for NaN and infinities (inside anomaly.detect_anomaly())
 _mode = contextvars.ContextVar("chaingrad_mode", default=GRAD)
-mode = _mode.get
+
+
+def mode():
+    """The mode flags of this thread or task (GRAD, ANOMALY)."""
+    m = _mode.get()
+    return m if type(m) is int else m[0]
+
+
+def _set_flags(on, off):
+    m = _mode.get()
+    if type(m) is int:
+        return _mode.set((m | on) & ~off)
+    return _mode.set(((m[0] | on) & ~off, m[1]))
 
 
 @contextmanager
 def mode_switch(on=0, off=0):
     """Set the mode bits ``on`` and clear ``off`` inside the block; restored on exit, also on error."""
-    token = _mode.set((_mode.get() | on) & ~off)
+    token = _set_flags(on, off)
+    try:
+        yield
+    finally:
+        _mode.reset(token)
+
+
+class Scope:
+    """A named block of the graph (see `scope`): its name and the scope it sits in."""
+
+    __slots__ = ("name", "parent", "path")
+
+    def __init__(self, name, parent):
+        self.name, self.parent = name, parent
+        self.path = (parent.path if parent is not None else ()) + (name,)
+
+    def __repr__(self):
+        return f"Scope({'/'.join(self.path)!r})"
+
+
+@contextmanager
+def scope(name):
+    """Tag every node made inside the block with the scope ``name``; nested scopes give a path.
+
+    Renderers group a scope's nodes (``draw``); ``nn`` modules name their calls this way.
+    Per thread and per asyncio task; restored on exit, also on error.
+
+    >>> with scope("step 3"):
+    ...     with scope("cell"):
+    ...         y = Value(2.0) * 3
+    >>> y.scope
+    ('step 3', 'cell')
+    """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"scope: name must be a non-empty str, got {name!r}")
+    m = _mode.get()
+    flags, parent = (m, None) if type(m) is int else m
+    token = _mode.set((flags, Scope(name, parent)))
     try:
         yield
     finally:
@@ -58,7 +108,7 @@ class _GradMode:
 
     def __enter__(self):
         on, off = (GRAD, 0) if self.enabled else (0, GRAD)
-        self._tokens.append(_mode.set((_mode.get() | on) & ~off))
+        self._tokens.append(_set_flags(on, off))
 
     def __exit__(self, *exc):
         _mode.reset(self._tokens.pop())
@@ -146,7 +196,7 @@ def is_grad_enabled():
     >>> is_grad_enabled()
     True
     """
-    return bool(_mode.get() & GRAD)
+    return bool(mode() & GRAD)
 
 
 def real(x, what):
@@ -193,7 +243,12 @@ def _node(data, op, a, da, b=None, db=None):
         out._da = da
         out._b = b
         out._db = db
+        out._scope = None
         return out
+    if type(m) is int:
+        out._scope = None
+    else:
+        m, out._scope = m
     if m & GRAD:
         out._op = op
         out._a, out._da, out._b, out._db = a, da, b, db
@@ -266,8 +321,9 @@ class Value(OpMethods):
     # keeps a tuple of children in _a and a tuple of derivatives in _da. Why: memory. A binary node
     # is 144 bytes on CPython 3.11 (with its data and grad floats); a children tuple and a locals
     # tuple in two slots instead of four would add 96. `children` and `local_grads` build tuples on demand.
-    # _op is the op's entry in the table (shared, no memory of its own), None for a leaf.
-    __slots__ = ("data", "grad", "label", "_op", "_a", "_da", "_b", "_db")
+    # _op is the op's entry in the table (shared, no memory of its own), None for a leaf; _scope the
+    # `Scope` the node was made in (shared by its nodes), None outside every scope.
+    __slots__ = ("data", "grad", "label", "_op", "_a", "_da", "_b", "_db", "_scope")
     is_parameter = False  # True on nn.Parameter, the Values an nn module trains; renderers show them apart
     _apply = staticmethod(apply)
 
@@ -280,6 +336,8 @@ class Value(OpMethods):
         self.grad = 0.0
         self.label = label
         self._op = self._a = self._da = self._b = self._db = None
+        m = _mode.get()
+        self._scope = None if type(m) is int else m[1]
 
     # Read-only views of the graph, for renderers and users walking it.
     @property
@@ -297,6 +355,12 @@ class Value(OpMethods):
     def local_grads(self):
         """d(self)/d(child) for each child, as computed in the forward pass."""
         return _edges(self._a, self._da, self._b, self._db)[1]
+
+    @property
+    def scope(self):
+        """The path of `scope` names the node was made in, outermost first (``()`` outside every scope)."""
+        s = self._scope
+        return () if s is None else s.path
 
     @property
     def is_leaf(self):
@@ -440,7 +504,7 @@ class Value(OpMethods):
                 b = v._b
                 if b is not None:
                     b.grad += v._db * g
-        if _mode.get() & ANOMALY:
+        if mode() & ANOMALY:
             from .anomaly import _check_gradients
             _check_gradients(order)
         if any(previous):

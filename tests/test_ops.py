@@ -242,7 +242,7 @@ def test_every_method_of_a_value_is_an_op_of_the_table():
     methods = {n for n, f in vars(OpMethods).items() if callable(f) and not n.startswith("_")}
     assert methods <= names, f"methods without an op in the table: {sorted(methods - names)}"
     for name in [n for n in vars(Value) if not n.startswith("_")] + [n for n in vars(OpMethods) if n.startswith("__")]:
-        assert name in names or name in ("data", "grad", "label", "op", "children", "local_grads", "is_leaf", "is_parameter", "backward",
+        assert name in names or name in ("data", "grad", "label", "scope", "op", "children", "local_grads", "is_leaf", "is_parameter", "backward",
                                          "zero_grad", "tanh", "relu") or name.startswith("__"), name
 
 
