@@ -16,6 +16,7 @@ test: $(INSTALLED) dot
 bench: $(INSTALLED)
 	$(PY) benchmarks/bench_engine.py
 	$(PY) benchmarks/bench_compile.py
+	$(PY) benchmarks/bench_threads.py
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
