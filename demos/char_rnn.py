@@ -9,6 +9,7 @@ goes, saves the curve as a PNG and samples text at a few temperatures.
 import argparse
 import math
 import pathlib
+import sys
 import time
 
 import autograd
@@ -197,4 +198,7 @@ if __name__ == "__main__":
         parser.error(f"--steps must be at least 1, got {args.steps}")
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    main(out, compiled=not args.eager, steps=args.steps)
+    try:
+        main(out, compiled=not args.eager, steps=args.steps)
+    except nn.NonFiniteGradientError as e:  # training diverged: say where, not a traceback
+        sys.exit(f"char_rnn stopped: {e}")
