@@ -528,7 +528,7 @@ def _html_page(images, captions, root, name):
     def js(x):  # JSON is valid JavaScript; every '<' escaped, so no label can close the <script> or open '<!--'
         return json.dumps(x).replace("<", "\\u003c")
 
-    title = html.escape(f"Backward pass of {name[root][0]}, step by step")
+    title = html.escape(_visible(f"Backward pass of {name[root][0]}, step by step"))
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>
