@@ -6,6 +6,7 @@ turns the check off). A gradient that is a Value (after ``backward(create_graph=
 its number, ``grad.data``: a step never puts a Value into ``Parameter.data``.
 """
 import math
+import operator
 
 from autograd import Value
 
@@ -48,13 +49,19 @@ def _params(params, who):
     return params, list(names)
 
 
-def _grad(p):
-    """p's gradient as a float: a Value gradient (from backward(create_graph=True)) gives its number."""
-    g = p.grad
-    return g.data if isinstance(g, Value) else float(g)
+_get_grad = operator.attrgetter("grad")
+_get_data = operator.attrgetter("data")
+
+
+def _grads(params):
+    """Every gradient as a float: a Value gradient (from backward(create_graph=True)) gives its number."""
+    return [g if type(g) is float else g.data if isinstance(g, Value) else float(g) for g in map(_get_grad, params)]
 
 
 def _first_nonfinite(numbers):
+    """The index of the first NaN or infinity in numbers, or None."""
+    if math.isfinite(sum(numbers)):  # the fast path: a finite sum has only finite terms
+        return None
     for i, x in enumerate(numbers):
         if not math.isfinite(x):
             return i
@@ -107,7 +114,7 @@ class Optimizer:
         >>> p.data
         1.0
         """
-        grads = [_grad(p) for p in self.params]
+        grads = _grads(self.params)
         if self.error_if_nonfinite:
             i = _first_nonfinite(grads)
             if i is not None:
@@ -155,7 +162,8 @@ class SGD(Optimizer):
             velocity = [self.momentum * v + g for v, g in zip(self.velocity, grads)]
         else:
             velocity = grads
-        return [p.data - self.lr * v for p, v in zip(self.params, velocity)], {"velocity": velocity}
+        lr = self.lr
+        return [x - lr * v for x, v in zip(map(_get_data, self.params), velocity)], {"velocity": velocity}
 
 
 class Adam(Optimizer):
@@ -189,8 +197,8 @@ class Adam(Optimizer):
         r1, r2, root_c2 = math.sqrt(b2), math.sqrt(1.0 - b2), math.sqrt(c2)
         m = [b1 * mi + (1.0 - b1) * g for mi, g in zip(self.m, grads)]
         v_root = [math.hypot(r1 * ri, r2 * g) for ri, g in zip(self.v_root, grads)]
-        data = [p.data - self.lr * (mi / c1) / (ri / root_c2 + self.eps)
-                for p, mi, ri in zip(self.params, m, v_root)]
+        lr, eps = self.lr, self.eps
+        data = [x - lr * (mi / c1) / (ri / root_c2 + eps) for x, mi, ri in zip(map(_get_data, self.params), m, v_root)]
         return data, {"t": t, "m": m, "v_root": v_root}
 
 
@@ -211,8 +219,9 @@ class Adagrad(Optimizer):
         self.sum_root = [0.0] * len(self.params)
 
     def _update(self, grads):
-        sum_root = [math.hypot(s, g) for s, g in zip(self.sum_root, grads)]
-        data = [p.data - self.lr * g / (s + self.eps) for p, g, s in zip(self.params, grads, sum_root)]
+        lr, eps, hypot = self.lr, self.eps, math.hypot
+        sum_root = [hypot(s, g) for s, g in zip(self.sum_root, grads)]
+        data = [x - lr * g / (s + eps) for x, g, s in zip(map(_get_data, self.params), grads, sum_root)]
         return data, {"sum_root": sum_root}
 
 
@@ -224,8 +233,8 @@ def clip_grad_value(params, clip):
     """
     params, _ = _params(params, "clip_grad_value")
     clip = _positive(clip, "clip_grad_value clip")
-    for p in params:
-        p.grad = min(max(_grad(p), -clip), clip)
+    for p, g in zip(params, _grads(params)):
+        p.grad = min(max(g, -clip), clip)
 
 
 def clip_grad_norm(params, max_norm, error_if_nonfinite=True):
@@ -245,7 +254,7 @@ def clip_grad_norm(params, max_norm, error_if_nonfinite=True):
     params, names = _params(params, "clip_grad_norm")
     max_norm = _positive(max_norm, "clip_grad_norm max_norm")
     error_if_nonfinite = _flag(error_if_nonfinite, "clip_grad_norm error_if_nonfinite")
-    grads = [_grad(p) for p in params]
+    grads = _grads(params)
     i = _first_nonfinite(grads)
     if i is not None:
         if error_if_nonfinite:
