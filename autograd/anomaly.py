@@ -58,7 +58,6 @@ def _prune(registry):
         node = registry[key][0]
         if sys.getrefcount(node) <= _UNUSED:
             del registry[key]
-    del node
 
 
 class AnomalyError(FloatingPointError):

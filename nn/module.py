@@ -151,35 +151,8 @@ class Module:
             raise TypeError(f"load_state_dict: state must be a dict of name -> number, "
                             f"got {state!r} of type {type(state).__name__}")
         named = self.named_parameters()
-        for (_, p), v in zip(named, self._checked(state, named, "load_state_dict")):
+        for (_, p), v in zip(named, _checked(type(self).__name__, state, named, "load_state_dict")):
             p.data = v
-
-    def _checked(self, state, named, who):
-        """The values of ``state`` as floats in the order of ``named``, or StateDictError/TypeError. Linear time."""
-        names = [n for n, _ in named]
-        if len(state) != len(names) or not all(map(state.__contains__, names)):
-            known = set(names)
-            missing = [n for n in names if n not in state]
-            unexpected = [n for n in state if n not in known]
-            raise StateDictError(
-                f"{who}: the state has {len(state)} entries, {type(self).__name__} has "
-                f"{len(named)} parameters; missing names: {_few(missing)}; unexpected names: {_few(unexpected)}")
-        values = []
-        for n in names:
-            v = state[n]
-            if type(v) is not float:
-                if type(v) is bool or not isinstance(v, (int, float)):
-                    raise TypeError(f"{who}: {n!r} must be a real number (int or float), "
-                                    f"got {_short(v)} of type {type(v).__name__}")
-                try:
-                    v = float(v)
-                except OverflowError:
-                    raise StateDictError(f"{who}: {n!r} must be a finite float, got an integer of "
-                                         f"{v.bit_length()} bits, beyond float range") from None
-            if not math.isfinite(v):
-                raise StateDictError(f"{who}: {n!r} must be finite, got {v!r}")
-            values.append(v)
-        return values
 
     def save(self, path):
         """Write the parameters to ``path`` as JSON. Atomic: a crash never leaves a half-written file.
@@ -270,7 +243,7 @@ class Module:
                                  f"got {_short(state)} of type {type(state).__name__}")
         named = self.named_parameters()
         try:
-            values = self._checked(state, named, where)
+            values = _checked(type(self).__name__, state, named, where)
         except TypeError as e:
             raise StateDictError(str(e)) from None
         for (_, p), v in zip(named, values):
@@ -310,6 +283,35 @@ def _few(names, limit=5):
         return "none"
     shown = ", ".join(_short(n, 60) for n in names[:limit])
     return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
+
+
+def _checked(module, state, named, who):
+    """The values of ``state`` as floats in the order of ``named`` (module: the class name, for messages),
+    or StateDictError/TypeError. Linear time."""
+    names = [n for n, _ in named]
+    if len(state) != len(names) or not all(map(state.__contains__, names)):
+        known = set(names)
+        missing = [n for n in names if n not in state]
+        unexpected = [n for n in state if n not in known]
+        raise StateDictError(
+            f"{who}: the state has {len(state)} entries, {module} has "
+            f"{len(named)} parameters; missing names: {_few(missing)}; unexpected names: {_few(unexpected)}")
+    values = []
+    for n in names:
+        v = state[n]
+        if type(v) is not float:
+            if type(v) is bool or not isinstance(v, (int, float)):
+                raise TypeError(f"{who}: {n!r} must be a real number (int or float), "
+                                f"got {_short(v)} of type {type(v).__name__}")
+            try:
+                v = float(v)
+            except OverflowError:
+                raise StateDictError(f"{who}: {n!r} must be a finite float, got an integer of "
+                                     f"{v.bit_length()} bits, beyond float range") from None
+        if not math.isfinite(v):
+            raise StateDictError(f"{who}: {n!r} must be finite, got {v!r}")
+        values.append(v)
+    return values
 
 
 def _short(x, n=80):
