@@ -60,13 +60,10 @@ class Module:
         >>> [(name, p.label) for name, p in M().named_parameters()]
         [('w.0', 'w.0')]
         """
-        out, seen = [], set()
-        for name, p in _walk(self, ""):
-            if isinstance(p, Parameter) and id(p) not in seen:
-                seen.add(id(p))
-                if not p.label:
-                    p.label = name
-                out.append((name, p))
+        out = _named_parameters(self)
+        for name, p in out:
+            if not p.label:
+                p.label = name
         return out
 
     def parameters(self):
@@ -150,7 +147,7 @@ class Module:
         if not isinstance(state, dict):
             raise TypeError(f"load_state_dict: state must be a dict of name -> number, "
                             f"got {state!r} of type {type(state).__name__}")
-        named = self.named_parameters()
+        named = _named_parameters(self)  # not named_parameters(): a failed load changes no label either
         for (_, p), v in zip(named, _checked(type(self).__name__, state, named, "load_state_dict")):
             p.data = v
 
@@ -241,7 +238,7 @@ class Module:
         if not isinstance(state, dict):
             raise StateDictError(f"{where} has no \"parameters\" object {{name: number}}, "
                                  f"got {_short(state)} of type {type(state).__name__}")
-        named = self.named_parameters()
+        named = _named_parameters(self)
         try:
             values = _checked(type(self).__name__, state, named, where)
         except TypeError as e:
@@ -251,6 +248,16 @@ class Module:
 
     def __repr__(self):
         return f"{type(self).__name__}({len(self.parameters())} parameters)"
+
+
+def _named_parameters(module):
+    """[(dotted_name, parameter)] below module, each parameter once; labels are not touched."""
+    out, seen = [], set()
+    for name, p in _walk(module, ""):
+        if isinstance(p, Parameter) and id(p) not in seen:
+            seen.add(id(p))
+            out.append((name, p))
+    return out
 
 
 def _walk(obj, prefix):

@@ -47,12 +47,16 @@ states = st.one_of(near_states, st.fixed_dictionaries({n: numbers for n in NAMES
                    st.fixed_dictionaries({n: numbers | json_values for n in NAMES}), json_values)
 
 
+def unchanged(m):
+    return [m.w[0].data, m.w[1].data, m.b.data] == BEFORE and [m.w[0].label, m.w[1].label, m.b.label] == [""] * 3
+
+
 def check_load_state_dict(state):
     m = Three()
     try:
         m.load_state_dict(state)
     except (StateDictError, TypeError):
-        assert [p.data for p in m.parameters()] == BEFORE
+        assert unchanged(m)
         return
     assert [p.data for p in m.parameters()] == [float(state[n]) for n in NAMES]
     assert all(type(p.data) is float and math.isfinite(p.data) for p in m.parameters())
@@ -74,7 +78,7 @@ def check_load_file(content):
             m.load(path)
         except StateDictError as e:
             assert path in str(e) and len(str(e)) < 1000
-            assert [p.data for p in m.parameters()] == BEFORE
+            assert unchanged(m)
             return
     assert all(type(p.data) is float and math.isfinite(p.data) for p in m.parameters())
 
