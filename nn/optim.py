@@ -262,7 +262,7 @@ def clip_grad_norm(params, max_norm, error_if_nonfinite=True):
                 f"clip_grad_norm: the gradient of parameter {names[i]} is {grads[i]!r}, so the norm is not "
                 f"finite; no gradient was changed. To find where it comes from, {_ANOMALY_HINT}; "
                 f"pass error_if_nonfinite=False to get the norm without an error")
-        return math.sqrt(math.fsum(g * g for g in grads))
+        return math.nan if any(map(math.isnan, grads)) else math.inf
     biggest = max(map(abs, grads), default=0.0)
     if biggest == 0.0:
         return 0.0

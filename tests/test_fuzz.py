@@ -226,6 +226,10 @@ def test_clip_grad_norm_with_random_gradients(grads, max_norm):
     ps = [Parameter(0.0, label=f"p{i}") for i in range(len(grads))]
     for p, g in zip(ps, grads):
         p.grad = g
+    if not all(math.isfinite(g) for g in grads):  # opting out: the non-finite norm, grads left alone
+        norm = nn.clip_grad_norm(ps, max_norm, error_if_nonfinite=False)
+        assert math.isnan(norm) == any(math.isnan(g) for g in grads) and not math.isfinite(norm)
+        assert [repr(p.grad) for p in ps] == [repr(g) for g in grads]
     try:
         norm = nn.clip_grad_norm(ps, max_norm)
     except nn.NonFiniteGradientError as e:

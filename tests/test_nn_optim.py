@@ -192,7 +192,9 @@ def test_clip_grad_norm_non_finite_names_the_parameter_and_changes_nothing(bad):
         nn.clip_grad_norm(m, 1.0)
     assert [p.grad for p in m.parameters()][0] == 5.0
     norm = nn.clip_grad_norm(m, 1.0, error_if_nonfinite=False)  # the caller opts out: the norm, grads as they are
-    assert not math.isfinite(norm) and [p.grad for p in m.parameters()][0] == 5.0
+    assert repr(norm) == repr(abs(bad)) and [p.grad for p in m.parameters()][0] == 5.0
+    ps = params_with_grads([0.0] * 3, [1.3e154, 1.3e154, bad])  # squares that overflow a sum, and bad
+    assert repr(nn.clip_grad_norm(ps, 1.0, error_if_nonfinite=False)) == repr(abs(bad))
     with pytest.raises(TypeError, match="'no'"):
         nn.clip_grad_norm(m, 1.0, error_if_nonfinite="no")
 
