@@ -75,14 +75,38 @@ class Graph(graphviz.Digraph):
 
 def _esc(text):
     """Text for an HTML-like graphviz label, shown exactly: & < > " escaped, backslashes doubled, newlines as <BR/>, and
-    characters XML refuses or that draw nothing (controls, U+FFFE, U+FFFF) as visible \\x.. escapes."""
+    characters XML refuses or that draw nothing as visible escapes (see _visible)."""
     out = []
     for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        line = "".join(f"\\x{ord(c):02x}" if ord(c) < 32 or 0x7f <= ord(c) < 0xa0 else
-                       f"\\u{ord(c):04x}" if c in "\ufffe\uffff" else c for c in line)
         # graphviz expands \\N, \\G, \\E ... even in HTML-like labels, and reads \\\\ as one backslash
-        out.append(html.escape(line, quote=False).replace('"', "&quot;").replace("\\", "\\\\"))
+        out.append(html.escape(_visible(line), quote=False).replace('"', "&quot;").replace("\\", "\\\\"))
     return "<BR/>".join(out)
+
+
+def _visible(text):
+    """Characters XML refuses or that draw nothing (controls, U+FFFE, U+FFFF, lone surrogates) as \\x.. escapes."""
+    return "".join(f"\\x{ord(c):02x}" if ord(c) < 32 or 0x7f <= ord(c) < 0xa0 else
+                   f"\\u{ord(c):04x}" if c in "\ufffe\uffff" or "\ud800" <= c <= "\udfff" else c for c in text)
+
+
+# dot refuses an HTML-like label or a quoted string of 16,384 characters or more: a label is cut to
+# _MAX_LABEL characters in the image (with an ellipsis) and shown in full, up to _MAX_TOOLTIP, as the tooltip.
+_MAX_LABEL = 80
+_MAX_TOOLTIP = 2000
+
+
+def _cut(text, n=_MAX_LABEL):
+    """text, or its first n - 1 characters and an ellipsis."""
+    return text if len(text) <= n else text[:n - 1] + "…"
+
+
+def _tooltip(v, kind):
+    """The node's tooltip: its kind, and its label when the image shows the label cut short."""
+    if len(v.label) <= _MAX_LABEL:
+        return kind
+    text = _cut(f"{kind}: {v.label}", _MAX_TOOLTIP).replace("\r\n", "\n").replace("\r", "\n")
+    # an escString: graphviz unescapes the quoted string, then expands \\N etc., so a backslash is written as four
+    return "\\n".join(_visible(line).replace("\\", "\\\\\\\\") for line in text.split("\n"))
 
 
 def _fmt(x, precision):
@@ -127,11 +151,11 @@ def _names(order, precision):
             f = _formula(v, name)
             formula[v] = f
             if v.label:
-                name[v] = (v.label, 5)
+                name[v] = (_cut(v.label), 5)
             else:
                 name[v] = f if len(f[0]) <= _MAX_TEXT else ("·", 5)
         elif v.label:
-            name[v] = (v.label, 5)
+            name[v] = (_cut(v.label), 5)
         else:
             name[v] = (_fmt(v.data, precision), 3 if v.data < 0 else 5)
     return name, formula
@@ -181,6 +205,10 @@ def _order(root, max_nodes, what):
     if max_nodes is not None and (type(max_nodes) is not int or max_nodes < 1):
         raise ValueError(f"{what}: max_nodes must be a positive int or None, got {max_nodes!r}")
     order = topological_order(root)
+    for v in order:
+        if type(v.label) is not str:
+            raise TypeError(f"{what}: the label of node {v!r} must be a str, got {v.label!r} of type "
+                            f"{type(v.label).__name__}; set node.label to a str")
     if max_nodes is not None and len(order) > max_nodes:
         raise GraphTooLargeError(
             f"{what}: the graph has {len(order)} nodes, more than max_nodes={max_nodes}; to see it all pass "
@@ -215,7 +243,7 @@ def _new_graph(rankdir, title, what):
               node_attr=dict(fontname="Helvetica", fontsize="12", margin="0.1,0.05"),
               edge_attr=dict(fontname="Helvetica", fontsize="11", arrowsize="0.7", color="#555555"))
     if title is not None:
-        g.attr(label=f"<{_esc(str(title))}>", labelloc="t", fontsize="14")
+        g.attr(label=f"<{_esc(_cut(str(title)))}>", labelloc="t", fontsize="14")
     return g
 
 
@@ -230,9 +258,9 @@ def _node_rows(v, formula, precision):
     if v.is_leaf:
         if not v.label:
             return [(value, "")]
-        return [(f"<B>{_esc(v.label)}</B> = {value}", "")]
+        return [(f"<B>{_esc(_cut(v.label))}</B> = {value}", "")]
     text = _esc(formula[v][0])
-    title = f"<B>{_esc(v.label)}</B> = {text}" if v.label else text
+    title = f"<B>{_esc(_cut(v.label))}</B> = {text}" if v.label else text
     return [(title, ""), (f"= {value}", "")]
 
 
@@ -249,7 +277,7 @@ def _emit(g, order, where, titles, node_label, node_extra=None):
         if not members:
             continue
         with g.subgraph(name=f"cluster_{i}") as c:
-            c.attr(label=f"<{_esc(title)}>", style="rounded,dashed", color="#888888", fontsize="12",
+            c.attr(label=f"<{_esc(_cut(title))}>", style="rounded,dashed", color="#888888", fontsize="12",
                    fontcolor="#444444")
             for v in members:
                 c.node(ids[v], node_label(v), **(node_extra(v) if node_extra else {}))
@@ -299,7 +327,8 @@ def draw(root, view="forward", rankdir="LR", clusters=None, max_nodes=250, preci
             rows.append((f'<FONT COLOR="#b71c1c"><B>{grad}</B></FONT>', ""))
         return _table(rows)
 
-    ids = _emit(g, order, where, titles, label, lambda v: dict(_STYLE[_kind(v, root)], tooltip=_kind(v, root)))
+    ids = _emit(g, order, where, titles, label,
+                lambda v: dict(_STYLE[_kind(v, root)], tooltip=_tooltip(v, _kind(v, root))))
     for v in order:
         for child, local in zip(v.children, v.local_grads):
             if backward:
@@ -433,7 +462,7 @@ def draw_steps(root, out_dir, format="png", rankdir="LR", clusters=None, max_nod
             return _table(rows)
 
         def extra(v):
-            attrs = dict(_STYLE[_kind(v, root)], tooltip=_kind(v, root))
+            attrs = dict(_STYLE[_kind(v, root)], tooltip=_tooltip(v, _kind(v, root)))
             if current and v is current[1]:
                 attrs.update(fillcolor="#fff59d", penwidth="3", color="#b71c1c")
             elif current and v is current[0]:
@@ -468,7 +497,7 @@ def draw_steps(root, out_dir, format="png", rankdir="LR", clusters=None, max_nod
         mime = "image/svg+xml" if format == "svg" else "image/png"
         images.append(f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}")
     page = out_dir / "steps.html"
-    page.write_text(player_page(images, captions, f"Backward pass of {name[root][0]}, step by step"), encoding="utf-8")
+    page.write_text(player_page(images, captions, _visible(f"Backward pass of {name[root][0]}, step by step")), encoding="utf-8")
     return StepFiles(frames, page)
 
 

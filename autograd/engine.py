@@ -42,7 +42,7 @@ _mode = contextvars.ContextVar("chaingrad_mode", default=GRAD)
 # ``child.grad += local * g`` reads and then writes: two threads running backward() on graphs that share
 # nodes (one model, many requests) would lose each other's additions. One lock per backward call keeps
 # every contribution; under the GIL the passes run one at a time anyway, so it costs one acquire a call.
-BACKWARD_LOCK = threading.Lock()
+BACKWARD_LOCK = threading.RLock()  # reentrant: a compiled result may fall back to an eager backward
 
 
 def mode():

@@ -2,6 +2,9 @@
 
 Expected numbers come from reference-values.md section 1 (L = c(a + 2b), a = 3, b = 1, c = -2) or hand math.
 """
+import pathlib
+
+import autograd
 import html
 import re
 import shutil
@@ -383,3 +386,53 @@ def test_draw_steps_checks_its_arguments(tmp_path):
 
 def test_graph_is_a_digraph_subclass():
     assert issubclass(Graph, graphviz.Digraph)
+
+
+# ---- hardening: labels changed after creation, huge labels, the stepper's script ----
+
+@pytest.mark.parametrize("bad", [3, None, b"x", ["a"]])
+def test_a_label_set_to_a_non_string_raises_type_error_naming_the_node(tmp_path, bad):
+    x = Value(2.0, label="x")
+    y = x * 3
+    y.backward()
+    x.label = bad
+    match = rf"label of node Value\(data=2.0, .*must be a str, got {re.escape(repr(bad))}"
+    for call in (lambda: draw(y), lambda: draw(y, view="backward"), lambda: draw_steps(y, tmp_path)):
+        with pytest.raises(TypeError, match=match):
+            call()
+
+
+def xlink_titles(svg):
+    root = ET.fromstring(svg)
+    return [e.get("{http://www.w3.org/1999/xlink}title") for e in root.iter()
+            if e.get("{http://www.w3.org/1999/xlink}title")]
+
+
+@needs_dot
+@pytest.mark.parametrize("n", [16_384, 20_000, 100_000])
+def test_huge_labels_are_cut_with_an_ellipsis_and_kept_as_tooltip(tmp_path, n):
+    label = ("w\\N\"<&" * n)[:n]
+    x = Value(1.0, label=label)
+    y = x * 2
+    y.label = "y"
+    y.backward()
+    for view in ("forward", "backward"):
+        svg = draw(y, view=view, title=label).pipe(format="svg").decode()
+        shown = [t for t, _ in svg_texts(svg) if t.startswith("w\\N")]
+        assert shown and all(t.endswith("…") or t.endswith("… = 1") for t in shown), shown
+        assert all(len(t) < 100 for t in shown)
+        assert any(t.startswith("input: " + label[:1000]) for t in xlink_titles(svg))  # the text, unexpanded
+    files = draw_steps(y, tmp_path, format="svg")
+    assert files.html.is_file() and all(xlink_titles(f.read_text(encoding="utf-8")) for f in files.frames)
+
+
+@needs_dot
+def test_stepper_script_cannot_be_closed_or_escaped_by_a_label(tmp_path):
+    x = Value(1.0, label="<!--<script>")
+    y = x * 2
+    y.label = "</script><script>alert(1)</script>"
+    y.backward()
+    page = draw_steps(y, tmp_path, format="svg").html.read_text(encoding="utf-8")
+    template = (pathlib.Path(autograd.__file__).parent / "player.html").read_text(encoding="utf-8")
+    assert page.count("<script") == template.count("<script") == page.count("</script>")
+    assert page.count("<!--") == template.count("<!--")  # only the template's own comment
