@@ -172,8 +172,8 @@ def _fresh_names(nodes, order, root):
     given, seen, k = {}, {}, 0
     if not root.label and "l" not in used:
         given[root] = "L"
-    for v in reversed(order):  # inputs first, so the letters run in the order the values are computed
-        if v not in nodes or v in given:
+    for v in _post_order(root, nodes):  # the letters run in the order a left-to-right evaluation computes
+        if v in given:
             continue
         if v.label:
             primes = seen.setdefault(v.label, set())
@@ -185,6 +185,20 @@ def _fresh_names(nodes, order, root):
         given[v] = free[k] if k < len(free) else f"u{k - len(free) + 1}"
         k += 1
     return given
+
+
+def _post_order(root, nodes):
+    """The nodes of `nodes` below root, each after its operands, operands left to right. No recursion."""
+    out, seen, stack = [], set(), [(root, False)]
+    while stack:
+        v, done = stack.pop()
+        if done:
+            out.append(v)
+        elif v not in seen and v in nodes:
+            seen.add(v)
+            stack.append((v, True))
+            stack.extend((k, False) for k in reversed(v.children))
+    return out
 
 
 # ---- the derivation ----
