@@ -233,8 +233,8 @@ class Derivation:
 
     @property
     def lines(self):
-        """The plain-text lines of the derivation."""
-        return [text for _, text in self._lines]
+        """The plain-text lines of the derivation; a long sum is broken before its '+' and '='."""
+        return [line for kind, text in self._lines for line in (_wrap(text) if kind == "math" else [text])]
 
     def __str__(self):
         return "\n".join(self.lines)
@@ -420,6 +420,38 @@ def _equation(lhs, terms, result, fmt):
         if text != parts[-1]:
             parts.append(text)
     return " = ".join(parts)
+
+
+_WIDTH = 100  # a chain-rule line longer than this goes on several lines
+
+
+def _wrap(text):
+    """'∂L/∂x = A + B = (1)(2) + (3) = 5', when long, as one term per line, aligned under the first '='."""
+    if len(text) <= _WIDTH or " = " not in text:
+        return [text]
+    lhs, rest = text.split(" = ", 1)
+    lines, indent = [], " " * (len(lhs) + 1)
+    for i, side in enumerate(_split(rest, " = ")):
+        for j, term in enumerate(_split(side, " + ")):
+            mark = "+" if j else "="
+            lines.append(f"{lhs} = {term}" if i == j == 0 else f"{indent}{mark} {term}")
+    return lines
+
+
+def _split(text, sep):
+    """text split at `sep` outside parentheses."""
+    parts, depth, start, i = [], 0, 0, 0
+    while i < len(text):
+        if text[i] == "(":
+            depth += 1
+        elif text[i] == ")":
+            depth -= 1
+        elif depth == 0 and text.startswith(sep, i):
+            parts.append(text[start:i])
+            start = i = i + len(sep)
+            continue
+        i += 1
+    return parts + [text[start:]]
 
 
 # ---- LaTeX, for Jupyter ----
