@@ -88,10 +88,10 @@ def _fill(template, texts):
 def with_value(form, value):
     """A symbolic form followed by its value: 'c = -2'; just the value where the form is that number.
 
-    >>> with_value("c", "-2"), with_value("2", "2"), with_value("1 if z > 0 else 0", "1")
-    ('c = -2', '2', '(1 if z > 0 else 0) = 1')
+    >>> with_value("c", "-2"), with_value("−1", "-1"), with_value("1 if z > 0 else 0", "1")
+    ('c = -2', '-1', '(1 if z > 0 else 0) = 1')
     """
-    if form == value:
+    if form.replace("−", "-") == value:  # forms write minus as −, numbers as -
         return value
     if " if " in form:
         form = f"({form})"
@@ -417,7 +417,7 @@ def _equation(lhs, terms, result, fmt):
         numbers.append("".join(f"({fmt(f.value)})" for f in factors))
     parts = [lhs]
     for text in (" + ".join(symbols), fmt(result) if single else " + ".join(numbers), fmt(result)):
-        if text != parts[-1]:
+        if text.replace("−", "-") != parts[-1].replace("−", "-"):
             parts.append(text)
     return " = ".join(parts)
 

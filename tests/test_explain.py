@@ -1,13 +1,15 @@
 """explain(root, wrt) and the op table's symbolic local derivatives: the notes' derivation of L = c(a + 2b)
 line for line, agreement with backward() on random graphs, every op's symbolic form checked as math."""
+import html
 import math
 import re
+import shutil
 
 import pytest
 from hypothesis import given, settings, strategies as st
 
 import autograd
-from autograd import Value, ops
+from autograd import Value, draw_steps, ops
 from autograd.cli import main
 from autograd.explain import Derivation, explain, local_forms, with_value
 from autograd.testing import expressions
@@ -270,3 +272,19 @@ def test_cli_explain_of_an_unknown_name_fails_in_one_line(capsys):
     out, err = capsys.readouterr()
     assert out == "" and err == ("python -m autograd: error: --explain: 'q' is not an input; "
                                  "the inputs are a, b, c\n")
+
+
+def test_a_constant_form_is_not_repeated_as_its_value():
+    x = Value(2.0, label="x")
+    y = 1 - x
+    y.label = "y"
+    assert str(explain(y, x)).splitlines()[1:] == ["y = 1 - x:  ∂y/∂x = -1", "∂y/∂x = -1"]
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz's dot is not installed")
+def test_the_stepper_frames_show_the_symbolic_edges(tmp_path):
+    L, _ = textbook()
+    files = draw_steps(L, tmp_path, format="svg")
+    text = html.unescape(files.frames[-1].read_text(encoding="utf-8"))
+    # reference-values.md section 1: dL/de = c = -2, dL/dc = e = 5
+    assert "∂L/∂e = c = -2" in text and "∂L/∂c = e = 5" in text and "∂d/∂b = 2" in text
