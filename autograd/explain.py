@@ -417,7 +417,9 @@ def _equation(lhs, terms, result, fmt):
         numbers.append("".join(f"({fmt(f.value)})" for f in factors))
     parts = [lhs]
     for text in (" + ".join(symbols), fmt(result) if single else " + ".join(numbers), fmt(result)):
-        if text.replace("−", "-") != parts[-1].replace("−", "-"):
+        if text.replace("−", "-") == parts[-1].replace("−", "-"):
+            parts[-1] = text  # the same: keep the later, a number ('-1', not the form's '−1')
+        else:
             parts.append(text)
     return " = ".join(parts)
 
