@@ -344,22 +344,27 @@ def explain(root, wrt, max_paths=8, precision=4):
             lines.append(("text", f"{count} paths lead from {R} to {W}: the chain rule adds one product per path."))
         lines.append(("math", _equation(lhs, paths, result, fmt)))
     else:
-        lines.append(("text", f"{count} path{'s' * (count > 1)} with {factors[root]} factors in all lead from {R} to "
-                              f"{W}: too many to write out one by one (max_paths={max_paths}, and 5 factors per "
-                              f"path on average). So, the backprop recursion instead: for every node v from {R} down to {W}, "
-                              f"∂{R}/∂v = Σ over parents p of v of ∂{R}/∂p · ∂p/∂v. That is what backward() "
-                              f"computes, once per node instead of once per path."))
-        grad = {root: 1.0}
-        terms = {v: [] for v in reach}
-        for v, _, items in locals:  # parents before children: grad[v] is complete when v comes up
-            known = Local(root, v, f"∂{R}/∂{symbol[v]}", f"∂{R}/∂{symbol[v]}", grad[v])
-            for it in items:
-                grad[it.child] = grad.get(it.child, 0.0) + grad[v] * it.value
-                terms[it.child].append((known, it) if v is not root else (it,))
-        recursion = [(v, terms[v], grad[v]) for v in order if v in reach and v is not root]
+        lines.append(("text", f"{count} path{'s' * (count > 1)} ({factors[root]} factors in all) lead from {R} to "
+                              f"{W}: more than max_paths={max_paths} paths or 5 factors per path on average, too many "
+                              f"to write out one by one. So, the backprop recursion instead: for every node v from "
+                              f"{R} down to {W}, ∂{R}/∂v = Σ over parents p of v of ∂{R}/∂p · ∂p/∂v. That is what "
+                              f"backward() computes, once per node instead of once per path."))
+        recursion = _recursion(root, wrt, locals, R, symbol)
         lines += [("math", _equation(f"∂{R}/∂{symbol[v]}", ts, g, fmt)) for v, ts, g in recursion]
-        result = grad[wrt]
+        result = recursion[-1][2]
     return Derivation(root, wrt, result, count, locals, paths, recursion, lines)
+
+
+def _recursion(root, wrt, locals, R, symbol):
+    """[(node, terms, ∂root/∂node)] for every node on the way after root, parents first, wrt last: each term
+    the pair (∂root/∂p, ∂p/∂node) for a parent p, or just ∂root/∂node's local form where p is root."""
+    grad, terms = {root: 1.0}, {}
+    for v, _, items in locals:  # parents before children: grad[v] is complete when v comes up
+        known = Local(root, v, f"∂{R}/∂{symbol[v]}", f"∂{R}/∂{symbol[v]}", grad[v])
+        for it in items:
+            grad[it.child] = grad.get(it.child, 0.0) + grad[v] * it.value
+            terms.setdefault(it.child, []).append((known, it) if v is not root else (it,))
+    return [(v, terms[v], grad[v]) for v in [v for v, _, _ in locals[1:]] + [wrt]]
 
 
 def _find(wrt, order):
@@ -461,8 +466,8 @@ def _split(text, sep):
 _TOKEN = re.compile(r"∂(?P<p>[^/\s,]+)/∂(?P<c>[^\s,]+)|(?P<word>[A-Za-z_][A-Za-z0-9_]*)|(?P<ch>.)", re.S)
 _LATEX = {"−": "-", "·": r" \cdot ", "²": "^2", "≤": r" \le ", "σ": r"\sigma ", "Φ": r"\Phi ", "φ": r"\phi ",
           "π": r"\pi ", "⌊": r"\lfloor ", "⌋": r"\rfloor ", "½": r"\tfrac{1}{2}", "∞": r"\infty ", "Σ": r"\sum ",
-          "√": r"\sqrt", "′": "'", "\u2003": r"\quad ", "{": r"\{", "}": r"\}", "$": r"\$", "#": r"\#", "%": r"\%", "&": r"\&",
-          "\\": r"\backslash ", "~": r"\sim "}
+          "√": r"\sqrt", "′": "'", "\u2003": r"\quad ", "{": r"\{", "}": r"\}", "$": r"\$", "#": r"\#", "%": r"\%",
+          "&": r"\&", "\\": r"\backslash ", "~": r"\sim "}
 _WORDS = {op.name for op in ops.OPS if op.name.isidentifier()} | {"ln"}
 
 
