@@ -482,7 +482,7 @@ def _latex(text):
             if w in ("if", "else", "where", "and"):
                 out.append(rf"\text{{ {w} }}")
             elif w in _WORDS:
-                out.append(rf"\operatorname{{{w}}}")
+                out.append(r"\operatorname{" + w.replace("_", r"\_") + "}")
             else:
                 # letters alone read as a product ('ce'); a label with digits or _ is a name ('w1')
                 out.append(w if w.isalpha() else r"\mathrm{" + w.replace("_", r"\_") + "}")
