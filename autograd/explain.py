@@ -9,7 +9,8 @@ The internal API, for the renderers:
 
 - ``local_forms(v, name)``: how each local derivative of the op node ``v`` reads, one text per operand,
   with ``name(node) -> (text, precedence)`` naming the nodes (precedence as in ``Op.prec``, 5 an atom);
-- ``with_value(form, value)``: ``"c = -2"``, or just ``"2"`` where the form is the number itself.
+  None for each operand of an op without ``symbolic``, so that a renderer falls back to the number;
+- ``with_value(form, value)``: ``"c = -2"``, or just ``"2"`` where the form is the number itself (or None).
 """
 import math
 import re
@@ -52,6 +53,8 @@ def local_forms(v, name):
     ('1 − h²',)
     """
     op, kids = op_of(v), v.children
+    if op.symbolic is None:  # an op without its forms yet (tests/test_explain.py fails): numbers only
+        return (None,) * len(kids)
     texts = {"y": name(v)}
     texts.update((p, (_param(x), 3 if isinstance(x, float) and x < 0 else 5))
                  for p, x in zip(op.param_names, op.params))
@@ -91,7 +94,7 @@ def with_value(form, value):
     >>> with_value("c", "-2"), with_value("−1", "-1"), with_value("1 if z > 0 else 0", "1")
     ('c = -2', '-1', '(1 if z > 0 else 0) = 1')
     """
-    if form.replace("−", "-") == value:  # forms write minus as −, numbers as -
+    if form is None or form.replace("−", "-") == value:  # forms write minus as −, numbers as -
         return value
     if " if " in form:
         form = f"({form})"
@@ -306,7 +309,7 @@ def explain(root, wrt, max_paths=8, precision=4):
         for k, form, value in zip(v.children, forms, v.local_grads):
             if k in reach:
                 f, x = pairs.get(k, ("", 0.0))
-                pairs[k] = (_plus(f, form), x + value)
+                pairs[k] = (_plus(f, form or fmt(value)), x + value)
         items = [Local(v, k, f"∂{symbol[v]}/∂{symbol[k]}", f, x) for k, (f, x) in pairs.items()]
         local.update(((v, it.child), it) for it in items)
         expression = _expression(v, name, precision)[0]

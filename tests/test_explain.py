@@ -288,3 +288,15 @@ def test_the_stepper_frames_show_the_symbolic_edges(tmp_path):
     text = html.unescape(files.frames[-1].read_text(encoding="utf-8"))
     # reference-values.md section 1: dL/de = c = -2, dL/dc = e = 5
     assert "∂L/∂e = c = -2" in text and "∂L/∂c = e = 5" in text and "∂d/∂b = 2" in text
+
+
+def test_an_op_without_symbolic_forms_still_draws_and_explains_with_numbers(monkeypatch):
+    # a new op that has no forms yet fails test_every_op_has_a_symbolic_form_per_operand, but does not
+    # break the pictures: its edges show the number alone
+    monkeypatch.setattr(ops.SIN, "symbolic", None)
+    x = Value(0.5, label="x")
+    y = x.sin()
+    y.label = "y"
+    y.backward()
+    assert str(explain(y, x)).splitlines()[1:] == ["y = sin(x):  ∂y/∂x = 0.8776", "∂y/∂x = 0.8776"]  # cos(0.5)
+    assert "∂y/∂x = 0.8776" in autograd.draw(y, view="backward").source
