@@ -39,6 +39,12 @@ def _number(x, precision):
     return _fmt(x, precision), 3 if x < 0 else 5
 
 
+def _constant(x, precision):
+    """A constant as written: 0.05, not 0.05000 nor 0.050000000000000003; a long one as _fmt has it."""
+    text = _fmt(x, precision) if x.is_integer() or len(repr(x)) > 8 else repr(x)
+    return text, 3 if x < 0 else 5
+
+
 # ---- symbolic local derivatives ----
 
 def local_forms(v, name):
@@ -112,11 +118,7 @@ def _product(a, b):
 
 
 def _is_number(text):
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+    return re.fullmatch(r"\d+(\.\d+)?", text) is not None  # 2, 0.5; not 1e-09, whose e would read as a name
 
 
 def _expression(v, name, precision):
@@ -148,7 +150,7 @@ def _names(order, given, precision):
         elif v.label:
             name[v] = (v.label, 5)
         elif v.is_leaf:
-            name[v] = _number(v.data, precision)
+            name[v] = _constant(v.data, precision)
         else:
             text, prec = _expression(v, name, precision)
             name[v] = (text, prec) if len(text) <= _MAX_NAME else _number(v.data, precision)
@@ -160,7 +162,7 @@ def _expansion(order, precision):
     full = {}
     for v in order:
         if v.is_leaf:
-            full[v] = (v.label, 5) if v.label else _number(v.data, precision)
+            full[v] = (v.label, 5) if v.label else _constant(v.data, precision)
         else:
             text, prec = _expression(v, full, precision)
             full[v] = (text, prec) if text is not None and len(text) <= _MAX_HEADER else None
