@@ -86,10 +86,9 @@ def _fill(template, texts):
         if field is None:
             continue
         text, prec = texts[field]
-        after = parts[k + 1][0] if k + 1 < len(parts) else ""
-        last = k + 1 == len(parts) or (k + 2 == len(parts) and parts[k + 1][1] is None and after == "")
+        after = parts[k + 1][0] if k + 1 < len(parts) else None  # None: the field ends the template
         tight = ((before.endswith(("(", ", ")) or (k == 0 and before == "")) and
-                 (after.startswith((")", ",")) or last))
+                 (after is None or after.startswith((")", ","))))
         out.append(text if tight or prec >= 5 else f"({text})")
     return "".join(out)
 

@@ -211,6 +211,10 @@ def test_forms_bracket_operands_that_bind_less_tightly():
     assert local_forms(y, lambda v: (v.label, 5) if v.label else ("a + b", 1) if v is s else ("y", 5)) == \
         ("3·(a + b)^(3−1)",)
     assert local_forms(s.cos(), lambda v: ("a + b", 1) if v is s else ("y", 5)) == ("−sin(a + b)",)
+    # a form that is just the other operand needs no parentheses: d((a + b) c)/dc = a + b
+    c = Value(3.0, label="c")
+    assert local_forms(s * c, lambda v: (v.label, 5) if v.label else ("a + b", 1)) == ("c", "a + b")
+    assert local_forms(c / s, lambda v: (v.label, 5) if v.label else ("a + b", 1)) == ("1/(a + b)", "−c/(a + b)²")
 
 
 # Each symbolic form, read as Python, must give the number the op's rule gives: the forms are math, not prose.
