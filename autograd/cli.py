@@ -1,6 +1,7 @@
 """The command line: evaluate an expression, run backward, print every input's gradient, draw the graph.
 
     python -m autograd "c*(a+2*b)" a=3 b=1 c=-2 -o L.svg --view backward
+    python -m autograd "c*(a+2*b)" a=3 b=1 c=-2 --explain b
 
 The expression is parsed with Python's `ast` and checked against a whitelist (numbers, names,
 + - * / % **, unary minus, parentheses, calls of the op table's functions: sin, exp, relu, atan2, ...);
@@ -21,6 +22,7 @@ import unicodedata
 from . import ops
 from .draw import BackwardNotRunError, DotNotFoundError, GraphTooLargeError, draw, draw_steps, nodes_between
 from .engine import Value, apply, no_grad
+from .explain import explain
 
 __all__ = ["main", "parse", "evaluate", "ExpressionError", "FUNCTIONS"]
 
@@ -312,6 +314,8 @@ def _parser():
                    help="forward: values; backward: gradients and local derivatives (default: forward)")
     p.add_argument("--steps", metavar="DIR", help="write the backward pass step by step: frames and steps.html")
     p.add_argument("--steps-format", choices=("png", "svg"), default="png", help="format of the step frames")
+    p.add_argument("--explain", metavar="NAME", help="print the derivation of the output's gradient with respect "
+                                                     "to the input NAME, as the lecture notes write it")
     p.add_argument("--max-nodes", type=int, metavar="N",
                    help="largest graph to draw (default 250, and 100 for --steps; 0 = no limit)")
     return p
@@ -350,6 +354,9 @@ def run(argv, out=None):
     for name in values:
         if name not in used:
             raise ExpressionError(f"{name} is given a value but the expression does not use it")
+    if args.explain is not None and args.explain not in values:
+        raise ExpressionError(f"--explain: {args.explain!r} is not an input; the inputs are "
+                              f"{', '.join(values) or '(none)'}")
     root = evaluate(tree, values)
     if root.is_leaf and not root.label:
         root = root * 1.0  # a constant expression: give the output a node of its own
@@ -365,6 +372,9 @@ def run(argv, out=None):
         print(f"{'name':<{width}}  {'value':>14}  {'gradient':>18}", file=out)
         for name, v in values.items():
             print(f"{name:<{width}}  {v.data:>14.10g}  {v.grad:>18.10g}", file=out)
+
+    if args.explain is not None:
+        print(f"\n{explain(root, values[args.explain])}", file=out)
 
     def limit(default):
         return default if args.max_nodes is None else (args.max_nodes or None)

@@ -14,6 +14,7 @@ import typing
 import graphviz
 
 from .engine import Value, op_of, topological_order
+from .explain import local_forms, with_value
 from .player import player_page
 
 __all__ = ["draw", "draw_steps", "nodes_between", "Graph", "StepFiles",
@@ -181,11 +182,15 @@ def _graph_name(v, name):
     return text if v.label and len(text) <= 12 else None
 
 
-def _local_text(parent, child, local, name, precision):
+def _local_text(parent, child, local, name, precision, j):
+    # the symbolic form from the op table, then the number: '∂L/∂e = c = -2'; operand j of parent
+    def named(v):  # a sub-expression too long to write ('·') shows its value instead
+        return name[v] if name[v][0] != "·" else (_fmt(v.data, precision), 3 if v.data < 0 else 5)
+    text = with_value(local_forms(parent, named)[j], _fmt(local, precision))
     p, c = _graph_name(parent, name), _graph_name(child, name)
     if p and c:
-        return f"∂{p}/∂{c} = {_fmt(local, precision)}"
-    return f"local {_fmt(local, precision)}"
+        return f"∂{p}/∂{c} = {text}"
+    return f"local {text}"
 
 
 def _grad_text(v, root, name, precision, grad, seed_is_one=True):
@@ -330,9 +335,9 @@ def draw(root, view="forward", rankdir="LR", clusters=None, max_nodes=250, preci
     ids = _emit(g, order, where, titles, label,
                 lambda v: dict(_STYLE[_kind(v, root)], tooltip=_tooltip(v, _kind(v, root))))
     for v in order:
-        for child, local in zip(v.children, v.local_grads):
+        for j, (child, local) in enumerate(zip(v.children, v.local_grads)):
             if backward:
-                lines = [_local_text(v, child, local, name, precision),
+                lines = [_local_text(v, child, local, name, precision, j),
                          f"{_fmt(v.grad, precision)} × {_fmt(local, precision)} = {_fmt(v.grad * local, precision)}"]
                 g.edge(ids[child], ids[v], label=f'<<FONT COLOR="#b71c1c">{"<BR/>".join(map(_esc, lines))}</FONT>>',
                        dir="back", color="#b71c1c")
@@ -474,7 +479,7 @@ def draw_steps(root, out_dir, format="png", rankdir="LR", clusters=None, max_nod
             for j, (child, local) in enumerate(zip(v.children, v.local_grads)):
                 n = step_of[v, j]
                 product = f"{fmt(steps[n][3])} × {fmt(local)} = {fmt(steps[n][4])}"
-                line1 = _esc(_local_text(v, child, local, name, precision))
+                line1 = _esc(_local_text(v, child, local, name, precision, j))
                 if n < k - 1:
                     lab, attrs = f'{line1}<BR/><FONT COLOR="#b71c1c"><B>{_esc(product)}</B></FONT>', dict(color="#b71c1c")
                 elif n == k - 1:

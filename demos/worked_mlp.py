@@ -7,9 +7,9 @@ Writes the backward pass step by step (out/worked_mlp_steps/steps.html), in the 
 import pathlib
 
 import nn
-from autograd import Value, draw_steps, nodes_between
+from autograd import Value, draw_steps, explain, nodes_between
 
-__all__ = ["W1", "W2", "X", "Y", "build", "forward", "render_steps", "main"]
+__all__ = ["W1", "W2", "X", "Y", "build", "build_named", "forward", "render_steps", "main"]
 
 # w1[i][k]: i = 0 is the bias row, k = hidden unit 1, 2. w2[k][j]: k = 0 is the bias row, j = output 1, 2.
 W1 = [[0.5, 0.5], [0.1, 0.2], [0.3, 0.4], [0.5, 0.6]]
@@ -59,9 +59,9 @@ def grad_table(model, layer, table):
     return [[params[_name(layer, table, r, c)].grad for c in range(len(table[0]))] for r in range(len(table))]
 
 
-def render_steps(out_dir):
-    """The stepper of E's backward pass, every node named as in the notes (x1, w1[i][k], s1[1], a1[1], ...),
-    one box per layer. Returns draw_steps' StepFiles."""
+def build_named():
+    """E's graph with every node named as in the notes (x1, w1[i][k], s1[1], a1[1], ..., E): E, the
+    parameters by those names, and the layer boxes {title: nodes} for draw_steps."""
     model = build()
     params = dict(model.named_parameters())
     for layer, table in ((0, W1), (1, W2)):
@@ -79,6 +79,13 @@ def render_steps(out_dir):
     clusters = {"hidden layer: a1 = sigmoid(s1)": nodes_between(a1, x + list(params.values())),
                 "output layer: a2 = sigmoid(s2)": nodes_between(a2, a1 + list(params.values())),
                 "error: E = 1/2 sum (a2 - y)^2": nodes_between(E, a2)}
+    return E, {p.label: p for p in params.values()}, clusters
+
+
+def render_steps(out_dir):
+    """The stepper of E's backward pass, every node named as in the notes, one box per layer.
+    Returns draw_steps' StepFiles."""
+    E, _, clusters = build_named()
     return draw_steps(E, pathlib.Path(out_dir) / "worked_mlp_steps", format="svg", clusters=clusters)
 
 
@@ -117,6 +124,9 @@ def main(out_dir):
     _print_table("w2[k][j] after the step", new2, "k")
     E_new = forward(model)[4]
     print(f"E before {E.data:.6f}, after {E_new.data:.6f} (change {E_new.data - E.data:+.6f})")
+    E, params, _ = build_named()
+    print("\nOne weight's derivation, the chain rule written out (the notes' dE/dw1[0][1] = 0.0020):")
+    print(explain(E, params["w1[0][1]"]))
     steps = render_steps(out_dir)
     print(f"\nthe backward pass step by step ({len(steps.frames)} frames): {steps.html}")
 

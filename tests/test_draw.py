@@ -124,8 +124,9 @@ def test_backward_view_labels_edges_with_local_derivatives_and_contributions():
     for k, grad in dict(a=-2, b=-4, c=5, d=-2, e=-2, L=1).items():
         assert nodes[ids[k]][0].endswith(f"∂L/∂{k} = {grad}"), nodes[ids[k]]
     by_pair = {(t, h): (label, attrs) for t, h, label, attrs in edges}
-    # local derivatives of the textbook's backward figure, and upstream x local = contribution
-    expected = {("e", "L"): "∂L/∂e = -2\n1 × -2 = -2", ("c", "L"): "∂L/∂c = 5\n1 × 5 = 5",
+    # local derivatives of the textbook's backward figure, symbolic = number (reference-values.md section 1:
+    # dL/de = c = -2, dL/dc = e = 5, de/da = 1, de/dd = 1, dd/db = 2), and upstream x local = contribution
+    expected = {("e", "L"): "∂L/∂e = c = -2\n1 × -2 = -2", ("c", "L"): "∂L/∂c = e = 5\n1 × 5 = 5",
                 ("a", "e"): "∂e/∂a = 1\n-2 × 1 = -2", ("d", "e"): "∂e/∂d = 1\n-2 × 1 = -2",
                 ("b", "d"): "∂d/∂b = 2\n-2 × 2 = -4"}
     for (child, parent), text in expected.items():
@@ -156,7 +157,7 @@ def test_square_has_two_edges_each_with_its_contribution():
     y.label = "y"
     y.backward()
     nodes, edges = parse_dot(draw(y, view="backward").source)
-    assert [label for *_, label, _ in edges] == ["∂y/∂x = 3\n1 × 3 = 3"] * 2
+    assert [label for *_, label, _ in edges] == ["∂y/∂x = x = 3\n1 × 3 = 3"] * 2
     assert nodes[node_by_text(nodes, "x = ")][0].endswith("∂y/∂x = 6")  # d(x^2)/dx = 2x
 
 
