@@ -1,0 +1,355 @@
+"""Eager against the floor: micrograd's demo step in chaingrad, against the same arithmetic written by hand
+on Python floats, micrograd, compile and (if installed) PyTorch, in one process, runs alternating.
+
+The workload is micrograd's demo: a 2-16-16-1 ReLU MLP, the max-margin loss averaged over a batch of
+points plus L2 regularisation, forward + backward + SGD. Lines (each a step's median time, and ratios):
+
+- floor:                  the step by hand on floats, forward and backward, computing every product the
+                          graph computes (the local derivative times the gradient on every edge);
+- chaingrad, scalar ops:  micrograd's demo code as a micrograd user writes it, on chaingrad's Value;
+- chaingrad nn:           nn.MLP(2, [16, 16, 1]) with nn.hinge_loss and nn.SGD (one node per neuron);
+- chaingrad compiled:     the nn step with the per-point loss compiled (autograd.compile);
+- micrograd:              micrograd's own MLP and demo loss;
+- PyTorch 0-d float64:    the scalar-op step on 0-d tensors (only if torch is installed).
+
+The cyclic garbage collector is on, as users run. Each engine's timed step comes right after an untimed
+step of its own, with a full collection before the pair, so each pays for its own garbage.
+
+Then: the cost per node from 10^4 to 10^6 nodes (a chain and a wide sum, collector on), compile's tracing
+time per node, and backward() of a 10^6-node chain against PyTorch.
+
+    python benchmarks/bench_floor.py [--batch 100] [--repeats 11] [--quick]
+"""
+import argparse
+import gc
+import math
+import os
+import random
+import statistics
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.dirname(HERE)]
+
+import nn  # noqa: E402
+from autograd import Value, compile, sum_values  # noqa: E402
+
+ALPHA, LR = 1e-4, 0.01
+
+
+def make_points(n, seed=0):
+    """Two interleaved half-moons (labels -1 / +1), generated here so no data set is needed."""
+    rng = random.Random(seed)
+    xs, ys = [], []
+    for i in range(n):
+        t = math.pi * rng.random()
+        if i % 2:
+            x, y, label = math.cos(t), math.sin(t), 1
+        else:
+            x, y, label = 1 - math.cos(t), 0.5 - math.sin(t), -1
+        xs.append([x + rng.gauss(0, 0.1), y + rng.gauss(0, 0.1)])
+        ys.append(label)
+    return xs, ys
+
+
+def weights(model):
+    """[(ws, b) per neuron] per layer, as floats, from an nn.MLP."""
+    return [[([w.data for w in n.w], n.b.data) for n in layer.neurons] for layer in model.layers]
+
+
+# ---- the floor: the step by hand on floats ----
+
+class FloatMLP:
+    def __init__(self, model):
+        self.layers = weights(model)
+
+    def step(self, xs, ys, lr=LR, alpha=ALPHA):
+        layers = self.layers
+        last = len(layers) - 1
+        grads = [[([0.0] * len(ws), [0.0]) for ws, _ in layer] for layer in layers]
+        n = len(xs)
+        total = 0.0
+        tapes = []
+        for (x0, x1), y in zip(xs, ys):
+            acts = [[x0, x1]]
+            for i, layer in enumerate(layers):
+                a = acts[-1]
+                out = []
+                for ws, b in layer:
+                    s = b
+                    for w, xi in zip(ws, a):
+                        s = s + w * xi
+                    out.append((s if s > 0.0 else 0.0) if i < last else s)
+                acts.append(out)
+            score = acts[-1][0]
+            margin = 1.0 + (-y) * score
+            loss = margin if margin > 0.0 else 0.0
+            total = total + loss
+            tapes.append((acts, margin, y))
+        reg = 0.0
+        for layer in layers:
+            for ws, b in layer:
+                for w in ws:
+                    reg = reg + w * w
+                reg = reg + b * b
+        total = total * (1.0 / n) + alpha * reg
+        # backward: every edge's local derivative times the gradient, as the graph does
+        g_loss = 1.0 * (1.0 / n)
+        for acts, margin, y in tapes:
+            g = g_loss * (1.0 if margin > 0.0 else 0.0)
+            g_out = [g * (-y)]
+            for i in range(last, -1, -1):
+                a, z = acts[i], acts[i + 1]
+                g_in = [0.0] * len(a)
+                for k, (ws, b) in enumerate(layers[i]):
+                    gk = g_out[k] * ((1.0 if z[k] > 0.0 else 0.0) if i < last else 1.0)
+                    gw, gb = grads[i][k]
+                    gb[0] += 1.0 * gk
+                    for j in range(len(ws)):
+                        gw[j] += a[j] * gk
+                        g_in[j] += ws[j] * gk
+                g_out = g_in
+        g_reg = alpha * 1.0
+        for i, layer in enumerate(layers):
+            new = []
+            for k, (ws, b) in enumerate(layer):
+                gw, gb = grads[i][k]
+                ws = [w - lr * (gw[j] + 2.0 * w * g_reg) for j, w in enumerate(ws)]
+                new.append((ws, b - lr * (gb[0] + 2.0 * b * g_reg)))
+            layers[i] = new
+        return total
+
+
+# ---- micrograd's demo code, over any Value class ----
+
+class ScalarMLP:
+    """micrograd's MLP, op for op (Neuron: sum((wi*xi for ...), b)), over any Value class."""
+
+    def __init__(self, value_cls, model):
+        self.layers = [[([value_cls(w) for w in ws], value_cls(b)) for ws, b in layer] for layer in weights(model)]
+
+    def parameters(self):
+        return [p for layer in self.layers for ws, b in layer for p in ws + [b]]
+
+    def __call__(self, x):
+        last = len(self.layers) - 1
+        for i, layer in enumerate(self.layers):
+            x = [(lambda act: act.relu() if i < last else act)(sum((wi * xi for wi, xi in zip(ws, x)), b))
+                 for ws, b in layer]
+        return x[0]
+
+
+def scalar_step(model, xs, ys, make, lr=LR, alpha=ALPHA):
+    """micrograd's demo loss, backward and SGD update."""
+    scores = [model([make(a), make(b)]) for a, b in xs]
+    losses = [(1 + -yi * si).relu() for yi, si in zip(ys, scores)]
+    total = sum(losses) * (1.0 / len(losses)) + alpha * sum(p * p for p in model.parameters())
+    for p in model.parameters():
+        p.grad = 0.0
+    total.backward()
+    for p in model.parameters():
+        p.data -= lr * p.grad
+    return total
+
+
+def nn_step(model, opt, xs, ys, alpha=ALPHA):
+    scores = [model(x)[0] for x in xs]
+    total = nn.hinge_loss(scores, ys) + alpha * sum_values([p * p for p in opt.params])
+    opt.zero_grad()
+    total.backward()
+    opt.step()
+    return total
+
+
+class CompiledStep:
+    def __init__(self, model, opt):
+        self.opt = opt
+        self.loss = compile(lambda x0, x1, y: (1.0 - y * model([x0, x1])[0]).relu())
+        self.reg = compile(lambda: ALPHA * sum_values([p * p for p in opt.params]))
+
+    def __call__(self, xs, ys):
+        self.opt.zero_grad()
+        n = len(xs)
+        total = 0.0
+        for (a, b), y in zip(xs, ys):
+            r = self.loss(Value(a), Value(b), Value(float(y)))
+            r.backward(1.0 / n)
+            total += r.data
+        r = self.reg()
+        r.backward()
+        self.opt.step()
+        return total / n + r.data
+
+
+def timed(run, repeats):
+    """Median seconds of run(), each timed call right after an untimed one, a full collection before the pair."""
+    times = []
+    for _ in range(repeats):
+        gc.collect()
+        result = run()  # untimed: its garbage is freed below, inside this engine's own pair
+        del result
+        t0 = time.perf_counter()
+        result = run()
+        times.append(time.perf_counter() - t0)
+        del result
+    return statistics.median(times)
+
+
+def alternate(steps, repeats):
+    """{name: median seconds}, one pair of each engine in turn, `repeats` rounds."""
+    times = {name: [] for name in steps}
+    for _ in range(repeats):
+        for name, run in steps.items():
+            times[name].append(timed(run, 1))
+    return {name: statistics.median(ts) for name, ts in times.items()}
+
+
+def per_node(build, sizes, repeats):
+    """Seconds per node to build a graph of n nodes and run backward, collector on, for each n."""
+    out = {}
+    for n in sizes:
+        ts = []
+        for _ in range(repeats):
+            gc.collect()
+            t0 = time.perf_counter()
+            root = build(n)
+            root.backward()
+            ts.append((time.perf_counter() - t0) / n)
+            del root
+        out[n] = statistics.median(ts)
+    return out
+
+
+def chain(n):
+    x = Value(0.5)
+    y = x
+    for _ in range(n - 1):
+        y = y * 0.999999
+    return y
+
+
+def wide(n):
+    xs = [Value(float(i % 7)) for i in range(n // 2)]
+    return sum_values([x * 1.5 for x in xs])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--repeats", type=int, default=11)
+    parser.add_argument("--quick", action="store_true", help="skip the million-node measurements")
+    args = parser.parse_args(argv)
+    xs, ys = make_points(args.batch)
+    base = nn.MLP(2, [16, 16, 1], activation="relu", seed=1)
+
+    floor = FloatMLP(base)
+    scalar = ScalarMLP(Value, base)
+    model = nn.MLP(2, [16, 16, 1], activation="relu", seed=1)
+    opt = nn.SGD(model.parameters(), lr=LR)
+    cmodel = nn.MLP(2, [16, 16, 1], activation="relu", seed=1)
+    compiled = CompiledStep(cmodel, nn.SGD(cmodel.parameters(), lr=LR))
+    steps = {
+        "floor (hand-written floats)": lambda: floor.step(xs, ys),
+        "chaingrad, scalar ops": lambda: scalar_step(scalar, xs, ys, Value),
+        "chaingrad nn": lambda: nn_step(model, opt, xs, ys),
+        "chaingrad compiled": lambda: compiled(xs, ys),
+    }
+    try:
+        import micrograd.engine
+        mg = ScalarMLP(micrograd.engine.Value, base)
+        steps["micrograd"] = lambda: scalar_step(mg, xs, ys, micrograd.engine.Value)
+    except ImportError:
+        pass
+    try:
+        import torch
+        tmodel = ScalarMLP(lambda v: torch.tensor(v, dtype=torch.float64, requires_grad=True), base)
+
+        def torch_step():
+            scores = [tmodel([torch.tensor(a, dtype=torch.float64), torch.tensor(b, dtype=torch.float64)])
+                      for a, b in xs]
+            losses = [(1 + -yi * si).relu() for yi, si in zip(ys, scores)]
+            total = sum(losses) * (1.0 / len(losses)) + ALPHA * sum(p * p for p in tmodel.parameters())
+            for p in tmodel.parameters():
+                p.grad = None
+            total.backward()
+            with torch.no_grad():
+                for p in tmodel.parameters():
+                    p -= LR * p.grad
+            return total
+        steps["PyTorch 0-d float64"] = torch_step
+    except ImportError:
+        torch = None
+
+    print(f"workload: micrograd's demo step, 2-16-16-1 ReLU MLP, batch {args.batch}, median of {args.repeats} "
+          f"alternating rounds, collector on, Python {sys.version.split()[0]}")
+    medians = alternate(steps, args.repeats)
+    f = medians["floor (hand-written floats)"]
+    e = medians["chaingrad, scalar ops"]
+    for name, t in medians.items():
+        extra = f"   {medians['micrograd'] / t:6.1f}x faster than micrograd" if "micrograd" in medians else ""
+        print(f"  {name:30} {t / f:6.2f}x the floor{extra}")
+    print(f"targets: scalar ops at most 6x the floor ({e / f:.2f}x), at least 30x faster than micrograd "
+          f"({medians.get('micrograd', math.nan) / e:.1f}x); nn at most 3x the floor "
+          f"({medians['chaingrad nn'] / f:.2f}x); compiled within 10% of the floor ({medians['chaingrad compiled'] / f:.2f}x)")
+
+    sizes = [10 ** 4, 10 ** 5] + ([] if args.quick else [10 ** 6])
+    print("\ncost per node, build + backward, collector on (ratio to 10^4 nodes):")
+    for name, build in (("chain", chain), ("wide sum", wide)):
+        costs = per_node(build, sizes, 3)
+        print(f"  {name:10}" + "".join(f"  10^{round(math.log10(n))}: {costs[n] / costs[sizes[0]]:.2f}x" for n in sizes))
+
+    print("\ncompile: tracing time per node (one trace = eager call + code generation + Python's compile()):")
+    for name, fn, leaves in (
+            ("demo step's per-point loss", lambda x0, x1, y: (1.0 - y * model([x0, x1])[0]).relu(),
+             [Value(0.5), Value(-0.3), Value(1.0)]),
+            ("10^5-node chain", lambda x: chain_from(x, 10 ** 5), [Value(0.5)])):
+        ts = []
+        for _ in range(3):
+            f_c = compile(fn)
+            t0 = time.perf_counter()
+            r = f_c(*leaves)
+            ts.append(time.perf_counter() - t0)
+        nodes = len(f_c.source(len(leaves)).splitlines())
+        eager = timed(lambda: fn(*leaves), 3)
+        print(f"  {name:28} {statistics.median(ts) / max(1, count(fn(*leaves))) * 1e6:6.1f} us/node "
+              f"({statistics.median(ts) / eager:.1f}x one eager call)")
+        del r, nodes
+    if torch is not None and not args.quick:
+        n = 10 ** 6
+        gc.collect()
+        root = chain(n)
+        t0 = time.perf_counter()
+        root.backward()
+        mine = time.perf_counter() - t0
+        del root
+        x = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
+        y = x
+        for _ in range(n - 1):
+            y = y * 0.999999
+        t0 = time.perf_counter()
+        y.backward()
+        theirs = time.perf_counter() - t0
+        print(f"\nbackward() of a 10^6-node chain: chaingrad {theirs / mine:.2f}x faster than PyTorch 0-d float64")
+        print(f"backward() of the demo step: see the step ratios above (PyTorch line)")
+
+
+def chain_from(x, n):
+    y = x
+    for _ in range(n - 1):
+        y = y * 0.999999
+    return y
+
+
+def count(root):
+    seen, stack = {root}, [root]
+    while stack:
+        for c in stack.pop().children:
+            if c not in seen:
+                seen.add(c)
+                stack.append(c)
+    return len(seen)
+
+
+if __name__ == "__main__":
+    main()
