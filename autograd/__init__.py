@@ -7,7 +7,7 @@ from .engine import Scope, Value, apply, enable_grad, is_grad_enabled, no_grad, 
 from .functions import (abs, acos, acosh, asin, asinh, atan, atan2, atanh, cbrt, clamp, cos, cosh, degrees, elu, erf,
                         erfc, exp, exp2, expm1, gelu, hypot, leaky_relu, log, log1p, log2, log10, maximum, minimum,
                         radians, reciprocal, relu, sigmoid, sign, silu, sin, sinh, softplus, sqrt, square, tan, tanh)
-from .reductions import log_softmax, logsumexp, softmax, sum_values
+from .reductions import dot, log_softmax, logsumexp, softmax, sum_values
 from .draw import draw, draw_steps, nodes_between
 from .compile import GraphChanged, compile
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -22,7 +22,7 @@ __all__ = ["Value", "no_grad", "enable_grad", "is_grad_enabled", "scope", "Scope
            "erf", "erfc", "sign", "abs", "degrees", "radians",
            "relu", "sigmoid", "softplus", "silu", "gelu", "leaky_relu", "elu",
            "atan2", "hypot", "minimum", "maximum", "clamp",
-           "sum_values", "logsumexp", "log_softmax", "softmax",
+           "sum_values", "dot", "logsumexp", "log_softmax", "softmax",
            "draw", "draw_steps", "nodes_between",
            "compile", "GraphChanged",
            "gradcheck", "gradgradcheck", "GradcheckError", "grad", "value_and_grad", "Dual", "jvp",

@@ -166,6 +166,8 @@ def _formula(v, name):
     """The op's display from the op table, with its operands' names (parenthesised where they bind less
     tightly than the op needs); a long n-ary op is summarised."""
     op, kids = op_of(v), v.children
+    if op.formula_text is not None:
+        return op.formula_text, op.prec
     if op.arity < 0 and len(kids) > 4:
         return (f"sum of {len(kids)} terms", 5) if op.prec < 5 else (f"{op.name}({len(kids)} terms)", 5)
     needs = op.needs if op.arity >= 0 else op.needs * len(kids)

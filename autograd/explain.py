@@ -64,6 +64,9 @@ def local_forms(v, name):
     texts = {"y": name(v)}
     texts.update((p, (_param(x), 3 if isinstance(x, float) and x < 0 else 5))
                  for p, x in zip(op.param_names, op.params))
+    if callable(op.symbolic):  # a form per position (dot: each operand's partner)
+        texts.update((str(i), name(k)) for i, k in enumerate(kids))
+        return tuple(_fill(op.symbolic(i, len(kids)), texts) for i in range(len(kids)))
     if op.arity < 0:
         return tuple(_fill(op.symbolic[0], dict(texts, x=name(k))) for k in kids)
     texts.update((str(i), name(k)) for i, k in enumerate(kids))
@@ -124,6 +127,8 @@ def _expression(v, name, precision):
     """v's op written over its operands' names: (text, precedence). Products and powers as the notes write
     them ('2b', 'x^2'), every other op with its display from the op table."""
     op, kids = op_of(v), v.children
+    if op.formula_text is not None:
+        return op.formula_text, op.prec
     if op.arity < 0 and len(kids) > 4:
         return (f"sum of {len(kids)} terms" if op.prec < 5 else f"{op.name}({len(kids)} terms)"), 5
     needs = op.needs if op.arity >= 0 else op.needs * len(kids)

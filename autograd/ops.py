@@ -55,11 +55,11 @@ class Op:
 
     __slots__ = ("name", "arity", "value", "grads", "display", "prec", "needs", "domain", "pole", "kink",
                  "kink_note", "kink_points", "param_names", "params", "samples", "math_name", "doc", "_title",
-                 "symbolic")
+                 "symbolic", "formula_text")
 
     def __init__(self, name, arity, value, grads, display, *, prec=5, needs=None, domain=None, pole=None,
                  kink=None, kink_note="", kink_points=(), params=(), samples=None, math_name=None, doc="",
-                 title=None, symbolic=None):
+                 title=None, symbolic=None, formula_text=None):
         self.name, self.arity, self.value, self.grads = name, arity, value, grads
         self.display, self.prec = display, prec
         self.needs = needs if needs is not None else (0,) * max(arity, 1)
@@ -71,6 +71,7 @@ class Op:
         self.doc = doc
         self._title = title
         self.symbolic = symbolic
+        self.formula_text = formula_text  # an n-ary op's formula when it does not list its operands
 
     @property
     def title(self):
@@ -105,6 +106,8 @@ class Op:
         >>> SUB.formula("a", "b"), POW_N.bind(2.0).formula("x")
         ('a - b', 'x**2')
         """
+        if self.formula_text is not None:
+            return self.formula_text
         if self.arity < 0:  # n-ary: the display is the separator; a call-like op wraps it in its name
             text = self.display.join(operands)
             return text if self.prec < 5 else f"{self.name}({text})"
@@ -482,13 +485,30 @@ LOGSUMEXP = Op("logsumexp", -1, _logsumexp, _logsumexp_grads, ", ", prec=5, need
                doc="log(e**x1 + ... + e**xn), stable",
                symbolic=("exp({x} − {y})",))
 
+def _dot(*args):
+    n = len(args) // 2
+    return sum(map(operator.mul, args[:n], args[n:2 * n]), args[-1])  # b + w0 x0 + w1 x1 + ..., left to right
+
+
+def _dot_grads(m, y, *args):
+    n = len(args) // 2
+    return (*args[n:2 * n], *args[:n], 1.0)  # d/dw_i = x_i, d/dx_i = w_i, d/db = 1
+
+
+DOT = Op("dot", -1, _dot, _dot_grads, " + ", prec=1, needs=(1,), formula_text="Σ wᵢxᵢ + b",
+         domain=lambda *a: None if len(a) % 2 else "takes n weights, n inputs and a bias (an odd count)",
+         # operands w_1..w_n, x_1..x_n, b: the local derivative of each is its partner (or 1 for b)
+         symbolic=lambda k, count: "1" if k == count - 1 else "{%d}" % ((k + count // 2) % (count - 1)),
+         samples=((-2.0, 2.0),), doc="a neuron's weighted sum w . x + b as one node, dot(ws, xs, b)")
+
+
 # Every op, in the order of the README's table.
 OPS = (ADD, SUB, MUL, DIV, MOD, NEG, POW_N, POW,
        SIN, COS, TAN, ASIN, ACOS, ATAN, SINH, COSH, TANH, ASINH, ACOSH, ATANH,
        EXP, EXP2, EXPM1, LOG, LOG2, LOG10, LOG1P, SQRT, CBRT, SQUARE, RECIPROCAL,
        ERF, ERFC, SIGN, ABS, DEGREES, RADIANS,
        RELU, SIGMOID, SOFTPLUS, SILU, GELU, LEAKY_RELU, ELU,
-       ATAN2, HYPOT, MAXIMUM, MINIMUM, CLAMP, SUM, LOGSUMEXP)
+       ATAN2, HYPOT, MAXIMUM, MINIMUM, CLAMP, SUM, LOGSUMEXP, DOT)
 
 # The unary ops without parameters, by name: what a rule may call as ``m.<name>(x)``.
 UNARY = {op.name: op for op in OPS if op.arity == 1 and not op.params and op.name.isidentifier()}

@@ -3,7 +3,7 @@ from . import ops
 from .engine import Value, apply
 from .methods import OpMethods
 
-__all__ = ["sum_values", "logsumexp", "log_softmax", "softmax"]
+__all__ = ["sum_values", "dot", "logsumexp", "log_softmax", "softmax"]
 
 
 def sum_values(xs):
@@ -20,6 +20,24 @@ def sum_values(xs):
     if not xs:
         return Value(0.0)
     return _apply(ops.SUM, xs)
+
+
+def dot(ws, xs, bias=0.0):
+    """w1 x1 + ... + wn xn + bias as one node (a neuron's weighted sum), the op 'dot' of the table.
+
+    Its local derivatives are x_i for w_i, w_i for x_i and 1 for the bias; drawn as one node
+    ``Σ wᵢxᵢ + b``. Numbers are constants, as everywhere.
+
+    >>> w, x = [Value(2.0), Value(3.0)], [Value(1.0), Value(-1.0)]
+    >>> y = dot(w, x, 0.5)
+    >>> y.data, y.backward(), w[0].grad, x[1].grad
+    (-0.5, None, 1.0, 3.0)
+    """
+    ws, xs = list(ws), list(xs)
+    if len(ws) != len(xs) or not ws:
+        raise ValueError(f"dot: ws and xs must be non-empty and of one length, got {len(ws)} weights and "
+                         f"{len(xs)} inputs")
+    return _apply(ops.DOT, [*ws, *xs, bias])
 
 
 def logsumexp(xs):

@@ -1,5 +1,5 @@
 """Neuron, Layer, MLP, Dropout and Embedding: modules over lists of Values."""
-from autograd import Value, apply, ops, sum_values
+from autograd import Value, apply, dot, ops, sum_values
 
 from .init import get_init, make_rng
 from .module import Module, Parameter
@@ -28,6 +28,16 @@ def activate(name, z):
     return z if op is None else apply(op, z)
 
 
+def _flag(x, what):
+    if type(x) is not bool:
+        raise TypeError(f"{what} must be True or False, got {x!r}")
+    return x
+
+
+def _unfused(fused):
+    return "" if fused else ", fused=False"
+
+
 def _count(n, what):
     if type(n) is not int or n < 1:
         raise ValueError(f"{what} must be a positive int, got {n!r}")
@@ -44,7 +54,9 @@ def _inputs(x, n, who):
 
 
 class Neuron(Module):
-    """act(w . x + b), with the sum as one n-ary node.
+    """act(w . x + b), with w . x + b as one node (``autograd.dot``, drawn ``Σ wᵢxᵢ + b``); with
+    ``fused=False`` as the products w_i x_i and one sum node, the expanded form a lesson may want to show
+    (the same gradients).
 
     Weights are drawn by ``init`` (default: "he_uniform" for relu, else "xavier_uniform"; fan_out is
     the size of the layer the neuron sits in); the bias starts at 0.
@@ -55,8 +67,9 @@ class Neuron(Module):
     6.0
     """
 
-    def __init__(self, nin, activation="tanh", init=None, seed=None, rng=None, fan_out=1):
+    def __init__(self, nin, activation="tanh", init=None, seed=None, rng=None, fan_out=1, fused=True):
         self.nin = _count(nin, "Neuron nin")
+        self.fused = _flag(fused, "Neuron fused")
         self.activation = check_activation(activation)
         draw = get_init(init if init is not None else "he_uniform" if activation == "relu" else "xavier_uniform")
         rng = make_rng(seed, rng)
@@ -66,11 +79,14 @@ class Neuron(Module):
 
     def __call__(self, x):
         x = _inputs(x, self.nin, self)
-        z = sum_values([wi * xi for wi, xi in zip(self.w, x)] + [self.b])
+        if self.fused:
+            z = dot(self.w, x, self.b)
+        else:
+            z = sum_values([wi * xi for wi, xi in zip(self.w, x)] + [self.b])
         return activate(self.activation, z)
 
     def __repr__(self):
-        return f"Neuron({self.nin}, activation={self.activation!r})"
+        return f"Neuron({self.nin}, activation={self.activation!r}{_unfused(self.fused)})"
 
 
 class Layer(Module):
@@ -81,12 +97,13 @@ class Layer(Module):
     (2, 8)
     """
 
-    def __init__(self, nin, nout, activation="tanh", init=None, seed=None, rng=None):
+    def __init__(self, nin, nout, activation="tanh", init=None, seed=None, rng=None, fused=True):
         self.nin = _count(nin, "Layer nin")
+        self.fused = _flag(fused, "Layer fused")
         self.nout = _count(nout, "Layer nout")
         self.activation = check_activation(activation)
         rng = make_rng(seed, rng)
-        self.neurons = [Neuron(nin, activation, init=init, rng=rng, fan_out=nout) for _ in range(nout)]
+        self.neurons = [Neuron(nin, activation, init=init, rng=rng, fan_out=nout, fused=fused) for _ in range(nout)]
 
     def __call__(self, x):
         # numbers become Values once here, not once per neuron: one input node feeds every neuron
@@ -94,7 +111,7 @@ class Layer(Module):
         return [n(x) for n in self.neurons]
 
     def __repr__(self):
-        return f"Layer({self.nin}, {self.nout}, activation={self.activation!r})"
+        return f"Layer({self.nin}, {self.nout}, activation={self.activation!r}{_unfused(self.fused)})"
 
 
 class MLP(Module):
@@ -106,8 +123,10 @@ class MLP(Module):
     (337, 1)
     """
 
-    def __init__(self, nin, sizes, activation="tanh", out_activation="linear", init=None, seed=None, rng=None):
+    def __init__(self, nin, sizes, activation="tanh", out_activation="linear", init=None, seed=None, rng=None,
+                 fused=True):
         self.nin = _count(nin, "MLP nin")
+        self.fused = _flag(fused, "MLP fused")
         if isinstance(sizes, (int, str)) or not hasattr(sizes, "__iter__") or not list(sizes):
             raise ValueError(f"MLP sizes must be a non-empty list of positive ints, got {sizes!r}")
         self.sizes = [_count(n, "each MLP size") for n in sizes]
@@ -116,7 +135,7 @@ class MLP(Module):
         rng = make_rng(seed, rng)
         ins = [nin] + self.sizes[:-1]
         acts = [activation] * (len(self.sizes) - 1) + [out_activation]
-        self.layers = [Layer(i, o, a, init=init, rng=rng) for i, o, a in zip(ins, self.sizes, acts)]
+        self.layers = [Layer(i, o, a, init=init, rng=rng, fused=fused) for i, o, a in zip(ins, self.sizes, acts)]
 
     def __call__(self, x):
         for layer in self.layers:
@@ -125,7 +144,7 @@ class MLP(Module):
 
     def __repr__(self):
         return (f"MLP({self.nin}, {self.sizes}, activation={self.activation!r}, "
-                f"out_activation={self.out_activation!r})")
+                f"out_activation={self.out_activation!r}{_unfused(self.fused)})")
 
 
 class Dropout(Module):

@@ -179,6 +179,12 @@ def test_exported_from_the_package():
 
 def test_every_op_has_a_symbolic_form_per_operand():
     for op in ops.OPS:
+        if callable(op.symbolic):  # a form per position of an n-ary op (dot: w1..wn, x1..xn, b)
+            for count in (3, 5, 7):
+                forms = [op.symbolic(k, count) for k in range(count)]
+                fields = {f for form in forms for f in re.findall(r"\{(\w+)\}", form)}
+                assert fields <= {"y", *map(str, range(count))}, (op, forms)
+            continue
         assert isinstance(op.symbolic, tuple) and all(isinstance(f, str) and f for f in op.symbolic), op
         assert len(op.symbolic) == (1 if op.arity < 0 else op.arity), op
         fields = {f for form in op.symbolic for f in re.findall(r"\{(\w+)\}", form)}

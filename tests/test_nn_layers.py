@@ -37,10 +37,25 @@ def test_neuron_computes_activation_of_weighted_sum(activation, fn):
     assert n([Value(v) for v in x]).data == pytest.approx(fn(z), abs=1e-15)
 
 
-def test_neuron_sum_is_one_nary_node():
+def test_neuron_weighted_sum_is_one_node_and_the_expanded_form_agrees():
     n = nn.Neuron(4, activation="tanh", seed=0)
     out = n([1.0, 2.0, 3.0, 4.0])
-    assert out.op == "tanh" and out.children[0].op == "sum" and len(out.children[0].children) == 5
+    assert out.op == "tanh" and out.children[0].op == "dot" and len(out.children[0].children) == 9
+    expanded = nn.Neuron(4, activation="tanh", seed=0, fused=False)
+    out2 = expanded([1.0, 2.0, 3.0, 4.0])
+    assert out2.children[0].op == "sum" and len(out2.children[0].children) == 5
+    assert out2.data == pytest.approx(out.data, rel=1e-15)
+
+
+def test_fused_and_expanded_mlps_give_the_same_gradients():
+    fused = nn.MLP(3, [5, 4, 1], activation="relu", seed=3)
+    expanded = nn.MLP(3, [5, 4, 1], activation="relu", seed=3, fused=False)
+    assert "fused=False" in repr(expanded) and "fused" not in repr(fused)
+    for m in (fused, expanded):
+        for x, y in (([0.3, -1.2, 0.7], 1.0), ([1.5, 0.2, -0.4], -1.0)):
+            ((m(x)[0] - y) ** 2).backward()
+    for p, q in zip(fused.parameters(), expanded.parameters()):
+        assert p.grad == pytest.approx(q.grad, rel=1e-12, abs=1e-15)
 
 
 def test_mlp_gradients_match_finite_differences():

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import find, settings
 
 import autograd
-from autograd import Value, compile, jvp, logsumexp, no_grad, ops, sum_values, testing
+from autograd import Value, compile, dot, jvp, logsumexp, no_grad, ops, sum_values, testing
 from autograd import cli
 from autograd.engine import apply, op_of
 from autograd.forward import Dual
@@ -44,6 +44,7 @@ REF = {
     "elu": lambda x, alpha: x if x > 0 else alpha * (math.exp(x) - 1),
     "atan2": math.atan2, "hypot": lambda a, b: math.sqrt(a * a + b * b), "maximum": max, "minimum": min,
     "clamp": lambda x, lo, hi: min(max(x, -math.inf if lo is None else lo), math.inf if hi is None else hi),
+    "dot": lambda *a: math.fsum(w * x for w, x in zip(a[:len(a) // 2], a[len(a) // 2:-1])) + a[-1],
     "sum": lambda *xs: math.fsum(xs), "logsumexp": lambda *xs: math.log(math.fsum(math.exp(x) for x in xs)),
 }
 
@@ -55,7 +56,8 @@ PARAMS = {"**n": [(2.0,), (3.0,), (0.5,), (-1.0,), (2.5,), (0.0,), (1.0,), (-2.0
 # How a user applies each op that has no method of its own name.
 OPERATORS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv, "%": operator.mod,
              "neg": operator.neg, "**": operator.pow, "sum": lambda *xs: sum_values(xs),  # also on Duals
-             "logsumexp": lambda *xs: logsumexp(xs)}
+             "logsumexp": lambda *xs: logsumexp(xs),
+             "dot": lambda *a: dot(a[:len(a) // 2], a[len(a) // 2:-1], a[-1])}
 
 
 def bound_ops():
@@ -248,7 +250,7 @@ def test_every_method_of_a_value_is_an_op_of_the_table():
 
 @pytest.mark.parametrize("op", CASES, ids=case_id)
 def test_the_function_and_the_method_make_the_same_node(op):
-    if not hasattr(autograd, op.name) or op.name in ("log", "logsumexp"):
+    if not hasattr(autograd, op.name) or op.name in ("log", "logsumexp", "dot"):
         pytest.skip("an operator or a list function")
     xs = samples(op)[0]
     via_function = getattr(autograd, op.name)(*xs, *op.params)
@@ -360,6 +362,7 @@ def torch_functions():
         "softplus": F.softplus, "silu": F.silu, "gelu": F.gelu,
         "leaky_relu": F.leaky_relu, "elu": F.elu, "clamp": torch.clamp,
         "sum": lambda *xs: sum(xs[1:], xs[0]), "logsumexp": lambda *xs: torch.logsumexp(torch.stack(xs), 0),
+        "dot": lambda *a: torch.dot(torch.stack(a[:len(a) // 2]), torch.stack(a[len(a) // 2:-1])) + a[-1],
     }
 
 
