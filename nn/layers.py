@@ -1,5 +1,5 @@
 """Neuron, Layer, MLP, Dropout and Embedding: modules over lists of Values."""
-from autograd import Value, apply, ops, sum_values
+from autograd import Value, apply, ops, scope, sum_values
 
 from .init import get_init, make_rng
 from .module import Module, Parameter
@@ -119,8 +119,9 @@ class MLP(Module):
         self.layers = [Layer(i, o, a, init=init, rng=rng) for i, o, a in zip(ins, self.sizes, acts)]
 
     def __call__(self, x):
-        for layer in self.layers:
-            x = layer(x)
+        for i, layer in enumerate(self.layers):
+            with scope(f"layers[{i}]"):  # names the layer's nodes, so that draw() can group them
+                x = layer(x)
         return x
 
     def __repr__(self):

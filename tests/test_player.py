@@ -6,7 +6,7 @@ import shutil
 import pytest
 
 from autograd import Value, draw_steps
-from autograd.player import player_page
+from autograd.draw.player import player_page
 from demos.computation_graph import build
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz's dot is not installed")

@@ -1,0 +1,189 @@
+"""The words and numbers of the pictures: one notation for images, stepper and captions.
+
+A node's gradient is ∂L/∂x (``grad =`` where the root's grad is not 1); every edge shows the local
+derivative ∂parent/∂child. Every node has a short name to write these with: its label, else a short
+formula (``a + 2 * b``), else a generated name (``v3``, shown in italics in the node); an unlabelled
+root is called ``L``.
+
+The internal API, for the other modules of ``autograd.draw``:
+
+- ``escape(text)``: text for an HTML-like graphviz label;
+- ``number(x, precision)``: a float as short text;
+- ``names(order, precision, root)``: {node: (name, precedence)}, {op node: (formula, precedence)};
+- ``local_text(parent, child, local, name, precision)``: the text of an edge's local derivative
+  (the one place edge text is made);
+- ``grad_text(v, root, name, precision, grad, seed_is_one)``: the text of a node's gradient;
+- ``partial(v, name)``: ``∂name`` (parenthesised where needed), for other texts about gradients;
+- ``node_rows(v, name, formula, precision)``, ``table(rows)``: a node's HTML-like label;
+- ``kind(v, root)`` and ``STYLE``: how a node is drawn.
+"""
+import html
+import itertools
+import math
+
+from ..engine import op_of
+
+__all__ = ["escape", "number", "names", "local_text", "grad_text", "partial", "node_rows", "table", "kind",
+           "STYLE"]
+
+STYLE = {  # node attributes per kind: shape and colour tell the kinds apart, also in greyscale
+    "input": dict(shape="ellipse", style="filled", fillcolor="#cfe2ff", color="#1f5fbf"),
+    "parameter": dict(shape="box", style="filled", fillcolor="#ffe0b2", color="#c25e00"),
+    "constant": dict(shape="ellipse", style="filled", fillcolor="#eeeeee", color="#9e9e9e",
+                     fontsize="10", fontcolor="#555555", height="0.3", margin="0.04,0.02"),
+    "op": dict(shape="box", style="rounded,filled", fillcolor="#ffffff", color="#444444"),
+    "output": dict(shape="box", style="rounded,filled", fillcolor="#c8f0c8", color="#1b7a1b", peripheries="2"),
+    "block": dict(shape="box3d", style="filled", fillcolor="#ede7f6", color="#5e35b1"),
+}
+
+_INLINE = 20  # longest formula used as a name (inside a parent's formula, in ∂ texts); longer ones get v1, v2, ...
+
+
+def escape(text):
+    """Text for an HTML-like graphviz label, shown exactly: & < > " escaped, backslashes doubled, newlines as <BR/>, and
+    characters XML refuses or that draw nothing (controls, U+FFFE, U+FFFF) as visible \\x.. escapes.
+
+    >>> escape("a < b\\nc")
+    'a &lt; b<BR/>c'
+    """
+    out = []
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = "".join(f"\\x{ord(c):02x}" if ord(c) < 32 or 0x7f <= ord(c) < 0xa0 else
+                       f"\\u{ord(c):04x}" if c in "\ufffe\uffff" else c for c in line)
+        # graphviz expands \\N, \\G, \\E ... even in HTML-like labels, and reads \\\\ as one backslash
+        out.append(html.escape(line, quote=False).replace('"', "&quot;").replace("\\", "\\\\"))
+    return "<BR/>".join(out)
+
+
+def number(x, precision):
+    """A float as short text: 2.0 -> '2', 0.70474 -> '0.7047' (precision significant digits).
+
+    >>> number(2.0, 4), number(0.704746, 4)
+    ('2', '0.7047')
+    """
+    if math.isfinite(x) and x.is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    return f"{x:.{precision}g}"
+
+
+def kind(v, root):
+    """'output', 'op', 'parameter', 'input' (a labelled leaf) or 'constant' (an unlabelled leaf)."""
+    if v is root:
+        return "output"
+    if not v.is_leaf:
+        return "op"
+    if v.is_parameter:
+        return "parameter"
+    return "input" if v.label else "constant"
+
+
+def names(order, precision, root=None):
+    """For every node of `order` (children before parents), (name, precedence) naming it inside a parent's
+    formula and in ∂ texts, and for every op node its own formula (text, precedence).
+
+    Labelled nodes are named by their label, unlabelled leaves by their value, an unlabelled root 'L',
+    other unlabelled op results by their formula (e.g. 'a + 2 * b') when short, else v1, v2, ...
+    Precedence: 1 '+', 2 '*', 3 negative number, 4 '**', 5 atom; a child is parenthesised when it binds
+    less tightly than its parent needs.
+
+    >>> from autograd import Value
+    >>> a = Value(3.0, label="a"); y = (a + 2).tanh()
+    >>> name, formula = names([a, y.children[1], y.children[0], y], 4, root=y)
+    >>> name[y], formula[y], name[y.children[0]]
+    (('L', 5), ('tanh(a + 2)', 5), ('a + 2', 1))
+    """
+    name, formula = {}, {}
+    taken = {v.label for v in order if v.label}
+    fresh = (f"v{k}" for k in itertools.count(1) if f"v{k}" not in taken)
+    for v in order:
+        if not v.is_leaf:
+            f = _formula(v, name)
+            formula[v] = f
+        if v.label:
+            name[v] = (v.label, 5)
+        elif v is root:
+            name[v] = ("L" if "L" not in taken else next(fresh), 5)
+        elif v.is_leaf:
+            name[v] = (number(v.data, precision), 3 if v.data < 0 else 5)
+        else:  # a summary ('sum of 17 terms') names no node in particular
+            exact = not (op_of(v).arity < 0 and len(v.children) > 4)
+            name[v] = f if exact and len(f[0]) <= _INLINE else (next(fresh), 5)
+    return name, formula
+
+
+def _formula(v, name):
+    """The op's display from the op table, with its operands' names (parenthesised where they bind less
+    tightly than the op needs); a long n-ary op is summarised."""
+    op, kids = op_of(v), v.children
+    if op.arity < 0 and len(kids) > 4:
+        return (f"sum of {len(kids)} terms", 5) if op.prec < 5 else (f"{op.name}({len(kids)} terms)", 5)
+    needs = op.needs if op.arity >= 0 else op.needs * len(kids)
+    texts = []
+    for child, need in zip(kids, needs):
+        text, prec = name[child]
+        texts.append(f"({text})" if prec < need else text)
+    return op.formula(*texts), op.prec
+
+
+def partial(v, name):
+    """'∂' and v's name, parenthesised unless it is an atom: '∂e', '∂(a + 2 * b)'.
+
+    >>> from autograd import Value
+    >>> e = Value(1.0, label="e"); partial(e, {e: ("e", 5)}), partial(e, {e: ("a + d", 1)})
+    ('∂e', '∂(a + d)')
+    """
+    text, prec = name[v]
+    return f"∂{text}" if prec >= 5 else f"∂({text})"
+
+
+def local_text(parent, child, local, name, precision):
+    """The text on the edge child -> parent: the local derivative ∂parent/∂child and its value.
+
+    >>> from autograd import Value
+    >>> a = Value(2.0, label="a"); y = a ** 0.5
+    >>> local_text(y, a, 0.35355, {a: ("a", 5), y: ("a**0.5", 4)}, 4)
+    '∂(a**0.5)/∂a = 0.3536'
+    """
+    return f"{partial(parent, name)}/{partial(child, name)} = {number(local, precision)}"
+
+
+def grad_text(v, root, name, precision, grad, seed_is_one=True):
+    """The text of v's gradient: '∂L/∂v = grad', or 'grad = grad' when the root's seed is not 1
+    (after backward(grad=2), or two backward calls, .grad is not a derivative of the root).
+
+    >>> from autograd import Value
+    >>> a, L = Value(1.0, label="a"), Value(2.0, label="L"); nm = {a: ("a", 5), L: ("L", 5)}
+    >>> grad_text(a, L, nm, 4, "3"), grad_text(a, L, nm, 4, "3", seed_is_one=False)
+    ('∂L/∂a = 3', 'grad = 3')
+    """
+    if seed_is_one:
+        return f"{partial(root, name)}/{partial(v, name)} = {grad}"
+    return f"grad = {grad}"
+
+
+# The names the views used before the internal API had public names (issue 17 edits the edge text here).
+_local_text, _grad_text, _esc, _fmt = local_text, grad_text, escape, number
+
+
+def table(rows):
+    """An HTML-like label: one row per (html text, extra TD attributes)."""
+    cells = "".join(f"<TR><TD{attrs}>{text}</TD></TR>" for text, attrs in rows)
+    return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{cells}</TABLE>>'
+
+
+def node_rows(v, name, formula, precision):
+    """The title row(s) every view shows: 'a = 3' for a leaf, 'e = a + d' then '= 5' for an op
+    (a generated name in italics: 'v3 = tanh(v2)')."""
+    value = number(v.data, precision)
+    if v.is_leaf:
+        if not v.label:
+            return [(value, "")]
+        return [(f"<B>{escape(v.label)}</B> = {value}", "")]
+    text = escape(formula[v][0])
+    if v.label:
+        title = f"<B>{escape(v.label)}</B> = {text}"
+    elif name[v] != formula[v]:
+        title = f"<I>{escape(name[v][0])}</I> = {text}"
+    else:
+        title = text
+    return [(title, ""), (f"= {value}", "")]
