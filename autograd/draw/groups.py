@@ -6,7 +6,8 @@ Where a node sits: an op result and an input (a labelled leaf) in the scope it w
 a constant in the innermost scope holding every node that uses it (a neuron's weights go with the neuron,
 an RNN's shared weights stay outside the time steps).
 
-A scope is open (drawn as a labelled cluster around its contents) or closed (drawn as one block): with
+A scope is open (drawn as a labelled cluster around its contents) or closed (drawn as one block; the root
+is always drawn itself, beside the block it was made in): with
 ``collapse=None`` every scope is open; with ``collapse=d`` the scopes d deep (1: the outermost) are closed,
 except those listed in ``expand`` (an expanded scope's own sub-scopes are closed until expanded too).
 
@@ -56,8 +57,8 @@ class Grouping:
         self.items, self.unit, self.where, self.titles = items, unit, where, titles
         self.edges, self.blocks, self.auto = edges, blocks, auto
 
-    def crossing_names(self, name):
-        """`name` with a name for every unlabelled node that leaves a block (it is not drawn itself): its scope
+    def crossing_names(self):
+        """{node: name} for every unlabelled node that leaves a block (it is not drawn itself): its scope
         path ('layers[0].neurons[3]'), and a number where several leave one scope ('step[2]#1')."""
         base = {}
         for tail, _, scalar in self.edges:
@@ -68,11 +69,11 @@ class Grouping:
         total = {}
         for b in base.values():
             total[b] = total.get(b, 0) + 1
-        name, seen = dict(name), {}
+        out, seen = {}, {}
         for child, b in base.items():
             seen[b] = seen.get(b, 0) + 1
-            name[child] = (b if total[b] == 1 else f"{b}#{seen[b]}", 5)
-        return name
+            out[child] = b if total[b] == 1 else f"{b}#{seen[b]}"
+        return out
 
 
 def _what_is_allowed(paths):
@@ -204,11 +205,14 @@ def group(order, clusters=None, collapse="auto", expand=None, max_nodes=None, wh
 
     blocks = {}
     unit, where = {}, {}
+    root = order[-1]
     for v in order:
         p = place[v]
         closed = next((k for k in range(1, len(p) + 1)
                        if collapse is not None and k >= collapse and p[:k] not in opened), None)
-        if closed is None:
+        if v is root and closed is not None:  # the output is always drawn, beside the block it was made in
+            unit[v], where[v] = v, p[:closed - 1] or None
+        elif closed is None:
             unit[v], where[v] = v, p or None
         else:
             b = blocks.get(p[:closed])
@@ -218,11 +222,17 @@ def group(order, clusters=None, collapse="auto", expand=None, max_nodes=None, wh
             b.nodes.append(v)
             b.parameters += v.is_parameter
             unit[v] = b
+    users = {}
+    for v in order:
+        for child in v.children:
+            users.setdefault(child, set()).add(unit[v])
+    for v in order:  # a constant or a parameter also used outside its block (by the root) is drawn itself
+        b = unit[v]
+        if v.is_leaf and isinstance(b, Block) and any(u is not b for u in users.get(v, ())):
+            b.nodes.remove(v)
+            b.parameters -= v.is_parameter
+            unit[v], where[v] = v, b.path[:-1] or None
     if blocks:  # parameters that only blocks use (an RNN's weights, shared by the time steps): one block more
-        users = {}
-        for v in order:
-            for child in v.children:
-                users.setdefault(child, set()).add(unit[v])
         for v in order:
             if (v.is_parameter and unit[v] is v and v in users
                     and all(isinstance(u, Block) for u in users[v])):

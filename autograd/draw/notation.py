@@ -77,12 +77,13 @@ def kind(v, root):
     return "input" if v.label else "constant"
 
 
-def names(order, precision, root=None):
+def names(order, precision, root=None, given=None):
     """For every node of `order` (children before parents), (name, precedence) naming it inside a parent's
     formula and in ∂ texts, and for every op node its own formula (text, precedence).
 
-    Labelled nodes are named by their label, unlabelled leaves by their value, an unlabelled root 'L',
-    other unlabelled op results by their formula (e.g. 'a + 2 * b') when short, else v1, v2, ...
+    Labelled nodes are named by their label, others by ``given[node]`` if given, unlabelled leaves by
+    their value, an unlabelled root 'L', other unlabelled op results by their formula (e.g. 'a + 2 * b')
+    when short, else v1, v2, ...
     Precedence: 1 '+', 2 '*', 3 negative number, 4 '**', 5 atom; a child is parenthesised when it binds
     less tightly than its parent needs.
 
@@ -92,8 +93,8 @@ def names(order, precision, root=None):
     >>> name[y], formula[y], name[y.children[0]]
     (('L', 5), ('tanh(a + 2)', 5), ('a + 2', 1))
     """
-    name, formula = {}, {}
-    taken = {v.label for v in order if v.label}
+    name, formula, given = {}, {}, given or {}
+    taken = {v.label for v in order if v.label} | set(given.values())
     fresh = (f"v{k}" for k in itertools.count(1) if f"v{k}" not in taken)
     for v in order:
         if not v.is_leaf:
@@ -101,6 +102,8 @@ def names(order, precision, root=None):
             formula[v] = f
         if v.label:
             name[v] = (v.label, 5)
+        elif v in given:
+            name[v] = (given[v], 5)
         elif v is root:
             name[v] = ("L" if "L" not in taken else next(fresh), 5)
         elif v.is_leaf:

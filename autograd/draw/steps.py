@@ -265,10 +265,10 @@ def draw_steps(root, out_dir, format="png", rankdir="LR", clusters=None, max_nod
     inputs_first = order[::-1]
     grouping = group(inputs_first, clusters, collapse, expand, max_nodes, what)
     steps = backward_steps(order)
-    name, formula = names(inputs_first, precision, root)
 
     def view(grouping):
-        return _frames(root, order, steps, grouping, grouping.crossing_names(name), formula, precision, rankdir, what)
+        name, formula = names(inputs_first, precision, root, grouping.crossing_names())
+        return _frames(root, order, steps, grouping, name, formula, precision, rankdir, what)
 
     graphs, captions, ends = view(grouping)
     opened = set() if expand is None else set(expand) if not isinstance(expand, (str, tuple)) else {expand}
@@ -288,6 +288,7 @@ def draw_steps(root, out_dir, format="png", rankdir="LR", clusters=None, max_nod
         frames.append(path)
     opened_views = [(title, _render(gs, format)[1], cs, es) for title, gs, cs, es in blocks]
     page = out_dir / "steps.html"
-    page.write_text(player_page(images, captions, f"Backward pass of {name[root][0]}, step by step",
+    root_name = names(inputs_first, precision, root)[0][root][0]
+    page.write_text(player_page(images, captions, f"Backward pass of {root_name}, step by step",
                                 positions=ends, blocks=opened_views), encoding="utf-8")
     return StepFiles(frames, page)

@@ -24,7 +24,7 @@ _INSTALL = ("graphviz's 'dot' program was not found on PATH, so the graph cannot
             "Windows 'winget install graphviz' (or the installer from graphviz.org, then add its bin folder to PATH), "
             "conda 'conda install -c conda-forge graphviz'")
 
-_MAX_LINES = 6  # values listed on an edge that enters or leaves a block; more are counted
+_MAX_LINES = 5  # values listed on an edge that enters or leaves a block; more are counted
 
 
 class DotNotFoundError(graphviz.ExecutableNotFound):
@@ -100,19 +100,23 @@ def flow_text(child, root, name, precision, amount, whole, seed_is_one):
 def edge_lines(tail, scalar, root, name, precision, backward, grads, whole, seed_is_one=True):
     """The text lines of an edge that enters or leaves a block: for each value crossing it, its value (forward,
     when it leaves a block) or the gradient flowing back along the edge (backward: sum of upstream x local over
-    the scalar edges, from ``grads``); at most a few, then 'and k more'. ``whole(child)``: the edge carries
+    the scalar edges, from ``grads``); at most a few, the largest, then 'and k more'. ``whole(child)``: the edge carries
     all of child's gradient."""
     flows = {}
     for parent, child, local, _ in scalar:
         flows[child] = flows.get(child, 0.0) + grads[parent] * local
+    shown = list(flows)
+    if len(shown) > _MAX_LINES:  # the largest first (gradients, or values), the rest counted
+        size = (lambda c: abs(flows[c])) if backward else (lambda c: abs(c.data))
+        shown = sorted(shown, key=size, reverse=True)[:_MAX_LINES - 1]
     if backward:
-        lines = [flow_text(c, root, name, precision, f, whole(c), seed_is_one) for c, f in flows.items()]
+        lines = [flow_text(c, root, name, precision, flows[c], whole(c), seed_is_one) for c in shown]
     elif isinstance(tail, Block):
-        lines = [f"{name[c][0]} = {number(c.data, precision)}" for c in flows]
+        lines = [f"{name[c][0]} = {number(c.data, precision)}" for c in shown]
     else:
-        lines = []
-    if len(lines) > _MAX_LINES:
-        lines = lines[:_MAX_LINES - 1] + [f"and {len(lines) - _MAX_LINES + 1} more"]
+        return []
+    if len(shown) < len(flows):
+        lines.append(f"and {len(flows) - len(shown)} more")
     return lines
 
 
@@ -183,8 +187,7 @@ def draw(root, view="forward", rankdir="LR", clusters=None, max_nodes=250, preci
     order = topological_order(root)
     order.reverse()  # inputs first: graphviz places nodes in the order they are declared
     grouping = group(order, clusters, collapse, expand, max_nodes, what)
-    name, formula = names(order, precision, root)
-    name = grouping.crossing_names(name)
+    name, formula = names(order, precision, root, grouping.crossing_names())
     g = new_graph(rankdir, title, what, _note(grouping, len(order)) if grouping.auto else None)
     seed_is_one = root.grad == 1.0
 
@@ -208,7 +211,8 @@ def draw(root, view="forward", rankdir="LR", clusters=None, max_nodes=250, preci
     for tail, head, scalar in grouping.edges:
         if isinstance(tail, Block) or isinstance(head, Block):
             lines = edge_lines(tail, scalar, root, name, precision, backward, grads, whole, seed_is_one)
-            extra = dict(dir="back", color="#b71c1c", penwidth="1.5") if backward else dict(penwidth="1.5")
+            extra = dict(dir="back", color="#b71c1c") if backward else {}
+            extra.update(penwidth="1.5", fontsize="10")
             color = "#b71c1c" if backward else "#333333"
             text = "<BR/>".join(map(escape, lines))
             if text:
