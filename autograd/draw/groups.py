@@ -14,6 +14,8 @@ except those listed in ``expand`` (an expanded scope's own sub-scopes are closed
 The internal API, for the other modules of ``autograd.draw``: ``group(...)`` returns a `Grouping`;
 ``check_max_nodes``; ``emit(g, grouping, label, attrs)`` writes the node statements; `Block`.
 """
+import re
+
 from .notation import escape
 
 __all__ = ["Block", "Grouping", "group", "emit", "check_max_nodes", "GraphTooLargeError"]
@@ -226,9 +228,9 @@ def group(order, clusters=None, collapse="auto", expand=None, max_nodes=None, wh
     for v in order:
         for child in v.children:
             users.setdefault(child, set()).add(unit[v])
-    for v in order:  # a constant or a parameter also used outside its block (by the root) is drawn itself
+    for v in order:  # a leaf the root uses, folded into the block the root was made in, is drawn beside the root
         b = unit[v]
-        if v.is_leaf and isinstance(b, Block) and any(u is not b for u in users.get(v, ())):
+        if v.is_leaf and isinstance(b, Block) and root in users.get(v, ()):
             b.nodes.remove(v)
             b.parameters -= v.is_parameter
             unit[v], where[v] = v, b.path[:-1] or None
@@ -244,10 +246,15 @@ def group(order, clusters=None, collapse="auto", expand=None, max_nodes=None, wh
                 b.parameters += 1
                 unit[v] = b
     titles = {p: p[-1] for p in paths}
-    g = _grouping(order, unit, where, titles, list(blocks.values()), auto)
+    g = _grouping(order, unit, where, titles, sorted(blocks.values(), key=_natural), auto)
     if max_nodes is not None and len(g.items) > max_nodes:
         raise _too_large(n, max_nodes, what, True, drawn=len(g.items))
     return g
+
+
+def _natural(b):
+    """Blocks in the order of their paths, numbers by value (layers[2] before layers[10]), the shared parameters last."""
+    return (not b.is_scope, [[int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)] for name in b.path])
 
 
 def _grouping(order, unit, where, titles, blocks, auto):

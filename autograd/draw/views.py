@@ -80,7 +80,7 @@ def new_graph(rankdir, title, what, note=None):
     g = Graph(graph_attr=dict(rankdir=rankdir, bgcolor="white", fontname="Helvetica", nodesep="0.25",
                               ranksep="0.45", pad="0.2"),
               node_attr=dict(fontname="Helvetica", fontsize="12", margin="0.1,0.05"),
-              edge_attr=dict(fontname="Helvetica", fontsize="11", arrowsize="0.7", color="#555555"))
+              edge_attr=dict(fontname="Helvetica", fontsize="10", arrowsize="0.7", color="#555555"))
     lines = ([escape(str(title))] if title is not None else []) + (
         [f'<FONT POINT-SIZE="11" COLOR="#555555">{escape(note)}</FONT>'] if note else [])
     if lines:
