@@ -65,9 +65,13 @@ class Neuron(Module):
         self.b = Parameter(0.0)
 
     def __call__(self, x):
-        x = _inputs(x, self.nin, self)
-        z = sum_values([wi * xi for wi, xi in zip(self.w, x)] + [self.b])
-        return activate(self.activation, z)
+        return self._forward(_inputs(x, self.nin, self))
+
+    def _forward(self, x):
+        """act(w . x + b) for inputs already checked (Layer checks them once for all its neurons)."""
+        terms = [wi * xi for wi, xi in zip(self.w, x)]
+        terms.append(self.b)
+        return activate(self.activation, sum_values(terms))
 
     def __repr__(self):
         return f"Neuron({self.nin}, activation={self.activation!r})"
@@ -91,7 +95,7 @@ class Layer(Module):
     def __call__(self, x):
         # numbers become Values once here, not once per neuron: one input node feeds every neuron
         x = [xi if isinstance(xi, Value) else Value(xi) for xi in _inputs(x, self.nin, self)]
-        return [n(x) for n in self.neurons]
+        return [n._forward(x) for n in self.neurons]
 
     def __repr__(self):
         return f"Layer({self.nin}, {self.nout}, activation={self.activation!r})"
