@@ -136,9 +136,12 @@ def _whole(grouping):
 
 
 def _note(grouping, n):
-    first = next((b.title for b in grouping.blocks if b.is_scope), "")
-    return (f"{n} nodes, too many to read one by one: each outermost scope is drawn as one block. "
-            f"draw(..., expand=[{first!r}]) opens a block, collapse=2 the next level; "
+    """How to open an automatically collapsed picture: two short lines under the title."""
+    scopes = [b for b in grouping.blocks if b.is_scope]
+    deeper = any(len(v.scope) > len(b.path) for b in scopes for v in b.nodes)
+    level = ", collapse=2 the next level of scopes" if deeper else ""
+    return (f"{n} nodes, too many to read one by one: each outermost scope is one block.\n"
+            f"draw(..., expand=[{scopes[0].title!r}]) opens a block{level}; "
             f"collapse=None, max_nodes=None draws every scalar.")
 
 
