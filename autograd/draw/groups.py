@@ -16,6 +16,7 @@ The internal API, for the other modules of ``autograd.draw``: ``group(...)`` ret
 """
 import re
 
+from ..engine import Value
 from .notation import escape
 
 __all__ = ["Block", "Grouping", "group", "emit", "check_max_nodes", "GraphTooLargeError"]
@@ -114,6 +115,13 @@ def _expand_paths(expand, paths, what):
 
 
 def check_max_nodes(max_nodes, what):
+    """A ValueError unless max_nodes is a positive int or None.
+
+    >>> check_max_nodes(0, "draw")
+    Traceback (most recent call last):
+    ...
+    ValueError: draw: max_nodes must be a positive int or None, got 0
+    """
     if max_nodes is not None and (type(max_nodes) is not int or max_nodes < 1):
         raise ValueError(f"{what}: max_nodes must be a positive int or None, got {max_nodes!r}")
 
@@ -133,7 +141,6 @@ def _too_large(n, max_nodes, what, scoped, drawn=None):
 
 def _user_clusters(clusters, what):
     """{node: cluster key} and {key: title} from {title: nodes}; a node listed twice stays in its first cluster."""
-    from ..engine import Value
     if not hasattr(clusters, "items"):
         raise TypeError(f"{what}: clusters must be a mapping {{title: iterable of Values}}, got {clusters!r}")
     where, titles = {}, {}
@@ -177,6 +184,15 @@ def group(order, clusters=None, collapse="auto", expand=None, max_nodes=None, wh
     scopes as blocks (``Grouping.auto`` is then True). ``clusters`` (the caller's {title: nodes}) replaces
     the scopes' clusters and cannot be collapsed. Raises `GraphTooLargeError` when what would be drawn has
     more than ``max_nodes`` items.
+
+    >>> from autograd import Value, scope
+    >>> from autograd.engine import topological_order
+    >>> x = Value(1.0, label="x")
+    >>> with scope("f"):
+    ...     y = (x * 2).tanh()
+    >>> g = group(topological_order(y + 1)[::-1], collapse=1)
+    >>> g.blocks, len(g.items)
+    ([Block('f', 3 nodes)], 4)
     """
     check_max_nodes(max_nodes, what)
     _check_collapse(collapse, what)
@@ -246,7 +262,7 @@ def group(order, clusters=None, collapse="auto", expand=None, max_nodes=None, wh
                 b.parameters += 1
                 unit[v] = b
     titles = {p: p[-1] for p in paths}
-    g = _grouping(order, unit, where, titles, sorted(blocks.values(), key=_natural), auto)
+    g = _grouping(order, unit, where, titles, sorted((b for b in blocks.values() if b.nodes), key=_natural), auto)
     if max_nodes is not None and len(g.items) > max_nodes:
         raise _too_large(n, max_nodes, what, True, drawn=len(g.items))
     return g
@@ -284,7 +300,16 @@ def _grouping(order, unit, where, titles, blocks, auto):
 
 def emit(g, grouping, label, attrs):
     """Node statements for every drawn item, inside nested cluster subgraphs where it sits; loose items
-    first (so that inputs outside every cluster are placed before the clusters). Returns {item: node id}."""
+    first (so that inputs outside every cluster are placed before the clusters). Returns {item: node id}.
+
+    >>> import graphviz
+    >>> from autograd import Value
+    >>> x = Value(1.0, label="x"); y = x * 2
+    >>> g = graphviz.Digraph()
+    >>> ids = emit(g, group([x, y.children[1], y], collapse=None), lambda v: v.label or "op", lambda v: {})
+    >>> [ids[v] for v in (x, y)]
+    ['n0', 'n2']
+    """
     ids = {}
     members = {}
     for item in grouping.items:

@@ -89,8 +89,9 @@ def names(order, precision, root=None, given=None):
 
     >>> from autograd import Value
     >>> a = Value(3.0, label="a"); y = (a + 2).tanh()
-    >>> name, formula = names([a, y.children[1], y.children[0], y], 4, root=y)
-    >>> name[y], formula[y], name[y.children[0]]
+    >>> s = y.children[0]
+    >>> name, formula = names([a, s.children[1], s, y], 4, root=y)
+    >>> name[y], formula[y], name[s]
     (('L', 5), ('tanh(a + 2)', 5), ('a + 2', 1))
     """
     name, formula, given = {}, {}, given or {}
@@ -144,7 +145,7 @@ def local_text(parent, child, local, name, precision):
 
     >>> from autograd import Value
     >>> a = Value(2.0, label="a"); y = a ** 0.5
-    >>> local_text(y, a, 0.35355, {a: ("a", 5), y: ("a**0.5", 4)}, 4)
+    >>> local_text(y, a, 0.353553, {a: ("a", 5), y: ("a**0.5", 4)}, 4)
     '∂(a**0.5)/∂a = 0.3536'
     """
     return f"{partial(parent, name)}/{partial(child, name)} = {number(local, precision)}"

@@ -247,9 +247,10 @@ def draw_steps(root, out_dir, format="png", rankdir="LR", clusters=None, max_nod
     Gradients are computed here with root's seed 1, without touching any ``.grad``.
     ``collapse`` and ``expand`` group the frames by scopes as in `draw` (a graph past `max_nodes` is
     collapsed): then the steps inside a block, or along one edge of it, make one frame, and the page can
-    open each block (a menu, or the key of its number), staying at the same point of the pass.
+    open each block (a menu; the key b goes to the next view), staying at the same point of the pass.
     Returns a `StepFiles` (frames, html). Needs graphviz's ``dot``.
 
+    >>> from autograd import Value
     >>> a = Value(2.0, label="a"); y = a * a; y.label = "y"
     >>> files = draw_steps(y, tmp_path)            # doctest: +SKIP
     >>> len(files.frames)                          # doctest: +SKIP
