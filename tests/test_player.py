@@ -212,4 +212,16 @@ def test_a_collapsed_view_steps_and_opens_a_block_in_a_browser(browser, tmp_path
     browser.find_element(By.TAG_NAME, "body").send_keys("b")  # b: the next view, back to all collapsed
     back = _state(browser)
     assert menu.first_selected_option.text == "all blocks collapsed" and back["counter"] == f"step {frames} of {frames}"
+
+    # a click on the block opens it too: the centre of its box, from the frame's pixels to the window's
+    from selenium.webdriver.common.action_chains import ActionChains
+    dx, dy = browser.execute_script("""
+        const t = JSON.parse(document.getElementById('steps-data').textContent).views[0].targets[0];
+        const v = document.getElementById('view'), r = v.getBoundingClientRect();
+        const m = /translate\\((.+)px, (.+)px\\) scale\\((.+)\\)/.exec(document.getElementById('frame').style.transform);
+        const cx = +m[1] + (t[0] + t[2]) / 2 * +m[3], cy = +m[2] + (t[1] + t[3]) / 2 * +m[3];
+        return [Math.round(cx - r.width / 2), Math.round(cy - r.height / 2)];  // from the view's centre""")
+    ActionChains(browser).move_to_element_with_offset(browser.find_element(By.ID, "view"), dx, dy).click().perform()
+    assert menu.first_selected_option.text == "expand e = a + 2b"
+    assert _state(browser)["counter"] == "step 6 of 6"  # still at the end of the pass
     _no_errors(browser)

@@ -54,7 +54,7 @@ class Grouping:
     node v (v itself, or its block); ``where[item]``: the key of its cluster, or None; ``titles[key]``:
     the cluster's title; ``edges``: (tail item, head item, [(parent, child, local, j), ...]) with one
     scalar edge each between two drawn nodes, and every scalar edge from one item to another when a block
-    is at either end; ``blocks``; ``auto``: True when the view was collapsed because the graph was too large."""
+    is at either end; ``blocks``, in the order the data flows through them; ``auto``: True when the view was collapsed because the graph was too large."""
 
     def __init__(self, items, unit, where, titles, edges, blocks, auto):
         self.items, self.unit, self.where, self.titles = items, unit, where, titles
@@ -262,15 +262,19 @@ def group(order, clusters=None, collapse="auto", expand=None, max_nodes=None, wh
                 b.parameters += 1
                 unit[v] = b
     titles = {p: p[-1] for p in paths}
-    g = _grouping(order, unit, where, titles, sorted((b for b in blocks.values() if b.nodes), key=_natural), auto)
+    depth = {}  # the longest path from a leaf: blocks are listed in the order the data flows through them
+    for v in order:
+        depth[v] = 1 + max((depth[c] for c in v.children), default=-1)
+    key = lambda b: (not b.is_scope, max(depth[v] for v in b.nodes), _natural(b))  # noqa: E731
+    g = _grouping(order, unit, where, titles, sorted((b for b in blocks.values() if b.nodes), key=key), auto)
     if max_nodes is not None and len(g.items) > max_nodes:
         raise _too_large(n, max_nodes, what, True, drawn=len(g.items))
     return g
 
 
 def _natural(b):
-    """Blocks in the order of their paths, numbers by value (layers[2] before layers[10]), the shared parameters last."""
-    return (not b.is_scope, [[int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)] for name in b.path])
+    """A block's path for sorting, numbers by value (layers[2] before layers[10])."""
+    return [[int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)] for name in b.path]
 
 
 def _grouping(order, unit, where, titles, blocks, auto):

@@ -9,12 +9,14 @@ from importlib import resources
 __all__ = ["player_page"]
 
 
-def player_page(images, captions, title, positions=None, blocks=()):
+def player_page(images, captions, title, positions=None, blocks=(), targets=()):
     """The stepper page for `images` (``data:`` URLs, or any URLs the browser can load), one caption each.
 
     ``positions``: for each frame, how many steps of the backward pass it has done (default 0, 1, 2, ...).
     ``blocks``: for each block of a collapsed view that the page can open, (title, images, captions,
-    positions) of the same pass drawn with that block expanded; switching views keeps the place in the pass.
+    positions, targets) of the same pass drawn with that block expanded; switching views keeps the place
+    in the pass. ``targets`` (of the first view, and last in each block's tuple): (x0, y0, x1, y1, view) boxes
+    in a frame's pixels; a click inside one opens that view (1: the first block of ``blocks``).
 
     Text is escaped for where it goes: the title as HTML, the frames and captions as JSON in which
     ``<``, ``>`` and ``&`` are written as ``\\u003c``-style escapes, so no label (``</script>``,
@@ -26,11 +28,17 @@ def player_page(images, captions, title, positions=None, blocks=()):
     """
     if not isinstance(title, str):
         raise TypeError(f"player_page: images, captions and title must be str, got {title!r}")
-    views = [("all blocks collapsed", images, captions, positions)]
+    views = [("all blocks collapsed", images, captions, positions, targets)]
     for block in blocks:
-        if not isinstance(block, (tuple, list)) or len(block) != 4:
-            raise TypeError(f"player_page: each block must be (title, images, captions, positions), got {block!r}")
+        if not isinstance(block, (tuple, list)) or len(block) != 5:
+            raise TypeError(f"player_page: each block must be (title, images, captions, positions, targets), "
+                            f"got {block!r}")
         views.append((f"expand {block[0]}", *block[1:]))
+    for *_, boxes in views:
+        for box in boxes:
+            if len(box) != 5 or not all(type(c) is int for c in box) or not 0 < box[4] < len(views):
+                raise ValueError(f"player_page: a target must be 5 ints (x0, y0, x1, y1, view) naming one of "
+                                 f"the {len(views) - 1} blocks' views, got {box!r}")
     data = json.dumps({"views": [_view(*v) for v in views]})
     data = data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     values = {"title": html.escape(title), "data": data}
@@ -39,7 +47,7 @@ def player_page(images, captions, title, positions=None, blocks=()):
     return re.sub(r"\{\{(\w+)\}\}", lambda m: values[m[1]], template)
 
 
-def _view(name, images, captions, positions):
+def _view(name, images, captions, positions, targets):
     images, captions = list(images), list(captions)
     positions = list(range(len(images))) if positions is None else list(positions)
     if not images:
@@ -52,4 +60,5 @@ def _view(name, images, captions, positions):
     for text in [*images, *captions, name]:
         if not isinstance(text, str):
             raise TypeError(f"player_page: images, captions and title must be str, got {text!r}")
-    return {"name": name, "frames": images, "captions": captions, "positions": positions}
+    return {"name": name, "frames": images, "captions": captions, "positions": positions,
+            "targets": [list(t) for t in targets]}

@@ -5,7 +5,9 @@ In a grouped view (scopes collapsed into blocks) the steps inside a block, or al
 it, make one frame; the stepper can open each block (the same pass, drawn with that block expanded).
 """
 import base64
+import html
 import pathlib
+import re
 import typing
 
 from ..engine import topological_order
@@ -147,6 +149,8 @@ def _frames(root, order, steps, grouping, name, formula, precision, rankdir, wha
         def attrs(item):
             if isinstance(item, Block):
                 a = dict(STYLE["block"], tooltip=item.title)
+                if item.is_scope:  # a link, so that graphviz reports where the block is (see _boxes)
+                    a["href"] = f"#block:{item.title}"
                 if item in touched:
                     a.update(penwidth="3", color="#b71c1c")
                 return a
@@ -230,6 +234,18 @@ def _caption(r, runs, steps, root, name, precision):
     return text
 
 
+def _boxes(graph, view_of):
+    """[(x0, y0, x1, y1, view)]: the box of each block of `graph` that a view opens, in the pixels of its
+    frames (graphviz's client-side image map: 96 per inch, as PNG frames and SVG frames shown by a browser)."""
+    out = []
+    for m in re.finditer(r'<area [^>]*href="#block:([^"]*)"[^>]*coords="([\d,]+)"', graph.pipe(format="cmapx").decode()):
+        title = html.unescape(m[1])
+        xy = [int(c) for c in m[2].split(",")]
+        if title in view_of and len(xy) >= 4:
+            out.append((min(xy[0::2]), min(xy[1::2]), max(xy[0::2]), max(xy[1::2]), view_of[title]))
+    return out
+
+
 def _render(graphs, fmt):
     datas = [g.pipe(format=fmt) for g in graphs]
     mime = "image/svg+xml" if fmt == "svg" else "image/png"
@@ -273,11 +289,15 @@ def draw_steps(root, out_dir, format="png", rankdir="LR", clusters=None, max_nod
 
     graphs, captions, ends = view(grouping)
     opened = set() if expand is None else set(expand) if not isinstance(expand, (str, tuple)) else {expand}
-    blocks = []
+    views = [graphs]  # the view as asked, then one per block of it with that block opened
+    more = []
     for b in grouping.blocks:
         if b.is_scope:
-            more = group(inputs_first, clusters, 1 if grouping.auto else collapse, opened | {b.path}, None, what)
-            blocks.append((b.title, *view(more)))
+            g = group(inputs_first, clusters, 1 if grouping.auto else collapse, opened | {b.path}, None, what)
+            more.append((b.title, *view(g)))
+            views.append(more[-1][1])
+    view_of = {title: k + 1 for k, (title, *_) in enumerate(more)}
+    targets = [_boxes(gs[0], view_of) for gs in views]  # where to click to open a block, in each view
 
     out_dir.mkdir(parents=True, exist_ok=True)
     datas, images = _render(graphs, format)
@@ -287,9 +307,10 @@ def draw_steps(root, out_dir, format="png", rankdir="LR", clusters=None, max_nod
         path = out_dir / f"step_{k:0{width}d}.{format}"
         path.write_bytes(data)
         frames.append(path)
-    opened_views = [(title, _render(gs, format)[1], cs, es) for title, gs, cs, es in blocks]
+    opened_views = [(title, _render(gs, format)[1], cs, es, t)
+                    for (title, gs, cs, es), t in zip(more, targets[1:])]
     page = out_dir / "steps.html"
     root_name = names(inputs_first, precision, root)[0][root][0]
     page.write_text(player_page(images, captions, f"Backward pass of {root_name}, step by step",
-                                positions=ends, blocks=opened_views), encoding="utf-8")
+                                positions=ends, blocks=opened_views, targets=targets[0]), encoding="utf-8")
     return StepFiles(frames, page)
