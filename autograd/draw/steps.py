@@ -14,7 +14,7 @@ from ..engine import topological_order
 from .groups import Block, emit, group
 from .notation import STYLE, escape, grad_text, kind, local_text, names, node_rows, number, table
 from .player import player_page
-from .views import block_rows, check_precision, check_root, edge_lines, new_graph
+from .views import block_rows, carries_all, check_precision, check_root, edge_lines, new_graph
 
 __all__ = ["draw_steps", "StepFiles", "backward_steps"]
 
@@ -81,10 +81,6 @@ def _frames(root, order, steps, grouping, name, formula, precision, rankdir, wha
         else:
             runs.append([k, n, n + 1])
     ends = [0] + [r[2] for r in runs]
-    run_of_step = {}
-    for r, (_, a, b) in enumerate(runs):
-        for n in range(a, b):
-            run_of_step[n] = r
     step_of = {(s.parent, s.j): n for n, s in enumerate(steps)}
     parents = {}
     for v in order:
@@ -97,12 +93,7 @@ def _frames(root, order, steps, grouping, name, formula, precision, rankdir, wha
     for s in steps:
         if unit[s.parent] is unit[s.child] and isinstance(unit[s.child], Block):
             inside[unit[s.child]] = inside.get(unit[s.child], 0) + 1
-    # the contribution each step makes, by parent: edge_lines sums grads[parent] * local
-    heads = {}
-    for tail, head, scalar in grouping.edges:
-        for _, child, _, _ in scalar:
-            heads.setdefault(child, set()).add(head)
-    whole = lambda child: len(heads[child]) == 1  # noqa: E731
+    whole = carries_all(grouping)
     # every text a grad cell will show, so that its width (and the layout) is the same in every frame
     widths = {v: 7 * max(len(grad_text(v, root, name, precision, t))
                          for t in ("?", fmt(final.get(v, 0.0)), f"{fmt(final.get(v, 0.0))} + ?"))

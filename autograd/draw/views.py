@@ -8,7 +8,7 @@ orange boxes, constants (leaves without a label) small grey ellipses, intermedia
 boxes, the output a green rounded box with a double border, and a collapsed scope a purple 3-d box.
 
 The internal API, for `autograd.draw.steps`: ``check_root``, ``new_graph``, ``check_precision``,
-``edge_lines(...)``, ``block_rows(...)``.
+``edge_lines(...)``, ``block_rows(...)``, ``carries_all(grouping)``.
 """
 import graphviz
 
@@ -64,17 +64,32 @@ class Graph(graphviz.Digraph):
 
 
 def check_root(root, what):
+    """A TypeError unless root is a Value.
+
+    >>> check_root(3.0, "draw")
+    Traceback (most recent call last):
+    ...
+    TypeError: draw: root must be a Value, got 3.0 of type float
+    """
     if not isinstance(root, Value):
         raise TypeError(f"{what}: root must be a Value, got {root!r} of type {type(root).__name__}")
 
 
 def check_precision(precision, what):
+    """A ValueError unless precision is an int from 1 to 17.
+
+    >>> check_precision(4, "draw")
+    """
     if type(precision) is not int or not 1 <= precision <= 17:
         raise ValueError(f"{what}: precision must be an int from 1 to 17, got {precision!r}")
 
 
 def new_graph(rankdir, title, what, note=None):
-    """An empty `Graph` with the house style; ``title`` on top, ``note`` (smaller, grey) under it."""
+    """An empty `Graph` with the house style; ``title`` on top, ``note`` (smaller, grey) under it.
+
+    >>> "rankdir=TB" in new_graph("TB", "t", "draw").source
+    True
+    """
     if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"{what}: rankdir must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
     g = Graph(graph_attr=dict(rankdir=rankdir, bgcolor="white", fontname="Helvetica", nodesep="0.25",
@@ -90,7 +105,12 @@ def new_graph(rankdir, title, what, note=None):
 
 def flow_text(child, root, name, precision, amount, whole, seed_is_one):
     """The gradient a block edge carries back to `child`: '∂L/∂c = g' when it is all of c's gradient,
-    else the share this edge adds, '∂L/∂c += g' (with 'grad of c' when the root's seed is not 1)."""
+    else the share this edge adds, '∂L/∂c += g' (with 'grad of c' when the root's seed is not 1).
+
+    >>> h, L = Value(1.0, label="h1"), Value(2.0, label="L"); nm = {h: ("h1", 5), L: ("L", 5)}
+    >>> flow_text(h, L, nm, 4, 0.25, False, True), flow_text(h, L, nm, 4, 0.25, True, False)
+    ('∂L/∂h1 += 0.25', 'grad of h1 = 0.25')
+    """
     sign = "=" if whole else "+="
     if seed_is_one:
         return f"{partial(root, name)}/{partial(child, name)} {sign} {number(amount, precision)}"
@@ -121,13 +141,25 @@ def edge_lines(tail, scalar, root, name, precision, backward, grads, whole, seed
 
 
 def block_rows(b):
-    """The rows of a block's label: its title, and what it holds."""
+    """The rows of a block's label: its title, and what it holds.
+
+    >>> from autograd.draw.groups import Block
+    >>> block_rows(Block(("layers[0]",)))
+    [('<B>layers[0]</B>', ''), ('0 nodes', '')]
+    """
     inside = f"{len(b.nodes)} nodes" + (f", {b.parameters} parameters" if b.parameters and b.is_scope else "")
     return [(f"<B>{escape(b.title)}</B>", ""), (escape(inside), "")]
 
 
-def _whole(grouping):
-    """whole(child): every edge from child runs into one drawn item (so one edge carries all of its gradient)."""
+def carries_all(grouping):
+    """whole(child): every edge from child runs into one drawn item (so one edge carries all of its gradient).
+
+    >>> from autograd.draw.groups import group
+    >>> x = Value(1.0, label="x"); y = x * x; z = y + x
+    >>> whole = carries_all(group([x, y, z], collapse=None))
+    >>> whole(y), whole(x)
+    (True, False)
+    """
     heads = {}
     for tail, head, scalar in grouping.edges:
         for _, child, _, _ in scalar:
@@ -210,7 +242,7 @@ def draw(root, view="forward", rankdir="LR", clusters=None, max_nodes=250, preci
 
     ids = emit(g, grouping, label, attrs)
     grads = {v: v.grad for v in order}
-    whole = _whole(grouping)
+    whole = carries_all(grouping)
     for tail, head, scalar in grouping.edges:
         if isinstance(tail, Block) or isinstance(head, Block):
             lines = edge_lines(tail, scalar, root, name, precision, backward, grads, whole, seed_is_one)
