@@ -77,13 +77,14 @@ def kind(v, root):
     return "input" if v.label else "constant"
 
 
-def names(order, precision, root=None, given=None):
+def names(order, precision, root=None, given=None, shown=None):
     """For every node of `order` (children before parents), (name, precedence) naming it inside a parent's
     formula and in ∂ texts, and for every op node its own formula (text, precedence).
 
     Labelled nodes are named by their label, others by ``given[node]`` if given, unlabelled leaves by
     their value, an unlabelled root 'L', other unlabelled op results by their formula (e.g. 'a + 2 * b')
-    when short, else v1, v2, ...
+    when short, else v1, v2, ... (numbered over ``shown``, the nodes drawn, when given: a node folded into
+    a block is never written, unless it leaves the block, and then it is ``given`` a name).
     Precedence: 1 '+', 2 '*', 3 negative number, 4 '**', 5 atom; a child is parenthesised when it binds
     less tightly than its parent needs.
 
@@ -111,7 +112,10 @@ def names(order, precision, root=None, given=None):
             name[v] = (number(v.data, precision), 3 if v.data < 0 else 5)
         else:  # a summary ('sum of 17 terms') names no node in particular
             exact = not (op_of(v).arity < 0 and len(v.children) > 4)
-            name[v] = f if exact and len(f[0]) <= _INLINE else (next(fresh), 5)
+            if exact and len(f[0]) <= _INLINE:
+                name[v] = f
+            else:
+                name[v] = (next(fresh) if shown is None or v in shown else "·", 5)
     return name, formula
 
 

@@ -275,7 +275,7 @@ def draw_steps(root, out_dir, format="png", rankdir="LR", clusters=None, max_nod
     steps = backward_steps(order)
 
     def view(grouping):
-        name, formula = names(inputs_first, precision, root, grouping.crossing_names())
+        name, formula = names(inputs_first, precision, root, grouping.crossing_names(), set(grouping.items))
         return _frames(root, order, steps, grouping, name, formula, precision, rankdir, what)
 
     graphs, captions, ends = view(grouping)

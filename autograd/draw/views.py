@@ -222,7 +222,7 @@ def draw(root, view="forward", rankdir="LR", clusters=None, max_nodes=250, preci
     order = topological_order(root)
     order.reverse()  # inputs first: graphviz places nodes in the order they are declared
     grouping = group(order, clusters, collapse, expand, max_nodes, what)
-    name, formula = names(order, precision, root, grouping.crossing_names())
+    name, formula = names(order, precision, root, grouping.crossing_names(), set(grouping.items))
     g = new_graph(rankdir, title, what, _note(grouping, len(order)) if grouping.auto else None)
     seed_is_one = root.grad == 1.0
 
