@@ -16,6 +16,8 @@ test: $(INSTALLED) dot
 bench: $(INSTALLED)
 	$(PY) benchmarks/bench_engine.py
 	$(PY) benchmarks/bench_compile.py
+	$(PY) benchmarks/bench_threads.py
+	$(PY) benchmarks/bench_state_dict.py
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -14,6 +14,7 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .transforms import grad, value_and_grad
 from .forward import Dual, jvp
 from .anomaly import AnomalyError, detect_anomaly
+from .explain import Derivation, explain
 
 __all__ = ["Value", "no_grad", "enable_grad", "is_grad_enabled", "scope", "Scope", "ops", "apply",
            "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh",
@@ -25,4 +26,4 @@ __all__ = ["Value", "no_grad", "enable_grad", "is_grad_enabled", "scope", "Scope
            "draw", "draw_steps", "nodes_between",
            "compile", "GraphChanged",
            "gradcheck", "gradgradcheck", "GradcheckError", "grad", "value_and_grad", "Dual", "jvp",
-           "detect_anomaly", "AnomalyError"]
+           "detect_anomaly", "AnomalyError", "explain", "Derivation"]

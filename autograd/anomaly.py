@@ -19,8 +19,45 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _NN_DIR = os.path.join(os.path.dirname(os.path.dirname(_PACKAGE_DIR)), "nn") + os.sep  # the sibling package
 
 # Where each node made inside detect_anomaly() was created, for backward's report:
-# {id(node): (node, location)}. The node is kept so its id cannot be reused while the block lasts.
+# {id(node): (node, location)}. The node is kept so that its id cannot be reused by another node while
+# the entry exists. Values have no __weakref__ slot (memory), so instead of weak references the
+# registry is pruned of nodes nobody else holds (by reference count) whenever it has doubled in size:
+# memory stays flat in a long loop, at amortised O(1) per node.
 _created = contextvars.ContextVar("chaingrad_anomaly_created", default=None)
+_MIN_PRUNE = 4096
+
+
+def _refs_if_unused():
+    """sys.getrefcount of a node held only by a registry entry, measured as _prune measures it."""
+    registry = {0: (object(), "")}
+    node = registry[0][0]
+    return sys.getrefcount(node)
+
+
+_UNUSED = _refs_if_unused() if hasattr(sys, "getrefcount") else None
+
+
+class _Registry(dict):
+    """{id(node): (node, location)}, pruned of nodes no one else holds as it grows."""
+
+    def __init__(self):
+        super().__init__()
+        self.prune_at = _MIN_PRUNE
+
+    def add(self, node, where):
+        self[id(node)] = (node, where)
+        if len(self) >= self.prune_at and _UNUSED is not None:
+            _prune(self)
+            self.prune_at = max(_MIN_PRUNE, 2 * len(self))
+
+
+def _prune(registry):
+    """Drop the entries whose node only the registry holds. Newest first: a node is made after its
+    children, so dropping a dead parent frees its reference to a child before the child is looked at."""
+    for key in list(reversed(registry)):
+        node = registry[key][0]
+        if sys.getrefcount(node) <= _UNUSED:
+            del registry[key]
 
 
 class AnomalyError(FloatingPointError):
@@ -31,7 +68,8 @@ class AnomalyError(FloatingPointError):
 def detect_anomaly():
     """Raise ``AnomalyError`` at the first op whose value or local derivative is NaN or infinite.
 
-    Slower (each node records where it was created); per thread and per asyncio task.
+    Slower (each node records where it was created); per thread and per asyncio task. Memory stays
+    flat in a long loop: where a node was made is forgotten once nothing else holds the node.
 
     >>> x = Value(0.0, label="x")
     >>> with detect_anomaly():
@@ -41,7 +79,7 @@ def detect_anomaly():
     autograd.anomaly.AnomalyError: op '**0.5' produced a local derivative inf ...
     """
     outer = _created.get()
-    token_created = _created.set({} if outer is None else outer)
+    token_created = _created.set(_Registry() if outer is None else outer)
     try:
         with mode_switch(on=ANOMALY):
             yield
@@ -84,7 +122,7 @@ def _check_node(out, data, children, local, op):
     where = _user_location()
     created = _created.get()
     if created is not None:
-        created[id(out)] = (out, where)
+        created.add(out, where)
     if not math.isfinite(data):
         raise AnomalyError(f"op {op!r} produced the value {data!r} from operands {_operands(children)}; "
                            f"node created at {where}")

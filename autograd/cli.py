@@ -1,6 +1,7 @@
 """The command line: evaluate an expression, run backward, print every input's gradient, draw the graph.
 
     python -m autograd "c*(a+2*b)" a=3 b=1 c=-2 -o L.svg --view backward
+    python -m autograd "c*(a+2*b)" a=3 b=1 c=-2 --explain b
 
 The expression is parsed with Python's `ast` and checked against a whitelist (numbers, names,
 + - * / % **, unary minus, parentheses, calls of the op table's functions: sin, exp, relu, atan2, ...);
@@ -13,20 +14,23 @@ import io
 import keyword
 import math
 import pathlib
+import shutil
 import sys
 import tokenize
 import unicodedata
 
-from .draw import BackwardNotRunError, DotNotFoundError, GraphTooLargeError, draw, draw_steps
 from . import ops
+from .draw import BackwardNotRunError, DotNotFoundError, GraphTooLargeError, draw, draw_steps, nodes_between
 from .engine import Value, apply, no_grad
+from .explain import explain
 
 __all__ = ["main", "parse", "evaluate", "ExpressionError", "FUNCTIONS"]
 
 # Every op of the table that has a name to call: f(x), f(x, y) for a binary op, f(x1, ..., xn) for an
 # n-ary one; an op's number parameters follow its operands as constants: leaky_relu(x, 0.1), clamp(x, 0, 1).
 FUNCTIONS = {op.name: op for op in ops.OPS if op.name.isidentifier()}
-_ALLOWED = "numbers, names, + - * / % **, unary minus, parentheses and calls of " + " ".join(FUNCTIONS)
+_ALLOWED = "numbers, names, + - * / % **, unary minus, parentheses and calls of the op table's functions (see --help)"
+_FUNCTION_LIST = " ".join(FUNCTIONS)
 _BINOPS = {ast.Add: ops.ADD, ast.Sub: ops.SUB, ast.Mult: ops.MUL, ast.Div: ops.DIV, ast.Mod: ops.MOD,
            ast.Pow: ops.POW}
 _FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
@@ -151,11 +155,11 @@ def _check(tree):
             except OverflowError:
                 x = math.inf
             if not math.isfinite(x):
-                raise ExpressionError(f"the number {ast.unparse(node)} is out of float range")
+                raise ExpressionError(f"the number {_show(node)} is out of float range")
         elif kind is ast.Call:
             f = node.func
             if type(f) is not ast.Name or f.id not in FUNCTIONS:
-                raise ExpressionError(f"calling {ast.unparse(f)!r} is not allowed; the functions are "
+                raise ExpressionError(f"calling {_show(f)!r} is not allowed; the functions are "
                                       f"{', '.join(FUNCTIONS)}")
             op = FUNCTIONS[f.id]
             low = 1 if op.arity < 0 else op.arity
@@ -163,11 +167,11 @@ def _check(tree):
             if not low <= len(node.args) <= high or node.keywords or any(type(a) is ast.Starred for a in node.args):
                 takes = (f"one or more arguments" if op.arity < 0 else f"{op.arity} argument(s)"
                          + (f" and up to {len(op.params)} constant(s) {', '.join(op.param_names)}" if op.params else ""))
-                raise ExpressionError(f"{f.id}() takes {takes}, got {_short(ast.unparse(node))!r}")
+                raise ExpressionError(f"{f.id}() takes {takes}, got {_show(node)!r}")
             params = node.args[len(node.args) if op.arity < 0 else op.arity:]
             if not all(_is_constant(a) for a in params):
                 raise ExpressionError(f"the parameters {', '.join(op.param_names)} of {f.id}() must be constants, "
-                                      f"got {_short(ast.unparse(node))!r}")
+                                      f"got {_show(node)!r}")
             stack.extend(node.args)
         else:
             raise ExpressionError(f"{_show(node)!r} is not allowed in an expression; allowed are {_ALLOWED}")
@@ -179,9 +183,26 @@ _SYMBOLS = {ast.MatMult: "@", ast.FloorDiv: "//", ast.LShift: "<<", ast.RShift: 
 
 
 def _show(node):
+    """A node as short source text for a message. A deep tree is not unparsed: ast.unparse recurses."""
     if type(node) in _SYMBOLS:
         return _SYMBOLS[type(node)]
-    return ast.unparse(node)
+    if _deeper_than(node, 50):
+        return f"<a {type(node).__name__} expression nested too deeply to show>"
+    try:
+        return _short(" ".join(ast.unparse(node).split()))
+    except ValueError:  # e.g. an integer with more digits than str() allows
+        return f"<a {type(node).__name__} expression too large to show>"
+
+
+def _deeper_than(tree, limit):
+    """True if the tree has more than `limit` levels. Iterative."""
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return False
 
 
 def _operands(node):
@@ -282,7 +303,8 @@ class _Parser(argparse.ArgumentParser):
 def _parser():
     p = _Parser(prog="python -m autograd",
                 description="Evaluate an expression, run backward, print each input's value and gradient, "
-                            "and optionally draw the graph. " + "Allowed in the expression: " + _ALLOWED + ".",
+                            "and optionally draw the graph. Allowed in the expression: numbers, names, + - * / % **, unary minus, "
+                            "parentheses and calls of " + _FUNCTION_LIST + ".",
                 epilog='example: python -m autograd "c*(a+2*b)" a=3 b=1 c=-2 -o L.svg --view backward')
     p.add_argument("expression", help="e.g. \"c*(a+2*b)\" (quote it for the shell); - reads it from stdin "
                                       "(for expressions longer than the shell allows)")
@@ -292,6 +314,8 @@ def _parser():
                    help="forward: values; backward: gradients and local derivatives (default: forward)")
     p.add_argument("--steps", metavar="DIR", help="write the backward pass step by step: frames and steps.html")
     p.add_argument("--steps-format", choices=("png", "svg"), default="png", help="format of the step frames")
+    p.add_argument("--explain", metavar="NAME", help="print the derivation of the output's gradient with respect "
+                                                     "to the input NAME, as the lecture notes write it")
     p.add_argument("--max-nodes", type=int, metavar="N",
                    help="largest graph to draw (default 250, and 100 for --steps; 0 = no limit)")
     return p
@@ -311,8 +335,11 @@ def run(argv, out=None):
         if name in values:
             raise ExpressionError(f"{name} is given twice")
         values[name] = Value(x, label=name)
+    for option, value in (("-o/--output", args.output), ("--steps", args.steps)):
+        if value is not None and not value.strip():
+            raise ExpressionError(f"{option} needs a name, got {value!r}")
     suffix = fmt = None
-    if args.output:
+    if args.output is not None:
         suffix = pathlib.Path(args.output).suffix.lower()
         if suffix not in _FORMATS:
             raise ExpressionError(f"cannot tell the output format from {args.output!r}: the file name must end "
@@ -327,6 +354,9 @@ def run(argv, out=None):
     for name in values:
         if name not in used:
             raise ExpressionError(f"{name} is given a value but the expression does not use it")
+    if args.explain is not None and args.explain not in values:
+        raise ExpressionError(f"--explain: {args.explain!r} is not an input; the inputs are "
+                              f"{', '.join(values) or '(none)'}")
     root = evaluate(tree, values)
     if root.is_leaf and not root.label:
         root = root * 1.0  # a constant expression: give the output a node of its own
@@ -343,19 +373,36 @@ def run(argv, out=None):
         for name, v in values.items():
             print(f"{name:<{width}}  {v.data:>14.10g}  {v.grad:>18.10g}", file=out)
 
+    if args.explain is not None:
+        print(f"\n{explain(root, values[args.explain])}", file=out)
+
     def limit(default):
         return default if args.max_nodes is None else (args.max_nodes or None)
 
-    try:
-        _write(args, fmt, root, limit, out)
-    except GraphTooLargeError as e:
-        raise ExpressionError(f"the graph has {e.nodes} nodes, more than the limit of {e.max_nodes} for drawing; "
-                              f"pass --max-nodes {e.nodes} (or 0 for no limit) to draw it anyway") from None
+    _check_outputs(args, fmt, root, limit)
+    _write(args, fmt, root, limit, out)
     return 0
 
 
+def _check_outputs(args, fmt, root, limit):
+    """Everything that would stop a file from being written, checked before any file is written."""
+    if args.output is None and args.steps is None:
+        return
+    nodes = len(nodes_between(root))
+    for wanted, most, option in ((args.output, limit(250), "-o"), (args.steps, limit(100), "--steps")):
+        if wanted is not None and most is not None and nodes > most:
+            raise ExpressionError(f"the graph has {nodes} nodes, more than the limit of {most} for drawing "
+                                  f"({option}); pass --max-nodes {nodes} (or 0 for no limit) to draw it anyway")
+    if (args.steps is not None or fmt != "dot") and shutil.which("dot") is None:
+        raise DotNotFoundError()
+    if args.output is not None and pathlib.Path(args.output).is_dir():
+        raise ExpressionError(f"-o {args.output!r} is a folder; give a file name ending in .svg, .png, .pdf or .dot")
+    if args.steps is not None and pathlib.Path(args.steps).exists() and not pathlib.Path(args.steps).is_dir():
+        raise ExpressionError(f"--steps {args.steps!r} is a file; give a folder for the frames and steps.html")
+
+
 def _write(args, fmt, root, limit, out):
-    if args.output:
+    if args.output is not None:
         g = draw(root, view=args.view, max_nodes=limit(250))
         path = pathlib.Path(args.output)
         if fmt == "dot":
@@ -363,7 +410,7 @@ def _write(args, fmt, root, limit, out):
         else:
             path.write_bytes(g.pipe(format=fmt))
         print(f"wrote {path} ({args.view} view)", file=out)
-    if args.steps:
+    if args.steps is not None:
         files = draw_steps(root, args.steps, format=args.steps_format, max_nodes=limit(100))
         print(f"wrote {len(files.frames)} frames and {files.html}", file=out)
 
@@ -381,7 +428,17 @@ def main(argv=None):
         return 2
     except OSError as e:
         name = f" {e.filename!r}" if e.filename else ""
-        print(f"python -m autograd: error: cannot write{name}: {e.strerror or e}", file=sys.stderr)
+        print(f"python -m autograd: error: cannot write{name}: {_one_line(e.strerror or e)}", file=sys.stderr)
+        return 2
+    except RecursionError:  # a safety net: the parser and checks are iterative or guarded
+        print("python -m autograd: error: the expression is nested too deeply", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("python -m autograd: error: the expression is too large for the memory available", file=sys.stderr)
+        return 2
+    except Exception as e:  # never a traceback on the command line; this is a bug to report
+        print(f"python -m autograd: error: internal error ({type(e).__name__}: {_short(_one_line(e), 200)}); "
+              f"please report it with the command line", file=sys.stderr)
         return 2
 
 

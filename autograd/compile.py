@@ -16,7 +16,7 @@ import builtins
 import math
 
 from . import ops
-from .engine import GRAD, Value, mode, op_of, real, topological_order
+from .engine import BACKWARD_LOCK, GRAD, Value, mode, op_of, real, topological_order
 
 __all__ = ["compile", "Compiled", "CompiledResult", "GraphChanged"]
 
@@ -167,7 +167,9 @@ class CompiledResult:
         if create_graph is not False:
             raise NotImplementedError(f"a compiled result's backward(create_graph=...) must be False, got "
                                       f"{create_graph!r}: a replay builds no graph; call the function uncompiled")
-        self._backward(real(grad, "backward(grad=...)"))
+        grad = real(grad, "backward(grad=...)")
+        with BACKWARD_LOCK:  # the leaves' .grad may be shared with other threads' graphs
+            self._backward(grad)
 
     def __repr__(self):
         return f"CompiledResult(data={self.data!r})"

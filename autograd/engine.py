@@ -14,7 +14,8 @@ name of this one):
 - ``local_values(v)``: v's local derivatives as Values (the op's rule run on Values);
 - ``describe(v)``: how error messages name a node (its value and label);
 - ``real(x, what)``: a number as a float, or a TypeError naming ``what``;
-- ``mode()``, ``GRAD``, ``ANOMALY`` and ``mode_switch(on, off)``: the per-thread mode flags.
+- ``mode()``, ``GRAD``, ``ANOMALY`` and ``mode_switch(on, off)``: the per-thread mode flags;
+- ``BACKWARD_LOCK``: held while a backward pass adds into ``.grad`` (also by compiled replays).
 """
 import contextvars
 import functools
@@ -22,6 +23,7 @@ import inspect
 import math
 import numbers
 import operator
+import threading
 from contextlib import contextmanager
 
 from . import ops
@@ -36,6 +38,11 @@ __all__ = ["Value", "no_grad", "enable_grad", "is_grad_enabled", "scope", "Scope
 GRAD = 1     # ops record the graph (off inside no_grad())
 ANOMALY = 2  # ops check their results for NaN and infinities (inside anomaly.detect_anomaly())
 _mode = contextvars.ContextVar("chaingrad_mode", default=GRAD)
+
+# ``child.grad += local * g`` reads and then writes: two threads running backward() on graphs that share
+# nodes (one model, many requests) would lose each other's additions. One lock per backward call keeps
+# every contribution; under the GIL the passes run one at a time anyway, so it costs one acquire a call.
+BACKWARD_LOCK = threading.RLock()  # reentrant: a compiled result may fall back to an eager backward
 
 
 def mode():
@@ -479,11 +486,17 @@ class Value(OpMethods):
         if create_graph is not False:
             if create_graph is not True:
                 raise TypeError(f"backward(create_graph=...) must be True or False, got {create_graph!r}")
-            for v, g in gradients(self, grad, create_graph=True).items():
-                old = v.grad
-                v.grad = g if (type(old) is float and old == 0.0) else old + g
+            grads = gradients(self, grad, create_graph=True)
+            with BACKWARD_LOCK:
+                for v, g in grads.items():
+                    old = v.grad
+                    v.grad = g if (type(old) is float and old == 0.0) else old + g
             return
         order = topological_order(self)
+        with BACKWARD_LOCK:
+            self._backward(order, grad)
+
+    def _backward(self, order, grad):
         # Gradients already in the graph (from an earlier backward) must not flow again:
         # run this pass on zeroed grads, then add the earlier ones back.
         previous = list(map(_get_grad, order))
@@ -517,8 +530,10 @@ class Value(OpMethods):
         >>> x = Value(3.0); y = x * x; y.backward(); y.zero_grad(); x.grad
         0.0
         """
-        for v in topological_order(self):
-            v.grad = 0.0
+        order = topological_order(self)
+        with BACKWARD_LOCK:
+            for v in order:
+                v.grad = 0.0
 
 
 def _number(x):

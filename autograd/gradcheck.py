@@ -8,7 +8,7 @@ import inspect
 import math
 import numbers
 
-from .engine import GRAD, Value, gradients, mode_switch, op_of, topological_order
+from .engine import Value, enable_grad, gradients, op_of, topological_order
 
 __all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
 
@@ -66,7 +66,7 @@ def gradgradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
     xs, labels = _check_args(f, inputs, eps, atol, rtol, "gradgradcheck")
     out, leaves = _call(f, xs, labels, "gradgradcheck")
     pattern = _kink_pattern(out, "gradgradcheck", xs)
-    with mode_switch(on=GRAD):
+    with enable_grad():
         first = gradients(out, 1.0, create_graph=True)
         rows = [gradients(first[leaf], 1.0, create_graph=False) if leaf in first else {} for leaf in leaves]
     failures = []
@@ -121,7 +121,7 @@ def _labels(f, inputs):
 
 def _call(f, xs, labels, fn):
     leaves = [Value(x, label=label) for x, label in zip(xs, labels)]
-    with mode_switch(on=GRAD):  # a check needs the graph, even inside no_grad()
+    with enable_grad():  # a check needs the graph, even inside no_grad()
         out = f(*leaves)
     if not isinstance(out, Value):
         raise TypeError(f"{fn}: f must return a Value (a scalar built from its arguments), "

@@ -7,7 +7,7 @@ floats; called with Values, it returns Values with graphs of their own, so trans
 import contextvars
 import numbers
 
-from .engine import GRAD, Value, gradients, mode_switch
+from .engine import Value, enable_grad, gradients
 
 __all__ = ["grad", "value_and_grad"]
 
@@ -53,7 +53,7 @@ def _transform(f, argnums, fn):
         nested = _depth.get() > 0 or any(isinstance(a, Value) for a in args)
         depth_token = _depth.set(_depth.get() + 1)
         try:
-            with mode_switch(on=GRAD):  # a transform records its graph, even under no_grad()
+            with enable_grad():  # a transform records its graph, even under no_grad()
                 wrt = []
                 for i in positions:
                     x = args[i]

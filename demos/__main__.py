@@ -3,7 +3,10 @@ Files go into out/, or into ``--out DIR``."""
 import argparse
 import importlib
 import pathlib
+import sys
 import time
+
+import nn
 
 # Each demo module has main(out_dir). Listed explicitly, in the order a reader meets them.
 DEMOS = [
@@ -37,7 +40,11 @@ def main(argv=None):
     for name in names:
         print(f"\n=== {name} ===")
         t0 = time.perf_counter()
-        importlib.import_module(f"demos.{name}").main(out)
+        try:
+            importlib.import_module(f"demos.{name}").main(out)
+        except nn.NonFiniteGradientError as e:  # training diverged: say where, not a traceback
+            print(f"python -m demos: {name} stopped: {e}", file=sys.stderr)
+            sys.exit(1)
         print(f"--- {name} done in {time.perf_counter() - t0:.1f}s")
     print(f"\nAll files are in {out.resolve()}")
 

@@ -26,7 +26,11 @@ def run(main, file, doc, add_options=None, argv=None):
     options = vars(parser.parse_args(argv))
     out = options.pop("out")
     out.mkdir(parents=True, exist_ok=True)
-    main(out, **options)
+    import nn
+    try:
+        main(out, **options)
+    except nn.NonFiniteGradientError as e:  # training diverged: say where, not a traceback
+        sys.exit(f"python -m demos.{name} stopped: {e}")
     print(f"\nfiles are in {out.resolve()}")
 
 

@@ -9,6 +9,7 @@ goes, saves the curve as a PNG and samples text at a few temperatures.
 import argparse
 import math
 import pathlib
+import sys
 import time
 
 import autograd

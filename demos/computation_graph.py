@@ -1,6 +1,7 @@
-"""The textbook's computation graph L = c(a + 2b) with a = 3, b = 1, c = -2, drawn forward and backward,
-its backward pass step by step, and the graph of a simple 2-layer network (2 inputs, 2 hidden, 1 output)."""
-from autograd import Value, draw, draw_steps, nodes_between, scope, sum_values
+"""The textbook's computation graph L = c(a + 2b) with a = 3, b = 1, c = -2: the derivations of dL/da,
+dL/db and dL/dc as the notes write them, the graph drawn forward and backward, its backward pass step by
+step, the graph of a simple 2-layer network (2 inputs, 2 hidden, 1 output), and a small RNN unrolled."""
+from autograd import Value, draw, draw_steps, explain, nodes_between, scope, sum_values
 from nn import Parameter, RNNCell
 
 __all__ = ["build", "build_two_layer", "build_rnn", "main"]
@@ -67,6 +68,9 @@ def main(out_dir):
     print(f"{'node':>4} {'value':>7} {'dL/dnode':>9}")
     for name, v in nodes.items():
         print(f"{name:>4} {v.data:7g} {v.grad:9g}")
+    for name in "abc":  # the chain rule as the notes write it
+        print()
+        print(explain(L, nodes[name]))
 
     written = []
     title = "L(a, b, c) = c(a + 2b) with a = 3, b = 1, c = -2"
@@ -84,6 +88,9 @@ def main(out_dir):
     print(f"\n2-layer net: L = {net.data:.4f}")
     for view in ("forward", "backward"):
         g = draw(net, view=view, clusters=clusters, title=f"{view} pass: a simple 2-layer neural net")
+        # the backward view's edges carry symbolic forms ('∂(w[2]1 * a[1]1)/∂a[1]1 = w[2]1 = 1.2'): 17 ranks
+        # of them make it a little wider than 4000 px, so it is scaled to fit (41 in at 96 dpi: 3936 px)
+        g.attr(size="41,41")
         path = out_dir / f"two_layer_{view}.png"
         path.write_bytes(g.pipe(format="png"))
         written.append(path)

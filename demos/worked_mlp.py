@@ -1,16 +1,17 @@
 """The notes' worked MLP (reference section 5): 3 inputs, 2 hidden, 2 outputs, sigmoid everywhere.
 
 Built from nn modules whose weights are set to the notes' tables; prints every quantity of the
-reference table next to its expected value, the gradient tables dE/dw1 and dE/dw2, then one SGD step.
+reference table next to its expected value, the gradient tables dE/dw1 and dE/dw2, then one SGD step and
+one weight's derivation (explain).
 Writes the backward pass step by step (out/worked_mlp_steps/steps.html), in the notes' names, and the same
 pass a layer at a time (out/worked_mlp_blocks/steps.html: each layer a block the page can open).
 """
 import pathlib
 
 import nn
-from autograd import Value, draw_steps, scope
+from autograd import Value, draw_steps, explain, scope
 
-__all__ = ["W1", "W2", "X", "Y", "build", "forward", "render_steps", "main"]
+__all__ = ["W1", "W2", "X", "Y", "build", "build_named", "forward", "render_steps", "main"]
 
 # w1[i][k]: i = 0 is the bias row, k = hidden unit 1, 2. w2[k][j]: k = 0 is the bias row, j = output 1, 2.
 W1 = [[0.5, 0.5], [0.1, 0.2], [0.3, 0.4], [0.5, 0.6]]
@@ -60,10 +61,9 @@ def grad_table(model, layer, table):
     return [[params[_name(layer, table, r, c)].grad for c in range(len(table[0]))] for r in range(len(table))]
 
 
-def render_steps(out_dir, collapse=None):
-    """The stepper of E's backward pass, every node named as in the notes (x1, w1[i][k], s1[1], a1[1], ...),
-    each layer and the error made inside a scope: drawn as boxes around their nodes (collapse=None), or as
-    blocks the page can open one at a time (collapse=1). Returns draw_steps' StepFiles."""
+def build_named():
+    """E's graph with every node named as in the notes (x1, w1[i][k], s1[1], a1[1], ..., E), each layer and
+    the error made inside a scope: E, and the parameters by those names."""
     model = build()
     params = dict(model.named_parameters())
     for layer, table in ((0, W1), (1, W2)):
@@ -81,6 +81,14 @@ def render_steps(out_dir, collapse=None):
         for j, a in enumerate(outs):
             a.label, a.children[0].label = f"a{layer}[{j + 1}]", f"s{layer}[{j + 1}]"
     E.label = "E"
+    return E, {p.label: p for p in params.values()}
+
+
+def render_steps(out_dir, collapse=None):
+    """The stepper of E's backward pass, every node named as in the notes, each layer and the error in a
+    scope: drawn as boxes around their nodes (collapse=None), or as blocks the page can open one at a time
+    (collapse=1). Returns draw_steps' StepFiles."""
+    E, _ = build_named()
     folder = "worked_mlp_steps" if collapse is None else "worked_mlp_blocks"
     return draw_steps(E, pathlib.Path(out_dir) / folder, format="svg", collapse=collapse)
 
@@ -120,6 +128,9 @@ def main(out_dir):
     _print_table("w2[k][j] after the step", new2, "k")
     E_new = forward(model)[4]
     print(f"E before {E.data:.6f}, after {E_new.data:.6f} (change {E_new.data - E.data:+.6f})")
+    E, params = build_named()
+    print("\nOne weight's derivation, the chain rule written out (the notes' dE/dw1[0][1] = 0.0020):")
+    print(explain(E, params["w1[0][1]"]))
     steps = render_steps(out_dir)
     print(f"\nthe backward pass step by step ({len(steps.frames)} frames): {steps.html}")
     steps = render_steps(out_dir, collapse=1)

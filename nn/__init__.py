@@ -4,7 +4,7 @@ from .data import batches
 from .layers import MLP, Dropout, Embedding, Layer, Neuron
 from .losses import binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, hinge_loss, mse_loss
 from .module import Module, Parameter, StateDictError
-from .optim import SGD, Adagrad, Adam, Optimizer, clip_grad_norm, clip_grad_value
+from .optim import SGD, Adagrad, Adam, NonFiniteGradientError, Optimizer, clip_grad_norm, clip_grad_value
 from .rnn import RNN, RNNCell, detach, sample
 
 __all__ = [
@@ -12,7 +12,7 @@ __all__ = [
     "Module", "Parameter", "StateDictError",
     "Neuron", "Layer", "MLP", "Dropout", "Embedding",
     "mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "hinge_loss",
-    "Optimizer", "SGD", "Adam", "Adagrad", "clip_grad_value", "clip_grad_norm",
+    "Optimizer", "SGD", "Adam", "Adagrad", "clip_grad_value", "clip_grad_norm", "NonFiniteGradientError",
     "batches",
     "RNNCell", "RNN", "detach", "sample",
 ]

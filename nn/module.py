@@ -2,7 +2,8 @@
 import json
 import math
 import os
-import tempfile
+import secrets
+import time
 
 from autograd import Value
 from autograd.display import card_html
@@ -60,13 +61,10 @@ class Module:
         >>> [(name, p.label) for name, p in M().named_parameters()]
         [('w.0', 'w.0')]
         """
-        out, seen = [], set()
-        for name, p in _walk(self, ""):
-            if isinstance(p, Parameter) and id(p) not in seen:
-                seen.add(id(p))
-                if not p.label:
-                    p.label = name
-                out.append((name, p))
+        out = _named_parameters(self)
+        for name, p in out:
+            if not p.label:
+                p.label = name
         return out
 
     def parameters(self):
@@ -150,28 +148,17 @@ class Module:
         if not isinstance(state, dict):
             raise TypeError(f"load_state_dict: state must be a dict of name -> number, "
                             f"got {state!r} of type {type(state).__name__}")
-        named = self.named_parameters()
-        names = [n for n, _ in named]
-        missing = [n for n in names if n not in state]
-        unexpected = [n for n in state if n not in set(names)]
-        if missing or unexpected:
-            raise StateDictError(
-                f"load_state_dict: the state has {len(state)} entries, {type(self).__name__} has "
-                f"{len(names)} parameters; missing names: {_few(missing)}; unexpected names: {_few(unexpected)}")
-        values = []
-        for n in names:
-            v = state[n]
-            if type(v) is bool or not isinstance(v, (int, float)):
-                raise TypeError(f"load_state_dict: {n!r} must be a real number (int or float), "
-                                f"got {v!r} of type {type(v).__name__}")
-            if not math.isfinite(v):
-                raise StateDictError(f"load_state_dict: {n!r} must be finite, got {v!r}")
-            values.append(float(v))
-        for (_, p), v in zip(named, values):
+        named = _named_parameters(self)  # not named_parameters(): a failed load changes no label either
+        for (_, p), v in zip(named, _checked(type(self).__name__, state, named, "load_state_dict")):
             p.data = v
 
     def save(self, path):
         """Write the parameters to ``path`` as JSON. Atomic: a crash never leaves a half-written file.
+
+        The text goes to a temporary file next to the target (named ``<target>.<pid>.<random>.chaingrad-tmp``),
+        which is then renamed over the target in one step; on any error it is removed and the error names the
+        target. One left behind by a killed process is removed by the next save to the same place. The file
+        gets the permissions of any new file (the umask applies).
 
         >>> import os, tempfile
         >>> class M(Module):
@@ -180,32 +167,42 @@ class Module:
         >>> M().save(path); os.path.exists(path)
         True
         """
+        path = os.fspath(path)
         state = self.state_dict()
         bad = [n for n, v in state.items() if not math.isfinite(v)]
         if bad:
-            raise StateDictError(f"save: parameters must be finite to be saved as JSON, "
+            raise StateDictError(f"save: parameters must be finite to be saved as JSON (to {path!r}), "
                                  f"got {_few([f'{n}={state[n]!r}' for n in bad])}")
         text = json.dumps({"format": _FORMAT, "version": _VERSION, "module": type(self).__name__,
                            "parameters": state}, indent=1)
-        path = os.fspath(path)
-        # Write a temporary file next to the target, then rename it over the target in one step.
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)),
-                                   prefix=os.path.basename(path) + ".", suffix=".tmp")
+        folder, base = os.path.split(os.path.abspath(path))
+        _remove_stale(folder, base)
+        tmp = None
         try:
+            tmp, fd = _create_temporary(folder, base)
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(text)
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+        except BaseException as e:
+            if tmp is not None:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+            if isinstance(e, OSError):  # name the target, not the temporary file
+                if e.errno:
+                    raise OSError(e.errno, f"save: cannot write {path!r}: {e.strerror}", path) from None
+                raise OSError(f"save: cannot write {path!r}: {e}") from None
             raise
 
     def load(self, path):
         """Read parameters written by ``save(path)``; checks everything first, changes nothing on error.
+
+        Every problem with the file's content raises StateDictError naming the file and what is wrong
+        (not UTF-8, not JSON, nested too deeply, a duplicate name, wrong format or version, wrong names,
+        a value that is not a finite number); a file that cannot be read raises OSError.
 
         >>> import os, tempfile
         >>> class M(Module):
@@ -215,20 +212,40 @@ class Module:
         0.5
         """
         path = os.fspath(path)
-        with open(path, encoding="utf-8") as f:
-            try:
-                doc = json.load(f)
-            except json.JSONDecodeError as e:
-                raise StateDictError(f"load: {path!r} is not valid JSON ({e})") from None
+        with open(path, "rb") as f:
+            raw = f.read()
+        where = f"load: {path!r}"
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise StateDictError(f"{where} is not UTF-8 text: {e.reason} at byte {e.start}") from None
+        try:
+            doc = json.loads(text, object_pairs_hook=_unique_object)
+        except json.JSONDecodeError as e:
+            raise StateDictError(f"{where} is not valid JSON ({e})") from None
+        except _DuplicateName as e:
+            raise StateDictError(f"{where} names {e.args[0]!r} twice in one JSON object") from None
+        except RecursionError:
+            raise StateDictError(f"{where} is nested too deeply to be a state dict") from None
+        except ValueError as e:  # an integer too long to convert (Python's limit on digits)
+            raise StateDictError(f"{where} has a number JSON cannot read: {_short(str(e))}") from None
         if not isinstance(doc, dict) or doc.get("format") != _FORMAT:
-            raise StateDictError(f"load: {path!r} is not a chaingrad state dict "
+            raise StateDictError(f"{where} is not a chaingrad state dict "
                                  f"(expected a JSON object with \"format\": {_FORMAT!r})")
-        if doc.get("version") != _VERSION:
-            raise StateDictError(f"load: {path!r} has version {doc.get('version')!r}; "
-                                 f"this chaingrad reads version {_VERSION!r}")
-        if not isinstance(doc.get("parameters"), dict):
-            raise StateDictError(f"load: {path!r} has no \"parameters\" object")
-        self.load_state_dict(doc["parameters"])
+        version = doc.get("version")
+        if type(version) is not int or version != _VERSION:
+            raise StateDictError(f"{where} has version {_short(version)}; this chaingrad reads version {_VERSION!r}")
+        state = doc.get("parameters")
+        if not isinstance(state, dict):
+            raise StateDictError(f"{where} has no \"parameters\" object {{name: number}}, "
+                                 f"got {_short(state)} of type {type(state).__name__}")
+        named = _named_parameters(self)
+        try:
+            values = _checked(type(self).__name__, state, named, where)
+        except TypeError as e:
+            raise StateDictError(str(e)) from None
+        for (_, p), v in zip(named, values):
+            p.data = v
 
     def __repr__(self):
         return f"{type(self).__name__}({len(self.parameters())} parameters)"
@@ -253,25 +270,38 @@ class Module:
         return card_html(type(self).__name__, "module", rows)
 
 
-def _walk(obj, prefix, seen=None):
-    """(dotted_name, node) for obj and for every Parameter/Module below it, depth first.
+def _named_parameters(module):
+    """[(dotted_name, parameter)] below module, each parameter once; labels are not touched."""
+    out, seen = [], set()
+    for name, p in _walk(module, ""):
+        if isinstance(p, Parameter) and id(p) not in seen:
+            seen.add(id(p))
+            out.append((name, p))
+    return out
+
+
+def _walk(obj, prefix):
+    """(dotted_name, node) for obj and for every Parameter/Module below it, depth first. Iterative.
 
     A module met twice (shared, or a cycle) is walked only the first time.
     """
-    seen = set() if seen is None else seen
-    yield prefix, obj
-    if isinstance(obj, Module):
-        if id(obj) in seen:
-            return
-        seen.add(id(obj))
-        items = [(k, v) for k, v in vars(obj).items() if k != "training"]
-    elif isinstance(obj, (list, tuple)):
-        items = list(enumerate(obj))
-    else:
-        return
-    for key, value in items:
-        if isinstance(value, (Parameter, Module, list, tuple)):
-            yield from _walk(value, f"{prefix}.{key}" if prefix else str(key), seen)
+    seen = set()
+    stack = [(prefix, obj)]
+    kinds = (Parameter, Module, list, tuple)
+    while stack:
+        name, node = stack.pop()
+        yield name, node
+        if isinstance(node, Module):
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            items = [(k, v) for k, v in vars(node).items() if k != "training"]
+        elif isinstance(node, (list, tuple)):
+            items = enumerate(node)
+        else:
+            continue
+        dot = name + "." if name else ""
+        stack.extend(reversed([(f"{dot}{k}", v) for k, v in items if isinstance(v, kinds)]))
 
 
 def _shape(module):
@@ -299,5 +329,109 @@ def _few(names, limit=5):
     """A short list of names for an error message."""
     if not names:
         return "none"
-    shown = ", ".join(repr(n) for n in names[:limit])
+    shown = ", ".join(_short(n, 60) for n in names[:limit])
     return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
+
+
+def _checked(module, state, named, who):
+    """The values of ``state`` as floats in the order of ``named`` (module: the class name, for messages),
+    or StateDictError/TypeError. Linear time."""
+    names = [n for n, _ in named]
+    if len(state) != len(names) or not all(map(state.__contains__, names)):
+        known = set(names)
+        missing = [n for n in names if n not in state]
+        unexpected = [n for n in state if n not in known]
+        raise StateDictError(
+            f"{who}: the state has {len(state)} entries, {module} has "
+            f"{len(named)} parameters; missing names: {_few(missing)}; unexpected names: {_few(unexpected)}")
+    values = []
+    for n in names:
+        v = state[n]
+        if type(v) is not float:
+            if type(v) is bool or not isinstance(v, (int, float)):
+                raise TypeError(f"{who}: {n!r} must be a real number (int or float), "
+                                f"got {_short(v)} of type {type(v).__name__}")
+            try:
+                v = float(v)
+            except OverflowError:
+                raise StateDictError(f"{who}: {n!r} must be a finite float, got an integer of "
+                                     f"{v.bit_length()} bits, beyond float range") from None
+        if not math.isfinite(v):
+            raise StateDictError(f"{who}: {n!r} must be finite, got {v!r}")
+        values.append(v)
+    return values
+
+
+def _short(x, n=80):
+    """repr(x), cut to n characters: a bad value from a file can be huge."""
+    try:
+        text = repr(x)
+    except ValueError:  # an int too long for repr
+        return f"an integer of {x.bit_length()} bits"
+    return text if len(text) <= n else text[:n - 3] + "..."
+
+
+class _DuplicateName(Exception):
+    pass
+
+
+def _unique_object(pairs):
+    """A JSON object as a dict; a name given twice raises (json would keep the last silently)."""
+    d = dict(pairs)
+    if len(d) != len(pairs):
+        seen = set()
+        for k, _ in pairs:
+            if k in seen:
+                raise _DuplicateName(k)
+            seen.add(k)
+    return d
+
+
+_TMP_SUFFIX = ".chaingrad-tmp"
+
+
+def _create_temporary(folder, base):
+    """(path, fd) of a new file ``<base>.<pid>.<random>.chaingrad-tmp`` in folder, made with the umask's mode."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    while True:
+        tmp = os.path.join(folder, f"{base}.{os.getpid()}.{secrets.token_hex(4)}{_TMP_SUFFIX}")
+        try:
+            return tmp, os.open(tmp, flags, 0o666)
+        except FileExistsError:
+            continue
+
+
+def _remove_stale(folder, base):
+    """Remove temporary files of earlier saves to ``folder/base`` whose process is gone."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return  # the save itself will report the problem with the folder
+    for entry in entries:
+        name = entry.name
+        if not (name.startswith(base + ".") and name.endswith(_TMP_SUFFIX)):
+            continue
+        pid, _, token = name[len(base) + 1:-len(_TMP_SUFFIX)].partition(".")
+        if not (pid.isdigit() and len(token) == 8) or int(pid) == os.getpid():
+            continue
+        if _gone(int(pid), entry):
+            try:
+                os.unlink(entry.path)
+            except OSError:
+                pass
+
+
+def _gone(pid, entry):
+    """True if the process that wrote a temporary file has ended (without POSIX: the file is a day old)."""
+    if os.name != "posix":
+        try:
+            return time.time() - entry.stat().st_mtime > 86400
+        except OSError:
+            return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # e.g. PermissionError: it exists, as another user
+        return False
+    return False

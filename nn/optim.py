@@ -1,14 +1,36 @@
-"""Optimizers (SGD with momentum, Adam, Adagrad) and gradient clipping, with PyTorch's update rules."""
+"""Optimizers (SGD with momentum, Adam, Adagrad) and gradient clipping, with PyTorch's update rules.
+
+Every optimizer checks all gradients before it changes anything: a NaN or infinite gradient raises
+`NonFiniteGradientError` naming the parameter and no parameter moves (``error_if_nonfinite=False``
+turns the check off). A gradient that is a Value (after ``backward(create_graph=True)``) is used by
+its number, ``grad.data``: a step never puts a Value into ``Parameter.data``.
+"""
 import math
+import operator
 
 from autograd import Value
 
-__all__ = ["Optimizer", "SGD", "Adam", "Adagrad", "clip_grad_value", "clip_grad_norm"]
+__all__ = ["Optimizer", "SGD", "Adam", "Adagrad", "clip_grad_value", "clip_grad_norm", "NonFiniteGradientError"]
+
+
+class NonFiniteGradientError(FloatingPointError):
+    """A gradient (or the update made from it) is NaN or infinite; nothing was changed.
+
+    Raised by the optimizers' ``step()`` and by ``clip_grad_norm``; the message names the parameter.
+    """
+
+
+_ANOMALY_HINT = ("wrap the forward and backward pass in `with autograd.detect_anomaly():` to find the op "
+                 "that produced it")
 
 
 def _params(params, who):
-    """params (an iterable of Values, or a Module) as a list, or a clear error."""
-    if hasattr(params, "parameters") and callable(params.parameters):
+    """(params, names): params (an iterable of Values, or a Module) as a list, and a name for each."""
+    names = None
+    if hasattr(params, "named_parameters") and callable(params.named_parameters):
+        named = params.named_parameters()
+        names, params = [n for n, _ in named], [p for _, p in named]
+    elif hasattr(params, "parameters") and callable(params.parameters):
         params = params.parameters()
     if isinstance(params, Value):
         raise TypeError(f"{who}: params must be a list of Values (or a Module), got a single Value {params!r}; "
@@ -20,7 +42,30 @@ def _params(params, who):
     for p in params:
         if not isinstance(p, Value):
             raise TypeError(f"{who}: every parameter must be a Value, got {p!r} of type {type(p).__name__}")
-    return params
+    if names is None:
+        names = [repr(p.label) if p.label else f"params[{i}]" for i, p in enumerate(params)]
+    else:
+        names = [repr(n) for n in names]
+    return params, list(names)
+
+
+_get_grad = operator.attrgetter("grad")
+_get_data = operator.attrgetter("data")
+
+
+def _grads(params):
+    """Every gradient as a float: a Value gradient (from backward(create_graph=True)) gives its number."""
+    return [g if type(g) is float else g.data if isinstance(g, Value) else float(g) for g in map(_get_grad, params)]
+
+
+def _first_nonfinite(numbers):
+    """The index of the first NaN or infinity in numbers, or None."""
+    if math.isfinite(sum(numbers)):  # the fast path: a finite sum has only finite terms
+        return None
+    for i, x in enumerate(numbers):
+        if not math.isfinite(x):
+            return i
+    return None
 
 
 def _positive(x, what, allow_zero=False):
@@ -29,22 +74,71 @@ def _positive(x, what, allow_zero=False):
     return float(x)
 
 
+def _flag(x, what):
+    if type(x) is not bool:
+        raise TypeError(f"{what} must be True or False, got {x!r}")
+    return x
+
+
 class Optimizer:
-    """Holds a list of parameters; subclasses define ``step()``.
+    """Holds a list of parameters; subclasses define ``_update(grads)``, and ``step()`` applies it.
+
+    ``step()`` reads every gradient as a number, refuses NaN and infinities (unless
+    ``error_if_nonfinite=False``), computes every new value and the new optimizer state, checks them,
+    and only then changes anything: a failed step changes no parameter and no state.
 
     >>> p = Value(1.0); opt = SGD([p], lr=0.1); p.grad = 2.0; opt.zero_grad(); p.grad
     0.0
     """
 
-    def __init__(self, params, who):
-        self.params = _params(params, who)
+    def __init__(self, params, who, error_if_nonfinite=True):
+        self.who = who
+        self.params, self.names = _params(params, who)
         if not self.params:
             raise ValueError(f"{who}: got an empty parameter list")
+        self.error_if_nonfinite = _flag(error_if_nonfinite, f"{who} error_if_nonfinite")
 
     def zero_grad(self):
         """Set every parameter's grad to 0."""
         for p in self.params:
             p.grad = 0.0
+
+    def step(self):
+        """Update every parameter from its grad; raises NonFiniteGradientError (changing nothing) on NaN or inf.
+
+        >>> p = Value(1.0, label="w"); p.grad = float("nan")
+        >>> SGD([p], lr=0.1).step()
+        Traceback (most recent call last):
+        ...
+        nn.optim.NonFiniteGradientError: SGD.step: the gradient of parameter 'w' is nan; ...
+        >>> p.data
+        1.0
+        """
+        grads = _grads(self.params)
+        if self.error_if_nonfinite:
+            i = _first_nonfinite(grads)
+            if i is not None:
+                raise NonFiniteGradientError(
+                    f"{self.who}.step: the gradient of parameter {self.names[i]} is {grads[i]!r}; no parameter "
+                    f"was changed. To find where it comes from, {_ANOMALY_HINT}; to step anyway pass "
+                    f"error_if_nonfinite=False to {self.who}(...)")
+        data, state = self._update(grads)
+        if self.error_if_nonfinite:
+            i = _first_nonfinite(data)
+            if i is not None:
+                raise NonFiniteGradientError(
+                    f"{self.who}.step: the update of parameter {self.names[i]} (value {self.params[i].data!r}, "
+                    f"gradient {grads[i]!r}) gives {data[i]!r}; no parameter was changed. Lower the learning "
+                    f"rate or clip the gradients (nn.clip_grad_norm); to step anyway pass "
+                    f"error_if_nonfinite=False to {self.who}(...)")
+        for p, x in zip(self.params, data):
+            p.data = x
+        for name, value in state.items():
+            setattr(self, name, value)
+
+    def _update(self, grads):
+        """(new data for every parameter, {attribute: new state}) from the grads; changes nothing."""
+        raise NotImplementedError(f"{type(self).__name__} must define _update(grads)")
 
 
 class SGD(Optimizer):
@@ -55,33 +149,37 @@ class SGD(Optimizer):
     0.8
     """
 
-    def __init__(self, params, lr, momentum=0.0):
-        super().__init__(params, "SGD")
+    def __init__(self, params, lr, momentum=0.0, error_if_nonfinite=True):
+        super().__init__(params, "SGD", error_if_nonfinite)
         self.lr = _positive(lr, "SGD lr")
         self.momentum = _positive(momentum, "SGD momentum", allow_zero=True)
         if self.momentum >= 1.0:
             raise ValueError(f"SGD momentum must be in [0, 1), got {momentum!r}")
         self.velocity = [0.0] * len(self.params)
 
-    def step(self):
-        """Update every parameter from its grad."""
-        for i, p in enumerate(self.params):
-            v = self.momentum * self.velocity[i] + p.grad if self.momentum else p.grad
-            self.velocity[i] = v
-            p.data -= self.lr * v
+    def _update(self, grads):
+        if self.momentum:
+            velocity = [self.momentum * v + g for v, g in zip(self.velocity, grads)]
+        else:
+            velocity = grads
+        lr = self.lr
+        return [x - lr * v for x, v in zip(map(_get_data, self.params), velocity)], {"velocity": velocity}
 
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba 2015) with bias correction, as ``torch.optim.Adam``:
     m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2, p -= lr * m_hat / (sqrt(v_hat) + eps).
 
+    ``v_root`` holds sqrt(v), updated with ``math.hypot``, so that gradients whose square overflows
+    (above about 1e154) still give the right step.
+
     >>> p = Value(1.0); p.grad = 5.0
     >>> Adam([p], lr=0.1).step(); round(p.data, 6)   # the first step moves by lr, whatever the grad
     0.9
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
-        super().__init__(params, "Adam")
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, error_if_nonfinite=True):
+        super().__init__(params, "Adam", error_if_nonfinite)
         self.lr = _positive(lr, "Adam lr")
         if (not isinstance(betas, (tuple, list)) or len(betas) != 2
                 or not all(type(b) in (int, float) and 0.0 <= b < 1.0 for b in betas)):
@@ -90,67 +188,87 @@ class Adam(Optimizer):
         self.eps = _positive(eps, "Adam eps")
         self.t = 0
         self.m = [0.0] * len(self.params)
-        self.v = [0.0] * len(self.params)
+        self.v_root = [0.0] * len(self.params)
 
-    def step(self):
-        """Update every parameter from its grad."""
+    def _update(self, grads):
         b1, b2 = self.betas
-        self.t += 1
-        c1, c2 = 1.0 - b1 ** self.t, 1.0 - b2 ** self.t
-        for i, p in enumerate(self.params):
-            g = p.grad
-            self.m[i] = b1 * self.m[i] + (1.0 - b1) * g
-            self.v[i] = b2 * self.v[i] + (1.0 - b2) * g * g
-            p.data -= self.lr * (self.m[i] / c1) / (math.sqrt(self.v[i] / c2) + self.eps)
+        t = self.t + 1
+        c1, c2 = 1.0 - b1 ** t, 1.0 - b2 ** t
+        r1, r2, root_c2 = math.sqrt(b2), math.sqrt(1.0 - b2), math.sqrt(c2)
+        m = [b1 * mi + (1.0 - b1) * g for mi, g in zip(self.m, grads)]
+        v_root = [math.hypot(r1 * ri, r2 * g) for ri, g in zip(self.v_root, grads)]
+        lr, eps = self.lr, self.eps
+        data = [x - lr * (mi / c1) / (ri / root_c2 + eps) for x, mi, ri in zip(map(_get_data, self.params), m, v_root)]
+        return data, {"t": t, "m": m, "v_root": v_root}
 
 
 class Adagrad(Optimizer):
     """Adagrad: s += g^2, p -= lr * g / (sqrt(s) + eps), as ``torch.optim.Adagrad``.
+
+    ``sum_root`` holds sqrt(s), updated with ``math.hypot``, so that huge gradients do not overflow.
 
     >>> p = Value(1.0); p.grad = 5.0
     >>> Adagrad([p], lr=0.1).step(); round(p.data, 6)
     0.9
     """
 
-    def __init__(self, params, lr=1e-2, eps=1e-10):
-        super().__init__(params, "Adagrad")
+    def __init__(self, params, lr=1e-2, eps=1e-10, error_if_nonfinite=True):
+        super().__init__(params, "Adagrad", error_if_nonfinite)
         self.lr = _positive(lr, "Adagrad lr")
         self.eps = _positive(eps, "Adagrad eps")
-        self.sum_sq = [0.0] * len(self.params)
+        self.sum_root = [0.0] * len(self.params)
 
-    def step(self):
-        """Update every parameter from its grad."""
-        for i, p in enumerate(self.params):
-            g = p.grad
-            self.sum_sq[i] += g * g
-            p.data -= self.lr * g / (math.sqrt(self.sum_sq[i]) + self.eps)
+    def _update(self, grads):
+        lr, eps, hypot = self.lr, self.eps, math.hypot
+        sum_root = [hypot(s, g) for s, g in zip(self.sum_root, grads)]
+        data = [x - lr * g / (s + eps) for x, g, s in zip(map(_get_data, self.params), grads, sum_root)]
+        return data, {"sum_root": sum_root}
 
 
 def clip_grad_value(params, clip):
-    """Clamp every grad into [-clip, clip], in place.
+    """Clamp every grad into [-clip, clip], in place (a Value grad is replaced by its clamped number).
 
     >>> p = Value(0.0); p.grad = -7.0; clip_grad_value([p], 1.0); p.grad
     -1.0
     """
-    params = _params(params, "clip_grad_value")
+    params, _ = _params(params, "clip_grad_value")
     clip = _positive(clip, "clip_grad_value clip")
-    for p in params:
-        p.grad = min(max(p.grad, -clip), clip)
+    for p, g in zip(params, _grads(params)):
+        p.grad = min(max(g, -clip), clip)
 
 
-def clip_grad_norm(params, max_norm):
+def clip_grad_norm(params, max_norm, error_if_nonfinite=True):
     """If the grads' total L2 norm exceeds max_norm, scale them all by max_norm / norm, in place.
     Returns the norm before clipping (as ``torch.nn.utils.clip_grad_norm_``, without its 1e-6).
+
+    The norm is computed without overflow (the grads are divided by the largest first), so any finite
+    grads are clipped right; a norm beyond float range is returned as inf. A NaN or infinite grad
+    raises NonFiniteGradientError naming the parameter, changing nothing; with
+    ``error_if_nonfinite=False`` the non-finite norm is returned and the grads are left as they are.
+    A Value grad (after ``backward(create_graph=True)``) is used by its number.
 
     >>> p, q = Value(0.0), Value(0.0); p.grad, q.grad = 3.0, 4.0
     >>> clip_grad_norm([p, q], 1.0), round(p.grad, 6), round(q.grad, 6)
     (5.0, 0.6, 0.8)
     """
-    params = _params(params, "clip_grad_norm")
+    params, names = _params(params, "clip_grad_norm")
     max_norm = _positive(max_norm, "clip_grad_norm max_norm")
-    norm = math.sqrt(math.fsum(p.grad * p.grad for p in params))
+    error_if_nonfinite = _flag(error_if_nonfinite, "clip_grad_norm error_if_nonfinite")
+    grads = _grads(params)
+    i = _first_nonfinite(grads)
+    if i is not None:
+        if error_if_nonfinite:
+            raise NonFiniteGradientError(
+                f"clip_grad_norm: the gradient of parameter {names[i]} is {grads[i]!r}, so the norm is not "
+                f"finite; no gradient was changed. To find where it comes from, {_ANOMALY_HINT}; "
+                f"pass error_if_nonfinite=False to get the norm without an error")
+        return math.nan if any(map(math.isnan, grads)) else math.inf
+    biggest = max(map(abs, grads), default=0.0)
+    if biggest == 0.0:
+        return 0.0
+    root = math.sqrt(math.fsum((g / biggest) ** 2 for g in grads))  # in [1, sqrt(n)]: no overflow
+    norm = biggest * root  # inf if the true norm is beyond float range; the scaling below still works
     if norm > max_norm:
-        scale = max_norm / norm
-        for p in params:
-            p.grad *= scale
+        for p, g in zip(params, grads):
+            p.grad = g / biggest / root * max_norm
     return norm

@@ -205,3 +205,55 @@ def test_parse_never_runs_code():
         parse("__import__('os').system('echo hacked')")
     with pytest.raises(TypeError, match="must be a str, got 3"):
         parse(3)
+
+
+# ---- hardening: any depth, empty names, every argument checked before a file is written ----
+
+def one_clean_line(code, err):
+    return code == 2 and err.count("\n") == 1 and err.startswith("python -m autograd: error: ") \
+        and "Traceback" not in err and "internal error" not in err
+
+
+@pytest.mark.parametrize("depth", [330, 1000, 2000])
+@pytest.mark.parametrize("template", [
+    "x[{}a]", "exp(a, {}a)", "1 < {}a", "a if {}a else a", "[{}a]", "sine({}a)", "exp({}a, x=1)", "{}a.b",
+    "lambda: {}a", "{{{}a}}", "not {}a",
+])
+def test_deep_nesting_inside_a_rejected_construct_is_one_line(capsys, depth, template):
+    code, out, err = run(capsys, "--", template.format("-" * depth), "a=1")
+    assert one_clean_line(code, err), err
+    assert len(err) < 400
+
+
+def test_a_deep_call_name_is_one_line(capsys):
+    code, out, err = run(capsys, "a." * 300 + "b(a)", "a=1")
+    assert one_clean_line(code, err), err
+
+
+@pytest.mark.parametrize("option", ["-o", "--output", "--steps"])
+@pytest.mark.parametrize("value", ["", "  "])
+def test_an_empty_file_name_is_refused(capsys, option, value):
+    code, out, err = run(capsys, "a*2", "a=1", option, value)
+    assert one_clean_line(code, err) and "needs a name" in err and out == ""
+
+
+@needs_dot
+def test_steps_limit_is_checked_before_the_output_file_is_written(capsys, tmp_path):
+    dot, steps = tmp_path / "x.dot", tmp_path / "steps"
+    code, out, err = run(capsys, "+".join(["a"] * 150), "a=1", "-o", str(dot), "--steps", str(steps))
+    assert one_clean_line(code, err) and "more than the limit of 100 for drawing (--steps)" in err
+    assert not dot.exists() and not steps.exists()
+
+
+def test_steps_that_is_a_file_is_checked_before_the_output_file_is_written(capsys, tmp_path):
+    dot, steps = tmp_path / "x.dot", tmp_path / "steps"
+    steps.write_text("a file")
+    code, out, err = run(capsys, "a*2", "a=1", "-o", str(dot), "--steps", str(steps))
+    assert one_clean_line(code, err) and "is a file" in err and not dot.exists()
+
+
+def test_missing_dot_for_steps_is_checked_before_the_dot_file_is_written(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    dot = tmp_path / "x.dot"
+    code, out, err = run(capsys, "a*2", "a=1", "-o", str(dot), "--steps", str(tmp_path / "s"))
+    assert one_clean_line(code, err) and "graphviz" in err and not dot.exists()

@@ -2,6 +2,9 @@
 
 Expected numbers come from reference-values.md section 1 (L = c(a + 2b), a = 3, b = 1, c = -2) or hand math.
 """
+import pathlib
+
+import autograd
 import html
 import re
 import shutil
@@ -120,7 +123,8 @@ def test_every_edge_says_d_parent_d_child_even_without_labels():
     y.backward()
     _, edges = parse_dot(draw(y, view="backward").source)
     first = [label.split("\n")[0] for *_, label, _ in edges]
-    assert "∂(a**0.5)/∂a = 0.3536" in first  # 1 / (2 sqrt 2)
+    # the symbolic form from the op table (issue 17), then the number: 0.5 a^-0.5 = 1 / (2 sqrt 2)
+    assert "∂(a**0.5)/∂a = 0.5·a^(0.5−1) = 0.3536" in first
     assert all(re.match(r"∂.+/∂.+ = ", t) for t in first) and not any("local" in t for t in first)
 
 
@@ -135,8 +139,9 @@ def test_backward_view_labels_edges_with_local_derivatives_and_contributions():
     for k, grad in dict(a=-2, b=-4, c=5, d=-2, e=-2, L=1).items():
         assert nodes[ids[k]][0].endswith(f"∂L/∂{k} = {grad}"), nodes[ids[k]]
     by_pair = {(t, h): (label, attrs) for t, h, label, attrs in edges}
-    # local derivatives of the textbook's backward figure, and upstream x local = contribution
-    expected = {("e", "L"): "∂L/∂e = -2\n1 × -2 = -2", ("c", "L"): "∂L/∂c = 5\n1 × 5 = 5",
+    # local derivatives of the textbook's backward figure, symbolic = number (reference-values.md section 1:
+    # dL/de = c = -2, dL/dc = e = 5, de/da = 1, de/dd = 1, dd/db = 2), and upstream x local = contribution
+    expected = {("e", "L"): "∂L/∂e = c = -2\n1 × -2 = -2", ("c", "L"): "∂L/∂c = e = 5\n1 × 5 = 5",
                 ("a", "e"): "∂e/∂a = 1\n-2 × 1 = -2", ("d", "e"): "∂e/∂d = 1\n-2 × 1 = -2",
                 ("b", "d"): "∂d/∂b = 2\n-2 × 2 = -4"}
     for (child, parent), text in expected.items():
@@ -167,7 +172,7 @@ def test_square_has_two_edges_each_with_its_contribution():
     y.label = "y"
     y.backward()
     nodes, edges = parse_dot(draw(y, view="backward").source)
-    assert [label for *_, label, _ in edges] == ["∂y/∂x = 3\n1 × 3 = 3"] * 2
+    assert [label for *_, label, _ in edges] == ["∂y/∂x = x = 3\n1 × 3 = 3"] * 2
     assert nodes[node_by_text(nodes, "x = ")][0].endswith("∂y/∂x = 6")  # d(x^2)/dx = 2x
 
 
@@ -397,3 +402,53 @@ def test_draw_steps_checks_its_arguments(tmp_path):
 
 def test_graph_is_a_digraph_subclass():
     assert issubclass(Graph, graphviz.Digraph)
+
+
+# ---- hardening: labels changed after creation, huge labels, the stepper's script ----
+
+@pytest.mark.parametrize("bad", [3, None, b"x", ["a"]])
+def test_a_label_set_to_a_non_string_raises_type_error_naming_the_node(tmp_path, bad):
+    x = Value(2.0, label="x")
+    y = x * 3
+    y.backward()
+    x.label = bad
+    match = rf"label of node Value\(data=2.0, .*must be a str, got {re.escape(repr(bad))}"
+    for call in (lambda: draw(y), lambda: draw(y, view="backward"), lambda: draw_steps(y, tmp_path)):
+        with pytest.raises(TypeError, match=match):
+            call()
+
+
+def xlink_titles(svg):
+    root = ET.fromstring(svg)
+    return [e.get("{http://www.w3.org/1999/xlink}title") for e in root.iter()
+            if e.get("{http://www.w3.org/1999/xlink}title")]
+
+
+@needs_dot
+@pytest.mark.parametrize("n", [16_384, 20_000, 100_000])
+def test_huge_labels_are_cut_with_an_ellipsis_and_kept_as_tooltip(tmp_path, n):
+    label = ("w\\N\"<&" * n)[:n]
+    x = Value(1.0, label=label)
+    y = x * 2
+    y.label = "y"
+    y.backward()
+    for view in ("forward", "backward"):
+        svg = draw(y, view=view, title=label).pipe(format="svg").decode()
+        shown = [t for t, _ in svg_texts(svg) if t.startswith("w\\N")]
+        assert shown and all(t.endswith("…") or t.endswith("… = 1") for t in shown), shown
+        assert all(len(t) < 100 for t in shown)
+        assert any(t.startswith("input: " + label[:1000]) for t in xlink_titles(svg))  # the text, unexpanded
+    files = draw_steps(y, tmp_path, format="svg")
+    assert files.html.is_file() and all(xlink_titles(f.read_text(encoding="utf-8")) for f in files.frames)
+
+
+@needs_dot
+def test_stepper_script_cannot_be_closed_or_escaped_by_a_label(tmp_path):
+    x = Value(1.0, label="<!--<script>")
+    y = x * 2
+    y.label = "</script><script>alert(1)</script>"
+    y.backward()
+    page = draw_steps(y, tmp_path, format="svg").html.read_text(encoding="utf-8")
+    template = (pathlib.Path(autograd.__file__).parent / "draw" / "player.html").read_text(encoding="utf-8")
+    assert page.count("<script") == template.count("<script") == page.count("</script>")
+    assert page.count("<!--") == template.count("<!--")  # only the template's own comment

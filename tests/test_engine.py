@@ -406,3 +406,68 @@ def test_random_graphs_against_torch_float64(program, xs):
     for v, t in zip(vs, ts):
         expected = t.grad.item() if t.grad is not None else 0.0
         assert v.grad == pytest.approx(expected, rel=1e-9, abs=1e-12)
+
+
+# ---- no_grad / enable_grad as decorators, also of generators and coroutines ----
+
+def test_no_grad_decorates_a_generator_function():
+    from autograd import is_grad_enabled
+
+    @no_grad()
+    def gen(x):
+        for _ in range(2):
+            assert not is_grad_enabled()
+            got = yield x * x
+            assert got == "sent"
+        return "done"
+
+    g = gen(Value(3.0))
+    first = next(g)
+    assert first.is_leaf and first.data == 9.0
+    assert is_grad_enabled()  # the caller's mode is untouched between steps
+    assert g.send("sent").is_leaf
+    with pytest.raises(StopIteration) as stop:
+        g.send("sent")
+    assert stop.value.value == "done"
+
+
+def test_no_grad_decorates_a_coroutine():
+    import asyncio
+
+    from autograd import is_grad_enabled
+
+    @no_grad()
+    async def f(x):
+        await asyncio.sleep(0)
+        assert not is_grad_enabled()
+        return x * x
+
+    y = asyncio.run(f(Value(2.0)))
+    assert y.is_leaf and y.data == 4.0 and is_grad_enabled()
+
+
+def test_no_grad_refuses_an_async_generator():
+    with pytest.raises(TypeError, match=r"cannot decorate the async generator"):
+        @no_grad()
+        async def agen():
+            yield 1
+
+
+def test_enable_grad_inside_no_grad_and_restored_on_error():
+    from autograd import enable_grad, is_grad_enabled
+    x = Value(2.0)
+    with no_grad():
+        with enable_grad():
+            y = x * x
+        assert not is_grad_enabled()
+        with pytest.raises(RuntimeError):
+            with enable_grad():
+                raise RuntimeError("boom")
+        assert not is_grad_enabled()
+    assert len(y.children) == 2 and is_grad_enabled()
+
+    @enable_grad()
+    def f():
+        return x * x
+    with no_grad():
+        assert not f().is_leaf

@@ -155,3 +155,122 @@ def test_batch_averaged_gradient_is_the_mean_of_per_example_gradients():
     nn.mse_loss([m(x)[0] for x, _ in batch], [y for _, y in batch]).backward()
     mean = [sum(col) / len(batch) for col in zip(*per_example)]
     assert [p.grad for p in m.parameters()] == pytest.approx(mean, abs=1e-14)
+
+
+# ---- hardening: huge, non-finite and Value gradients ----
+
+OPTIMIZERS = [
+    lambda ps, **kw: nn.SGD(ps, lr=0.1, **kw),
+    lambda ps, **kw: nn.SGD(ps, lr=0.1, momentum=0.9, **kw),
+    lambda ps, **kw: nn.Adam(ps, lr=0.1, **kw),
+    lambda ps, **kw: nn.Adagrad(ps, lr=0.1, **kw),
+]
+
+
+@pytest.mark.parametrize("g", [1e160, 1.3e154, 1e300, 5e-320])
+def test_clip_grad_norm_with_huge_or_tiny_finite_grads(g):
+    ps = params_with_grads([0.0] * 2, [g, -g])
+    norm = nn.clip_grad_norm(ps, 1.0)
+    assert norm == pytest.approx(g * math.sqrt(2), rel=1e-15)
+    expected = 1 / math.sqrt(2) if norm > 1.0 else g
+    assert [p.grad for p in ps] == pytest.approx([expected, -expected], rel=1e-15)
+
+
+def test_clip_grad_norm_beyond_float_range_still_clips():
+    ps = params_with_grads([0.0] * 4, [1.7e308] * 4)
+    assert nn.clip_grad_norm(ps, 2.0) == math.inf
+    assert [p.grad for p in ps] == pytest.approx([1.0] * 4, rel=1e-15)
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_clip_grad_norm_non_finite_names_the_parameter_and_changes_nothing(bad):
+    m = nn.MLP(1, [1], seed=0)
+    for p in m.parameters():
+        p.grad = 5.0
+    m.layers[0].neurons[0].b.grad = bad
+    with pytest.raises(nn.NonFiniteGradientError, match=rf"'layers.0.neurons.0.b' is {bad!r}.*detect_anomaly"):
+        nn.clip_grad_norm(m, 1.0)
+    assert [p.grad for p in m.parameters()][0] == 5.0
+    norm = nn.clip_grad_norm(m, 1.0, error_if_nonfinite=False)  # the caller opts out: the norm, grads as they are
+    assert repr(norm) == repr(abs(bad)) and [p.grad for p in m.parameters()][0] == 5.0
+    ps = params_with_grads([0.0] * 3, [1.3e154, 1.3e154, bad])  # squares that overflow a sum, and bad
+    assert repr(nn.clip_grad_norm(ps, 1.0, error_if_nonfinite=False)) == repr(abs(bad))
+    with pytest.raises(TypeError, match="'no'"):
+        nn.clip_grad_norm(m, 1.0, error_if_nonfinite="no")
+
+
+@pytest.mark.parametrize("make", OPTIMIZERS)
+def test_step_after_create_graph_keeps_data_a_float(make):
+    p = nn.Parameter(0.5)
+    (p * p * p).backward(create_graph=True)
+    assert isinstance(p.grad, Value)
+    opt = make([p])
+    opt.step()
+    assert type(p.data) is float and p.data < 0.5
+    nn.clip_grad_norm([p], 0.1)
+    nn.clip_grad_value([p], 0.01)
+    assert p.grad == 0.01
+
+
+@pytest.mark.parametrize("make", OPTIMIZERS)
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_optimizers_refuse_non_finite_grads_and_change_nothing(make, bad):
+    ps = params_with_grads([1.0, 2.0, 3.0], [0.5, bad, 0.25])
+    ps[1].label = "w"
+    opt = make(ps)
+    with pytest.raises(nn.NonFiniteGradientError, match=rf"gradient of parameter 'w' is {bad!r}.*detect_anomaly"):
+        opt.step()
+    assert [p.data for p in ps] == [1.0, 2.0, 3.0]
+    # the optimizer's state did not move either: the next good step is the first step of a fresh optimizer
+    ps[1].grad = 1.0
+    twin = params_with_grads([1.0, 2.0, 3.0], [0.5, 1.0, 0.25])
+    opt.step()
+    make(twin).step()
+    assert [p.data for p in ps] == [p.data for p in twin]
+
+
+@pytest.mark.parametrize("make", OPTIMIZERS)
+def test_optimizers_step_on_non_finite_grads_when_told_to(make):
+    ps = params_with_grads([1.0], [math.nan])
+    make(ps, error_if_nonfinite=False).step()
+    assert math.isnan(ps[0].data)
+
+
+def test_optimizer_names_module_parameters_by_dotted_name():
+    m = nn.MLP(2, [2, 1], seed=0)
+    m.layers[1].neurons[0].w[1].grad = math.nan
+    with pytest.raises(nn.NonFiniteGradientError, match="'layers.1.neurons.0.w.1' is nan"):
+        nn.Adam(m).step()
+
+
+@pytest.mark.parametrize("make", [lambda ps: nn.Adam(ps, lr=0.1), lambda ps: nn.Adagrad(ps, lr=0.1)])
+@pytest.mark.parametrize("g", [1e160, -1e200, 1e300])
+def test_adaptive_optimizers_first_step_is_lr_even_for_huge_grads(make, g):
+    ps = params_with_grads([1.0], [g])
+    make(ps).step()
+    assert ps[0].data == pytest.approx(1.0 - math.copysign(0.1, g), abs=1e-12)
+
+
+def test_sgd_update_that_overflows_changes_nothing():
+    ps = params_with_grads([0.0, 1e308], [1.0, -1e308])
+    with pytest.raises(nn.NonFiniteGradientError, match="params\\[1\\].*gives inf; no parameter was changed"):
+        nn.SGD(ps, lr=1.0).step()
+    assert [p.data for p in ps] == [0.0, 1e308]
+
+
+def test_a_diverging_demo_stops_with_the_message(monkeypatch, tmp_path, capsys):
+    import demos.__main__ as runner
+    import demos.sigmoid_unit
+
+    def diverge(out_dir):
+        p = nn.Parameter(1.0, label="w")
+        (p * math.inf).backward()
+        nn.SGD([p], lr=0.1).step()
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(demos.sigmoid_unit, "main", diverge)
+    with pytest.raises(SystemExit) as exc:
+        runner.main(["sigmoid_unit"])
+    assert exc.value.code == 1
+    err = capsys.readouterr().err
+    assert "sigmoid_unit stopped: SGD.step: the gradient of parameter 'w' is inf" in err and "Traceback" not in err

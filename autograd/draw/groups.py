@@ -17,7 +17,7 @@ The internal API, for the other modules of ``autograd.draw``: ``group(...)`` ret
 import re
 
 from ..engine import Value
-from .notation import escape
+from .notation import cut, escape
 
 __all__ = ["Block", "Grouping", "group", "emit", "check_max_nodes", "GraphTooLargeError"]
 
@@ -336,7 +336,7 @@ def emit(g, grouping, label, attrs):
             sub.node(ids[item], label(item), **attrs(item))
         for k in tree.get(key, []):
             with sub.subgraph(name=f"cluster_{next(counter)}") as c:
-                c.attr(label=f"<{escape(grouping.titles[k])}>", style="rounded,dashed", color="#888888",
+                c.attr(label=f"<{escape(cut(grouping.titles[k]))}>", style="rounded,dashed", color="#888888",
                        fontsize="12", fontcolor="#444444")
                 fill(c, k)
 

@@ -1,17 +1,22 @@
 """The words and numbers of the pictures: one notation for images, stepper and captions.
 
 A node's gradient is ∂L/∂x (``grad =`` where the root's grad is not 1); every edge shows the local
-derivative ∂parent/∂child. Every node has a short name to write these with: its label, else a short
+derivative ∂parent/∂child, in symbols from the op table where it has them, and its value: ∂L/∂e = c = -2. Every node has a short name to write these with: its label, else a short
 formula (``a + 2 * b``), else a generated name (``v3``, shown in italics in the node); an unlabelled
 root is called ``L``.
 
 The internal API, for the other modules of ``autograd.draw``:
 
-- ``escape(text)``: text for an HTML-like graphviz label;
+- ``escape(text)``: text for an HTML-like graphviz label; ``visible(text)``: control characters and lone
+  surrogates as visible escapes (for text that is not a label, such as the stepper page's title);
+- ``cut(text)``: a label, title or name as the images show it (at most 80 characters, with an ellipsis);
+  ``tooltip(v, kind)`` and ``tip(text)``: tooltips that hold the full text (up to 2,000 characters);
+- ``check_labels(order, what)``: a TypeError naming the first node whose label is not a str;
 - ``number(x, precision)``: a float as short text;
 - ``names(order, precision, root)``: {node: (name, precedence)}, {op node: (formula, precedence)};
-- ``local_text(parent, child, local, name, precision)``: the text of an edge's local derivative
-  (the one place edge text is made);
+- ``local_text(parent, child, local, name, precision, j)``: the text of an edge's local derivative, in
+  symbols from the op table (``Op.symbolic``) and as a number, for operand j of parent (the one place
+  edge text is made);
 - ``grad_text(v, root, name, precision, grad, seed_is_one)``: the text of a node's gradient;
 - ``partial(v, name)``: ``∂name`` (parenthesised where needed), for other texts about gradients;
 - ``node_rows(v, name, formula, precision)``, ``table(rows)``: a node's HTML-like label;
@@ -22,8 +27,9 @@ import itertools
 import math
 
 from ..engine import op_of
+from ..explain import local_forms, with_value
 
-__all__ = ["escape", "number", "names", "local_text", "grad_text", "partial", "node_rows", "table", "kind",
+__all__ = ["escape", "visible", "cut", "tooltip", "tip", "check_labels", "number", "names", "local_text", "grad_text", "partial", "node_rows", "table", "kind",
            "STYLE"]
 
 STYLE = {  # node attributes per kind: shape and colour tell the kinds apart, also in greyscale
@@ -37,22 +43,75 @@ STYLE = {  # node attributes per kind: shape and colour tell the kinds apart, al
 }
 
 _INLINE = 20  # longest formula used as a name (inside a parent's formula, in ∂ texts); longer ones get v1, v2, ...
+_MAX_FORM = 40  # longest symbolic local derivative written on an edge; a longer one shows its number only
+
+# dot refuses an HTML-like label or a quoted string of 16,384 characters or more: a label is cut to
+# _MAX_LABEL characters in the image (with an ellipsis) and shown in full, up to _MAX_TOOLTIP, as the tooltip.
+_MAX_LABEL = 80
+_MAX_TOOLTIP = 2000
 
 
 def escape(text):
     """Text for an HTML-like graphviz label, shown exactly: & < > " escaped, backslashes doubled, newlines as <BR/>, and
-    characters XML refuses or that draw nothing (controls, U+FFFE, U+FFFF) as visible \\x.. escapes.
+    characters XML refuses or that draw nothing as visible escapes (see `visible`).
 
     >>> escape("a < b\\nc")
     'a &lt; b<BR/>c'
     """
     out = []
     for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        line = "".join(f"\\x{ord(c):02x}" if ord(c) < 32 or 0x7f <= ord(c) < 0xa0 else
-                       f"\\u{ord(c):04x}" if c in "\ufffe\uffff" else c for c in line)
         # graphviz expands \\N, \\G, \\E ... even in HTML-like labels, and reads \\\\ as one backslash
-        out.append(html.escape(line, quote=False).replace('"', "&quot;").replace("\\", "\\\\"))
+        out.append(html.escape(visible(line), quote=False).replace('"', "&quot;").replace("\\", "\\\\"))
     return "<BR/>".join(out)
+
+
+def visible(text):
+    """Characters XML refuses or that draw nothing (controls, U+FFFE, U+FFFF, lone surrogates) as \\x.. escapes.
+
+    >>> visible("a\\x07b\\ud800")
+    'a\\\\x07b\\\\ud800'
+    """
+    return "".join(f"\\x{ord(c):02x}" if ord(c) < 32 or 0x7f <= ord(c) < 0xa0 else
+                   f"\\u{ord(c):04x}" if c in "\ufffe\uffff" or "\ud800" <= c <= "\udfff" else c for c in text)
+
+
+def cut(text, n=_MAX_LABEL):
+    """text, or its first n - 1 characters and an ellipsis.
+
+    >>> cut("abcdef", 4)
+    'abc…'
+    """
+    return text if len(text) <= n else text[:n - 1] + "…"
+
+
+def tip(text):
+    """A tooltip (a graphviz escString) showing text exactly, up to 2,000 characters."""
+    text = cut(text, _MAX_TOOLTIP).replace("\r\n", "\n").replace("\r", "\n")
+    # graphviz unescapes the quoted string, then expands \\N etc., so a backslash is written as four
+    return "\\n".join(visible(line).replace("\\", "\\\\\\\\") for line in text.split("\n"))
+
+
+def tooltip(v, kind):
+    """The node's tooltip: its kind, and its label when the image shows the label cut short."""
+    if len(v.label) <= _MAX_LABEL:
+        return kind
+    return tip(f"{kind}: {v.label}")
+
+
+def check_labels(order, what):
+    """A TypeError unless every node's label is a str (a label can be set to anything after the node is made).
+
+    >>> from autograd import Value
+    >>> x = Value(1.0, label="x"); x.label = 3
+    >>> check_labels([x], "draw")
+    Traceback (most recent call last):
+    ...
+    TypeError: draw: the label of node Value(data=1.0, grad=0.0, label=3) must be a str, got 3 of type int; set node.label to a str
+    """
+    for v in order:
+        if type(v.label) is not str:
+            raise TypeError(f"{what}: the label of node {v!r} must be a str, got {v.label!r} of type "
+                            f"{type(v.label).__name__}; set node.label to a str")
 
 
 def number(x, precision):
@@ -103,7 +162,7 @@ def names(order, precision, root=None, given=None, shown=None):
             f = _formula(v, name)
             formula[v] = f
         if v.label:
-            name[v] = (v.label, 5)
+            name[v] = (cut(v.label), 5)
         elif v in given:
             name[v] = (given[v], 5)
         elif v is root:
@@ -144,15 +203,28 @@ def partial(v, name):
     return f"∂{text}" if prec >= 5 else f"∂({text})"
 
 
-def local_text(parent, child, local, name, precision):
-    """The text on the edge child -> parent: the local derivative ∂parent/∂child and its value.
+def local_text(parent, child, local, name, precision, j=None):
+    """The text on the edge child -> parent, operand j of parent: the local derivative ∂parent/∂child, its
+    symbolic form from the op table (``Op.symbolic``, see `autograd.explain.local_forms`) where it has one
+    and it is short, and its value: '∂L/∂e = c = -2'. Without j, the value only.
 
     >>> from autograd import Value
-    >>> a = Value(2.0, label="a"); y = a ** 0.5
+    >>> a, c = Value(2.0, label="a"), Value(-2.0, label="c"); y = a ** 0.5; L = c * a
+    >>> local_text(y, a, 0.353553, {a: ("a", 5), y: ("a**0.5", 4)}, 4, 0)
+    '∂(a**0.5)/∂a = 0.5·a^(0.5−1) = 0.3536'
+    >>> local_text(L, a, -2.0, {a: ("a", 5), c: ("c", 5), L: ("L", 5)}, 4, 1)
+    '∂L/∂a = c = -2'
     >>> local_text(y, a, 0.353553, {a: ("a", 5), y: ("a**0.5", 4)}, 4)
     '∂(a**0.5)/∂a = 0.3536'
     """
-    return f"{partial(parent, name)}/{partial(child, name)} = {number(local, precision)}"
+    value = number(local, precision)
+    if j is not None:
+        def named(v):  # a node no picture names ('·', folded into a block) shows its value instead
+            return name[v] if name[v][0] != "·" else (number(v.data, precision), 3 if v.data < 0 else 5)
+        form = local_forms(parent, named)[j]
+        if form is not None and len(form) <= _MAX_FORM:
+            value = with_value(form, value)
+    return f"{partial(parent, name)}/{partial(child, name)} = {value}"
 
 
 def grad_text(v, root, name, precision, grad, seed_is_one=True):
@@ -170,7 +242,7 @@ def grad_text(v, root, name, precision, grad, seed_is_one=True):
 
 
 # The names the views used before the internal API had public names (issue 17 edits the edge text here).
-_local_text, _grad_text, _esc, _fmt = local_text, grad_text, escape, number
+_local_text, _grad_text, _esc, _fmt, _visible, _cut = local_text, grad_text, escape, number, visible, cut
 
 
 def table(rows):
@@ -186,10 +258,10 @@ def node_rows(v, name, formula, precision):
     if v.is_leaf:
         if not v.label:
             return [(value, "")]
-        return [(f"<B>{escape(v.label)}</B> = {value}", "")]
+        return [(f"<B>{escape(cut(v.label))}</B> = {value}", "")]
     text = escape(formula[v][0])
     if v.label:
-        title = f"<B>{escape(v.label)}</B> = {text}"
+        title = f"<B>{escape(cut(v.label))}</B> = {text}"
     elif name[v] != formula[v]:
         title = f"<I>{escape(name[v][0])}</I> = {text}"
     else:

@@ -12,7 +12,8 @@ import typing
 
 from ..engine import topological_order
 from .groups import Block, emit, group
-from .notation import STYLE, escape, grad_text, kind, local_text, names, node_rows, number, table
+from .notation import (STYLE, check_labels, escape, grad_text, kind, local_text, names, node_rows, number, table,
+                       tip, tooltip, visible)
 from .player import player_page
 from .views import block_rows, carries_all, check_precision, check_root, edge_lines, new_graph
 
@@ -139,13 +140,13 @@ def _frames(root, order, steps, grouping, name, formula, precision, rankdir, wha
 
         def attrs(item):
             if isinstance(item, Block):
-                a = dict(STYLE["block"], tooltip=item.title)
+                a = dict(STYLE["block"], tooltip=tip(item.title))
                 if item.is_scope:  # a link, so that graphviz reports where the block is (see _boxes)
                     a["href"] = f"#block:{item.title}"
                 if item in touched:
                     a.update(penwidth="3", color="#b71c1c")
                 return a
-            a = dict(STYLE[kind(item, root)], tooltip=kind(item, root))
+            a = dict(STYLE[kind(item, root)], tooltip=tooltip(item, kind(item, root)))
             if current and current[0] == "edge":
                 step = steps[step_of[current[1], current[2]]]
                 if item is step.child:
@@ -174,7 +175,7 @@ def _frames(root, order, steps, grouping, name, formula, precision, rankdir, wha
             n = step_of[v, j]
             s = steps[n]
             product = f"{fmt(s.upstream)} × {fmt(local)} = {fmt(s.contribution)}"
-            line1 = escape(local_text(v, child, local, name, precision))
+            line1 = escape(local_text(v, child, local, name, precision, j))
             if n < done - 1 or (n == done - 1 and current and current[0] != "edge"):
                 lab, attrs_e = f'{line1}<BR/><FONT COLOR="#b71c1c"><B>{escape(product)}</B></FONT>', dict(color="#b71c1c")
             elif n == done - 1:
@@ -270,6 +271,7 @@ def draw_steps(root, out_dir, format="png", rankdir="LR", clusters=None, max_nod
     check_precision(precision, what)
     out_dir = pathlib.Path(out_dir)
     order = topological_order(root)
+    check_labels(order, what)
     inputs_first = order[::-1]
     grouping = group(inputs_first, clusters, collapse, expand, max_nodes, what)
     steps = backward_steps(order)
@@ -302,6 +304,6 @@ def draw_steps(root, out_dir, format="png", rankdir="LR", clusters=None, max_nod
                     for (title, gs, cs, es), t in zip(more, targets[1:])]
     page = out_dir / "steps.html"
     root_name = names(inputs_first, precision, root)[0][root][0]
-    page.write_text(player_page(images, captions, f"Backward pass of {root_name}, step by step",
+    page.write_text(player_page(images, captions, visible(f"Backward pass of {root_name}, step by step"),
                                 positions=ends, blocks=opened_views, targets=targets[0]), encoding="utf-8")
     return StepFiles(frames, page)

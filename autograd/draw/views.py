@@ -14,7 +14,8 @@ import graphviz
 
 from ..engine import Value, topological_order
 from .groups import Block, GraphTooLargeError, emit, group
-from .notation import STYLE, escape, grad_text, kind, local_text, names, node_rows, number, partial, table
+from .notation import (STYLE, check_labels, cut, escape, grad_text, kind, local_text, names, node_rows, number,
+                       partial, table, tip, tooltip)
 
 __all__ = ["draw", "nodes_between", "Graph", "DotNotFoundError", "BackwardNotRunError", "GraphTooLargeError"]
 
@@ -96,7 +97,7 @@ def new_graph(rankdir, title, what, note=None):
                               ranksep="0.45", pad="0.2"),
               node_attr=dict(fontname="Helvetica", fontsize="12", margin="0.1,0.05"),
               edge_attr=dict(fontname="Helvetica", fontsize="10", arrowsize="0.7", color="#555555"))
-    lines = ([escape(str(title))] if title is not None else []) + (
+    lines = ([escape(cut(str(title)))] if title is not None else []) + (
         [f'<FONT POINT-SIZE="11" COLOR="#555555">{escape(note)}</FONT>'] if note else [])
     if lines:
         g.attr(label=f"<{'<BR/>'.join(lines)}>", labelloc="t", fontsize="14")
@@ -148,7 +149,7 @@ def block_rows(b):
     [('<B>layers[0]</B>', ''), ('0 nodes', '')]
     """
     inside = f"{len(b.nodes)} nodes" + (f", {b.parameters} parameters" if b.parameters and b.is_scope else "")
-    return [(f"<B>{escape(b.title)}</B>", ""), (escape(inside), "")]
+    return [(f"<B>{escape(cut(b.title))}</B>", ""), (escape(inside), "")]
 
 
 def carries_all(grouping):
@@ -185,7 +186,8 @@ def draw(root, view="forward", rankdir="LR", clusters=None, max_nodes=250, preci
 
     view="forward": every node shows its label, op (as a formula, e.g. 'e = a + d') and value.
     view="backward": every node also shows its gradient ∂L/∂node, and every edge the local derivative
-    ∂parent/∂child and 'upstream x local = contribution'; arrows point from the output back to
+    ∂parent/∂child (in symbols where the op table has them, then its value: '∂L/∂e = c = -2') and
+    'upstream x local = contribution'; arrows point from the output back to
     the inputs. It needs ``root.backward()`` to have run: if ``root.grad`` is 0 it raises
     `BackwardNotRunError` (a graph after backward() has root.grad = 1, the seed). Gradients are
     written ∂L/∂node when root.grad is 1, else 'grad =' (after backward(grad=2) or two backward calls).
@@ -220,6 +222,7 @@ def draw(root, view="forward", rankdir="LR", clusters=None, max_nodes=250, preci
             f"{what}(view='backward'): root {root!r} has grad 0, so backward() has not run on this graph; "
             "call root.backward() first, or draw view='forward'")
     order = topological_order(root)
+    check_labels(order, what)
     order.reverse()  # inputs first: graphviz places nodes in the order they are declared
     grouping = group(order, clusters, collapse, expand, max_nodes, what)
     name, formula = names(order, precision, root, grouping.crossing_names(), set(grouping.items))
@@ -237,8 +240,8 @@ def draw(root, view="forward", rankdir="LR", clusters=None, max_nodes=250, preci
 
     def attrs(item):
         if isinstance(item, Block):
-            return dict(STYLE["block"], tooltip=f"scope {item.title}" if item.is_scope else item.title)
-        return dict(STYLE[kind(item, root)], tooltip=kind(item, root))
+            return dict(STYLE["block"], tooltip=tip(f"scope {item.title}" if item.is_scope else item.title))
+        return dict(STYLE[kind(item, root)], tooltip=tooltip(item, kind(item, root)))
 
     ids = emit(g, grouping, label, attrs)
     grads = {v: v.grad for v in order}
@@ -254,8 +257,8 @@ def draw(root, view="forward", rankdir="LR", clusters=None, max_nodes=250, preci
                 extra["label"] = f'<<FONT COLOR="{color}">{text}</FONT>>'
             g.edge(ids[tail], ids[head], **extra)
         elif backward:
-            ((v, child, local, _),) = scalar
-            lines = [local_text(v, child, local, name, precision),
+            ((v, child, local, j),) = scalar
+            lines = [local_text(v, child, local, name, precision, j),
                      f"{number(v.grad, precision)} × {number(local, precision)} = {number(v.grad * local, precision)}"]
             g.edge(ids[child], ids[v], label=f'<<FONT COLOR="#b71c1c">{"<BR/>".join(map(escape, lines))}</FONT>>',
                    dir="back", color="#b71c1c")
