@@ -1,7 +1,7 @@
 """The textbook's computation graph L = c(a + 2b) with a = 3, b = 1, c = -2: the derivations of dL/da,
 dL/db and dL/dc as the notes write them, the graph drawn forward and backward, its backward pass step by
-step, and the graph of a simple 2-layer network (2 inputs, 2 hidden, 1 output)."""
-from autograd import Value, draw, draw_steps, explain, nodes_between, sum_values
+step, the graph of a simple 2-layer network (2 inputs, 2 hidden, 1 output), and a small RNN unrolled."""
+from autograd import Value, draw, draw_steps, explain, nodes_between, scope, sum_values
 from nn import Parameter, RNNCell
 
 __all__ = ["build", "build_two_layer", "build_rnn", "main"]
@@ -47,21 +47,18 @@ def build_two_layer():
 
 
 def build_rnn(steps=3):
-    """A 1-unit tanh RNN unrolled over `steps` inputs, loss (h_T - 0.5)^2, and one cluster per time step.
-    The weights are shared by every step, so they stay outside the clusters and collect a gradient
-    from each step (backpropagation through time)."""
+    """A 1-unit tanh RNN unrolled over `steps` inputs, loss (h_T - 0.5)^2, each time step made inside a scope
+    (step[0], step[1], ...). The weights are shared by every step, so they stay outside the steps and collect
+    a gradient from each step (backpropagation through time)."""
     cell = RNNCell(1, 1, seed=0)
     cell.W_xh[0][0].label, cell.W_hh[0][0].label, cell.b_h[0].label = "W_xh", "W_hh", "b_h"
-    params = [cell.W_xh[0][0], cell.W_hh[0][0], cell.b_h[0]]
     xs = [Value(x, label=f"x{t + 1}") for t, x in enumerate([1.0, -0.5, 0.8][:steps])]
-    hs, clusters, h = [], {}, None
+    h = None
     for t, x in enumerate(xs):
-        h = cell([x], h)
+        with scope(f"step[{t}]"):
+            h = cell([x], h)
         h[0].label = f"h{t + 1}"
-        clusters[f"time step {t + 1}"] = nodes_between(h, [x] + hs[-1:] + params)
-        hs.append(h[0])
-    loss = _named((hs[-1] - 0.5) ** 2, "loss")
-    return loss, clusters
+    return _named((h[0] - 0.5) ** 2, "loss")
 
 
 def main(out_dir):
@@ -91,18 +88,24 @@ def main(out_dir):
     print(f"\n2-layer net: L = {net.data:.4f}")
     for view in ("forward", "backward"):
         g = draw(net, view=view, clusters=clusters, title=f"{view} pass: a simple 2-layer neural net")
+        # the backward view's edges carry symbolic forms ('∂(w[2]1 * a[1]1)/∂a[1]1 = w[2]1 = 1.2'): 17 ranks
+        # of them make it a little wider than 4000 px, so it is scaled to fit (41 in at 96 dpi: 3936 px)
+        g.attr(size="41,41")
         path = out_dir / f"two_layer_{view}.png"
         path.write_bytes(g.pipe(format="png"))
         written.append(path)
     steps = draw_steps(net, out_dir / "two_layer_steps", format="svg", clusters=clusters)
     written.append(steps.html)
 
-    loss, clusters = build_rnn()
+    loss = build_rnn()
     loss.backward()
-    g = draw(loss, view="backward", clusters=clusters, title="backward pass through time: a 1-unit RNN, 3 steps")
-    path = out_dir / "rnn_unrolled_backward.png"
-    path.write_bytes(g.pipe(format="png"))
-    written.append(path)
+    # one block per time step (the whole scalar graph is too wide to read), then the middle step opened
+    for name, kwargs in (("rnn_unrolled_backward.png", dict(collapse=1)),
+                         ("rnn_unrolled_step1_backward.png", dict(collapse=1, expand=["step[1]"]))):
+        g = draw(loss, view="backward", title="backward pass through time: a 1-unit RNN, 3 steps", **kwargs)
+        path = out_dir / name
+        path.write_bytes(g.pipe(format="png"))
+        written.append(path)
     print("\nwrote:")
     for path in written:
         print(f"  {path}")

@@ -61,29 +61,31 @@ def step_probabilities(rnn, word=WORD):
         return [(c, [p.data for p in autograd.softmax(y)]) for c, y in zip(word, outputs)]
 
 
-def render_unrolled(rnn, out_dir, word="hel"):
-    """The graph of the loss over a short sequence, one cluster per time step."""
+def render_unrolled(rnn, out_dir, word=WORD, collapse=1):
+    """The backward view of the loss over a short sequence, time running left to right: nn.RNN names each
+    time step's nodes (scope step[t]), and each step's loss term is made in the same scope, so with
+    collapse=1 every step is one block (x_t in, h_t on to the next step, its loss term out) and the
+    parameters, shared by every step, one block more. collapse=None draws every scalar."""
     xs, targets = training_pair(word)
-    xs = [[autograd.Value(v, label=f"x{t + 1}[{c}]") for v, c in zip(x, VOCAB)] for t, x in enumerate(xs)]
+    inputs = []
+    for t, x in enumerate(xs):
+        with autograd.scope(f"x[{t}]"):  # the one-hot input of step t: one block, one edge into the step
+            inputs.append([autograd.Value(v, label=f"x{t}[{c}]") for v, c in zip(x, VOCAB)])
+    xs = inputs
     outputs, hiddens = rnn(xs)
-    losses = [nn.cross_entropy(y, k) for y, k in zip(outputs, targets)]
+    losses = []
+    for t, (y, k) in enumerate(zip(outputs, targets)):
+        with autograd.scope(f"step[{t}]"):  # the same scope as the RNN's step t: the loss term joins its block
+            losses.append(nn.cross_entropy(y, k))
+        losses[-1].label = f"L{t}"
+        for i, v in enumerate(hiddens[t]):
+            v.label = f"h{t}[{i}]"
     loss = sum_values(losses)
     loss.label = "L"
-    params = rnn.parameters()  # also names every parameter (cell.W_hh.0.1, ...) for the picture
-    clusters = {}
-    for t, (x, h, y, l) in enumerate(zip(xs, hiddens, outputs, losses)):
-        for i, v in enumerate(h):
-            v.label = f"h{t + 1}[{i}]"
-        for c, v in zip(VOCAB, y):
-            v.label = f"y{t + 1}[{c}]"
-        l.label = f"L{t + 1}"
-        # step t's nodes: everything its loss term and hidden state computed since the previous state;
-        # the parameters stay outside every cluster, shared by all the steps
-        previous = hiddens[t - 1] if t else []
-        clusters[f"time step {t + 1}: input {word[t]!r}, target {word[t + 1]!r}"] = autograd.nodes_between(
-            [l] + h, x + params + previous)
-    title = f"{word!r}: {len(xs)} time steps of the RNN unrolled; the parameters (orange) are shared by every step"
-    graph = autograd.draw(loss, clusters=clusters, max_nodes=None, title=title)
+    loss.backward()
+    title = (f"{word!r}: the RNN unrolled over {len(xs)} time steps, backward; "
+             f"each step[t] takes x_t and h_(t-1), passes h_t on and gives its loss term L_t")
+    graph = autograd.draw(loss, view="backward", collapse=collapse, max_nodes=None, title=title)
     return graph.render(pathlib.Path(out_dir) / "hello_rnn_unrolled", format="png", cleanup=True)
 
 
@@ -96,7 +98,8 @@ def main(out_dir):
     for c, probs in step_probabilities(rnn):
         print(f"  {c}     " + "  ".join(f"{p:.3f}" for p in probs))
     path = render_unrolled(rnn, out_dir)
-    print(f"unrolled graph of 'hel' (one cluster per time step): {path}")
+    print(f"unrolled graph of {WORD!r}, backward, one block per time step: {path}\n"
+          f"(render_unrolled(rnn, out_dir, collapse=None) draws every scalar)")
 
 
 if __name__ == "__main__":

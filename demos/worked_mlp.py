@@ -1,13 +1,15 @@
 """The notes' worked MLP (reference section 5): 3 inputs, 2 hidden, 2 outputs, sigmoid everywhere.
 
 Built from nn modules whose weights are set to the notes' tables; prints every quantity of the
-reference table next to its expected value, the gradient tables dE/dw1 and dE/dw2, then one SGD step.
-Writes the backward pass step by step (out/worked_mlp_steps/steps.html), in the notes' names.
+reference table next to its expected value, the gradient tables dE/dw1 and dE/dw2, then one SGD step and
+one weight's derivation (explain).
+Writes the backward pass step by step (out/worked_mlp_steps/steps.html), in the notes' names, and the same
+pass a layer at a time (out/worked_mlp_blocks/steps.html: each layer a block the page can open).
 """
 import pathlib
 
 import nn
-from autograd import Value, draw_steps, explain, nodes_between
+from autograd import Value, draw_steps, explain, scope
 
 __all__ = ["W1", "W2", "X", "Y", "build", "build_named", "forward", "render_steps", "main"]
 
@@ -60,8 +62,8 @@ def grad_table(model, layer, table):
 
 
 def build_named():
-    """E's graph with every node named as in the notes (x1, w1[i][k], s1[1], a1[1], ..., E): E, the
-    parameters by those names, and the layer boxes {title: nodes} for draw_steps."""
+    """E's graph with every node named as in the notes (x1, w1[i][k], s1[1], a1[1], ..., E), each layer and
+    the error made inside a scope: E, and the parameters by those names."""
     model = build()
     params = dict(model.named_parameters())
     for layer, table in ((0, W1), (1, W2)):
@@ -69,24 +71,26 @@ def build_named():
             for col in range(len(table[0])):
                 params[_name(layer, table, row, col)].label = f"w{layer + 1}[{row}][{col + 1}]"
     x = [Value(v, label=f"x{i + 1}") for i, v in enumerate(X)]
-    a1 = model.layers[0](x)
-    a2 = model.layers[1](a1)
-    E = nn.mse_loss(a2, Y, reduction="half_sum")
+    with scope("hidden layer"):
+        a1 = model.layers[0](x)
+    with scope("output layer"):
+        a2 = model.layers[1](a1)
+    with scope("error"):
+        E = nn.mse_loss(a2, Y, reduction="half_sum")
     for layer, outs in ((1, a1), (2, a2)):
         for j, a in enumerate(outs):
             a.label, a.children[0].label = f"a{layer}[{j + 1}]", f"s{layer}[{j + 1}]"
     E.label = "E"
-    clusters = {"hidden layer: a1 = sigmoid(s1)": nodes_between(a1, x + list(params.values())),
-                "output layer: a2 = sigmoid(s2)": nodes_between(a2, a1 + list(params.values())),
-                "error: E = 1/2 sum (a2 - y)^2": nodes_between(E, a2)}
-    return E, {p.label: p for p in params.values()}, clusters
+    return E, {p.label: p for p in params.values()}
 
 
-def render_steps(out_dir):
-    """The stepper of E's backward pass, every node named as in the notes, one box per layer.
-    Returns draw_steps' StepFiles."""
-    E, _, clusters = build_named()
-    return draw_steps(E, pathlib.Path(out_dir) / "worked_mlp_steps", format="svg", clusters=clusters)
+def render_steps(out_dir, collapse=None):
+    """The stepper of E's backward pass, every node named as in the notes, each layer and the error in a
+    scope: drawn as boxes around their nodes (collapse=None), or as blocks the page can open one at a time
+    (collapse=1). Returns draw_steps' StepFiles."""
+    E, _ = build_named()
+    folder = "worked_mlp_steps" if collapse is None else "worked_mlp_blocks"
+    return draw_steps(E, pathlib.Path(out_dir) / folder, format="svg", collapse=collapse)
 
 
 def _print_table(title, rows, first):
@@ -124,11 +128,14 @@ def main(out_dir):
     _print_table("w2[k][j] after the step", new2, "k")
     E_new = forward(model)[4]
     print(f"E before {E.data:.6f}, after {E_new.data:.6f} (change {E_new.data - E.data:+.6f})")
-    E, params, _ = build_named()
+    E, params = build_named()
     print("\nOne weight's derivation, the chain rule written out (the notes' dE/dw1[0][1] = 0.0020):")
     print(explain(E, params["w1[0][1]"]))
     steps = render_steps(out_dir)
     print(f"\nthe backward pass step by step ({len(steps.frames)} frames): {steps.html}")
+    steps = render_steps(out_dir, collapse=1)
+    print(f"the same pass a layer at a time, each layer a block the page can open ({len(steps.frames)} frames): "
+          f"{steps.html}")
 
 
 if __name__ == "__main__":

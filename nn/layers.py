@@ -1,5 +1,5 @@
 """Neuron, Layer, MLP, Dropout and Embedding: modules over lists of Values."""
-from autograd import Value, apply, dot, ops, sum_values
+from autograd import Value, apply, dot, ops, scope, sum_values
 
 from .init import get_init, make_rng
 from .module import Module, Parameter
@@ -78,7 +78,10 @@ class Neuron(Module):
         self.b = Parameter(0.0)
 
     def __call__(self, x):
-        x = _inputs(x, self.nin, self)
+        return self._forward(_inputs(x, self.nin, self))
+
+    def _forward(self, x):
+        """act(w . x + b) for inputs already checked (Layer checks them once for all its neurons)."""
         if self.fused:
             z = dot(self.w, x, self.b)
         else:
@@ -108,7 +111,7 @@ class Layer(Module):
     def __call__(self, x):
         # numbers become Values once here, not once per neuron: one input node feeds every neuron
         x = [xi if isinstance(xi, Value) else Value(xi) for xi in _inputs(x, self.nin, self)]
-        return [n(x) for n in self.neurons]
+        return [n._forward(x) for n in self.neurons]
 
     def __repr__(self):
         return f"Layer({self.nin}, {self.nout}, activation={self.activation!r}{_unfused(self.fused)})"
@@ -138,8 +141,9 @@ class MLP(Module):
         self.layers = [Layer(i, o, a, init=init, rng=rng, fused=fused) for i, o, a in zip(ins, self.sizes, acts)]
 
     def __call__(self, x):
-        for layer in self.layers:
-            x = layer(x)
+        for i, layer in enumerate(self.layers):
+            with scope(f"layers[{i}]"):  # names the layer's nodes, so that draw() can group them
+                x = layer(x)
         return x
 
     def __repr__(self):

@@ -7,7 +7,7 @@ contribution of every step into each weight's ``.grad``: backpropagation through
 code of its own. ``detach`` turns a hidden state into plain numbers, which cuts the graph there
 (truncated BPTT).
 """
-from autograd import Value, no_grad, softmax, sum_values
+from autograd import Value, no_grad, scope, softmax, sum_values
 
 from .init import get_init, make_rng
 from .layers import ACTIVATIONS, activate, check_activation
@@ -118,10 +118,11 @@ class RNN(Module):
             raise TypeError(f"RNN: xs must be a list of input vectors, got {xs!r} of type {type(xs).__name__}")
         h = h0
         outputs, hiddens = [], []
-        for x in xs:
-            h = self.cell(x, h)
-            hiddens.append(h)
-            outputs.append(_affine(self.W_hy, self.b_y, h))
+        for t, x in enumerate(xs):
+            with scope(f"step[{t}]"):  # names the step's nodes, so that draw() can group the unrolled graph by time
+                h = self.cell(x, h)
+                hiddens.append(h)
+                outputs.append(_affine(self.W_hy, self.b_y, h))
         return outputs, hiddens
 
 

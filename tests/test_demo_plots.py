@@ -1,4 +1,8 @@
-"""Every demo plot labels both axes and names every line in a legend (the figures are caught as they are saved)."""
+"""Every demo plot labels both axes and names every line in a legend (the figures are caught as they are saved),
+and no image a demo writes is larger than 4000 px on a side or 6 megapixels (past that nobody can read it)."""
+import shutil
+import struct
+
 import pytest
 
 matplotlib = pytest.importorskip("matplotlib", reason="the demos' plots need matplotlib (pip install -e '.[demos]')")
@@ -36,6 +40,22 @@ def check(fig):
                 assert points.get_label() in legend_texts, f"{title}: {points.get_label()!r} is not in a legend"
 
 
+def png_size(path):
+    """(width, height) from a PNG's header."""
+    data = path.read_bytes()[:24]
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", path
+    return struct.unpack(">II", data[16:24])
+
+
+def check_images(out_dir):
+    """Every PNG under out_dir is within 4000 px a side and 6 megapixels; returns how many there are."""
+    pngs = sorted(out_dir.rglob("*.png"))
+    for path in pngs:
+        w, h = png_size(path)
+        assert max(w, h) <= 4000 and w * h <= 6_000_000, f"{path.name} is {w} x {h} px"
+    return len(pngs)
+
+
 def test_xor_vanishing_and_neural_lm_plots(saved_figures, tmp_path, capsys):
     from demos import neural_lm, vanishing_gradients, xor
     for demo in (xor, vanishing_gradients, neural_lm):
@@ -43,6 +63,18 @@ def test_xor_vanishing_and_neural_lm_plots(saved_figures, tmp_path, capsys):
     assert len(saved_figures) == 3
     for fig in saved_figures:
         check(fig)
+    assert check_images(tmp_path) == 3
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz's dot is not installed")
+def test_the_graph_pictures_of_the_demos_are_readable_sizes(tmp_path, capsys):
+    from demos import computation_graph, hello_rnn, sigmoid_unit, worked_mlp
+    for demo in (computation_graph, hello_rnn, sigmoid_unit, worked_mlp):
+        demo.main(tmp_path)
+    # L forward and backward, the stepper's frames, the 2-layer net twice, the RNN twice, hello's unrolled graph
+    assert check_images(tmp_path) >= 2 + 7 + 2 + 2 + 1
+    w, h = png_size(tmp_path / "hello_rnn_unrolled.png")
+    assert w <= 2000  # read at its natural size
 
 
 def test_moons_plots_and_the_loss_plots_second_axis(saved_figures, tmp_path, monkeypatch, capsys):
@@ -50,7 +82,7 @@ def test_moons_plots_and_the_loss_plots_second_axis(saved_figures, tmp_path, mon
     train = moons.train
     monkeypatch.setattr(moons, "train", lambda *args: train(*args, steps=3))  # the plots, not the training
     moons.main(tmp_path)
-    assert len(saved_figures) == 2
+    assert len(saved_figures) == 2 and check_images(tmp_path) == 2
     for fig in saved_figures:
         check(fig)
     loss_axes = saved_figures[1].axes
@@ -62,3 +94,4 @@ def test_char_rnn_loss_plot(saved_figures, tmp_path):
     from demos import char_rnn
     char_rnn.plot_losses([3.0, 2.5, 2.0], tmp_path / "loss.png", "t", [(3.7, "uniform guess")])
     check(saved_figures[0])
+    assert check_images(tmp_path) == 1

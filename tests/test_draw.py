@@ -98,19 +98,34 @@ def test_forward_view_draws_inputs_parameters_constants_and_output_apart():
     assert len(set(styles.values())) == 4
 
 
-def test_unlabelled_nodes_show_their_expression_and_long_ones_their_op():
+def test_unlabelled_nodes_show_their_expression_and_long_ones_a_generated_name():
     a, b = Value(3.0, label="a"), Value(1.0, label="b")
     f = (a + 2 * b).exp()
     nodes, _ = parse_dot(draw(f).source)
     texts = sorted(t for t, _ in nodes.values())
-    assert "exp(a + 2 * b)= 148.4" in texts  # e^5 = 148.41...
+    assert "L = exp(a + 2 * b)= 148.4" in texts  # e^5 = 148.41...; an unlabelled root is called L
+    assert "a + 2 * b= 5" in texts
     long = a
     for _ in range(20):
         long = long * b
-    nodes, _ = parse_dot(draw(long.tanh()).source)
-    firsts = [t.split("=")[0] for t, _ in nodes.values()]
-    assert max(map(len, firsts)) <= 40 and any("·" in t for t in firsts)  # long sub-expressions show as '·'
-    assert any(re.fullmatch(r"tanh\(.*\)", t) for t in firsts)
+    nodes, _ = parse_dot(draw(long.tanh() + 1).source)
+    firsts = [t.split("=")[0].strip() for t, _ in nodes.values()]
+    assert max(map(len, firsts)) <= 30
+    # a long expression gets a short name (v1, v2, ...), shown in the node and used by its parents
+    assert "v1" in firsts and any(re.fullmatch(r"v\d+", f) for f in firsts)
+    texts = {t for t, _ in nodes.values()}
+    assert "v1 = a * b * b * b * b * b= 3" in texts and "v1 * b= 3" in texts and "L = tanh(v4) + 1= 1.995" in texts
+
+
+def test_every_edge_says_d_parent_d_child_even_without_labels():
+    a = Value(2.0, label="a")
+    y = (a ** 0.5 + a.exp() * 3).tanh()
+    y.backward()
+    _, edges = parse_dot(draw(y, view="backward").source)
+    first = [label.split("\n")[0] for *_, label, _ in edges]
+    # the symbolic form from the op table (issue 17), then the number: 0.5 a^-0.5 = 1 / (2 sqrt 2)
+    assert "∂(a**0.5)/∂a = 0.5·a^(0.5−1) = 0.3536" in first
+    assert all(re.match(r"∂.+/∂.+ = ", t) for t in first) and not any("local" in t for t in first)
 
 
 # ---- backward view ----
@@ -434,6 +449,6 @@ def test_stepper_script_cannot_be_closed_or_escaped_by_a_label(tmp_path):
     y.label = "</script><script>alert(1)</script>"
     y.backward()
     page = draw_steps(y, tmp_path, format="svg").html.read_text(encoding="utf-8")
-    template = (pathlib.Path(autograd.__file__).parent / "player.html").read_text(encoding="utf-8")
+    template = (pathlib.Path(autograd.__file__).parent / "draw" / "player.html").read_text(encoding="utf-8")
     assert page.count("<script") == template.count("<script") == page.count("</script>")
     assert page.count("<!--") == template.count("<!--")  # only the template's own comment

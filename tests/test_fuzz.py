@@ -146,10 +146,10 @@ def test_random_labels_in_every_view_and_the_stepper(tmp_path_factory, x_label, 
     for frame in files.frames:
         svg_ok(frame.read_bytes())
     page = files.html.read_text(encoding="utf-8")
-    template = (pathlib.Path(autograd.__file__).parent / "player.html").read_text(encoding="utf-8")
+    template = (pathlib.Path(autograd.__file__).parent / "draw" / "player.html").read_text(encoding="utf-8")
     assert page.count("<script") == template.count("<script") == page.count("</script>")
     assert page.count("<!--") == template.count("<!--")  # only the template's own comment
-    captions = json.loads(re.search(r'<script type="application/json" id="steps-data">(.*?)</script>', page)[1])["captions"]
+    captions = json.loads(re.search(r'<script type="application/json" id="steps-data">(.*?)</script>', page)[1])["views"][0]["captions"]
     assert len(captions) == 3 and any(_cut(x_label) in c for c in captions)
 
 

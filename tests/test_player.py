@@ -6,7 +6,7 @@ import shutil
 import pytest
 
 from autograd import Value, draw_steps
-from autograd.player import player_page
+from autograd.draw.player import player_page
 from demos.computation_graph import build
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz's dot is not installed")
@@ -169,4 +169,59 @@ def test_hostile_labels_cannot_break_the_page(browser, tmp_path):
         state = _state(browser)
         assert state["counter"] == f"step {k} of 2"
         assert HOSTILE[2] in state["caption"] and HOSTILE[k - 1] in state["caption"]
+    _no_errors(browser)
+
+
+@needs_dot
+def test_a_collapsed_view_steps_and_opens_a_block_in_a_browser(browser, tmp_path):
+    import re
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select
+
+    from autograd import scope
+    a, b, c = Value(3.0, label="a"), Value(1.0, label="b"), Value(-2.0, label="c")
+    with scope("e = a + 2b"):
+        e = a + 2 * b
+    L = c * e
+    L.label = "L"
+    _open(browser, draw_steps(L, tmp_path, collapse=1).html)
+    menu = Select(browser.find_element(By.ID, "block"))
+    assert [o.text for o in menu.options] == ["all blocks collapsed", "expand e = a + 2b"]
+    assert browser.find_element(By.ID, "block").is_displayed()
+    start = _state(browser)
+    frames = int(start["counter"].split(" of ")[1])
+    assert frames < 6  # the steps inside the block, and along each of its edges, make one frame each
+
+    def steps_done(caption):
+        m = re.match(r"Steps? (?:\d+ to )?(\d+) of 6", caption)
+        return int(m[1]) if m else 0
+
+    while steps_done(_state(browser)["caption"]) < 3:
+        _key(browser, Keys.ARROW_RIGHT)
+    collapsed = _state(browser)
+    done = steps_done(collapsed["caption"])
+    src = browser.execute_script("return document.getElementById('frame').src")
+    menu.select_by_index(1)  # open the block: the same point of the pass, drawn with the block expanded
+    opened = _state(browser)
+    assert opened["counter"].endswith(" of 6") and steps_done(opened["caption"]) == done
+    assert browser.execute_script("return document.getElementById('frame').src") != src
+    _key(browser, Keys.END)
+    assert _state(browser)["counter"] == "step 6 of 6"
+    browser.find_element(By.TAG_NAME, "body").send_keys("b")  # b: the next view, back to all collapsed
+    back = _state(browser)
+    assert menu.first_selected_option.text == "all blocks collapsed" and back["counter"] == f"step {frames} of {frames}"
+
+    # a click on the block opens it too: the centre of its box, from the frame's pixels to the window's
+    from selenium.webdriver.common.action_chains import ActionChains
+    dx, dy = browser.execute_script("""
+        const t = JSON.parse(document.getElementById('steps-data').textContent).views[0].targets[0];
+        const v = document.getElementById('view'), r = v.getBoundingClientRect();
+        const m = /translate\\((.+)px, (.+)px\\) scale\\((.+)\\)/.exec(document.getElementById('frame').style.transform);
+        const cx = +m[1] + (t[0] + t[2]) / 2 * +m[3], cy = +m[2] + (t[1] + t[3]) / 2 * +m[3];
+        return [Math.round(cx - r.width / 2), Math.round(cy - r.height / 2)];  // from the view's centre""")
+    ActionChains(browser).move_to_element_with_offset(browser.find_element(By.ID, "view"), dx, dy).click().perform()
+    assert menu.first_selected_option.text == "expand e = a + 2b"
+    assert _state(browser)["counter"] == "step 6 of 6"  # still at the end of the pass
     _no_errors(browser)

@@ -1,0 +1,303 @@
+"""The views of a Value's graph, drawn with graphviz: forward (values) and backward (gradients, and the local
+derivative ∂parent/∂child on every edge), scalar by scalar or grouped by scopes (see `autograd.scope`):
+an open scope is a labelled cluster, a collapsed one a single block, with the values (forward) or the
+gradients (backward) on the edges that enter and leave it.
+
+Colours and shapes: inputs are blue ellipses, parameters (``node.is_parameter``, e.g. ``nn.Parameter``)
+orange boxes, constants (leaves without a label) small grey ellipses, intermediate results white rounded
+boxes, the output a green rounded box with a double border, and a collapsed scope a purple 3-d box.
+
+The internal API, for `autograd.draw.steps`: ``check_root``, ``new_graph``, ``check_precision``,
+``edge_lines(...)``, ``block_rows(...)``, ``carries_all(grouping)``.
+"""
+import graphviz
+
+from ..engine import Value, topological_order
+from .groups import Block, GraphTooLargeError, emit, group
+from .notation import (STYLE, check_labels, cut, escape, grad_text, kind, local_text, names, node_rows, number,
+                       partial, table, tip, tooltip)
+
+__all__ = ["draw", "nodes_between", "Graph", "DotNotFoundError", "BackwardNotRunError", "GraphTooLargeError"]
+
+_INSTALL = ("graphviz's 'dot' program was not found on PATH, so the graph cannot be rendered "
+            "(building it and reading .source still work); install graphviz and make sure 'dot' is on PATH: "
+            "Debian/Ubuntu 'sudo apt-get install graphviz', macOS 'brew install graphviz', "
+            "Windows 'winget install graphviz' (or the installer from graphviz.org, then add its bin folder to PATH), "
+            "conda 'conda install -c conda-forge graphviz'")
+
+_MAX_LINES = 5  # values listed on an edge that enters or leaves a block; more are counted
+
+
+class DotNotFoundError(graphviz.ExecutableNotFound):
+    """Rendering needs graphviz's `dot` binary and it is not on PATH; the message says how to install it."""
+
+    def __init__(self):
+        RuntimeError.__init__(self, _INSTALL)
+
+
+class BackwardNotRunError(RuntimeError):
+    """A backward view (or its numbers) was asked for, but ``backward()`` has not run on the root."""
+
+
+class Graph(graphviz.Digraph):
+    """The ``graphviz.Digraph`` that ``draw`` returns: ``.source``, ``.render(path, format=...)``,
+    ``.pipe()`` and inline display in Jupyter work as usual; a missing ``dot`` raises `DotNotFoundError`.
+
+    >>> isinstance(draw(Value(1.0, label="x")), graphviz.Digraph)
+    True
+    """
+
+    def pipe(self, *args, **kwargs):
+        try:
+            return super().pipe(*args, **kwargs)
+        except graphviz.ExecutableNotFound:
+            raise DotNotFoundError() from None
+
+    def render(self, *args, **kwargs):
+        """Like graphviz's ``render``, but the DOT source file is deleted afterwards unless ``cleanup=False``:
+        ``render("L", format="png")`` leaves ``L.png`` only."""
+        if len(args) < 4:  # cleanup is graphviz's 4th positional parameter
+            kwargs.setdefault("cleanup", True)
+        try:
+            return super().render(*args, **kwargs)
+        except graphviz.ExecutableNotFound:
+            raise DotNotFoundError() from None
+
+
+def check_root(root, what):
+    """A TypeError unless root is a Value.
+
+    >>> check_root(3.0, "draw")
+    Traceback (most recent call last):
+    ...
+    TypeError: draw: root must be a Value, got 3.0 of type float
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"{what}: root must be a Value, got {root!r} of type {type(root).__name__}")
+
+
+def check_precision(precision, what):
+    """A ValueError unless precision is an int from 1 to 17.
+
+    >>> check_precision(4, "draw")
+    """
+    if type(precision) is not int or not 1 <= precision <= 17:
+        raise ValueError(f"{what}: precision must be an int from 1 to 17, got {precision!r}")
+
+
+def new_graph(rankdir, title, what, note=None):
+    """An empty `Graph` with the house style; ``title`` on top, ``note`` (smaller, grey) under it.
+
+    >>> "rankdir=TB" in new_graph("TB", "t", "draw").source
+    True
+    """
+    if rankdir not in ("LR", "RL", "TB", "BT"):
+        raise ValueError(f"{what}: rankdir must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
+    g = Graph(graph_attr=dict(rankdir=rankdir, bgcolor="white", fontname="Helvetica", nodesep="0.25",
+                              ranksep="0.45", pad="0.2"),
+              node_attr=dict(fontname="Helvetica", fontsize="12", margin="0.1,0.05"),
+              edge_attr=dict(fontname="Helvetica", fontsize="10", arrowsize="0.7", color="#555555"))
+    lines = ([escape(cut(str(title)))] if title is not None else []) + (
+        [f'<FONT POINT-SIZE="11" COLOR="#555555">{escape(note)}</FONT>'] if note else [])
+    if lines:
+        g.attr(label=f"<{'<BR/>'.join(lines)}>", labelloc="t", fontsize="14")
+    return g
+
+
+def flow_text(child, root, name, precision, amount, whole, seed_is_one):
+    """The gradient a block edge carries back to `child`: '∂L/∂c = g' when it is all of c's gradient,
+    else the share this edge adds, '∂L/∂c += g' (with 'grad of c' when the root's seed is not 1).
+
+    >>> h, L = Value(1.0, label="h1"), Value(2.0, label="L"); nm = {h: ("h1", 5), L: ("L", 5)}
+    >>> flow_text(h, L, nm, 4, 0.25, False, True), flow_text(h, L, nm, 4, 0.25, True, False)
+    ('∂L/∂h1 += 0.25', 'grad of h1 = 0.25')
+    """
+    sign = "=" if whole else "+="
+    if seed_is_one:
+        return f"{partial(root, name)}/{partial(child, name)} {sign} {number(amount, precision)}"
+    return f"grad of {name[child][0]} {sign} {number(amount, precision)}"
+
+
+def edge_lines(tail, scalar, root, name, precision, backward, grads, whole, seed_is_one=True):
+    """The text lines of an edge that enters or leaves a block: for each value crossing it, its value (forward,
+    when it leaves a block) or the gradient flowing back along the edge (backward: sum of upstream x local over
+    the scalar edges, from ``grads``); at most a few, the largest, then 'and k more'. ``whole(child)``: the edge carries
+    all of child's gradient."""
+    flows = {}
+    for parent, child, local, _ in scalar:
+        flows[child] = flows.get(child, 0.0) + grads[parent] * local
+    shown = list(flows)
+    if len(shown) > _MAX_LINES:  # the largest first (gradients, or values), the rest counted
+        size = (lambda c: abs(flows[c])) if backward else (lambda c: abs(c.data))
+        shown = sorted(shown, key=size, reverse=True)[:_MAX_LINES - 1]
+    if backward:
+        lines = [flow_text(c, root, name, precision, flows[c], whole(c), seed_is_one) for c in shown]
+    elif isinstance(tail, Block):
+        lines = [f"{name[c][0]} = {number(c.data, precision)}" for c in shown]
+    else:
+        return []
+    if len(shown) < len(flows):
+        lines.append(f"and {len(flows) - len(shown)} more")
+    return lines
+
+
+def block_rows(b):
+    """The rows of a block's label: its title, and what it holds.
+
+    >>> from autograd.draw.groups import Block
+    >>> block_rows(Block(("layers[0]",)))
+    [('<B>layers[0]</B>', ''), ('0 nodes', '')]
+    """
+    inside = f"{len(b.nodes)} nodes" + (f", {b.parameters} parameters" if b.parameters and b.is_scope else "")
+    return [(f"<B>{escape(cut(b.title))}</B>", ""), (escape(inside), "")]
+
+
+def carries_all(grouping):
+    """whole(child): every edge from child runs into one drawn item (so one edge carries all of its gradient).
+
+    >>> from autograd.draw.groups import group
+    >>> x = Value(1.0, label="x"); y = x * x; z = y + x
+    >>> whole = carries_all(group([x, y, z], collapse=None))
+    >>> whole(y), whole(x)
+    (True, False)
+    """
+    heads = {}
+    for tail, head, scalar in grouping.edges:
+        for _, child, _, _ in scalar:
+            heads.setdefault(child, set()).add(head)
+    return lambda child: len(heads[child]) == 1
+
+
+def _note(grouping, n):
+    """How to open an automatically collapsed picture: two short lines under the title."""
+    scopes = [b for b in grouping.blocks if b.is_scope]
+    deeper = any(len(v.scope) > len(b.path) for b in scopes for v in b.nodes)
+    level = ", collapse=2 the next level of scopes" if deeper else ""
+    return (f"{n} nodes, too many to read one by one: each outermost scope is one block.\n"
+            f"draw(..., expand=[{scopes[0].title!r}]) opens a block{level}; "
+            f"collapse=None, max_nodes=None draws every scalar.")
+
+
+# ---- public API ----
+
+def draw(root, view="forward", rankdir="LR", clusters=None, max_nodes=250, precision=4, title=None,
+         collapse="auto", expand=None):
+    """The graph below `root` as a ``graphviz.Digraph`` (a `Graph`).
+
+    view="forward": every node shows its label, op (as a formula, e.g. 'e = a + d') and value.
+    view="backward": every node also shows its gradient ∂L/∂node, and every edge the local derivative
+    ∂parent/∂child (in symbols where the op table has them, then its value: '∂L/∂e = c = -2') and
+    'upstream x local = contribution'; arrows point from the output back to
+    the inputs. It needs ``root.backward()`` to have run: if ``root.grad`` is 0 it raises
+    `BackwardNotRunError` (a graph after backward() has root.grad = 1, the seed). Gradients are
+    written ∂L/∂node when root.grad is 1, else 'grad =' (after backward(grad=2) or two backward calls).
+    Unlabelled nodes are named by their formula when it is short, else v1, v2, ... (in italics).
+
+    Scopes (``with autograd.scope(name):``, and ``nn`` modules name their calls: ``layers[0]``,
+    ``neurons[2]``, ``step[3]``) group the picture:
+    collapse="auto" (default): every scalar, each scope a labelled cluster, when the graph has at most
+    `max_nodes` nodes; a larger graph is drawn with each outermost scope as one block, and a note says how
+    to open it. collapse=None: every scalar. collapse=d: the scopes d deep (1: the outermost) are blocks.
+    A block shows its name and size; the edges entering and leaving it carry the values (forward) or the
+    gradients flowing back (backward, ∂L/∂x when the edge carries all of x's gradient, else += its share).
+    Parameters used only inside blocks, by several of them, form one 'shared parameters' block.
+    expand: scope paths (dotted, 'layers[1]', or tuples) drawn open although collapsed.
+    clusters: {title: iterable of Values} draws those nodes inside a titled box instead of the scopes'
+    clusters (see `nodes_between`). max_nodes: the largest number of items drawn; past it a graph with
+    scopes is collapsed (collapse="auto"), one without raises `GraphTooLargeError` (None draws any size).
+
+    >>> a, b = Value(3.0, label="a"), Value(1.0, label="b")
+    >>> L = a * b; L.label = "L"; L.backward()
+    >>> "∂L/∂a = 1" in draw(L, view="backward").source
+    True
+    """
+    what = "draw"
+    check_root(root, what)
+    if view not in ("forward", "backward"):
+        raise ValueError(f"{what}: view must be 'forward' or 'backward', got {view!r}")
+    check_precision(precision, what)
+    backward = view == "backward"
+    if backward and root.grad == 0.0:
+        raise BackwardNotRunError(
+            f"{what}(view='backward'): root {root!r} has grad 0, so backward() has not run on this graph; "
+            "call root.backward() first, or draw view='forward'")
+    order = topological_order(root)
+    check_labels(order, what)
+    order.reverse()  # inputs first: graphviz places nodes in the order they are declared
+    grouping = group(order, clusters, collapse, expand, max_nodes, what)
+    name, formula = names(order, precision, root, grouping.crossing_names(), set(grouping.items))
+    g = new_graph(rankdir, title, what, _note(grouping, len(order)) if grouping.auto else None)
+    seed_is_one = root.grad == 1.0
+
+    def label(item):
+        if isinstance(item, Block):
+            return table(block_rows(item))
+        rows = node_rows(item, name, formula, precision)
+        if backward:
+            grad = escape(grad_text(item, root, name, precision, number(item.grad, precision), seed_is_one))
+            rows.append((f'<FONT COLOR="#b71c1c"><B>{grad}</B></FONT>', ""))
+        return table(rows)
+
+    def attrs(item):
+        if isinstance(item, Block):
+            return dict(STYLE["block"], tooltip=tip(f"scope {item.title}" if item.is_scope else item.title))
+        return dict(STYLE[kind(item, root)], tooltip=tooltip(item, kind(item, root)))
+
+    ids = emit(g, grouping, label, attrs)
+    grads = {v: v.grad for v in order}
+    whole = carries_all(grouping)
+    for tail, head, scalar in grouping.edges:
+        if isinstance(tail, Block) or isinstance(head, Block):
+            lines = edge_lines(tail, scalar, root, name, precision, backward, grads, whole, seed_is_one)
+            extra = dict(dir="back", color="#b71c1c") if backward else {}
+            extra.update(penwidth="1.5", fontsize="10")
+            color = "#b71c1c" if backward else "#333333"
+            text = "<BR/>".join(map(escape, lines))
+            if text:
+                extra["label"] = f'<<FONT COLOR="{color}">{text}</FONT>>'
+            g.edge(ids[tail], ids[head], **extra)
+        elif backward:
+            ((v, child, local, j),) = scalar
+            lines = [local_text(v, child, local, name, precision, j),
+                     f"{number(v.grad, precision)} × {number(local, precision)} = {number(v.grad * local, precision)}"]
+            g.edge(ids[child], ids[v], label=f'<<FONT COLOR="#b71c1c">{"<BR/>".join(map(escape, lines))}</FONT>>',
+                   dir="back", color="#b71c1c")
+        else:
+            g.edge(ids[tail], ids[head])
+    return g
+
+
+def nodes_between(outputs, inputs=()):
+    """The nodes reachable from `outputs` without going past `inputs` (inputs excluded, outputs included),
+    as a list, outputs first. Made for clusters: the nodes one layer or one RNN time step computed.
+
+    >>> x = Value(1.0, label="x"); h = (x * 2).tanh(); y = h * 3
+    >>> [v.op for v in nodes_between(y, [h])]
+    ['*', '']
+    """
+    outs = _values(outputs, "nodes_between(outputs=...)")
+    stop = set(_values(inputs, "nodes_between(inputs=...)"))
+    seen, result, stack = set(), [], outs[::-1]
+    while stack:
+        v = stack.pop()
+        if v in seen or v in stop:
+            continue
+        seen.add(v)
+        result.append(v)
+        stack.extend(reversed(v.children))
+    return result
+
+
+def _values(xs, what):
+    if isinstance(xs, Value):
+        return [xs]
+    try:
+        xs = list(xs)
+    except TypeError:
+        raise TypeError(f"{what} must be a Value or an iterable of Values, got {xs!r}") from None
+    for x in xs:
+        if not isinstance(x, Value):
+            raise TypeError(f"{what} must be a Value or an iterable of Values, got an element {x!r}")
+    return xs
+
+
