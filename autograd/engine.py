@@ -8,6 +8,7 @@ The internal API, for the other modules of the package (nothing else in them rea
 name of this one):
 
 - ``apply(op, *operands)``: a table op applied to Values or numbers, a new node;
+- ``fused_dot(ws, xs, b)``: the op 'dot' on Values, inlined for nn's neurons (tests prove it equals apply);
 - ``op_of(v)``: the op entry (with its parameters) that made ``v``, or None for a leaf;
 - ``topological_order(root, leaves=())``: every node below root once, parents before children;
 - ``gradients(root, seed, create_graph)``: {node: d(root)/d(node)} without touching ``.grad``;
@@ -256,6 +257,13 @@ def _node(data, op, a, da, b=None, db=None):
         out._scope = None
     else:
         m, out._scope = m
+        if m == GRAD:  # recording inside a scope (nn modules name their calls): the second most common case
+            out._op = op
+            out._a = a
+            out._da = da
+            out._b = b
+            out._db = db
+            return out
     if m & GRAD:
         out._op = op
         out._a, out._da, out._b, out._db = a, da, b, db
@@ -284,6 +292,14 @@ def apply(op, *operands):
     if op.arity == 2:
         return _node(y, op, xs[0], d[0], xs[1], d[1])
     return _node(y, op, tuple(xs), tuple(d))
+
+
+def fused_dot(ws, xs, b):
+    """The op DOT on Values: w1 x1 + ... + wn xn + b, hand-inlined (tests/test_ops.py proves it equals the
+    table's entry). Raises AttributeError if an operand is not a Value (the caller then takes `apply`)."""
+    wd = [w.data for w in ws]
+    xd = [x.data for x in xs]
+    return _node(sum(map(operator.mul, wd, xd), b.data), ops.DOT, (*ws, *xs, b), (*xd, *wd, 1.0))
 
 
 def _edges(a, da, b, db):

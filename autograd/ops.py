@@ -18,7 +18,7 @@ This module imports nothing but `math` and `operator`.
 import math
 import operator
 
-__all__ = ["Op", "OPS", "UNARY", "FLOATS", "evaluate", "Namespace"]
+__all__ = ["Op", "OPS", "UNARY", "FLOATS", "evaluate", "Namespace", "markdown_table"]
 
 _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -435,8 +435,8 @@ ATAN2 = Op("atan2", 2, math.atan2,
            # atan2(a, b) is the angle of the point (b, a): d/da = b / r^2, d/db = -a / r^2
            lambda m, y, a, b: (b / (a * a + b * b), -a / (a * a + b * b)), "atan2({0}, {1})", math_name="atan2",
            pole=lambda a, b: (0.0, 0.0), kink=_atan2_side, kink_points=((0.0, 0.0), (0.0, -1.0)),
-           kink_note="undefined at (0, 0), taken as 0 there, as in PyTorch; the value jumps by 2 pi across "
-                     "the negative x axis (y = 0, x < 0), where the derivative is that of the branch taken",
+           kink_note="undefined at (0, 0), taken as 0 there, as in PyTorch; atan2(a, b) jumps by 2π where a "
+                     "crosses 0 with b < 0, and the derivative there is that of the branch taken",
            samples=((0.2, 2.0), (-2.0, 2.0)),
            doc="the angle of the point (x, y), for atan2(y, x)",
            symbolic=("{1}/({0}² + {1}²)", "−{0}/({0}² + {1}²)"))
@@ -514,3 +514,48 @@ OPS = (ADD, SUB, MUL, DIV, MOD, NEG, POW_N, POW,
 UNARY = {op.name: op for op in OPS if op.arity == 1 and not op.params and op.name.isidentifier()}
 # The functions rules call on floats: each unary op's own value function.
 FLOATS = Namespace({name: op.value for name, op in UNARY.items()})
+
+
+def markdown_table():
+    """The op table as the README shows it (tests/test_readme.py checks that the README has it): each op,
+    how it is written, its local derivatives (as the lecture notes write them), its domain and its kinks.
+
+    >>> markdown_table().splitlines()[2].startswith("| `+` | `a + b` | 1, 1 |")
+    True
+    """
+    rows = ["| op | written | local derivatives | domain | kinks (the convention) |", "|---|---|---|---|---|"]
+    for op in OPS:
+        names = ["x"] if op.arity == 1 else ["a", "b"] if op.arity == 2 else ["w1", "x1", "b"]
+        fields = {p: p for p in op.param_names}
+        if op.formula_text is not None:
+            written = op.formula_text
+        elif op.arity < 0:
+            written = op.formula("x1", "x2", "...")
+        else:
+            written = op.display.format(*names, **fields)
+        if callable(op.symbolic):
+            forms = [op.symbolic(k, 3) for k in range(3)]
+        else:
+            forms = list(op.symbolic or ())
+        derivative = ", ".join(f.format(*names, y="y", x="xᵢ", **fields) for f in forms)
+        rows.append(f"| `{op.name}` | `{written}` | {derivative} | "
+                    f"{_domain_text(op)} | {op.kink_note or '-'} |")
+    return "\n".join(rows) + "\n"
+
+
+def _domain_text(op):
+    """The reasons the op's domain check gives over a grid of operands (and parameters): '-' if none."""
+    if op.domain is None:
+        return "all reals"
+    grid = (-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0)
+    count = 3 if op.arity < 0 else op.arity
+    params = [op.params] + [tuple(v for _ in op.params) for v in (0.5, -1.0)] if op.params else [()]
+    reasons = []
+    for p in params:
+        points = [(x,) for x in grid] if count == 1 else [(a, b) for a in grid for b in grid] if count == 2 \
+            else [(a, b, c) for a in grid for b in grid for c in grid]
+        for xs in points:
+            reason = op.domain(*xs, *p)
+            if reason is not None and reason not in reasons:
+                reasons.append(reason)
+    return "; ".join(reasons) if reasons else "all reals"

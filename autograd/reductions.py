@@ -1,6 +1,6 @@
 """Functions over lists of Values: sums, log-sum-exp, softmax and log-softmax, all numerically stable."""
 from . import ops
-from .engine import Value, apply
+from .engine import Value, apply, fused_dot
 from .methods import OpMethods
 
 __all__ = ["sum_values", "dot", "logsumexp", "log_softmax", "softmax"]
@@ -33,10 +33,16 @@ def dot(ws, xs, bias=0.0):
     >>> y.data, y.backward(), w[0].grad, x[1].grad
     (-0.5, None, 1.0, 3.0)
     """
-    ws, xs = list(ws), list(xs)
     if len(ws) != len(xs) or not ws:
-        raise ValueError(f"dot: ws and xs must be non-empty and of one length, got {len(ws)} weights and "
-                         f"{len(xs)} inputs")
+        ws, xs = list(ws), list(xs)
+        if len(ws) != len(xs) or not ws:
+            raise ValueError(f"dot: ws and xs must be non-empty and of one length, got {len(ws)} weights and "
+                             f"{len(xs)} inputs")
+    if isinstance(bias, Value):
+        try:
+            return fused_dot(ws, xs, bias)  # all Values (a neuron): the inlined path
+        except AttributeError:
+            pass
     return _apply(ops.DOT, [*ws, *xs, bias])
 
 

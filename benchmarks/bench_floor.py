@@ -261,26 +261,6 @@ def main(argv=None):
         steps["micrograd"] = lambda: scalar_step(mg, xs, ys, micrograd.engine.Value)
     except ImportError:
         pass
-    try:
-        import torch
-        tmodel = ScalarMLP(lambda v: torch.tensor(v, dtype=torch.float64, requires_grad=True), base)
-
-        def torch_step():
-            scores = [tmodel([torch.tensor(a, dtype=torch.float64), torch.tensor(b, dtype=torch.float64)])
-                      for a, b in xs]
-            losses = [(1 + -yi * si).relu() for yi, si in zip(ys, scores)]
-            total = sum(losses) * (1.0 / len(losses)) + ALPHA * sum(p * p for p in tmodel.parameters())
-            for p in tmodel.parameters():
-                p.grad = None
-            total.backward()
-            with torch.no_grad():
-                for p in tmodel.parameters():
-                    p -= LR * p.grad
-            return total
-        steps["PyTorch 0-d float64"] = torch_step
-    except ImportError:
-        torch = None
-
     print(f"workload: micrograd's demo step, 2-16-16-1 ReLU MLP, batch {args.batch}, median of {args.repeats} "
           f"alternating rounds, collector on, Python {sys.version.split()[0]}")
     medians = alternate(steps, args.repeats)
@@ -315,6 +295,34 @@ def main(argv=None):
         print(f"  {name:28} {statistics.median(ts) / max(1, count(fn(*leaves))) * 1e6:6.1f} us/node "
               f"({statistics.median(ts) / eager:.1f}x one eager call)")
         del r, nodes
+    # torch last: importing it adds some 160,000 objects that every full collection then walks, which
+    # slows every engine in the process (chaingrad's steps by about 2x), so it is measured on its own
+    try:
+        import torch
+        tmodel = ScalarMLP(lambda v: torch.tensor(v, dtype=torch.float64, requires_grad=True), base)
+
+        def torch_step():
+            scores = [tmodel([torch.tensor(a, dtype=torch.float64), torch.tensor(b, dtype=torch.float64)])
+                      for a, b in xs]
+            losses = [(1 + -yi * si).relu() for yi, si in zip(ys, scores)]
+            total = sum(losses) * (1.0 / len(losses)) + ALPHA * sum(p * p for p in tmodel.parameters())
+            for p in tmodel.parameters():
+                p.grad = None
+            total.backward()
+            with torch.no_grad():
+                for p in tmodel.parameters():
+                    p -= LR * p.grad
+            return total
+        torch_steps = {"chaingrad, scalar ops": steps["chaingrad, scalar ops"], "chaingrad nn": steps["chaingrad nn"],
+                       "PyTorch 0-d float64": torch_step}
+    except ImportError:
+        torch = None
+
+    if torch is not None:
+        print("\nwith torch imported (its objects make every full collection slower, for every engine):")
+        medians = alternate(torch_steps, args.repeats)
+        for name, t in medians.items():
+            print(f"  {name:30} {medians['PyTorch 0-d float64'] / t:6.2f}x faster than PyTorch")
     if torch is not None and not args.quick:
         n = 10 ** 6
         gc.collect()
@@ -331,7 +339,6 @@ def main(argv=None):
         y.backward()
         theirs = time.perf_counter() - t0
         print(f"\nbackward() of a 10^6-node chain: chaingrad {theirs / mine:.2f}x faster than PyTorch 0-d float64")
-        print(f"backward() of the demo step: see the step ratios above (PyTorch line)")
 
 
 def chain_from(x, n):

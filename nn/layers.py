@@ -25,7 +25,9 @@ def activate(name, z):
     (0.0, -1.0)
     """
     op = ACTIVATIONS[name]
-    return z if op is None else apply(op, z)
+    if op is None:
+        return z
+    return getattr(z, op.name)() if isinstance(z, Value) else apply(op, z)  # the method: relu, tanh are inlined
 
 
 def _flag(x, what):

@@ -262,6 +262,18 @@ HOT = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b
        "tanh": lambda a: a.tanh(), "relu": lambda a: a.relu()}
 
 
+def test_the_inlined_dot_equals_the_table():
+    from autograd.engine import fused_dot
+    for n in (1, 3, 16):
+        ws = [Value(math.sin(k + 1.0)) for k in range(n)]
+        xs = [Value(math.cos(3.0 * k)) for k in range(n)]
+        b = Value(0.25)
+        node, generic = fused_dot(ws, xs, b), apply(ops.DOT, *ws, *xs, b)
+        assert op_of(node) is ops.DOT and node.children == generic.children
+        assert same(node.data, generic.data) and node.local_grads == generic.local_grads
+        assert dot(ws, xs, b).local_grads == generic.local_grads  # the public function takes the inlined path
+
+
 @pytest.mark.parametrize("name", sorted(HOT))
 def test_the_inlined_hot_ops_equal_the_table(name):
     op = next(o for o in ops.OPS if o.name == name)
