@@ -14,6 +14,7 @@ test: $(INSTALLED) dot
 	$(PY) -m pytest -q --doctest-modules autograd nn tests
 
 bench: $(INSTALLED)
+	$(PY) benchmarks/bench_floor.py
 	$(PY) benchmarks/bench_engine.py
 	$(PY) benchmarks/bench_compile.py
 	$(PY) benchmarks/bench_threads.py
