@@ -631,7 +631,7 @@ def topological_order(root, leaves=()):
         push(node)
         push(None)
         if type(a) is tuple:
-            extend(a)
+            extend([c for c in a if c not in expanded])  # a finished child needs no second visit
         else:
             push(a)
             if node._b is not None:
