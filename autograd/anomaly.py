@@ -4,6 +4,7 @@ The check names the op, its operands (values and labels) and the line of *your* 
 the node. ``backward()`` inside the block also checks every gradient it computes. Outside the block
 the engine does no checking at all (one mode ContextVar, read once per node, decides).
 """
+
 import contextvars
 import linecache
 import math
@@ -11,7 +12,8 @@ import os
 import sys
 from contextlib import contextmanager
 
-from .engine import ANOMALY, Value, describe as _name, mode_switch
+from .engine import ANOMALY, Value, mode_switch
+from .engine import describe as _name
 
 __all__ = ["detect_anomaly", "AnomalyError"]
 
@@ -124,13 +126,16 @@ def _check_node(out, data, children, local, op):
     if created is not None:
         created.add(out, where)
     if not math.isfinite(data):
-        raise AnomalyError(f"op {op!r} produced the value {data!r} from operands {_operands(children)}; "
-                           f"node created at {where}")
+        raise AnomalyError(
+            f"op {op!r} produced the value {data!r} from operands {_operands(children)}; node created at {where}"
+        )
     for child, d in zip(children, local):
         if not math.isfinite(d):
-            raise AnomalyError(f"op {op!r} produced a local derivative {d!r} with respect to operand "
-                               f"{_name(child)} (operands {_operands(children)}, value {data!r}); "
-                               f"node created at {where}")
+            raise AnomalyError(
+                f"op {op!r} produced a local derivative {d!r} with respect to operand "
+                f"{_name(child)} (operands {_operands(children)}, value {data!r}); "
+                f"node created at {where}"
+            )
 
 
 def _check_gradients(order):
@@ -149,6 +154,8 @@ def _check_gradients(order):
             for child, local in zip(p.children, p.local_grads):
                 if child is v and not math.isfinite(local * p.grad):
                     where = created.get(id(p), (None, "a place outside detect_anomaly()"))[1]
-                    raise AnomalyError(f"{what}: from op {p.op!r} (value {p.data!r}, created at {where}), "
-                                       f"local derivative {local!r} times its gradient {p.grad!r}")
+                    raise AnomalyError(
+                        f"{what}: from op {p.op!r} (value {p.data!r}, created at {where}), "
+                        f"local derivative {local!r} times its gradient {p.grad!r}"
+                    )
         raise AnomalyError(f"{what}: the sum of its finite contributions overflowed")

@@ -8,6 +8,7 @@ The expression is parsed with Python's `ast` and checked against a whitelist (nu
 it is never eval'ed.
 Bad input exits with status 2 and one line on stderr.
 """
+
 import argparse
 import ast
 import io
@@ -31,8 +32,7 @@ __all__ = ["main", "parse", "evaluate", "ExpressionError", "FUNCTIONS"]
 FUNCTIONS = {op.name: op for op in ops.OPS if op.name.isidentifier()}
 _ALLOWED = "numbers, names, + - * / % **, unary minus, parentheses and calls of the op table's functions (see --help)"
 _FUNCTION_LIST = " ".join(FUNCTIONS)
-_BINOPS = {ast.Add: ops.ADD, ast.Sub: ops.SUB, ast.Mult: ops.MUL, ast.Div: ops.DIV, ast.Mod: ops.MOD,
-           ast.Pow: ops.POW}
+_BINOPS = {ast.Add: ops.ADD, ast.Sub: ops.SUB, ast.Mult: ops.MUL, ast.Div: ops.DIV, ast.Mod: ops.MOD, ast.Pow: ops.POW}
 _FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
 
 
@@ -70,8 +70,9 @@ def _parse_one(text, offset=0):
         return ast.parse(text, mode="eval").body
     except SyntaxError as e:
         if "too many nested parentheses" in str(e.msg):
-            raise ExpressionError("the expression nests parentheses too deeply for Python's parser "
-                                  "(at most 200 levels)") from None
+            raise ExpressionError(
+                "the expression nests parentheses too deeply for Python's parser (at most 200 levels)"
+            ) from None
         where = f" at column {e.offset + offset}" if e.offset else ""
         raise ExpressionError(f"syntax error in the expression{where}: {e.msg}") from None
     except ValueError as e:  # e.g. a NUL character
@@ -100,8 +101,13 @@ def _parse_long(text):
             depth += 1
         elif tok.type == tokenize.OP and tok.string in ")]}":
             depth -= 1
-        elif depth == 0 and tok.type == tokenize.OP and tok.string in ("+", "-", "*", "/") and prev is not None \
-                and (prev.type in (tokenize.NAME, tokenize.NUMBER) or prev.string == ")"):
+        elif (
+            depth == 0
+            and tok.type == tokenize.OP
+            and tok.string in ("+", "-", "*", "/")
+            and prev is not None
+            and (prev.type in (tokenize.NAME, tokenize.NUMBER) or prev.string == ")")
+        ):
             current.append((op, start, pos(tok)))
             start, op = pos(tok) + 1, tok.string
             if tok.string in "+-":
@@ -120,11 +126,16 @@ def _parse_long(text):
             chunk = text[a:b].lstrip()
             lead, chunk = b - a - len(chunk), chunk.rstrip()
             try:  # a bare name, the common case, needs no parser
-                part = ast.Name(chunk, ast.Load()) if chunk.isascii() and chunk.isidentifier() \
-                    and not keyword.iskeyword(chunk) else _parse_one(chunk, offset=a + lead)
+                part = (
+                    ast.Name(chunk, ast.Load())
+                    if chunk.isascii() and chunk.isidentifier() and not keyword.iskeyword(chunk)
+                    else _parse_one(chunk, offset=a + lead)
+                )
             except _TooDeep:
-                raise ExpressionError("the expression is nested too deeply for Python's parser "
-                                      "(long chains of + - * / work outside parentheses only)") from None
+                raise ExpressionError(
+                    "the expression is nested too deeply for Python's parser "
+                    "(long chains of + - * / work outside parentheses only)"
+                ) from None
             term = part if term is None else ast.BinOp(term, ops[op](), part)
         result = term if result is None else ast.BinOp(result, ops[term_op](), term)
     return result
@@ -159,27 +170,41 @@ def _check(tree):
         elif kind is ast.Call:
             f = node.func
             if type(f) is not ast.Name or f.id not in FUNCTIONS:
-                raise ExpressionError(f"calling {_show(f)!r} is not allowed; the functions are "
-                                      f"{', '.join(FUNCTIONS)}")
+                raise ExpressionError(f"calling {_show(f)!r} is not allowed; the functions are {', '.join(FUNCTIONS)}")
             op = FUNCTIONS[f.id]
             low = 1 if op.arity < 0 else op.arity
             high = len(node.args) if op.arity < 0 else op.arity + len(op.params)
             if not low <= len(node.args) <= high or node.keywords or any(type(a) is ast.Starred for a in node.args):
-                takes = (f"one or more arguments" if op.arity < 0 else f"{op.arity} argument(s)"
-                         + (f" and up to {len(op.params)} constant(s) {', '.join(op.param_names)}" if op.params else ""))
+                takes = (
+                    "one or more arguments"
+                    if op.arity < 0
+                    else f"{op.arity} argument(s)"
+                    + (f" and up to {len(op.params)} constant(s) {', '.join(op.param_names)}" if op.params else "")
+                )
                 raise ExpressionError(f"{f.id}() takes {takes}, got {_show(node)!r}")
-            params = node.args[len(node.args) if op.arity < 0 else op.arity:]
+            params = node.args[len(node.args) if op.arity < 0 else op.arity :]
             if not all(_is_constant(a) for a in params):
-                raise ExpressionError(f"the parameters {', '.join(op.param_names)} of {f.id}() must be constants, "
-                                      f"got {_show(node)!r}")
+                raise ExpressionError(
+                    f"the parameters {', '.join(op.param_names)} of {f.id}() must be constants, got {_show(node)!r}"
+                )
             stack.extend(node.args)
         else:
             raise ExpressionError(f"{_show(node)!r} is not allowed in an expression; allowed are {_ALLOWED}")
     return names
 
 
-_SYMBOLS = {ast.MatMult: "@", ast.FloorDiv: "//", ast.LShift: "<<", ast.RShift: ">>",
-            ast.BitOr: "|", ast.BitXor: "^", ast.BitAnd: "&", ast.UAdd: "+", ast.Not: "not", ast.Invert: "~"}
+_SYMBOLS = {
+    ast.MatMult: "@",
+    ast.FloorDiv: "//",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.BitOr: "|",
+    ast.BitXor: "^",
+    ast.BitAnd: "&",
+    ast.UAdd: "+",
+    ast.Not: "not",
+    ast.Invert: "~",
+}
 
 
 def _show(node):
@@ -215,7 +240,7 @@ def _operands(node):
         return [node.operand]
     if isinstance(node, ast.Call):
         op = FUNCTIONS[node.func.id]
-        return node.args if op.arity < 0 else node.args[:op.arity]  # the parameters are folded into the op
+        return node.args if op.arity < 0 else node.args[: op.arity]  # the parameters are folded into the op
     return []
 
 
@@ -260,9 +285,9 @@ def _apply(node, args, values):
         return apply(ops.NEG, args[0])
     if isinstance(node, ast.Call):
         op = FUNCTIONS[node.func.id]
-        params = node.args[len(args):]
+        params = node.args[len(args) :]
         if params:  # the op's number parameters: constant expressions, evaluated without a graph
-            op = op.bind(*[_constant(p) for p in params], *op.params[len(params):])
+            op = op.bind(*[_constant(p) for p in params], *op.params[len(params) :])
         return apply(op, *args)
     if isinstance(node.op, ast.Pow) and len(args) == 1:  # constant exponent: the op '**n', n a parameter
         return apply(ops.POW_N.bind(_constant(node.right)), args[0])
@@ -301,28 +326,47 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser():
-    p = _Parser(prog="python -m autograd",
-                description="Evaluate an expression, run backward, print each input's value and gradient, "
-                            "and optionally draw the graph. Allowed in the expression: numbers, names, + - * / % **, unary minus, "
-                            "parentheses and calls of " + _FUNCTION_LIST + ".",
-                epilog='example: python -m autograd "c*(a+2*b)" a=3 b=1 c=-2 -o L.svg --view backward')
-    p.add_argument("expression", help="e.g. \"c*(a+2*b)\" (quote it for the shell); - reads it from stdin "
-                                      "(for expressions longer than the shell allows)")
+    p = _Parser(
+        prog="python -m autograd",
+        description="Evaluate an expression, run backward, print each input's value and gradient, "
+        "and optionally draw the graph. Allowed in the expression: numbers, names, + - * / % **, unary minus, "
+        "parentheses and calls of " + _FUNCTION_LIST + ".",
+        epilog='example: python -m autograd "c*(a+2*b)" a=3 b=1 c=-2 -o L.svg --view backward',
+    )
+    p.add_argument(
+        "expression",
+        help='e.g. "c*(a+2*b)" (quote it for the shell); - reads it from stdin '
+        "(for expressions longer than the shell allows)",
+    )
     p.add_argument("assignments", nargs="*", metavar="NAME=NUMBER", help="a value for every name, e.g. a=3")
-    p.add_argument("-o", "--output", metavar="FILE", help="write the graph; format from the suffix: .svg .png .pdf .dot")
-    p.add_argument("--view", choices=("forward", "backward"), default="forward",
-                   help="forward: values; backward: gradients and local derivatives (default: forward)")
+    p.add_argument(
+        "-o", "--output", metavar="FILE", help="write the graph; format from the suffix: .svg .png .pdf .dot"
+    )
+    p.add_argument(
+        "--view",
+        choices=("forward", "backward"),
+        default="forward",
+        help="forward: values; backward: gradients and local derivatives (default: forward)",
+    )
     p.add_argument("--steps", metavar="DIR", help="write the backward pass step by step: frames and steps.html")
     p.add_argument("--steps-format", choices=("png", "svg"), default="png", help="format of the step frames")
-    p.add_argument("--explain", metavar="NAME", help="print the derivation of the output's gradient with respect "
-                                                     "to the input NAME, as the lecture notes write it")
-    p.add_argument("--max-nodes", type=int, metavar="N",
-                   help="largest graph to draw (default 250, and 100 for --steps; 0 = no limit)")
+    p.add_argument(
+        "--explain",
+        metavar="NAME",
+        help="print the derivation of the output's gradient with respect "
+        "to the input NAME, as the lecture notes write it",
+    )
+    p.add_argument(
+        "--max-nodes",
+        type=int,
+        metavar="N",
+        help="largest graph to draw (default 250, and 100 for --steps; 0 = no limit)",
+    )
     return p
 
 
 def _short(text, n=60):
-    return text if len(text) <= n else text[:n - 1] + "…"
+    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def run(argv, out=None):
@@ -342,8 +386,10 @@ def run(argv, out=None):
     if args.output is not None:
         suffix = pathlib.Path(args.output).suffix.lower()
         if suffix not in _FORMATS:
-            raise ExpressionError(f"cannot tell the output format from {args.output!r}: the file name must end "
-                                  f"in .svg, .png, .pdf or .dot")
+            raise ExpressionError(
+                f"cannot tell the output format from {args.output!r}: the file name must end "
+                f"in .svg, .png, .pdf or .dot"
+            )
         fmt = _FORMATS[suffix]
     if args.max_nodes is not None and args.max_nodes < 0:
         raise ExpressionError(f"--max-nodes must be 0 (no limit) or positive, got {args.max_nodes}")
@@ -355,8 +401,9 @@ def run(argv, out=None):
         if name not in used:
             raise ExpressionError(f"{name} is given a value but the expression does not use it")
     if args.explain is not None and args.explain not in values:
-        raise ExpressionError(f"--explain: {args.explain!r} is not an input; the inputs are "
-                              f"{', '.join(values) or '(none)'}")
+        raise ExpressionError(
+            f"--explain: {args.explain!r} is not an input; the inputs are {', '.join(values) or '(none)'}"
+        )
     root = evaluate(tree, values)
     if root.is_leaf and not root.label:
         root = root * 1.0  # a constant expression: give the output a node of its own
@@ -391,8 +438,10 @@ def _check_outputs(args, fmt, root, limit):
     nodes = len(nodes_between(root))
     for wanted, most, option in ((args.output, limit(250), "-o"), (args.steps, limit(100), "--steps")):
         if wanted is not None and most is not None and nodes > most:
-            raise ExpressionError(f"the graph has {nodes} nodes, more than the limit of {most} for drawing "
-                                  f"({option}); pass --max-nodes {nodes} (or 0 for no limit) to draw it anyway")
+            raise ExpressionError(
+                f"the graph has {nodes} nodes, more than the limit of {most} for drawing "
+                f"({option}); pass --max-nodes {nodes} (or 0 for no limit) to draw it anyway"
+            )
     if (args.steps is not None or fmt != "dot") and shutil.which("dot") is None:
         raise DotNotFoundError()
     if args.output is not None and pathlib.Path(args.output).is_dir():
@@ -422,8 +471,15 @@ def main(argv=None):
         return run(argv)
     except SystemExit as e:  # --help
         return e.code or 0
-    except (ExpressionError, ValueError, OverflowError, TypeError, GraphTooLargeError, BackwardNotRunError,
-            DotNotFoundError) as e:
+    except (
+        ExpressionError,
+        ValueError,
+        OverflowError,
+        TypeError,
+        GraphTooLargeError,
+        BackwardNotRunError,
+        DotNotFoundError,
+    ) as e:
         print(f"python -m autograd: error: {_one_line(e)}", file=sys.stderr)
         return 2
     except OSError as e:
@@ -437,8 +493,11 @@ def main(argv=None):
         print("python -m autograd: error: the expression is too large for the memory available", file=sys.stderr)
         return 2
     except Exception as e:  # never a traceback on the command line; this is a bug to report
-        print(f"python -m autograd: error: internal error ({type(e).__name__}: {_short(_one_line(e), 200)}); "
-              f"please report it with the command line", file=sys.stderr)
+        print(
+            f"python -m autograd: error: internal error ({type(e).__name__}: {_short(_one_line(e), 200)}); "
+            f"please report it with the command line",
+            file=sys.stderr,
+        )
         return 2
 
 

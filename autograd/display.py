@@ -3,14 +3,20 @@ for an ``nn`` module (``nn.Module._repr_html_`` uses `card_html`). Plain ``repr`
 
 This module does not import the engine at import time, so that the engine can import it.
 """
+
 import html
 import math
 
 __all__ = ["value_html", "card_html"]
 
 # the colours of autograd.draw's pictures, so that a card looks like its node
-_COLOURS = {"input": ("#cfe2ff", "#1f5fbf"), "parameter": ("#ffe0b2", "#c25e00"),
-            "constant": ("#eeeeee", "#9e9e9e"), "op": ("#ffffff", "#444444"), "module": ("#f5f5f5", "#666666")}
+_COLOURS = {
+    "input": ("#cfe2ff", "#1f5fbf"),
+    "parameter": ("#ffe0b2", "#c25e00"),
+    "constant": ("#eeeeee", "#9e9e9e"),
+    "op": ("#ffffff", "#444444"),
+    "module": ("#f5f5f5", "#666666"),
+}
 
 
 def card_html(title, kind, rows):
@@ -26,11 +32,14 @@ def card_html(title, kind, rows):
     cells = "".join(
         f'<tr><td style="padding:0 .8em 0 0;color:#555;text-align:left">{html.escape(str(name))}</td>'
         f'<td style="padding:0;text-align:left;font-family:monospace">{html.escape(str(value))}</td></tr>'
-        for name, value in rows)
-    return (f'<div style="display:inline-block;border:1px solid {border};border-radius:6px;background:{fill};'
-            f'padding:.3em .7em;font-family:system-ui,sans-serif;font-size:13px;line-height:1.4;color:#222">'
-            f'<b>{html.escape(str(title))}</b> <span style="color:#555">{html.escape(str(kind))}</span>'
-            f'<table style="border-collapse:collapse;margin:.2em 0 0">{cells}</table></div>')
+        for name, value in rows
+    )
+    return (
+        f'<div style="display:inline-block;border:1px solid {border};border-radius:6px;background:{fill};'
+        f'padding:.3em .7em;font-family:system-ui,sans-serif;font-size:13px;line-height:1.4;color:#222">'
+        f'<b>{html.escape(str(title))}</b> <span style="color:#555">{html.escape(str(kind))}</span>'
+        f'<table style="border-collapse:collapse;margin:.2em 0 0">{cells}</table></div>'
+    )
 
 
 def _number(x):
@@ -50,6 +59,7 @@ def value_html(v):
     True
     """
     from .engine import Value  # here, not at the top: the engine may import this module
+
     if not isinstance(v, Value):
         raise TypeError(f"value_html: needs a Value, got {v!r} of type {type(v).__name__}")
     if v.is_leaf:

@@ -12,6 +12,7 @@ The internal API, for the renderers:
   None for each operand of an op without ``symbolic``, so that a renderer falls back to the number;
 - ``with_value(form, value)``: ``"c = -2"``, or just ``"2"`` where the form is the number itself (or None).
 """
+
 import math
 import re
 import string
@@ -23,7 +24,7 @@ from .engine import Value, op_of, topological_order
 __all__ = ["explain", "Derivation", "Local", "local_forms", "with_value"]
 
 _FIELDS = string.Formatter()
-_MAX_NAME = 24   # longest expression used as the name of an unlabelled node; longer ones show their value
+_MAX_NAME = 24  # longest expression used as the name of an unlabelled node; longer ones show their value
 _MAX_HEADER = 60  # longest expansion of the root shown in the first line
 
 
@@ -47,6 +48,7 @@ def _constant(x, precision):
 
 # ---- symbolic local derivatives ----
 
+
 def local_forms(v, name):
     """How the local derivatives of the op node `v` read, one text per operand: the op's ``symbolic``
     templates with the names of v's operands, of v itself and v's parameters filled in.
@@ -62,8 +64,9 @@ def local_forms(v, name):
     if op.symbolic is None:  # an op without its forms yet (tests/test_explain.py fails): numbers only
         return (None,) * len(kids)
     texts = {"y": name(v)}
-    texts.update((p, (_param(x), 3 if isinstance(x, float) and x < 0 else 5))
-                 for p, x in zip(op.param_names, op.params))
+    texts.update(
+        (p, (_param(x), 3 if isinstance(x, float) and x < 0 else 5)) for p, x in zip(op.param_names, op.params)
+    )
     if op.arity < 0:
         return tuple(_fill(op.symbolic[0], dict(texts, x=name(k))) for k in kids)
     texts.update((str(i), name(k)) for i, k in enumerate(kids))
@@ -87,8 +90,9 @@ def _fill(template, texts):
             continue
         text, prec = texts[field]
         after = parts[k + 1][0] if k + 1 < len(parts) else None  # None: the field ends the template
-        tight = ((before.endswith(("(", ", ")) or (k == 0 and before == "")) and
-                 (after is None or after.startswith((")", ","))))
+        tight = (before.endswith(("(", ", ")) or (k == 0 and before == "")) and (
+            after is None or after.startswith((")", ","))
+        )
         out.append(text if tight or prec >= 5 else f"({text})")
     return "".join(out)
 
@@ -108,11 +112,12 @@ def with_value(form, value):
 
 # ---- names, as the notes write them ----
 
+
 def _product(a, b):
     """a times b the way the notes write it: 'ce', '2b', 'c(a + 2b)'; with '·' where juxtaposition would
     be ambiguous ('w1·x1', '2·3')."""
-    left = len(a) == 1 and a.isalpha() or _is_number(a) or (a.startswith("(") and a.endswith(")"))
-    right = len(b) == 1 and b.isalpha() or b.startswith("(")
+    left = (len(a) == 1 and a.isalpha()) or _is_number(a) or (a.startswith("(") and a.endswith(")"))
+    right = (len(b) == 1 and b.isalpha()) or b.startswith("(")
     return a + b if left and right else f"{a}·{b}"
 
 
@@ -207,9 +212,11 @@ def _post_order(root, nodes):
 
 # ---- the derivation ----
 
+
 class Local(typing.NamedTuple):
     """One factor of the chain rule: ``symbol`` (∂e/∂d, or ∂L/∂e for a gradient already known), how it
     reads (``form``, 'c'; the symbol itself for a known gradient) and its ``value``."""
+
     parent: Value
     child: Value
     symbol: str
@@ -324,8 +331,10 @@ def explain(root, wrt, max_paths=8, precision=4):
         header += f", where {R} = {expansion}" + (f" and {values}" if 0 < len(leaves) <= 8 else "")
     lines = [("text", header)]
     width = max((len(h) for _, h, _ in locals), default=0) + 2
-    lines += [("math", f"{h:<{width}}" + ",  ".join(f"{it.symbol} = {with_value(it.form, fmt(it.value))}"
-                                                     for it in items)) for _, h, items in locals]
+    lines += [
+        ("math", f"{h:<{width}}" + ",  ".join(f"{it.symbol} = {with_value(it.form, fmt(it.value))}" for it in items))
+        for _, h, items in locals
+    ]
 
     counts, factors = {}, {}  # paths from each node on the way down to wrt, and their factors in all
     for v in inputs_first:
@@ -348,11 +357,16 @@ def explain(root, wrt, max_paths=8, precision=4):
             lines.append(("text", f"{count} paths lead from {R} to {W}: the chain rule adds one product per path."))
         lines.append(("math", _equation(lhs, paths, result, fmt)))
     else:
-        lines.append(("text", f"{count} path{'s' * (count > 1)} ({factors[root]} factors in all) lead from {R} to "
-                              f"{W}: more than max_paths={max_paths} paths or 5 factors per path on average, too many "
-                              f"to write out one by one. So, the backprop recursion instead: for every node v from "
-                              f"{R} down to {W}, ∂{R}/∂v = Σ over parents p of v of ∂{R}/∂p · ∂p/∂v. That is what "
-                              f"backward() computes, once per node instead of once per path."))
+        lines.append(
+            (
+                "text",
+                f"{count} path{'s' * (count > 1)} ({factors[root]} factors in all) lead from {R} to "
+                f"{W}: more than max_paths={max_paths} paths or 5 factors per path on average, too many "
+                f"to write out one by one. So, the backprop recursion instead: for every node v from "
+                f"{R} down to {W}, ∂{R}/∂v = Σ over parents p of v of ∂{R}/∂p · ∂p/∂v. That is what "
+                f"backward() computes, once per node instead of once per path.",
+            )
+        )
         recursion = _recursion(root, wrt, locals, R, symbol)
         lines += [("math", _equation(f"∂{R}/∂{symbol[v]}", ts, g, fmt)) for v, ts, g in recursion]
         result = recursion[-1][2]
@@ -380,10 +394,12 @@ def _find(wrt, order):
             return found[0]
         labels = sorted({v.label for v in order if v.label})
         what = "no node" if not found else f"{len(found)} nodes"
-        raise ValueError(f"explain: wrt={wrt!r}: {what} below root has that label; the labels are "
-                         f"{', '.join(labels) or '(none)'}")
-    raise TypeError(f"explain: wrt must be a Value or the label of one (a str), got {wrt!r} "
-                    f"of type {type(wrt).__name__}")
+        raise ValueError(
+            f"explain: wrt={wrt!r}: {what} below root has that label; the labels are {', '.join(labels) or '(none)'}"
+        )
+    raise TypeError(
+        f"explain: wrt must be a Value or the label of one (a str), got {wrt!r} of type {type(wrt).__name__}"
+    )
 
 
 def _symbol(text):
@@ -468,10 +484,32 @@ def _split(text, sep):
 # ---- LaTeX, for Jupyter ----
 
 _TOKEN = re.compile(r"∂(?P<p>[^/\s,]+)/∂(?P<c>[^\s,]+)|(?P<word>[A-Za-z_][A-Za-z0-9_]*)|(?P<ch>.)", re.S)
-_LATEX = {"−": "-", "·": r" \cdot ", "²": "^2", "≤": r" \le ", "σ": r"\sigma ", "Φ": r"\Phi ", "φ": r"\phi ",
-          "π": r"\pi ", "⌊": r"\lfloor ", "⌋": r"\rfloor ", "½": r"\tfrac{1}{2}", "∞": r"\infty ", "Σ": r"\sum ",
-          "√": r"\sqrt", "′": "'", "\u2003": r"\quad ", "{": r"\{", "}": r"\}", "$": r"\$", "#": r"\#", "%": r"\%",
-          "&": r"\&", "\\": r"\backslash ", "~": r"\sim "}
+_LATEX = {
+    "−": "-",
+    "·": r" \cdot ",
+    "²": "^2",
+    "≤": r" \le ",
+    "σ": r"\sigma ",
+    "Φ": r"\Phi ",
+    "φ": r"\phi ",
+    "π": r"\pi ",
+    "⌊": r"\lfloor ",
+    "⌋": r"\rfloor ",
+    "½": r"\tfrac{1}{2}",
+    "∞": r"\infty ",
+    "Σ": r"\sum ",
+    "√": r"\sqrt",
+    "′": "'",
+    "\u2003": r"\quad ",
+    "{": r"\{",
+    "}": r"\}",
+    "$": r"\$",
+    "#": r"\#",
+    "%": r"\%",
+    "&": r"\&",
+    "\\": r"\backslash ",
+    "~": r"\sim ",
+}
 _WORDS = {op.name for op in ops.OPS if op.name.isidentifier()} | {"ln"}
 
 
@@ -501,5 +539,5 @@ def _latex(text):
                 depth += {"(": 1, ")": -1}.get(s[j], 0)
                 if depth == 0:
                     break
-            s = s[:i] + keep + s[i + len(opener):j] + "}" + s[j + 1:]
+            s = s[:i] + keep + s[i + len(opener) : j] + "}" + s[j + 1 :]
     return s

@@ -4,6 +4,7 @@
 Every op comes from the op table: a Dual's value is the op's value, its tangent the op's local
 derivatives (the same rule reverse mode uses) times the operands' tangents.
 """
+
 import numbers
 
 from . import ops
@@ -20,8 +21,10 @@ def _real(x, what):
 
 def _apply(op, *operands):
     """A table op on Duals or numbers (a number is a constant: tangent 0)."""
-    xs = [x if isinstance(x, Dual) else Dual(_real(x, f"the operand of {op.name!r} (a Dual or a real number)"))
-          for x in operands]
+    xs = [
+        x if isinstance(x, Dual) else Dual(_real(x, f"the operand of {op.name!r} (a Dual or a real number)"))
+        for x in operands
+    ]
     if op.arity >= 0 and len(xs) != op.arity:
         raise TypeError(f"{op.name}: takes {op.arity} operands, got {len(xs)}: {operands!r}")
     if not xs:
@@ -47,7 +50,7 @@ class Dual(OpMethods):
     Dual(value=0.0, tangent=1.0)
     """
 
-    __slots__ = ("value", "tangent")
+    __slots__ = ("tangent", "value")
     _apply = staticmethod(_apply)
 
     def __init__(self, value, tangent=0.0):
@@ -93,12 +96,17 @@ def jvp(f, primals, tangents):
         raise TypeError(f"jvp: f must be callable, got {f!r}")
     primals, tangents = list(primals), list(tangents)
     if len(primals) != len(tangents):
-        raise ValueError(f"jvp: primals and tangents must have the same length, got {len(primals)} "
-                         f"primals {primals!r} and {len(tangents)} tangents {tangents!r}")
-    duals = [Dual(_real(p, f"jvp: primals[{i}]"), _real(t, f"jvp: tangents[{i}]"))
-             for i, (p, t) in enumerate(zip(primals, tangents))]
+        raise ValueError(
+            f"jvp: primals and tangents must have the same length, got {len(primals)} "
+            f"primals {primals!r} and {len(tangents)} tangents {tangents!r}"
+        )
+    duals = [
+        Dual(_real(p, f"jvp: primals[{i}]"), _real(t, f"jvp: tangents[{i}]"))
+        for i, (p, t) in enumerate(zip(primals, tangents))
+    ]
     out = f(*duals)
     if not isinstance(out, Dual):
-        raise TypeError(f"jvp: f must return a Dual (a scalar built from its arguments), "
-                        f"got {out!r} of type {type(out).__name__}")
+        raise TypeError(
+            f"jvp: f must return a Dual (a scalar built from its arguments), got {out!r} of type {type(out).__name__}"
+        )
     return out.value, out.tangent

@@ -4,6 +4,7 @@ An input passes when ``|analytic - numeric| <= atol + rtol * |numeric|`` (as num
 A failure raises ``GradcheckError`` (an AssertionError, so pytest reports it as a failed test)
 whose message is a table with one line per failing input.
 """
+
 import inspect
 import math
 import numbers
@@ -79,11 +80,20 @@ def gradgradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
         for i in range(len(xs)):
             analytic = rows[i].get(leaves[j], 0.0)
             numeric = (shifted[0][i] - shifted[1][i]) / (2.0 * eps)
-            failures += _compare(analytic, numeric, atol, rtol, index=f"{i},{j}",
-                                 label=f"{labels[i]},{labels[j]}", value=f"{xs[i]!r},{xs[j]!r}")
+            failures += _compare(
+                analytic,
+                numeric,
+                atol,
+                rtol,
+                index=f"{i},{j}",
+                label=f"{labels[i]},{labels[j]}",
+                value=f"{xs[i]!r},{xs[j]!r}",
+            )
     if failures:
-        raise GradcheckError(_table("gradgradcheck", failures, f"{len(xs) ** 2} input pairs (i, j)", eps, atol,
-                                    rtol, "d2f/dxi dxj"), failures)
+        raise GradcheckError(
+            _table("gradgradcheck", failures, f"{len(xs) ** 2} input pairs (i, j)", eps, atol, rtol, "d2f/dxi dxj"),
+            failures,
+        )
     return True
 
 
@@ -102,8 +112,12 @@ def _check_args(f, inputs, eps, atol, rtol, fn):
             raise TypeError(f"{fn}: inputs[{i}] must be a finite real number (or a Value), got {x!r}")
         xs.append(float(data))
     for name, v, ok in (("eps", eps, "> 0"), ("atol", atol, ">= 0"), ("rtol", rtol, ">= 0")):
-        if not (isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
-                and (v > 0 if name == "eps" else v >= 0)):
+        if not (
+            isinstance(v, numbers.Real)
+            and not isinstance(v, bool)
+            and math.isfinite(v)
+            and (v > 0 if name == "eps" else v >= 0)
+        ):
             raise ValueError(f"{fn}: {name} must be a finite number {ok}, got {v!r}")
     return xs, _labels(f, inputs)
 
@@ -115,8 +129,10 @@ def _labels(f, inputs):
         names = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     except (TypeError, ValueError):  # builtins without a signature
         names = []
-    return [x.label if isinstance(x, Value) and x.label else names[i] if i < len(names) else ""
-            for i, x in enumerate(inputs)]
+    return [
+        x.label if isinstance(x, Value) and x.label else names[i] if i < len(names) else ""
+        for i, x in enumerate(inputs)
+    ]
 
 
 def _call(f, xs, labels, fn):
@@ -124,8 +140,9 @@ def _call(f, xs, labels, fn):
     with enable_grad():  # a check needs the graph, even inside no_grad()
         out = f(*leaves)
     if not isinstance(out, Value):
-        raise TypeError(f"{fn}: f must return a Value (a scalar built from its arguments), "
-                        f"got {out!r} of type {type(out).__name__}")
+        raise TypeError(
+            f"{fn}: f must return a Value (a scalar built from its arguments), got {out!r} of type {type(out).__name__}"
+        )
     if not math.isfinite(out.data):
         raise ValueError(f"{fn}: f returned {out.data!r} at inputs {xs!r}; a non-finite value cannot be checked")
     return out, leaves
@@ -138,13 +155,17 @@ def _shifted(f, xs, labels, i, h, pattern, fn):
     try:
         out, leaves = _call(f, moved, labels, fn)
     except (ValueError, OverflowError, ZeroDivisionError) as e:
-        raise ValueError(f"{fn}: f fails at input {i} ({labels[i] or 'unlabelled'}) moved by {h!r} to "
-                         f"{moved[i]!r}, so finite differences cannot be taken there: {e}") from e
+        raise ValueError(
+            f"{fn}: f fails at input {i} ({labels[i] or 'unlabelled'}) moved by {h!r} to "
+            f"{moved[i]!r}, so finite differences cannot be taken there: {e}"
+        ) from e
     if _kink_pattern(out, fn, moved) != pattern:
-        raise ValueError(f"{fn}: moving input {i} ({labels[i] or 'unlabelled'}) = {xs[i]!r} by eps = {abs(h)!r} "
-                         f"moves the operands of an op across a kink (relu or abs at 0, a tie of maximum...), where "
-                         f"the derivative jumps; finite "
-                         f"differences are meaningless there: move the input away from the kink or use a smaller eps")
+        raise ValueError(
+            f"{fn}: moving input {i} ({labels[i] or 'unlabelled'}) = {xs[i]!r} by eps = {abs(h)!r} "
+            f"moves the operands of an op across a kink (relu or abs at 0, a tie of maximum...), where "
+            f"the derivative jumps; finite "
+            f"differences are meaningless there: move the input away from the kink or use a smaller eps"
+        )
     return out, leaves
 
 
@@ -158,9 +179,11 @@ def _kink_pattern(out, fn, xs):
             side = op.kink(*[c.data for c in v.children], *op.params)
             if side is None:
                 operands = ", ".join(repr(c.data) for c in v.children)
-                raise ValueError(f"{fn}: at inputs {xs!r} the graph has {v.op}({operands}) exactly on a kink, where "
-                                 f"the derivative is a convention ({op.kink_note}), not a limit that finite "
-                                 f"differences can check; choose inputs that keep the operands of {v.op} away from it")
+                raise ValueError(
+                    f"{fn}: at inputs {xs!r} the graph has {v.op}({operands}) exactly on a kink, where "
+                    f"the derivative is a convention ({op.kink_note}), not a limit that finite "
+                    f"differences can check; choose inputs that keep the operands of {v.op} away from it"
+                )
             pattern.append(side)
     return pattern
 
@@ -175,12 +198,24 @@ def _compare(analytic, numeric, atol, rtol, **row):
 
 def _table(fn, failures, total, eps, atol, rtol, what):
     head = ["input", "label", "value", f"analytic {what}", f"numeric {what}", "difference", "tolerance"]
-    cells = [[r["index"], r["label"] or "-", _fmt(r["value"]), _fmt(r["analytic"]), _fmt(r["numeric"]),
-              _fmt(r["difference"]), _fmt(r["tolerance"])] for r in failures]
+    cells = [
+        [
+            r["index"],
+            r["label"] or "-",
+            _fmt(r["value"]),
+            _fmt(r["analytic"]),
+            _fmt(r["numeric"]),
+            _fmt(r["difference"]),
+            _fmt(r["tolerance"]),
+        ]
+        for r in failures
+    ]
     widths = [max(len(row[k]) for row in [head] + cells) for k in range(len(head))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in [head] + cells]
-    return (f"{fn} failed for {len(failures)} of {total} (eps={eps!r}, atol={atol!r}, rtol={rtol!r}; "
-            f"pass if difference <= atol + rtol * |numeric|):\n  " + "\n  ".join(lines))
+    return (
+        f"{fn} failed for {len(failures)} of {total} (eps={eps!r}, atol={atol!r}, rtol={rtol!r}; "
+        f"pass if difference <= atol + rtol * |numeric|):\n  " + "\n  ".join(lines)
+    )
 
 
 def _fmt(x):

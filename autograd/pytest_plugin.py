@@ -6,6 +6,7 @@ failing inputs as its whole message, without a traceback into the checker:
     def test_my_sigmoid(gradcheck):
         gradcheck(lambda x: 1 / (1 + (-x).exp()), [0.3])
 """
+
 import pytest
 
 from .gradcheck import GradcheckError
@@ -27,6 +28,7 @@ def _failing_cleanly(check):
             reason = str(e).removeprefix(f"{check.__name__}: ")
             message = f"{check.__name__}: refused to check: {reason}"
         pytest.fail(message, pytrace=False)  # outside the except: no "during handling" chain
+
     run.__name__ = check.__name__
     run.__doc__ = check.__doc__
     return run

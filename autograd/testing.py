@@ -11,6 +11,7 @@ called, so this module imports without it.
     def test_engine_gradients(expr):
         assert gradcheck(expr, expr.inputs)
 """
+
 import math
 import numbers
 
@@ -23,8 +24,8 @@ __all__ = ["expressions", "Expression", "OPS"]
 # a few more exponents: what a drawn graph may use. Read from the op table, so a new op is drawn too.
 OPS = {op.title: op for op in (*ops.OPS, *(ops.POW_N.bind(n) for n in (3.0, -1.0, 0.5)))}
 _FALLBACK = "tanh"  # safe everywhere: used when a drawn op is unsafe at its drawn operands
-_MAX_ABS = 1e4      # no node (nor local derivative) may exceed this, so nothing overflows
-_MARGIN = 1e-2      # operands this close to a domain edge, a pole or a kink are refused
+_MAX_ABS = 1e4  # no node (nor local derivative) may exceed this, so nothing overflows
+_MARGIN = 1e-2  # operands this close to a domain edge, a pole or a kink are refused
 
 
 class Expression:
@@ -108,8 +109,10 @@ def expressions(leaves=2, ops=None, max_ops=6, names=None):
         from hypothesis import strategies as st
         from hypothesis.strategies import SearchStrategy
     except ImportError:
-        raise ImportError("autograd.testing.expressions needs hypothesis, a test dependency: "
-                          "pip install hypothesis (or pip install 'chaingrad[test]')") from None
+        raise ImportError(
+            "autograd.testing.expressions needs hypothesis, a test dependency: "
+            "pip install hypothesis (or pip install 'chaingrad[test]')"
+        ) from None
     ops = sorted(OPS) if ops is None else list(ops)
     unknown = [op for op in ops if op not in OPS]
     if not ops or unknown:
@@ -122,10 +125,13 @@ def expressions(leaves=2, ops=None, max_ops=6, names=None):
         leaves = st.lists(st.floats(-2.0, 2.0), min_size=leaves, max_size=leaves)
     elif not isinstance(leaves, SearchStrategy):
         values = list(leaves)
-        if not values or not all(isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x)
-                                 for x in values):
-            raise ValueError(f"expressions: leaves must be an int, a non-empty list of finite numbers "
-                             f"or a strategy of such lists, got {leaves!r}")
+        if not values or not all(
+            isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x) for x in values
+        ):
+            raise ValueError(
+                f"expressions: leaves must be an int, a non-empty list of finite numbers "
+                f"or a strategy of such lists, got {leaves!r}"
+            )
         leaves = st.just(values)
 
     @st.composite

@@ -4,6 +4,7 @@
 floats; called with Values, it returns Values with graphs of their own, so transforms nest:
 ``grad(grad(f))`` is the second derivative.
 """
+
 import contextvars
 import numbers
 
@@ -19,11 +20,14 @@ _depth = contextvars.ContextVar("chaingrad_transform_depth", default=0)
 
 def _check_argnums(argnums, fn):
     positions = (argnums,) if type(argnums) is int else argnums
-    if (type(positions) is tuple and positions and all(type(i) is int and i >= 0 for i in positions)
-            and len(set(positions)) == len(positions)):
+    if (
+        type(positions) is tuple
+        and positions
+        and all(type(i) is int and i >= 0 for i in positions)
+        and len(set(positions)) == len(positions)
+    ):
         return positions
-    raise TypeError(f"{fn}: argnums must be an int >= 0 or a non-empty tuple of distinct ints >= 0, "
-                    f"got {argnums!r}")
+    raise TypeError(f"{fn}: argnums must be an int >= 0 or a non-empty tuple of distinct ints >= 0, got {argnums!r}")
 
 
 def value_and_grad(f, argnums=0):
@@ -47,8 +51,10 @@ def _transform(f, argnums, fn):
 
     def value_and_grad_f(*args):
         if max(positions) >= len(args):
-            raise IndexError(f"{fn}: argnums {argnums!r} asks for argument {max(positions)}, "
-                             f"but the function was called with {len(args)} argument(s)")
+            raise IndexError(
+                f"{fn}: argnums {argnums!r} asks for argument {max(positions)}, "
+                f"but the function was called with {len(args)} argument(s)"
+            )
         args = list(args)
         nested = _depth.get() > 0 or any(isinstance(a, Value) for a in args)
         depth_token = _depth.set(_depth.get() + 1)
@@ -64,14 +70,18 @@ def _transform(f, argnums, fn):
                     elif isinstance(x, numbers.Real) and not isinstance(x, bool):
                         x = Value(x)
                     else:
-                        raise TypeError(f"{fn}: argument {i} must be a Value or a real number (it is "
-                                        f"differentiated, see argnums), got {x!r} of type {type(x).__name__}")
+                        raise TypeError(
+                            f"{fn}: argument {i} must be a Value or a real number (it is "
+                            f"differentiated, see argnums), got {x!r} of type {type(x).__name__}"
+                        )
                     args[i] = x
                     wrt.append(x)
                 out = f(*args)
                 if not isinstance(out, Value):
-                    raise TypeError(f"{fn}: f must return a Value (a scalar built from its arguments), "
-                                    f"got {out!r} of type {type(out).__name__}")
+                    raise TypeError(
+                        f"{fn}: f must return a Value (a scalar built from its arguments), "
+                        f"got {out!r} of type {type(out).__name__}"
+                    )
                 grads = gradients(out, 1.0, create_graph=nested)
         finally:
             _depth.reset(depth_token)

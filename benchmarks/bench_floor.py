@@ -20,6 +20,7 @@ time per node, and backward() of a 10^6-node chain against PyTorch.
 
     python benchmarks/bench_floor.py [--batch 100] [--repeats 11] [--quick]
 """
+
 import argparse
 import gc
 import math
@@ -59,6 +60,7 @@ def weights(model):
 
 
 # ---- the floor: the step by hand on floats ----
+
 
 class FloatMLP:
     def __init__(self, model):
@@ -123,6 +125,7 @@ class FloatMLP:
 
 # ---- micrograd's demo code, over any Value class ----
 
+
 class ScalarMLP:
     """micrograd's MLP, op for op (Neuron: sum((wi*xi for ...), b)), over any Value class."""
 
@@ -135,8 +138,10 @@ class ScalarMLP:
     def __call__(self, x):
         last = len(self.layers) - 1
         for i, layer in enumerate(self.layers):
-            x = [(lambda act: act.relu() if i < last else act)(sum((wi * xi for wi, xi in zip(ws, x)), b))
-                 for ws, b in layer]
+            x = [
+                (lambda act: act.relu() if i < last else act)(sum((wi * xi for wi, xi in zip(ws, x)), b))
+                for ws, b in layer
+            ]
         return x[0]
 
 
@@ -257,17 +262,20 @@ def main(argv=None):
     }
     try:
         import micrograd.engine
+
         mg = ScalarMLP(micrograd.engine.Value, base)
         steps["micrograd"] = lambda: scalar_step(mg, xs, ys, micrograd.engine.Value)
     except ImportError:
         pass
     try:
         import torch
+
         tmodel = ScalarMLP(lambda v: torch.tensor(v, dtype=torch.float64, requires_grad=True), base)
 
         def torch_step():
-            scores = [tmodel([torch.tensor(a, dtype=torch.float64), torch.tensor(b, dtype=torch.float64)])
-                      for a, b in xs]
+            scores = [
+                tmodel([torch.tensor(a, dtype=torch.float64), torch.tensor(b, dtype=torch.float64)]) for a, b in xs
+            ]
             losses = [(1 + -yi * si).relu() for yi, si in zip(ys, scores)]
             total = sum(losses) * (1.0 / len(losses)) + ALPHA * sum(p * p for p in tmodel.parameters())
             for p in tmodel.parameters():
@@ -277,33 +285,44 @@ def main(argv=None):
                 for p in tmodel.parameters():
                     p -= LR * p.grad
             return total
+
         steps["PyTorch 0-d float64"] = torch_step
     except ImportError:
         torch = None
 
-    print(f"workload: micrograd's demo step, 2-16-16-1 ReLU MLP, batch {args.batch}, median of {args.repeats} "
-          f"alternating rounds, collector on, Python {sys.version.split()[0]}")
+    print(
+        f"workload: micrograd's demo step, 2-16-16-1 ReLU MLP, batch {args.batch}, median of {args.repeats} "
+        f"alternating rounds, collector on, Python {sys.version.split()[0]}"
+    )
     medians = alternate(steps, args.repeats)
     f = medians["floor (hand-written floats)"]
     e = medians["chaingrad, scalar ops"]
     for name, t in medians.items():
         extra = f"   {medians['micrograd'] / t:6.1f}x faster than micrograd" if "micrograd" in medians else ""
         print(f"  {name:30} {t / f:6.2f}x the floor{extra}")
-    print(f"targets: scalar ops at most 6x the floor ({e / f:.2f}x), at least 30x faster than micrograd "
-          f"({medians.get('micrograd', math.nan) / e:.1f}x); nn at most 3x the floor "
-          f"({medians['chaingrad nn'] / f:.2f}x); compiled within 10% of the floor ({medians['chaingrad compiled'] / f:.2f}x)")
+    print(
+        f"targets: scalar ops at most 6x the floor ({e / f:.2f}x), at least 30x faster than micrograd "
+        f"({medians.get('micrograd', math.nan) / e:.1f}x); nn at most 3x the floor "
+        f"({medians['chaingrad nn'] / f:.2f}x); compiled within 10% of the floor ({medians['chaingrad compiled'] / f:.2f}x)"
+    )
 
-    sizes = [10 ** 4, 10 ** 5] + ([] if args.quick else [10 ** 6])
+    sizes = [10**4, 10**5] + ([] if args.quick else [10**6])
     print("\ncost per node, build + backward, collector on (ratio to 10^4 nodes):")
     for name, build in (("chain", chain), ("wide sum", wide)):
         costs = per_node(build, sizes, 3)
-        print(f"  {name:10}" + "".join(f"  10^{round(math.log10(n))}: {costs[n] / costs[sizes[0]]:.2f}x" for n in sizes))
+        print(
+            f"  {name:10}" + "".join(f"  10^{round(math.log10(n))}: {costs[n] / costs[sizes[0]]:.2f}x" for n in sizes)
+        )
 
     print("\ncompile: tracing time per node (one trace = eager call + code generation + Python's compile()):")
     for name, fn, leaves in (
-            ("demo step's per-point loss", lambda x0, x1, y: (1.0 - y * model([x0, x1])[0]).relu(),
-             [Value(0.5), Value(-0.3), Value(1.0)]),
-            ("10^5-node chain", lambda x: chain_from(x, 10 ** 5), [Value(0.5)])):
+        (
+            "demo step's per-point loss",
+            lambda x0, x1, y: (1.0 - y * model([x0, x1])[0]).relu(),
+            [Value(0.5), Value(-0.3), Value(1.0)],
+        ),
+        ("10^5-node chain", lambda x: chain_from(x, 10**5), [Value(0.5)]),
+    ):
         ts = []
         for _ in range(3):
             f_c = compile(fn)
@@ -312,11 +331,13 @@ def main(argv=None):
             ts.append(time.perf_counter() - t0)
         nodes = len(f_c.source(len(leaves)).splitlines())
         eager = timed(lambda: fn(*leaves), 3)
-        print(f"  {name:28} {statistics.median(ts) / max(1, count(fn(*leaves))) * 1e6:6.1f} us/node "
-              f"({statistics.median(ts) / eager:.1f}x one eager call)")
+        print(
+            f"  {name:28} {statistics.median(ts) / max(1, count(fn(*leaves))) * 1e6:6.1f} us/node "
+            f"({statistics.median(ts) / eager:.1f}x one eager call)"
+        )
         del r, nodes
     if torch is not None and not args.quick:
-        n = 10 ** 6
+        n = 10**6
         gc.collect()
         root = chain(n)
         t0 = time.perf_counter()
@@ -331,7 +352,7 @@ def main(argv=None):
         y.backward()
         theirs = time.perf_counter() - t0
         print(f"\nbackward() of a 10^6-node chain: chaingrad {theirs / mine:.2f}x faster than PyTorch 0-d float64")
-        print(f"backward() of the demo step: see the step ratios above (PyTorch line)")
+        print("backward() of the demo step: see the step ratios above (PyTorch line)")
 
 
 def chain_from(x, n):

@@ -3,6 +3,7 @@
 The two l's need memory: after the first l comes l, after the second comes o, so only the hidden
 state can tell them apart. Prints the per-step probabilities and renders the unrolled graph.
 """
+
 import pathlib
 
 import autograd
@@ -81,7 +82,8 @@ def render_unrolled(rnn, out_dir, word="hel"):
         # the parameters stay outside every cluster, shared by all the steps
         previous = hiddens[t - 1] if t else []
         clusters[f"time step {t + 1}: input {word[t]!r}, target {word[t + 1]!r}"] = autograd.nodes_between(
-            [l] + h, x + params + previous)
+            [l] + h, x + params + previous
+        )
     title = f"{word!r}: {len(xs)} time steps of the RNN unrolled; the parameters (orange) are shared by every step"
     graph = autograd.draw(loss, clusters=clusters, max_nodes=None, title=title)
     return graph.render(pathlib.Path(out_dir) / "hello_rnn_unrolled", format="png", cleanup=True)
@@ -101,4 +103,5 @@ def main(out_dir):
 
 if __name__ == "__main__":
     from demos._cli import run
+
     run(main, __file__, __doc__)

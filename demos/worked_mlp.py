@@ -4,6 +4,7 @@ Built from nn modules whose weights are set to the notes' tables; prints every q
 reference table next to its expected value, the gradient tables dE/dw1 and dE/dw2, then one SGD step.
 Writes the backward pass step by step (out/worked_mlp_steps/steps.html), in the notes' names.
 """
+
 import pathlib
 
 import nn
@@ -17,9 +18,20 @@ W2 = [[0.5, 0.5], [0.7, 0.8], [0.9, 0.1]]
 X = [1.0, 4.0, 5.0]
 Y = [0.1, 0.05]
 
-EXPECTED = [("s1[1]", 4.3), ("s1[2]", 5.3), ("a1[1]", 0.9866), ("a1[2]", 0.9950),
-            ("s2[1]", 2.0862), ("s2[2]", 1.3888), ("a2[1]", 0.8896), ("a2[2]", 0.8004), ("E", 0.5932),
-            ("dE/dw2[0][1]", 0.0775), ("dE/da1[1]", 0.1502), ("dE/dw1[0][1]", 0.0020)]
+EXPECTED = [
+    ("s1[1]", 4.3),
+    ("s1[2]", 5.3),
+    ("a1[1]", 0.9866),
+    ("a1[2]", 0.9950),
+    ("s2[1]", 2.0862),
+    ("s2[2]", 1.3888),
+    ("a2[1]", 0.8896),
+    ("a2[2]", 0.8004),
+    ("E", 0.5932),
+    ("dE/dw2[0][1]", 0.0775),
+    ("dE/da1[1]", 0.1502),
+    ("dE/dw1[0][1]", 0.0020),
+]
 # The notes compute dE/dw2[0][1] from 4-decimal intermediates: (.8896 - .1) * .8896 * (1 - .8896) = 0.077548,
 # printed .0775; the exact value is 0.077574, so it is off the printed number by 7.4e-5 (> 5e-5).
 ROUNDED_DW2 = (0.8896 - 0.1) * 0.8896 * (1 - 0.8896)
@@ -76,9 +88,11 @@ def build_named():
         for j, a in enumerate(outs):
             a.label, a.children[0].label = f"a{layer}[{j + 1}]", f"s{layer}[{j + 1}]"
     E.label = "E"
-    clusters = {"hidden layer: a1 = sigmoid(s1)": nodes_between(a1, x + list(params.values())),
-                "output layer: a2 = sigmoid(s2)": nodes_between(a2, a1 + list(params.values())),
-                "error: E = 1/2 sum (a2 - y)^2": nodes_between(E, a2)}
+    clusters = {
+        "hidden layer: a1 = sigmoid(s1)": nodes_between(a1, x + list(params.values())),
+        "output layer: a2 = sigmoid(s2)": nodes_between(a2, a1 + list(params.values())),
+        "error: E = 1/2 sum (a2 - y)^2": nodes_between(E, a2),
+    }
     return E, {p.label: p for p in params.values()}, clusters
 
 
@@ -101,15 +115,29 @@ def main(out_dir):
     s1, a1, s2, a2, E = forward(model)
     E.backward()
     g1, g2 = grad_table(model, 0, W1), grad_table(model, 1, W2)
-    computed = [s1[0].data, s1[1].data, a1[0].data, a1[1].data, s2[0].data, s2[1].data,
-                a2[0].data, a2[1].data, E.data, g2[0][0], a1[0].grad, g1[0][0]]
+    computed = [
+        s1[0].data,
+        s1[1].data,
+        a1[0].data,
+        a1[1].data,
+        s2[0].data,
+        s2[1].data,
+        a2[0].data,
+        a2[1].data,
+        E.data,
+        g2[0][0],
+        a1[0].grad,
+        g1[0][0],
+    ]
     print("x = (1, 4, 5), y = (0.1, 0.05), E = 1/2 sum_j (a2[j] - y[j])^2")
     print(f"{'quantity':>13} {'computed':>10} {'notes':>8}  {'|difference|':>12}")
     for (name, expected), value in zip(EXPECTED, computed):
         mark = "" if abs(value - expected) <= 5e-5 else "  > 5e-5: see below"
         print(f"{name:>13} {value:10.6f} {expected:8.4f}  {abs(value - expected):12.1e}{mark}")
-    print(f"The notes get dE/dw2[0][1] from 4-decimal intermediates, (.8896 - .1) * .8896 * (1 - .8896)"
-          f" = {ROUNDED_DW2:.6f};\nfrom exact intermediates it is {g2[0][0]:.6f}.")
+    print(
+        f"The notes get dE/dw2[0][1] from 4-decimal intermediates, (.8896 - .1) * .8896 * (1 - .8896)"
+        f" = {ROUNDED_DW2:.6f};\nfrom exact intermediates it is {g2[0][0]:.6f}."
+    )
     _print_table("dE/dw1[i][k] (i = 0: bias)", g1, "i")
     _print_table("dE/dw2[k][j] (k = 0: bias)", g2, "k")
 
@@ -133,4 +161,5 @@ def main(out_dir):
 
 if __name__ == "__main__":
     from demos._cli import run
+
     run(main, __file__, __doc__)

@@ -1,4 +1,5 @@
 """Mini-batches: split a dataset into batches, shuffled reproducibly."""
+
 from .init import make_rng
 
 __all__ = ["batches"]
@@ -27,4 +28,4 @@ def batches(data, batch_size, shuffle=True, drop_last=False, seed=None, rng=None
         raise ValueError("batches: seed/rng only apply with shuffle=True")
     stop = len(items) - len(items) % batch_size if drop_last else len(items)
     for i in range(0, stop, batch_size):
-        yield items[i:i + batch_size]
+        yield items[i : i + batch_size]

@@ -3,11 +3,21 @@
 ``rng`` is a ``random.Random``, so a seed reproduces every weight. Modules take ``init=`` as one of
 the names in ``INITS`` or any function with that signature.
 """
+
 import math
 import random
 
-__all__ = ["uniform", "xavier_uniform", "xavier_normal", "he_uniform", "he_normal", "normal",
-           "INITS", "get_init", "make_rng"]
+__all__ = [
+    "uniform",
+    "xavier_uniform",
+    "xavier_normal",
+    "he_uniform",
+    "he_normal",
+    "normal",
+    "INITS",
+    "get_init",
+    "make_rng",
+]
 
 
 def uniform(fan_in, fan_out, rng, bound=1.0):
@@ -66,8 +76,14 @@ def he_normal(fan_in, fan_out, rng):
     return rng.gauss(0.0, math.sqrt(2.0 / _fan(fan_in, "fan_in")))
 
 
-INITS = {"uniform": uniform, "normal": normal, "xavier_uniform": xavier_uniform,
-         "xavier_normal": xavier_normal, "he_uniform": he_uniform, "he_normal": he_normal}
+INITS = {
+    "uniform": uniform,
+    "normal": normal,
+    "xavier_uniform": xavier_uniform,
+    "xavier_normal": xavier_normal,
+    "he_uniform": he_uniform,
+    "he_normal": he_normal,
+}
 
 
 def get_init(init):
@@ -80,8 +96,7 @@ def get_init(init):
         return init
     if isinstance(init, str) and init in INITS:
         return INITS[init]
-    raise ValueError(f"init must be one of {sorted(INITS)} or a function (fan_in, fan_out, rng) -> float, "
-                     f"got {init!r}")
+    raise ValueError(f"init must be one of {sorted(INITS)} or a function (fan_in, fan_out, rng) -> float, got {init!r}")
 
 
 def make_rng(seed=None, rng=None):

@@ -1,10 +1,10 @@
 """Losses over lists of Values (or numbers): squared error, binary and categorical cross-entropy, hinge."""
+
 import math
 
 from autograd import Value, log_softmax, sum_values
 
-__all__ = ["mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
-           "hinge_loss"]
+__all__ = ["mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "hinge_loss"]
 
 REDUCTIONS = ("mean", "sum", "half_sum")
 
@@ -108,8 +108,9 @@ def cross_entropy(logits, target):
     if isinstance(logits, (Value, int, float, str)) or not hasattr(logits, "__len__"):
         raise TypeError(f"cross_entropy: logits must be a list of Values or numbers, got {logits!r}")
     if type(target) is not int or not 0 <= target < len(logits):
-        raise ValueError(f"cross_entropy: target must be a class index, an int in [0, {len(logits) - 1}], "
-                         f"got {target!r}")
+        raise ValueError(
+            f"cross_entropy: target must be a class index, an int in [0, {len(logits) - 1}], got {target!r}"
+        )
     return -log_softmax(logits)[target]
 
 

@@ -1,4 +1,5 @@
 """`Parameter` (a Value a module trains) and `Module` (finds its parameters, saves and loads them)."""
+
 import json
 import math
 import os
@@ -146,8 +147,9 @@ class Module:
         2.0
         """
         if not isinstance(state, dict):
-            raise TypeError(f"load_state_dict: state must be a dict of name -> number, "
-                            f"got {state!r} of type {type(state).__name__}")
+            raise TypeError(
+                f"load_state_dict: state must be a dict of name -> number, got {state!r} of type {type(state).__name__}"
+            )
         named = _named_parameters(self)  # not named_parameters(): a failed load changes no label either
         for (_, p), v in zip(named, _checked(type(self).__name__, state, named, "load_state_dict")):
             p.data = v
@@ -171,10 +173,13 @@ class Module:
         state = self.state_dict()
         bad = [n for n, v in state.items() if not math.isfinite(v)]
         if bad:
-            raise StateDictError(f"save: parameters must be finite to be saved as JSON (to {path!r}), "
-                                 f"got {_few([f'{n}={state[n]!r}' for n in bad])}")
-        text = json.dumps({"format": _FORMAT, "version": _VERSION, "module": type(self).__name__,
-                           "parameters": state}, indent=1)
+            raise StateDictError(
+                f"save: parameters must be finite to be saved as JSON (to {path!r}), "
+                f"got {_few([f'{n}={state[n]!r}' for n in bad])}"
+            )
+        text = json.dumps(
+            {"format": _FORMAT, "version": _VERSION, "module": type(self).__name__, "parameters": state}, indent=1
+        )
         folder, base = os.path.split(os.path.abspath(path))
         _remove_stale(folder, base)
         tmp = None
@@ -230,15 +235,18 @@ class Module:
         except ValueError as e:  # an integer too long to convert (Python's limit on digits)
             raise StateDictError(f"{where} has a number JSON cannot read: {_short(str(e))}") from None
         if not isinstance(doc, dict) or doc.get("format") != _FORMAT:
-            raise StateDictError(f"{where} is not a chaingrad state dict "
-                                 f"(expected a JSON object with \"format\": {_FORMAT!r})")
+            raise StateDictError(
+                f'{where} is not a chaingrad state dict (expected a JSON object with "format": {_FORMAT!r})'
+            )
         version = doc.get("version")
         if type(version) is not int or version != _VERSION:
             raise StateDictError(f"{where} has version {_short(version)}; this chaingrad reads version {_VERSION!r}")
         state = doc.get("parameters")
         if not isinstance(state, dict):
-            raise StateDictError(f"{where} has no \"parameters\" object {{name: number}}, "
-                                 f"got {_short(state)} of type {type(state).__name__}")
+            raise StateDictError(
+                f'{where} has no "parameters" object {{name: number}}, '
+                f"got {_short(state)} of type {type(state).__name__}"
+            )
         named = _named_parameters(self)
         try:
             values = _checked(type(self).__name__, state, named, where)
@@ -343,19 +351,22 @@ def _checked(module, state, named, who):
         unexpected = [n for n in state if n not in known]
         raise StateDictError(
             f"{who}: the state has {len(state)} entries, {module} has "
-            f"{len(named)} parameters; missing names: {_few(missing)}; unexpected names: {_few(unexpected)}")
+            f"{len(named)} parameters; missing names: {_few(missing)}; unexpected names: {_few(unexpected)}"
+        )
     values = []
     for n in names:
         v = state[n]
         if type(v) is not float:
             if type(v) is bool or not isinstance(v, (int, float)):
-                raise TypeError(f"{who}: {n!r} must be a real number (int or float), "
-                                f"got {_short(v)} of type {type(v).__name__}")
+                raise TypeError(
+                    f"{who}: {n!r} must be a real number (int or float), got {_short(v)} of type {type(v).__name__}"
+                )
             try:
                 v = float(v)
             except OverflowError:
-                raise StateDictError(f"{who}: {n!r} must be a finite float, got an integer of "
-                                     f"{v.bit_length()} bits, beyond float range") from None
+                raise StateDictError(
+                    f"{who}: {n!r} must be a finite float, got an integer of {v.bit_length()} bits, beyond float range"
+                ) from None
         if not math.isfinite(v):
             raise StateDictError(f"{who}: {n!r} must be finite, got {v!r}")
         values.append(v)
@@ -368,7 +379,7 @@ def _short(x, n=80):
         text = repr(x)
     except ValueError:  # an int too long for repr
         return f"an integer of {x.bit_length()} bits"
-    return text if len(text) <= n else text[:n - 3] + "..."
+    return text if len(text) <= n else text[: n - 3] + "..."
 
 
 class _DuplicateName(Exception):
@@ -411,7 +422,7 @@ def _remove_stale(folder, base):
         name = entry.name
         if not (name.startswith(base + ".") and name.endswith(_TMP_SUFFIX)):
             continue
-        pid, _, token = name[len(base) + 1:-len(_TMP_SUFFIX)].partition(".")
+        pid, _, token = name[len(base) + 1 : -len(_TMP_SUFFIX)].partition(".")
         if not (pid.isdigit() and len(token) == 8) or int(pid) == os.getpid():
             continue
         if _gone(int(pid), entry):

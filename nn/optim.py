@@ -5,6 +5,7 @@ Every optimizer checks all gradients before it changes anything: a NaN or infini
 turns the check off). A gradient that is a Value (after ``backward(create_graph=True)``) is used by
 its number, ``grad.data``: a step never puts a Value into ``Parameter.data``.
 """
+
 import math
 import operator
 
@@ -20,8 +21,9 @@ class NonFiniteGradientError(FloatingPointError):
     """
 
 
-_ANOMALY_HINT = ("wrap the forward and backward pass in `with autograd.detect_anomaly():` to find the op "
-                 "that produced it")
+_ANOMALY_HINT = (
+    "wrap the forward and backward pass in `with autograd.detect_anomaly():` to find the op that produced it"
+)
 
 
 def _params(params, who):
@@ -33,8 +35,9 @@ def _params(params, who):
     elif hasattr(params, "parameters") and callable(params.parameters):
         params = params.parameters()
     if isinstance(params, Value):
-        raise TypeError(f"{who}: params must be a list of Values (or a Module), got a single Value {params!r}; "
-                        f"wrap it in a list")
+        raise TypeError(
+            f"{who}: params must be a list of Values (or a Module), got a single Value {params!r}; wrap it in a list"
+        )
     try:
         params = list(params)
     except TypeError:
@@ -121,7 +124,8 @@ class Optimizer:
                 raise NonFiniteGradientError(
                     f"{self.who}.step: the gradient of parameter {self.names[i]} is {grads[i]!r}; no parameter "
                     f"was changed. To find where it comes from, {_ANOMALY_HINT}; to step anyway pass "
-                    f"error_if_nonfinite=False to {self.who}(...)")
+                    f"error_if_nonfinite=False to {self.who}(...)"
+                )
         data, state = self._update(grads)
         if self.error_if_nonfinite:
             i = _first_nonfinite(data)
@@ -130,7 +134,8 @@ class Optimizer:
                     f"{self.who}.step: the update of parameter {self.names[i]} (value {self.params[i].data!r}, "
                     f"gradient {grads[i]!r}) gives {data[i]!r}; no parameter was changed. Lower the learning "
                     f"rate or clip the gradients (nn.clip_grad_norm); to step anyway pass "
-                    f"error_if_nonfinite=False to {self.who}(...)")
+                    f"error_if_nonfinite=False to {self.who}(...)"
+                )
         for p, x in zip(self.params, data):
             p.data = x
         for name, value in state.items():
@@ -181,8 +186,11 @@ class Adam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, error_if_nonfinite=True):
         super().__init__(params, "Adam", error_if_nonfinite)
         self.lr = _positive(lr, "Adam lr")
-        if (not isinstance(betas, (tuple, list)) or len(betas) != 2
-                or not all(type(b) in (int, float) and 0.0 <= b < 1.0 for b in betas)):
+        if (
+            not isinstance(betas, (tuple, list))
+            or len(betas) != 2
+            or not all(type(b) in (int, float) and 0.0 <= b < 1.0 for b in betas)
+        ):
             raise ValueError(f"Adam betas must be two numbers in [0, 1), got {betas!r}")
         self.betas = (float(betas[0]), float(betas[1]))
         self.eps = _positive(eps, "Adam eps")
@@ -193,7 +201,7 @@ class Adam(Optimizer):
     def _update(self, grads):
         b1, b2 = self.betas
         t = self.t + 1
-        c1, c2 = 1.0 - b1 ** t, 1.0 - b2 ** t
+        c1, c2 = 1.0 - b1**t, 1.0 - b2**t
         r1, r2, root_c2 = math.sqrt(b2), math.sqrt(1.0 - b2), math.sqrt(c2)
         m = [b1 * mi + (1.0 - b1) * g for mi, g in zip(self.m, grads)]
         v_root = [math.hypot(r1 * ri, r2 * g) for ri, g in zip(self.v_root, grads)]
@@ -261,7 +269,8 @@ def clip_grad_norm(params, max_norm, error_if_nonfinite=True):
             raise NonFiniteGradientError(
                 f"clip_grad_norm: the gradient of parameter {names[i]} is {grads[i]!r}, so the norm is not "
                 f"finite; no gradient was changed. To find where it comes from, {_ANOMALY_HINT}; "
-                f"pass error_if_nonfinite=False to get the norm without an error")
+                f"pass error_if_nonfinite=False to get the norm without an error"
+            )
         return math.nan if any(map(math.isnan, grads)) else math.inf
     biggest = max(map(abs, grads), default=0.0)
     if biggest == 0.0:

@@ -6,6 +6,7 @@ Adding the middle two gives w1 + w2 + 2b > 0, so w1 + w2 + b > -b >= 0: a contra
 No line separates XOR's classes, so the perceptron rule never stops making mistakes.
 A hidden layer maps the inputs to a space where they are separable.
 """
+
 from collections import namedtuple
 
 from .init import make_rng
@@ -14,8 +15,18 @@ from .losses import binary_cross_entropy_with_logits
 from .module import Module
 from .optim import Adam
 
-__all__ = ["AND", "OR", "XOR", "Perceptron", "PerceptronRun", "train_perceptron",
-           "XORNet", "textbook_xor", "XORRun", "train_xor"]
+__all__ = [
+    "AND",
+    "OR",
+    "XOR",
+    "Perceptron",
+    "PerceptronRun",
+    "train_perceptron",
+    "XORNet",
+    "textbook_xor",
+    "XORRun",
+    "train_xor",
+]
 
 # Truth tables: ((x1, x2), target) in the textbook's order.
 AND = (((0, 0), 0), ((0, 1), 0), ((1, 0), 0), ((1, 1), 1))
@@ -112,11 +123,19 @@ def textbook_xor():
     [0.0, 1.0, 1.0, 0.0]
     """
     net = XORNet(hidden=2, activation="relu", out_activation="linear", seed=0)
-    net.load_state_dict({
-        "hidden.neurons.0.w.0": 1.0, "hidden.neurons.0.w.1": 1.0, "hidden.neurons.0.b": 0.0,
-        "hidden.neurons.1.w.0": 1.0, "hidden.neurons.1.w.1": 1.0, "hidden.neurons.1.b": -1.0,
-        "out.neurons.0.w.0": 1.0, "out.neurons.0.w.1": -2.0, "out.neurons.0.b": 0.0,
-    })
+    net.load_state_dict(
+        {
+            "hidden.neurons.0.w.0": 1.0,
+            "hidden.neurons.0.w.1": 1.0,
+            "hidden.neurons.0.b": 0.0,
+            "hidden.neurons.1.w.0": 1.0,
+            "hidden.neurons.1.w.1": 1.0,
+            "hidden.neurons.1.b": -1.0,
+            "out.neurons.0.w.0": 1.0,
+            "out.neurons.0.w.1": -2.0,
+            "out.neurons.0.b": 0.0,
+        }
+    )
     return net
 
 

@@ -1,4 +1,5 @@
 """Every demo plot labels both axes and names every line in a legend (the figures are caught as they are saved)."""
+
 import pytest
 
 matplotlib = pytest.importorskip("matplotlib", reason="the demos' plots need matplotlib (pip install -e '.[demos]')")
@@ -38,6 +39,7 @@ def check(fig):
 
 def test_xor_vanishing_and_neural_lm_plots(saved_figures, tmp_path, capsys):
     from demos import neural_lm, vanishing_gradients, xor
+
     for demo in (xor, vanishing_gradients, neural_lm):
         demo.main(tmp_path)
     assert len(saved_figures) == 3
@@ -47,6 +49,7 @@ def test_xor_vanishing_and_neural_lm_plots(saved_figures, tmp_path, capsys):
 
 def test_moons_plots_and_the_loss_plots_second_axis(saved_figures, tmp_path, monkeypatch, capsys):
     from demos import moons
+
     train = moons.train
     monkeypatch.setattr(moons, "train", lambda *args: train(*args, steps=3))  # the plots, not the training
     moons.main(tmp_path)
@@ -55,10 +58,13 @@ def test_moons_plots_and_the_loss_plots_second_axis(saved_figures, tmp_path, mon
         check(fig)
     loss_axes = saved_figures[1].axes
     assert len(loss_axes) == 2 and {ax.get_ylabel() for ax in loss_axes} == {
-        "hinge loss + L2 penalty", "training accuracy (%)"}
+        "hinge loss + L2 penalty",
+        "training accuracy (%)",
+    }
 
 
 def test_char_rnn_loss_plot(saved_figures, tmp_path):
     from demos import char_rnn
+
     char_rnn.plot_losses([3.0, 2.5, 2.0], tmp_path / "loss.png", "t", [(3.7, "uniform guess")])
     check(saved_figures[0])

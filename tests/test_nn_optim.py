@@ -1,4 +1,5 @@
 """Optimizers, clipping and batches against hand computations and (if installed) torch."""
+
 import math
 
 import pytest
@@ -41,7 +42,7 @@ def test_adam_two_steps_by_hand():
     opt.step()
     m = 0.9 * 0.2 + 0.1 * -1.0
     v = 0.999 * 0.004 + 0.001 * 1.0
-    expected = 1.0 - 0.1 * 2 / (2 + 1e-8) - 0.1 * (m / (1 - 0.81)) / (math.sqrt(v / (1 - 0.999 ** 2)) + 1e-8)
+    expected = 1.0 - 0.1 * 2 / (2 + 1e-8) - 0.1 * (m / (1 - 0.81)) / (math.sqrt(v / (1 - 0.999**2)) + 1e-8)
     assert p.data == pytest.approx(expected, abs=1e-14)
 
 
@@ -64,8 +65,10 @@ def test_optimizers_match_torch_on_a_small_problem():
     ]
     for ours, theirs in cases:
         ps = [nn.Parameter(0.5), nn.Parameter(-1.5)]
-        ts = [torch.tensor(0.5, dtype=torch.float64, requires_grad=True),
-              torch.tensor(-1.5, dtype=torch.float64, requires_grad=True)]
+        ts = [
+            torch.tensor(0.5, dtype=torch.float64, requires_grad=True),
+            torch.tensor(-1.5, dtype=torch.float64, requires_grad=True),
+        ]
         opt, topt = ours(ps), theirs(ts)
         for _ in range(5):
             opt.zero_grad()
@@ -103,16 +106,19 @@ def test_training_reduces_loss():
     assert loss().data < first / 5
 
 
-@pytest.mark.parametrize("call, error, match", [
-    (lambda: nn.SGD([], lr=0.1), ValueError, "empty"),
-    (lambda: nn.SGD([Value(1.0)], lr=-1), ValueError, "lr must be a positive finite number, got -1"),
-    (lambda: nn.SGD([Value(1.0)], lr=0.1, momentum=1.0), ValueError, "momentum must be in"),
-    (lambda: nn.SGD(Value(1.0), lr=0.1), TypeError, "single Value"),
-    (lambda: nn.SGD([1.0], lr=0.1), TypeError, "got 1.0"),
-    (lambda: nn.Adam([Value(1.0)], betas=(0.9, 1.0)), ValueError, r"\(0.9, 1.0\)"),
-    (lambda: nn.Adagrad([Value(1.0)], lr=math.nan), ValueError, "nan"),
-    (lambda: nn.clip_grad_norm([Value(1.0)], 0), ValueError, "got 0"),
-])
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: nn.SGD([], lr=0.1), ValueError, "empty"),
+        (lambda: nn.SGD([Value(1.0)], lr=-1), ValueError, "lr must be a positive finite number, got -1"),
+        (lambda: nn.SGD([Value(1.0)], lr=0.1, momentum=1.0), ValueError, "momentum must be in"),
+        (lambda: nn.SGD(Value(1.0), lr=0.1), TypeError, "single Value"),
+        (lambda: nn.SGD([1.0], lr=0.1), TypeError, "got 1.0"),
+        (lambda: nn.Adam([Value(1.0)], betas=(0.9, 1.0)), ValueError, r"\(0.9, 1.0\)"),
+        (lambda: nn.Adagrad([Value(1.0)], lr=math.nan), ValueError, "nan"),
+        (lambda: nn.clip_grad_norm([Value(1.0)], 0), ValueError, "got 0"),
+    ],
+)
 def test_optimizer_errors(call, error, match):
     with pytest.raises(error, match=match):
         call()

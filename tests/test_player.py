@@ -1,5 +1,6 @@
 """autograd.player: the page draw_steps writes. Checked as text here, and in a real headless browser
 (Debian's chromium + chromium-driver through selenium): stepping, zoom, pan, hostile labels, no script error."""
+
 import os
 import shutil
 
@@ -35,6 +36,7 @@ def test_player_page_checks_its_arguments():
 
 # ---- in a browser ----
 
+
 def _browser_paths():
     browser = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
     return browser, shutil.which("chromedriver")
@@ -45,31 +47,48 @@ def browser():
     webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e '.[test]')")
     binary, driver_path = _browser_paths()
     if binary is None or driver_path is None:
-        pytest.skip("no headless browser: the player's browser tests need chromium and chromedriver "
-                    "(Debian/Ubuntu: apt-get install chromium chromium-driver)")
+        pytest.skip(
+            "no headless browser: the player's browser tests need chromium and chromedriver "
+            "(Debian/Ubuntu: apt-get install chromium chromium-driver)"
+        )
     options = webdriver.ChromeOptions()
     options.binary_location = binary
-    for arg in ("--headless=new", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,900",
-                "--hide-scrollbars"):
+    for arg in (
+        "--headless=new",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1400,900",
+        "--hide-scrollbars",
+    ):
         options.add_argument(arg)
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         options.add_argument("--no-sandbox")  # chromium refuses to run as root with its sandbox
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=webdriver.ChromeService(executable_path=driver_path), options=options)
     # collect script errors from the very start of every page, before the page's own script runs
-    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": (
-        "window.__errors = [];"
-        "window.addEventListener('error', e => window.__errors.push(String(e.message)));"
-        "window.addEventListener('unhandledrejection', e => window.__errors.push(String(e.reason)));")})
+    driver.execute_cdp_cmd(
+        "Page.addScriptToEvaluateOnNewDocument",
+        {
+            "source": (
+                "window.__errors = [];"
+                "window.addEventListener('error', e => window.__errors.push(String(e.message)));"
+                "window.addEventListener('unhandledrejection', e => window.__errors.push(String(e.reason)));"
+            )
+        },
+    )
     yield driver
     driver.quit()
 
 
 def _open(driver, path):
     from selenium.webdriver.support.ui import WebDriverWait
+
     driver.get(path.resolve().as_uri())
-    WebDriverWait(driver, 10).until(lambda d: d.execute_script(
-        "const i = document.getElementById('frame'); return i.complete && i.naturalWidth > 0"))
+    WebDriverWait(driver, 10).until(
+        lambda d: d.execute_script(
+            "const i = document.getElementById('frame'); return i.complete && i.naturalWidth > 0"
+        )
+    )
 
 
 def _state(driver):
@@ -95,6 +114,7 @@ def _no_errors(driver):
 
 def _key(driver, key):
     from selenium.webdriver.common.action_chains import ActionChains
+
     ActionChains(driver).send_keys(key).perform()
 
 
