@@ -422,7 +422,7 @@ def _paths(v, wrt, reach, local):
     for k in dict.fromkeys(v.children):
         if k in reach:
             for rest in _paths(k, wrt, reach, local):
-                yield (local[v, k],) + rest
+                yield (local[v, k], *rest)
 
 
 def _equation(lhs, terms, result, fmt):
@@ -478,7 +478,7 @@ def _split(text, sep):
             start = i = i + len(sep)
             continue
         i += 1
-    return parts + [text[start:]]
+    return [*parts, text[start:]]
 
 
 # ---- LaTeX, for Jupyter ----
@@ -534,8 +534,8 @@ def _latex(text):
     for opener, keep in ((r"\sqrt(", r"\sqrt{"), ("^(", "^{")):
         while opener in s:  # the matching ')' becomes '}'
             i = s.index(opener)
-            depth, j = 0, i + len(opener) - 1
-            for j in range(j, len(s)):
+            depth, start = 0, i + len(opener) - 1
+            for j in range(start, len(s)):
                 depth += {"(": 1, ")": -1}.get(s[j], 0)
                 if depth == 0:
                     break

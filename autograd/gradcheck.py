@@ -210,8 +210,8 @@ def _table(fn, failures, total, eps, atol, rtol, what):
         ]
         for r in failures
     ]
-    widths = [max(len(row[k]) for row in [head] + cells) for k in range(len(head))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in [head] + cells]
+    widths = [max(len(row[k]) for row in [head, *cells]) for k in range(len(head))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in [head, *cells]]
     return (
         f"{fn} failed for {len(failures)} of {total} (eps={eps!r}, atol={atol!r}, rtol={rtol!r}; "
         f"pass if difference <= atol + rtol * |numeric|):\n  " + "\n  ".join(lines)

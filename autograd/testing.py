@@ -45,7 +45,7 @@ class Expression:
         self.inputs = [float(x) for x in inputs]
         self.steps = [(op, tuple(idx)) for op, idx in steps]
         self.names = list(names) if names is not None else [f"x{i}" for i in range(len(self.inputs))]
-        for op, idx in self.steps:
+        for op, _idx in self.steps:
             if op not in OPS:
                 raise ValueError(f"Expression: unknown op {op!r}; known ops: {sorted(OPS)}")
 

@@ -59,7 +59,7 @@ class SameGraphMLP:
         ]
 
     def parameters(self):
-        return [p for layer in self.layers for ws, b in layer for p in ws + [b]]
+        return [p for layer in self.layers for ws, b in layer for p in [*ws, b]]
 
     def __call__(self, x):
         last = len(self.layers) - 1
@@ -157,7 +157,7 @@ def torch_step_factory(model, xs, ys):
         [([make(w.data).requires_grad_() for w in n.w], make(n.b.data).requires_grad_()) for n in layer.neurons]
         for layer in model.layers
     ]
-    params = [p for layer in layers for ws, b in layer for p in ws + [b]]
+    params = [p for layer in layers for ws, b in layer for p in [*ws, b]]
 
     def forward(x):
         for i, layer in enumerate(layers):

@@ -104,7 +104,7 @@ class FloatMLP:
             for i in range(last, -1, -1):
                 a, z = acts[i], acts[i + 1]
                 g_in = [0.0] * len(a)
-                for k, (ws, b) in enumerate(layers[i]):
+                for k, (ws, _b) in enumerate(layers[i]):
                     gk = g_out[k] * ((1.0 if z[k] > 0.0 else 0.0) if i < last else 1.0)
                     gw, gb = grads[i][k]
                     gb[0] += 1.0 * gk
@@ -133,7 +133,7 @@ class ScalarMLP:
         self.layers = [[([value_cls(w) for w in ws], value_cls(b)) for ws, b in layer] for layer in weights(model)]
 
     def parameters(self):
-        return [p for layer in self.layers for ws, b in layer for p in ws + [b]]
+        return [p for layer in self.layers for ws, b in layer for p in [*ws, b]]
 
     def __call__(self, x):
         last = len(self.layers) - 1
@@ -303,7 +303,8 @@ def main(argv=None):
     print(
         f"targets: scalar ops at most 6x the floor ({e / f:.2f}x), at least 30x faster than micrograd "
         f"({medians.get('micrograd', math.nan) / e:.1f}x); nn at most 3x the floor "
-        f"({medians['chaingrad nn'] / f:.2f}x); compiled within 10% of the floor ({medians['chaingrad compiled'] / f:.2f}x)"
+        f"({medians['chaingrad nn'] / f:.2f}x); compiled within 10% of the floor "
+        f"({medians['chaingrad compiled'] / f:.2f}x)"
     )
 
     sizes = [10**4, 10**5] + ([] if args.quick else [10**6])
@@ -330,7 +331,7 @@ def main(argv=None):
             r = f_c(*leaves)
             ts.append(time.perf_counter() - t0)
         nodes = len(f_c.source(len(leaves)).splitlines())
-        eager = timed(lambda: fn(*leaves), 3)
+        eager = timed(lambda fn=fn, leaves=leaves: fn(*leaves), 3)
         print(
             f"  {name:28} {statistics.median(ts) / max(1, count(fn(*leaves))) * 1e6:6.1f} us/node "
             f"({statistics.median(ts) / eager:.1f}x one eager call)"

@@ -63,7 +63,7 @@ def build_rnn(steps=3):
     for t, x in enumerate(xs):
         h = cell([x], h)
         h[0].label = f"h{t + 1}"
-        clusters[f"time step {t + 1}"] = nodes_between(h, [x] + hs[-1:] + params)
+        clusters[f"time step {t + 1}"] = nodes_between(h, [x, *hs[-1:], *params])
         hs.append(h[0])
     loss = _named((hs[-1] - 0.5) ** 2, "loss")
     return loss, clusters

@@ -72,17 +72,17 @@ def render_unrolled(rnn, out_dir, word="hel"):
     loss.label = "L"
     params = rnn.parameters()  # also names every parameter (cell.W_hh.0.1, ...) for the picture
     clusters = {}
-    for t, (x, h, y, l) in enumerate(zip(xs, hiddens, outputs, losses)):
+    for t, (x, h, y, loss_t) in enumerate(zip(xs, hiddens, outputs, losses)):
         for i, v in enumerate(h):
             v.label = f"h{t + 1}[{i}]"
         for c, v in zip(VOCAB, y):
             v.label = f"y{t + 1}[{c}]"
-        l.label = f"L{t + 1}"
+        loss_t.label = f"L{t + 1}"
         # step t's nodes: everything its loss term and hidden state computed since the previous state;
         # the parameters stay outside every cluster, shared by all the steps
         previous = hiddens[t - 1] if t else []
         clusters[f"time step {t + 1}: input {word[t]!r}, target {word[t + 1]!r}"] = autograd.nodes_between(
-            [l] + h, x + params + previous
+            [loss_t, *h], x + params + previous
         )
     title = f"{word!r}: {len(xs)} time steps of the RNN unrolled; the parameters (orange) are shared by every step"
     graph = autograd.draw(loss, clusters=clusters, max_nodes=None, title=title)

@@ -45,7 +45,7 @@ START, END = "<s>", "</s>"
 def build_vocab(sentences=CORPUS):
     """The words of the corpus plus the start and end markers, in a fixed order."""
     words = sorted({w for s in sentences for w in s.split()})
-    return [START, END] + words
+    return [START, END, *words]
 
 
 def windows(sentences, vocab, n=WINDOW):

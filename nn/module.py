@@ -1,5 +1,6 @@
 """`Parameter` (a Value a module trains) and `Module` (finds its parameters, saves and loads them)."""
 
+import contextlib
 import json
 import math
 import os
@@ -192,10 +193,8 @@ class Module:
             os.replace(tmp, path)
         except BaseException as e:
             if tmp is not None:
-                try:
+                with contextlib.suppress(OSError):
                     os.unlink(tmp)
-                except OSError:
-                    pass
             if isinstance(e, OSError):  # name the target, not the temporary file
                 if e.errno:
                     raise OSError(e.errno, f"save: cannot write {path!r}: {e.strerror}", path) from None
@@ -426,10 +425,8 @@ def _remove_stale(folder, base):
         if not (pid.isdigit() and len(token) == 8) or int(pid) == os.getpid():
             continue
         if _gone(int(pid), entry):
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(entry.path)
-            except OSError:
-                pass
 
 
 def _gone(pid, entry):

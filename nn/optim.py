@@ -163,10 +163,7 @@ class SGD(Optimizer):
         self.velocity = [0.0] * len(self.params)
 
     def _update(self, grads):
-        if self.momentum:
-            velocity = [self.momentum * v + g for v, g in zip(self.velocity, grads)]
-        else:
-            velocity = grads
+        velocity = [self.momentum * v + g for v, g in zip(self.velocity, grads)] if self.momentum else grads
         lr = self.lr
         return [x - lr * v for x, v in zip(map(_get_data, self.params), velocity)], {"velocity": velocity}
 

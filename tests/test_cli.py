@@ -62,7 +62,7 @@ def test_dot_output_has_the_backward_numbers(capsys, tmp_path):
 
 @needs_dot
 def test_steps_writes_frames_and_page(capsys, tmp_path):
-    code, out, err = run(capsys, "a*b", "a=2", "b=5", "--steps", str(tmp_path / "s"), "--steps-format", "svg")
+    code, _out, err = run(capsys, "a*b", "a=2", "b=5", "--steps", str(tmp_path / "s"), "--steps-format", "svg")
     assert code == 0, err
     assert sorted(p.name for p in (tmp_path / "s").iterdir()) == [
         "step_00.svg",
@@ -121,7 +121,7 @@ def test_steps_writes_frames_and_page(capsys, tmp_path):
     ],
 )
 def test_bad_input_exits_2_with_one_clear_line(capsys, argv, fragment):
-    code, out, err = run(capsys, *argv)
+    code, _out, err = run(capsys, *argv)
     assert code == 2
     assert err.count("\n") == 1 and err.startswith("python -m autograd: error: ")
     assert fragment in err
@@ -129,7 +129,7 @@ def test_bad_input_exits_2_with_one_clear_line(capsys, argv, fragment):
 
 
 def test_unwritable_output_fails_cleanly(capsys, tmp_path):
-    code, out, err = run(capsys, "a", "a=1", "-o", str(tmp_path / "missing" / "x.dot"))
+    code, _out, err = run(capsys, "a", "a=1", "-o", str(tmp_path / "missing" / "x.dot"))
     assert code == 2 and err.count("\n") == 1 and "cannot write" in err and "No such file" in err
 
 
@@ -143,13 +143,13 @@ def test_too_large_graph_says_how_to_draw_it(capsys, tmp_path):
 
 def test_missing_dot_is_one_line_with_install_hints(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
-    code, out, err = run(capsys, "a*2", "a=1", "-o", str(tmp_path / "x.svg"))
+    code, _out, err = run(capsys, "a*2", "a=1", "-o", str(tmp_path / "x.svg"))
     assert code == 2 and err.count("\n") == 1 and "sudo apt-get install graphviz" in err and "brew" in err
     assert run(capsys, "a*2", "a=1", "-o", str(tmp_path / "x.dot"))[0] == 0  # .dot needs no dot
 
 
 def test_help_exits_0(capsys):
-    code, out, err = run(capsys, "--help")
+    code, out, _err = run(capsys, "--help")
     assert code == 0 and "sin cos tan" in out and "atan2 hypot maximum minimum" in out
 
 
@@ -260,13 +260,13 @@ def one_clean_line(code, err):
     ],
 )
 def test_deep_nesting_inside_a_rejected_construct_is_one_line(capsys, depth, template):
-    code, out, err = run(capsys, "--", template.format("-" * depth), "a=1")
+    code, _out, err = run(capsys, "--", template.format("-" * depth), "a=1")
     assert one_clean_line(code, err), err
     assert len(err) < 400
 
 
 def test_a_deep_call_name_is_one_line(capsys):
-    code, out, err = run(capsys, "a." * 300 + "b(a)", "a=1")
+    code, _out, err = run(capsys, "a." * 300 + "b(a)", "a=1")
     assert one_clean_line(code, err), err
 
 
@@ -280,7 +280,7 @@ def test_an_empty_file_name_is_refused(capsys, option, value):
 @needs_dot
 def test_steps_limit_is_checked_before_the_output_file_is_written(capsys, tmp_path):
     dot, steps = tmp_path / "x.dot", tmp_path / "steps"
-    code, out, err = run(capsys, "+".join(["a"] * 150), "a=1", "-o", str(dot), "--steps", str(steps))
+    code, _out, err = run(capsys, "+".join(["a"] * 150), "a=1", "-o", str(dot), "--steps", str(steps))
     assert one_clean_line(code, err) and "more than the limit of 100 for drawing (--steps)" in err
     assert not dot.exists() and not steps.exists()
 
@@ -288,12 +288,12 @@ def test_steps_limit_is_checked_before_the_output_file_is_written(capsys, tmp_pa
 def test_steps_that_is_a_file_is_checked_before_the_output_file_is_written(capsys, tmp_path):
     dot, steps = tmp_path / "x.dot", tmp_path / "steps"
     steps.write_text("a file")
-    code, out, err = run(capsys, "a*2", "a=1", "-o", str(dot), "--steps", str(steps))
+    code, _out, err = run(capsys, "a*2", "a=1", "-o", str(dot), "--steps", str(steps))
     assert one_clean_line(code, err) and "is a file" in err and not dot.exists()
 
 
 def test_missing_dot_for_steps_is_checked_before_the_dot_file_is_written(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     dot = tmp_path / "x.dot"
-    code, out, err = run(capsys, "a*2", "a=1", "-o", str(dot), "--steps", str(tmp_path / "s"))
+    code, _out, err = run(capsys, "a*2", "a=1", "-o", str(dot), "--steps", str(tmp_path / "s"))
     assert one_clean_line(code, err) and "graphviz" in err and not dot.exists()

@@ -125,7 +125,7 @@ def test_unlabelled_nodes_show_their_expression_and_long_ones_their_op():
 
 
 def test_backward_view_labels_edges_with_local_derivatives_and_contributions():
-    L, n = textbook()
+    L, _n = textbook()
     L.backward()
     nodes, edges = parse_dot(draw(L, view="backward").source)
     ids = {k: node_by_text(nodes, f"{k} = ") for k in "abcdeL"}
@@ -273,7 +273,7 @@ def test_render_to_each_format(tmp_path, fmt, magic):
     L.backward()
     path = draw(L, view="backward").render(tmp_path / "L", format=fmt)
     assert path.endswith(f".{fmt}")
-    data = open(path, "rb").read()
+    data = pathlib.Path(path).read_bytes()
     assert data.startswith(magic) and len(data) > 500
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"L.{fmt}"]  # no DOT source left behind
 

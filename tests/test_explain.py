@@ -135,7 +135,7 @@ def test_many_paths_give_the_backprop_recursion():
 
 
 def test_no_path_and_the_root_itself():
-    L, n = textbook()
+    L, _n = textbook()
     stranger = Value(1.0, label="z")
     assert explain(L, stranger).result == 0.0
     assert str(explain(L, stranger)).endswith("No path leads from L to z: L does not depend on z, so ∂L/∂z = 0.")
@@ -297,7 +297,7 @@ def test_the_symbolic_form_reads_as_the_rule(op):
         v = autograd.apply(op, *leaves)
         names = {id(k): (f"x{i}", 5) for i, k in enumerate(leaves)}
         names[id(v)] = ("y", 5)
-        forms = local_forms(v, lambda n: names[id(n)])
+        forms = local_forms(v, lambda n, names=names: names[id(n)])
         values = dict(_FUNCTIONS, y=v.data, **{f"x{i}": x for i, x in enumerate(xs)})
         for form, expected in zip(forms, v.local_grads):
             if not math.isfinite(expected):

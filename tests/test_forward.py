@@ -38,7 +38,7 @@ def test_notes_example_x_times_x():
     ],
 )
 def test_each_op_by_hand(f, df, x):
-    value, tangent = jvp(f, [x], [1.0])
+    _value, tangent = jvp(f, [x], [1.0])
     assert tangent == pytest.approx(df(x), rel=1e-12)
     with pytest.raises(TypeError):  # no Value is involved: f really got Duals
         Value(1.0) + Dual(x)

@@ -141,7 +141,7 @@ def test_save_is_atomic_when_the_rename_fails(tmp_path, monkeypatch):
 
 def test_save_refuses_non_finite(tmp_path):
     m = Pair(1.0, math.inf)
-    with pytest.raises(StateDictError, match="w.1=inf"):
+    with pytest.raises(StateDictError, match=r"w\.1=inf"):
         m.save(tmp_path / "m.json")
     assert not (tmp_path / "m.json").exists()
 
@@ -240,7 +240,7 @@ def test_every_bad_file_raises_state_dict_error_naming_the_file(tmp_path, conten
 
 def test_load_state_dict_refuses_integers_beyond_float_range():
     m = Pair(1.0, 2.0)
-    with pytest.raises(StateDictError, match="'w.1' must be a finite float.*beyond float range"):
+    with pytest.raises(StateDictError, match=r"'w\.1' must be a finite float.*beyond float range"):
         m.load_state_dict({"w.0": 1, "w.1": 10**400})
     assert [p.data for p in m.parameters()] == [1.0, 2.0]
 

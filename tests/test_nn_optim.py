@@ -142,7 +142,7 @@ def test_batches():
     assert list(nn.batches(data, 4, shuffle=False)) == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
     assert list(nn.batches(data, 4, shuffle=False, drop_last=True)) == [[0, 1, 2, 3], [4, 5, 6, 7]]
     a = list(nn.batches(data, 3, seed=7))
-    assert a == list(nn.batches(data, 3, seed=7)) and sorted(sum(a, [])) == data
+    assert a == list(nn.batches(data, 3, seed=7)) and sorted(x for batch in a for x in batch) == data
     assert a != [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9]]
     assert data == list(range(10))  # not shuffled in place
     with pytest.raises(ValueError, match="got 0"):
@@ -196,9 +196,9 @@ def test_clip_grad_norm_non_finite_names_the_parameter_and_changes_nothing(bad):
     m.layers[0].neurons[0].b.grad = bad
     with pytest.raises(nn.NonFiniteGradientError, match=rf"'layers.0.neurons.0.b' is {bad!r}.*detect_anomaly"):
         nn.clip_grad_norm(m, 1.0)
-    assert [p.grad for p in m.parameters()][0] == 5.0
+    assert next(p.grad for p in m.parameters()) == 5.0
     norm = nn.clip_grad_norm(m, 1.0, error_if_nonfinite=False)  # the caller opts out: the norm, grads as they are
-    assert repr(norm) == repr(abs(bad)) and [p.grad for p in m.parameters()][0] == 5.0
+    assert repr(norm) == repr(abs(bad)) and next(p.grad for p in m.parameters()) == 5.0
     ps = params_with_grads([0.0] * 3, [1.3e154, 1.3e154, bad])  # squares that overflow a sum, and bad
     assert repr(nn.clip_grad_norm(ps, 1.0, error_if_nonfinite=False)) == repr(abs(bad))
     with pytest.raises(TypeError, match="'no'"):
@@ -245,7 +245,7 @@ def test_optimizers_step_on_non_finite_grads_when_told_to(make):
 def test_optimizer_names_module_parameters_by_dotted_name():
     m = nn.MLP(2, [2, 1], seed=0)
     m.layers[1].neurons[0].w[1].grad = math.nan
-    with pytest.raises(nn.NonFiniteGradientError, match="'layers.1.neurons.0.w.1' is nan"):
+    with pytest.raises(nn.NonFiniteGradientError, match=r"'layers\.1\.neurons\.0\.w\.1' is nan"):
         nn.Adam(m).step()
 
 
@@ -259,7 +259,7 @@ def test_adaptive_optimizers_first_step_is_lr_even_for_huge_grads(make, g):
 
 def test_sgd_update_that_overflows_changes_nothing():
     ps = params_with_grads([0.0, 1e308], [1.0, -1e308])
-    with pytest.raises(nn.NonFiniteGradientError, match="params\\[1\\].*gives inf; no parameter was changed"):
+    with pytest.raises(nn.NonFiniteGradientError, match=r"params\[1\].*gives inf; no parameter was changed"):
         nn.SGD(ps, lr=1.0).step()
     assert [p.data for p in ps] == [0.0, 1e308]
 

@@ -37,7 +37,7 @@ def param(m, layer, row, col):
 def hand_gradients():
     """dE/dw1 and dE/dw2 by the chain rule in plain floats, independent of the engine."""
     sig = lambda s: 1 / (1 + math.exp(-s))  # noqa: E731
-    a0 = [1.0] + X
+    a0 = [1.0, *X]
     a1 = [1.0] + [sig(sum(W1[i][k] * a0[i] for i in range(4))) for k in range(2)]
     a2 = [sig(sum(W2[k][j] * a1[k] for k in range(3))) for j in range(2)]
     delta2 = [(a2[j] - Y[j]) * a2[j] * (1 - a2[j]) for j in range(2)]

@@ -195,7 +195,7 @@ def test_second_derivative_against_finite_differences_of_the_first(op):
                 second = [v.grad for v in leaves]
                 for v in leaves:
                     v.grad = 0.0
-            numeric = numeric_gradient(lambda p: eager(op, p)[1][i], xs, h=1e-5)
+            numeric = numeric_gradient(lambda p, i=i: eager(op, p)[1][i], xs, h=1e-5)
             for s, n in zip(second, numeric):
                 assert close(s, n, 1e-4, 1e-5), (xs, i, second, numeric)
             for v in leaves:  # the next row starts from a fresh first derivative
@@ -243,7 +243,7 @@ def test_the_cli_evaluates_and_draws_it(op, tmp_path, capsys):
     assert code == 0, (text, out)
     _, grads = eager(op, xs)
     for name, g in zip(names, grads):
-        assert f"{g:>18.10g}" in out, (text, out)
+        assert f"{g:>18.10g}" in out, (name, text, out)
     assert op.name in (tmp_path / "g.dot").read_text() or op.arity != 1 or op.prec < 5
 
 
@@ -331,7 +331,7 @@ HOT = {
 @pytest.mark.parametrize("name", sorted(HOT))
 def test_the_inlined_hot_ops_equal_the_table(name):
     op = next(o for o in ops.OPS if o.name == name)
-    for xs in samples(op) + [[0.0] * op.arity, [-0.0] * op.arity, [math.nan] * op.arity, [1e300] * op.arity]:
+    for xs in [*samples(op), [0.0] * op.arity, [-0.0] * op.arity, [math.nan] * op.arity, [1e300] * op.arity]:
         node = HOT[name](*[Value(x) for x in xs])
         generic = apply(op, *xs)
         assert op_of(node) is op
@@ -343,7 +343,7 @@ def test_the_inlined_hot_ops_equal_the_table(name):
 def test_nan_propagates_through_every_op(op):
     if op.name == "**n" and op.params[0] == 0.0:
         pytest.skip("nan ** 0 is 1 in IEEE arithmetic, Python and PyTorch")
-    xs = [math.nan] + samples(op)[1][1:]
+    xs = [math.nan, *samples(op)[1][1:]]
     with no_grad():
         assert math.isnan(user_call(op)(*[Value(x) for x in xs]).data)
 

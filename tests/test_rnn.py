@@ -100,7 +100,10 @@ def test_bptt_equals_the_sum_of_per_step_contributions():
 def test_bptt_matches_torch_float64():
     torch = pytest.importorskip("torch")
     rnn, xs, targets = small_problem("tanh", seed=5)
-    t = lambda rows: torch.tensor([[p.data for p in row] for row in rows], dtype=torch.float64, requires_grad=True)
+
+    def t(rows):
+        return torch.tensor([[p.data for p in row] for row in rows], dtype=torch.float64, requires_grad=True)
+
     Wxh, Whh, Why = t(rnn.cell.W_xh), t(rnn.cell.W_hh), t(rnn.W_hy)
     bh = torch.tensor([p.data for p in rnn.cell.b_h], dtype=torch.float64, requires_grad=True)
     by = torch.tensor([p.data for p in rnn.b_y], dtype=torch.float64, requires_grad=True)
