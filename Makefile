@@ -5,13 +5,20 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test bench dot clean
+.PHONY: demo test lint bench dot clean
 
 demo: $(INSTALLED) dot
 	$(PY) -m demos
 
-test: $(INSTALLED) dot
-	$(PY) -m pytest -q --doctest-modules autograd nn tests
+# Lint first, then the tests with line and branch coverage of the library (the floor is in pyproject.toml).
+test: lint dot
+	$(PY) -m pytest -q --doctest-modules --cov=autograd --cov=nn --cov-branch --cov-report=term-missing:skip-covered \
+	  autograd nn tests
+
+# The rule set and format settings are in pyproject.toml ([tool.ruff]); mypy --strict joins here later.
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 bench: $(INSTALLED)
 	$(PY) benchmarks/bench_engine.py
@@ -21,7 +28,7 @@ bench: $(INSTALLED)
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q -e ".[test,demos,bench]"
+	$(PY) -m pip install -q -e ".[test,demos,bench,dev]"
 	touch $@
 
 # graphviz's `dot` renders the graph images. Installed with apt when we are root on Debian/Ubuntu;
@@ -41,4 +48,4 @@ dot:
 	  fi; }
 
 clean:
-	rm -rf $(VENV) out build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) out build dist *.egg-info .pytest_cache .hypothesis .mypy_cache .ruff_cache .coverage
