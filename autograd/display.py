@@ -6,6 +6,8 @@ This module does not import the engine at import time, so that the engine can im
 
 import html
 import math
+from collections.abc import Iterable
+from typing import Any
 
 __all__ = ["value_html", "card_html"]
 
@@ -19,7 +21,7 @@ _COLOURS = {
 }
 
 
-def card_html(title, kind, rows):
+def card_html(title: object, kind: str, rows: Iterable[tuple[object, object]]) -> str:
     """A compact HTML card: `title` in bold, `kind` after it, then one ``(name, value)`` row each.
     Every text is escaped; `kind` picks the colours (input, parameter, constant, op or module).
 
@@ -42,13 +44,13 @@ def card_html(title, kind, rows):
     )
 
 
-def _number(x):
+def _number(x: object) -> str:
     if isinstance(x, float) and math.isfinite(x) and x.is_integer() and abs(x) < 1e15:
         return str(int(x))
     return f"{x:.6g}" if isinstance(x, float) else repr(x)
 
 
-def value_html(v):
+def value_html(v: Any) -> str:
     """The HTML card of a Value: its label, data, grad and op (for a result: the op and its operand count).
 
     >>> from autograd import Value

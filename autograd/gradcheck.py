@@ -8,6 +8,8 @@ whose message is a table with one line per failing input.
 import inspect
 import math
 import numbers
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from .engine import Value, enable_grad, gradients, op_of, topological_order
 
@@ -24,12 +26,14 @@ class GradcheckError(AssertionError):
     (3.0, 6.0)
     """
 
-    def __init__(self, message, failures):
+    def __init__(self, message: str, failures: list[dict[str, Any]]) -> None:
         super().__init__(message)
         self.failures = failures
 
 
-def gradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
+def gradcheck(
+    f: Callable[..., Value], inputs: Sequence[float | Value], eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3
+) -> bool:
     """Compare ``f``'s gradient from ``backward`` with central differences ``(f(x+eps) - f(x-eps)) / 2eps``.
 
     ``f`` is called with one Value per number in ``inputs`` and returns a Value. Returns True or
@@ -56,7 +60,9 @@ def gradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
     return True
 
 
-def gradgradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
+def gradgradcheck(
+    f: Callable[..., Value], inputs: Sequence[float | Value], eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3
+) -> bool:
     """Check second derivatives: d(df/dx_i)/dx_j from ``backward(create_graph=True)`` against
     central differences of the analytic gradient, for every pair (i, j).
 
@@ -97,7 +103,9 @@ def gradgradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
     return True
 
 
-def _check_args(f, inputs, eps, atol, rtol, fn):
+def _check_args(
+    f: Callable[..., Value], inputs: Sequence[Any], eps: Any, atol: Any, rtol: Any, fn: str
+) -> tuple[list[float], list[str]]:
     if not callable(f):
         raise TypeError(f"{fn}: f must be callable, got {f!r}")
     if isinstance(inputs, (Value, numbers.Number)) or not hasattr(inputs, "__iter__"):
@@ -116,13 +124,13 @@ def _check_args(f, inputs, eps, atol, rtol, fn):
             isinstance(v, numbers.Real)
             and not isinstance(v, bool)
             and math.isfinite(v)
-            and (v > 0 if name == "eps" else v >= 0)
+            and (float(v) > 0 if name == "eps" else float(v) >= 0)
         ):
             raise ValueError(f"{fn}: {name} must be a finite number {ok}, got {v!r}")
     return xs, _labels(f, inputs)
 
 
-def _labels(f, inputs):
+def _labels(f: Callable[..., Value], inputs: Sequence[Any]) -> list[str]:
     """Each input's name: its Value label, else f's parameter name, else ''."""
     try:
         params = inspect.signature(f).parameters.values()
@@ -135,7 +143,7 @@ def _labels(f, inputs):
     ]
 
 
-def _call(f, xs, labels, fn):
+def _call(f: Callable[..., Value], xs: list[float], labels: list[str], fn: str) -> tuple[Value, list[Value]]:
     leaves = [Value(x, label=label) for x, label in zip(xs, labels)]
     with enable_grad():  # a check needs the graph, even inside no_grad()
         out = f(*leaves)
@@ -148,7 +156,9 @@ def _call(f, xs, labels, fn):
     return out, leaves
 
 
-def _shifted(f, xs, labels, i, h, pattern, fn):
+def _shifted(
+    f: Callable[..., Value], xs: list[float], labels: list[str], i: int, h: float, pattern: list[Any], fn: str
+) -> tuple[Value, list[Value]]:
     """f evaluated with input i moved by h; refuses if that moved the operands of an op across a kink."""
     moved = list(xs)
     moved[i] += h
@@ -169,7 +179,7 @@ def _shifted(f, xs, labels, i, h, pattern, fn):
     return out, leaves
 
 
-def _kink_pattern(out, fn, xs):
+def _kink_pattern(out: Value, fn: str, xs: list[float]) -> list[Any]:
     """For every op with kinks, in graph order, the side of its kinks its operands lie on (the op
     table's ``kink``); refuses operands exactly on a kink."""
     pattern = []
@@ -188,7 +198,7 @@ def _kink_pattern(out, fn, xs):
     return pattern
 
 
-def _compare(analytic, numeric, atol, rtol, **row):
+def _compare(analytic: float, numeric: float, atol: float, rtol: float, **row: Any) -> list[dict[str, Any]]:
     difference = abs(analytic - numeric)
     tolerance = atol + rtol * abs(numeric)
     if difference <= tolerance:  # False for NaN: a NaN never passes
@@ -196,7 +206,7 @@ def _compare(analytic, numeric, atol, rtol, **row):
     return [dict(row, analytic=analytic, numeric=numeric, difference=difference, tolerance=tolerance)]
 
 
-def _table(fn, failures, total, eps, atol, rtol, what):
+def _table(fn: str, failures: list[dict[str, Any]], total: str, eps: float, atol: float, rtol: float, what: str) -> str:
     head = ["input", "label", "value", f"analytic {what}", f"numeric {what}", "difference", "tolerance"]
     cells = [
         [
@@ -218,5 +228,5 @@ def _table(fn, failures, total, eps, atol, rtol, what):
     )
 
 
-def _fmt(x):
+def _fmt(x: object) -> str:
     return f"{x:.10g}" if isinstance(x, float) else str(x)

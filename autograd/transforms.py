@@ -7,6 +7,8 @@ floats; called with Values, it returns Values with graphs of their own, so trans
 
 import contextvars
 import numbers
+from collections.abc import Callable
+from typing import Any
 
 from .engine import Value, enable_grad, gradients
 
@@ -15,10 +17,10 @@ __all__ = ["grad", "value_and_grad"]
 # How many transforms are running in this thread or task. Inside one, a transform returns Values
 # even when called with numbers, because its result may depend on the outer transform's inputs
 # through a closure: grad(lambda y: grad(lambda x: x * y)(1.0))(3.0) is 1.
-_depth = contextvars.ContextVar("chaingrad_transform_depth", default=0)
+_depth: contextvars.ContextVar[int] = contextvars.ContextVar("chaingrad_transform_depth", default=0)
 
 
-def _check_argnums(argnums, fn):
+def _check_argnums(argnums: int | tuple[int, ...], fn: str) -> tuple[int, ...]:
     positions = (argnums,) if type(argnums) is int else argnums
     if (
         type(positions) is tuple
@@ -30,7 +32,7 @@ def _check_argnums(argnums, fn):
     raise TypeError(f"{fn}: argnums must be an int >= 0 or a non-empty tuple of distinct ints >= 0, got {argnums!r}")
 
 
-def value_and_grad(f, argnums=0):
+def value_and_grad(f: Callable[..., Value], argnums: int | tuple[int, ...] = 0) -> Callable[..., tuple[Any, Any]]:
     """``f``'s value and its gradient with respect to the arguments ``argnums``, as a pair.
 
     With an int argnums the gradient is one number, with a tuple it is a tuple. Called with
@@ -44,23 +46,23 @@ def value_and_grad(f, argnums=0):
     return _transform(f, argnums, "value_and_grad")
 
 
-def _transform(f, argnums, fn):
+def _transform(f: Callable[..., Value], argnums: int | tuple[int, ...], fn: str) -> Callable[..., tuple[Any, Any]]:
     if not callable(f):
         raise TypeError(f"{fn}: f must be callable, got {f!r}")
     positions = _check_argnums(argnums, fn)
 
-    def value_and_grad_f(*args):
+    def value_and_grad_f(*call_args: Any) -> tuple[Any, Any]:
+        args = list(call_args)
         if max(positions) >= len(args):
             raise IndexError(
                 f"{fn}: argnums {argnums!r} asks for argument {max(positions)}, "
                 f"but the function was called with {len(args)} argument(s)"
             )
-        args = list(args)
         nested = _depth.get() > 0 or any(isinstance(a, Value) for a in args)
         depth_token = _depth.set(_depth.get() + 1)
         try:
             with enable_grad():  # a transform records its graph, even under no_grad()
-                wrt = []
+                wrt: list[Value] = []
                 for i in positions:
                     x = args[i]
                     if isinstance(x, Value):
@@ -87,13 +89,13 @@ def _transform(f, argnums, fn):
             _depth.reset(depth_token)
         zero = Value(0.0) if nested else 0.0  # for an argument that f did not use
         gs = tuple(grads.get(x, zero) for x in wrt)
-        gs = gs if type(argnums) is tuple else gs[0]
-        return (out, gs) if nested else (out.data, gs)
+        g = gs if type(argnums) is tuple else gs[0]
+        return (out, g) if nested else (out.data, g)
 
     return value_and_grad_f
 
 
-def grad(f, argnums=0):
+def grad(f: Callable[..., Value], argnums: int | tuple[int, ...] = 0) -> Callable[..., Any]:
     """The gradient of ``f`` with respect to its arguments ``argnums``, as a function.
 
     >>> import math
@@ -103,7 +105,7 @@ def grad(f, argnums=0):
     """
     value_and_grad_f = _transform(f, argnums, "grad")
 
-    def grad_f(*args):
+    def grad_f(*args: Any) -> Any:
         return value_and_grad_f(*args)[1]
 
     return grad_f
