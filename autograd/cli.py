@@ -19,6 +19,8 @@ import shutil
 import sys
 import tokenize
 import unicodedata
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn, TextIO, cast
 
 from . import ops
 from .draw import BackwardNotRunError, DotNotFoundError, GraphTooLargeError, draw, draw_steps, nodes_between
@@ -40,7 +42,7 @@ class ExpressionError(ValueError):
     """An expression or an assignment the command line does not accept."""
 
 
-def parse(text):
+def parse(text: str) -> ast.expr:
     """The expression `text` as a checked ``ast`` tree (only whitelisted nodes); never evaluated by Python.
 
     Sums and products of any length work: when Python's parser gives up on a long chain
@@ -65,7 +67,7 @@ class _TooDeep(Exception):
     pass
 
 
-def _parse_one(text, offset=0):
+def _parse_one(text: str, offset: int = 0) -> ast.expr:
     try:
         return ast.parse(text, mode="eval").body
     except SyntaxError as e:
@@ -81,7 +83,7 @@ def _parse_one(text, offset=0):
         raise _TooDeep() from None
 
 
-def _parse_long(text):
+def _parse_long(text: str) -> ast.expr:
     """A left-to-right chain a + b - c ... (each term a chain of * and /) too long for ast.parse in one go."""
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
@@ -91,7 +93,7 @@ def _parse_long(text):
     for line in text.splitlines(keepends=True):
         starts.append(starts[-1] + len(line))
 
-    def pos(tok):
+    def pos(tok: tokenize.TokenInfo) -> int:
         return starts[tok.start[0] - 1] + tok.start[1]
 
     terms, current = [], []  # terms: list of (sign, [(op, start, end) factors]) as text spans
@@ -137,14 +139,16 @@ def _parse_long(text):
                     "(long chains of + - * / work outside parentheses only)"
                 ) from None
             term = part if term is None else ast.BinOp(term, ops[op](), part)
+        assert term is not None  # every term has at least one factor
         result = term if result is None else ast.BinOp(result, ops[term_op](), term)
+    assert result is not None  # the text is not empty: parse() refused that
     return result
 
 
-def _check(tree):
+def _check(tree: ast.AST) -> set[str]:
     """The names the tree uses; ExpressionError at the first node outside the whitelist. Iterative."""
-    names = set()
-    stack = [tree]
+    names: set[str] = set()
+    stack: list[Any] = [tree]  # nodes of any kind: each is checked by its type below
     while stack:
         node = stack.pop()
         kind = type(node)
@@ -207,7 +211,7 @@ _SYMBOLS = {
 }
 
 
-def _show(node):
+def _show(node: ast.AST) -> str:
     """A node as short source text for a message. A deep tree is not unparsed: ast.unparse recurses."""
     if type(node) in _SYMBOLS:
         return _SYMBOLS[type(node)]
@@ -219,7 +223,7 @@ def _show(node):
         return f"<a {type(node).__name__} expression too large to show>"
 
 
-def _deeper_than(tree, limit):
+def _deeper_than(tree: ast.AST, limit: int) -> bool:
     """True if the tree has more than `limit` levels. Iterative."""
     stack = [(tree, 1)]
     while stack:
@@ -230,7 +234,7 @@ def _deeper_than(tree, limit):
     return False
 
 
-def _operands(node):
+def _operands(node: ast.AST) -> list[ast.expr]:
     """The sub-trees evaluated before `node` (a constant exponent is folded into the op instead)."""
     if isinstance(node, ast.BinOp):
         if isinstance(node.op, ast.Pow) and _is_constant(node.right):
@@ -239,16 +243,16 @@ def _operands(node):
     if isinstance(node, ast.UnaryOp):
         return [node.operand]
     if isinstance(node, ast.Call):
-        op = FUNCTIONS[node.func.id]
+        op = FUNCTIONS[cast(ast.Name, node.func).id]
         return node.args if op.arity < 0 else node.args[: op.arity]  # the parameters are folded into the op
     return []
 
 
-def _is_constant(tree):
+def _is_constant(tree: ast.AST) -> bool:
     return not any(isinstance(n, ast.Name) for n in ast.walk(tree))
 
 
-def evaluate(tree, values):
+def evaluate(tree: ast.AST, values: dict[str, Value]) -> Value:
     """Evaluate a tree from `parse` with `values` {name: Value}: the graph's root, built with the engine.
 
     Iterative, so any depth works. ``x ** <constant expression>`` uses a number exponent (op '**2').
@@ -257,7 +261,7 @@ def evaluate(tree, values):
     >>> evaluate(parse("2*a**2"), {"a": a}).data
     18.0
     """
-    done = {}
+    done: dict[int, Value] = {}
     stack = [(tree, False)]
     while stack:
         node, ready = stack.pop()
@@ -270,7 +274,7 @@ def evaluate(tree, values):
     return done[id(tree)]
 
 
-def _apply(node, args, values):
+def _apply(node: Any, args: list[Value], values: dict[str, Value]) -> Value:
     if isinstance(node, ast.Constant):
         return Value(node.value)
     if isinstance(node, ast.Name):
@@ -281,10 +285,10 @@ def _apply(node, args, values):
         return values[node.id]
     if isinstance(node, ast.UnaryOp):
         if isinstance(node.operand, ast.Constant):  # a negative number is a constant, as written
-            return Value(-float(node.operand.value))
+            return Value(-float(cast(float, node.operand.value)))
         return apply(ops.NEG, args[0])
     if isinstance(node, ast.Call):
-        op = FUNCTIONS[node.func.id]
+        op = FUNCTIONS[cast(ast.Name, node.func).id]
         params = node.args[len(args) :]
         if params:  # the op's number parameters: constant expressions, evaluated without a graph
             op = op.bind(*[_constant(p) for p in params], *op.params[len(params) :])
@@ -294,12 +298,12 @@ def _apply(node, args, values):
     return apply(_BINOPS[type(node.op)], *args)
 
 
-def _constant(tree):
+def _constant(tree: ast.AST) -> float:
     with no_grad():
         return evaluate(tree, {}).data
 
 
-def _assignment(text):
+def _assignment(text: str) -> tuple[str, float]:
     name, eq, number = text.partition("=")
     # NFKC, as Python's parser does with the names in the expression
     name, number = unicodedata.normalize("NFKC", name.strip()), number.strip()
@@ -319,13 +323,13 @@ def _assignment(text):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message):
+    def error(self, message: str) -> NoReturn:
         if "unrecognized arguments: -" in message:
             message += " (an expression that starts with '-' goes after '--': python -m autograd -- '-a*b' a=1 b=2)"
         raise ExpressionError(f"{message} (see --help)")
 
 
-def _parser():
+def _parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="python -m autograd",
         description="Evaluate an expression, run backward, print each input's value and gradient, "
@@ -365,11 +369,11 @@ def _parser():
     return p
 
 
-def _short(text, n=60):
+def _short(text: str, n: int = 60) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def run(argv, out=None):
+def run(argv: Sequence[str], out: TextIO | None = None) -> int:
     """Do the work of `main`; raise ExpressionError (or an engine/render error) on bad input."""
     out = sys.stdout if out is None else out
     args = _parser().parse_args(argv)
@@ -423,7 +427,7 @@ def run(argv, out=None):
     if args.explain is not None:
         print(f"\n{explain(root, values[args.explain])}", file=out)
 
-    def limit(default):
+    def limit(default: int | None) -> int | None:
         return default if args.max_nodes is None else (args.max_nodes or None)
 
     _check_outputs(args, fmt, root, limit)
@@ -431,7 +435,9 @@ def run(argv, out=None):
     return 0
 
 
-def _check_outputs(args, fmt, root, limit):
+def _check_outputs(
+    args: argparse.Namespace, fmt: str | None, root: Value, limit: Callable[[int | None], int | None]
+) -> None:
     """Everything that would stop a file from being written, checked before any file is written."""
     if args.output is None and args.steps is None:
         return
@@ -450,7 +456,9 @@ def _check_outputs(args, fmt, root, limit):
         raise ExpressionError(f"--steps {args.steps!r} is a file; give a folder for the frames and steps.html")
 
 
-def _write(args, fmt, root, limit, out):
+def _write(
+    args: argparse.Namespace, fmt: str | None, root: Value, limit: Callable[[int | None], int | None], out: TextIO
+) -> None:
     if args.output is not None:
         g = draw(root, view=args.view, max_nodes=limit(250))
         path = pathlib.Path(args.output)
@@ -464,13 +472,14 @@ def _write(args, fmt, root, limit, out):
         print(f"wrote {len(files.frames)} frames and {files.html}", file=out)
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m autograd``; returns the exit status (0, or 2 on bad input)."""
     argv = sys.argv[1:] if argv is None else argv
     try:
         return run(argv)
     except SystemExit as e:  # --help
-        return e.code or 0
+        code = e.code or 0
+        return code if isinstance(code, int) else 1  # exit(message) exits with 1, as Python does
     except (
         ExpressionError,
         ValueError,
@@ -501,5 +510,5 @@ def main(argv=None):
         return 2
 
 
-def _one_line(e):
+def _one_line(e: object) -> str:
     return " ".join(str(e).split())

@@ -1,4 +1,5 @@
 """Neuron, Layer, MLP, Dropout and Embedding: modules over lists of Values."""
+
 from autograd import Value, apply, ops, sum_values
 
 from .init import get_init, make_rng
@@ -7,8 +8,17 @@ from .module import Module, Parameter
 __all__ = ["ACTIVATIONS", "Neuron", "Layer", "MLP", "Dropout", "Embedding"]
 
 # The activations, by name: each one an op of the op table ("linear" is none at all).
-ACTIVATIONS = {"linear": None, "tanh": ops.TANH, "relu": ops.RELU, "sigmoid": ops.SIGMOID, "softplus": ops.SOFTPLUS,
-               "silu": ops.SILU, "gelu": ops.GELU, "elu": ops.ELU, "leaky_relu": ops.LEAKY_RELU}
+ACTIVATIONS = {
+    "linear": None,
+    "tanh": ops.TANH,
+    "relu": ops.RELU,
+    "sigmoid": ops.SIGMOID,
+    "softplus": ops.SOFTPLUS,
+    "silu": ops.SILU,
+    "gelu": ops.GELU,
+    "elu": ops.ELU,
+    "leaky_relu": ops.LEAKY_RELU,
+}
 
 
 def check_activation(name, what="activation", allowed=ACTIVATIONS):
@@ -124,8 +134,7 @@ class MLP(Module):
         return x
 
     def __repr__(self):
-        return (f"MLP({self.nin}, {self.sizes}, activation={self.activation!r}, "
-                f"out_activation={self.out_activation!r})")
+        return f"MLP({self.nin}, {self.sizes}, activation={self.activation!r}, out_activation={self.out_activation!r})"
 
 
 class Dropout(Module):

@@ -6,10 +6,17 @@ turns the check off). A gradient that is a Value (after ``backward(create_graph=
 its number, ``grad.data``: a step never puts a Value into ``Parameter.data``.
 """
 
+from __future__ import annotations
+
 import math
 import operator
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from autograd import Value
+
+if TYPE_CHECKING:
+    from .module import Module
 
 __all__ = ["Optimizer", "SGD", "Adam", "Adagrad", "clip_grad_value", "clip_grad_norm", "NonFiniteGradientError"]
 
@@ -26,7 +33,7 @@ _ANOMALY_HINT = (
 )
 
 
-def _params(params, who):
+def _params(params: Any, who: str) -> tuple[list[Value], list[str]]:
     """(params, names): params (an iterable of Values, or a Module) as a list, and a name for each."""
     names = None
     if hasattr(params, "named_parameters") and callable(params.named_parameters):
@@ -56,12 +63,12 @@ _get_grad = operator.attrgetter("grad")
 _get_data = operator.attrgetter("data")
 
 
-def _grads(params):
+def _grads(params: Iterable[Value]) -> list[float]:
     """Every gradient as a float: a Value gradient (from backward(create_graph=True)) gives its number."""
     return [g if type(g) is float else g.data if isinstance(g, Value) else float(g) for g in map(_get_grad, params)]
 
 
-def _first_nonfinite(numbers):
+def _first_nonfinite(numbers: Sequence[float]) -> int | None:
     """The index of the first NaN or infinity in numbers, or None."""
     if math.isfinite(sum(numbers)):  # the fast path: a finite sum has only finite terms
         return None
@@ -71,13 +78,13 @@ def _first_nonfinite(numbers):
     return None
 
 
-def _positive(x, what, allow_zero=False):
+def _positive(x: float, what: str, allow_zero: bool = False) -> float:
     if type(x) not in (int, float) or not math.isfinite(x) or x < 0 or (x == 0 and not allow_zero):
         raise ValueError(f"{what} must be a {'non-negative' if allow_zero else 'positive'} finite number, got {x!r}")
     return float(x)
 
 
-def _flag(x, what):
+def _flag(x: bool, what: str) -> bool:
     if type(x) is not bool:
         raise TypeError(f"{what} must be True or False, got {x!r}")
     return x
@@ -94,19 +101,19 @@ class Optimizer:
     0.0
     """
 
-    def __init__(self, params, who, error_if_nonfinite=True):
+    def __init__(self, params: Iterable[Value] | Module, who: str, error_if_nonfinite: bool = True) -> None:
         self.who = who
         self.params, self.names = _params(params, who)
         if not self.params:
             raise ValueError(f"{who}: got an empty parameter list")
         self.error_if_nonfinite = _flag(error_if_nonfinite, f"{who} error_if_nonfinite")
 
-    def zero_grad(self):
+    def zero_grad(self) -> None:
         """Set every parameter's grad to 0."""
         for p in self.params:
             p.grad = 0.0
 
-    def step(self):
+    def step(self) -> None:
         """Update every parameter from its grad; raises NonFiniteGradientError (changing nothing) on NaN or inf.
 
         >>> p = Value(1.0, label="w"); p.grad = float("nan")
@@ -141,7 +148,7 @@ class Optimizer:
         for name, value in state.items():
             setattr(self, name, value)
 
-    def _update(self, grads):
+    def _update(self, grads: list[float]) -> tuple[list[float], dict[str, Any]]:
         """(new data for every parameter, {attribute: new state}) from the grads; changes nothing."""
         raise NotImplementedError(f"{type(self).__name__} must define _update(grads)")
 
@@ -154,7 +161,9 @@ class SGD(Optimizer):
     0.8
     """
 
-    def __init__(self, params, lr, momentum=0.0, error_if_nonfinite=True):
+    def __init__(
+        self, params: Iterable[Value] | Module, lr: float, momentum: float = 0.0, error_if_nonfinite: bool = True
+    ) -> None:
         super().__init__(params, "SGD", error_if_nonfinite)
         self.lr = _positive(lr, "SGD lr")
         self.momentum = _positive(momentum, "SGD momentum", allow_zero=True)
@@ -162,7 +171,7 @@ class SGD(Optimizer):
             raise ValueError(f"SGD momentum must be in [0, 1), got {momentum!r}")
         self.velocity = [0.0] * len(self.params)
 
-    def _update(self, grads):
+    def _update(self, grads: list[float]) -> tuple[list[float], dict[str, Any]]:
         velocity = [self.momentum * v + g for v, g in zip(self.velocity, grads)] if self.momentum else grads
         lr = self.lr
         return [x - lr * v for x, v in zip(map(_get_data, self.params), velocity)], {"velocity": velocity}
@@ -180,7 +189,14 @@ class Adam(Optimizer):
     0.9
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, error_if_nonfinite=True):
+    def __init__(
+        self,
+        params: Iterable[Value] | Module,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        error_if_nonfinite: bool = True,
+    ) -> None:
         super().__init__(params, "Adam", error_if_nonfinite)
         self.lr = _positive(lr, "Adam lr")
         if (
@@ -195,7 +211,7 @@ class Adam(Optimizer):
         self.m = [0.0] * len(self.params)
         self.v_root = [0.0] * len(self.params)
 
-    def _update(self, grads):
+    def _update(self, grads: list[float]) -> tuple[list[float], dict[str, Any]]:
         b1, b2 = self.betas
         t = self.t + 1
         c1, c2 = 1.0 - b1**t, 1.0 - b2**t
@@ -217,20 +233,22 @@ class Adagrad(Optimizer):
     0.9
     """
 
-    def __init__(self, params, lr=1e-2, eps=1e-10, error_if_nonfinite=True):
+    def __init__(
+        self, params: Iterable[Value] | Module, lr: float = 1e-2, eps: float = 1e-10, error_if_nonfinite: bool = True
+    ) -> None:
         super().__init__(params, "Adagrad", error_if_nonfinite)
         self.lr = _positive(lr, "Adagrad lr")
         self.eps = _positive(eps, "Adagrad eps")
         self.sum_root = [0.0] * len(self.params)
 
-    def _update(self, grads):
+    def _update(self, grads: list[float]) -> tuple[list[float], dict[str, Any]]:
         lr, eps, hypot = self.lr, self.eps, math.hypot
         sum_root = [hypot(s, g) for s, g in zip(self.sum_root, grads)]
         data = [x - lr * g / (s + eps) for x, g, s in zip(map(_get_data, self.params), grads, sum_root)]
         return data, {"sum_root": sum_root}
 
 
-def clip_grad_value(params, clip):
+def clip_grad_value(params: Iterable[Value] | Module, clip: float) -> None:
     """Clamp every grad into [-clip, clip], in place (a Value grad is replaced by its clamped number).
 
     >>> p = Value(0.0); p.grad = -7.0; clip_grad_value([p], 1.0); p.grad
@@ -242,7 +260,7 @@ def clip_grad_value(params, clip):
         p.grad = min(max(g, -clip), clip)
 
 
-def clip_grad_norm(params, max_norm, error_if_nonfinite=True):
+def clip_grad_norm(params: Iterable[Value] | Module, max_norm: float, error_if_nonfinite: bool = True) -> float:
     """If the grads' total L2 norm exceeds max_norm, scale them all by max_norm / norm, in place.
     Returns the norm before clipping (as ``torch.nn.utils.clip_grad_norm_``, without its 1e-6).
 

@@ -155,6 +155,11 @@ def test_trained_xor_classifies_and_is_deterministic():
         assert not train_xor(3, hidden=4, steps=k - 1).success
 
 
+def test_train_xor_refuses_a_negative_step_count():
+    with pytest.raises(ValueError, match="steps must be >= 0, got -1"):
+        train_xor(0, steps=-1)
+
+
 def test_quick_demos_run(tmp_path, capsys):
     from demos import sigmoid_unit, worked_mlp
 
