@@ -4,14 +4,18 @@ The check names the op, its operands (values and labels) and the line of *your* 
 the node. ``backward()`` inside the block also checks every gradient it computes. Outside the block
 the engine does no checking at all (one mode ContextVar, read once per node, decides).
 """
+
 import contextvars
 import linecache
 import math
 import os
 import sys
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from types import FrameType
 
-from .engine import ANOMALY, Value, describe as _name, mode_switch
+from .engine import ANOMALY, Value, mode_switch
+from .engine import describe as _name
 
 __all__ = ["detect_anomaly", "AnomalyError"]
 
@@ -23,13 +27,13 @@ _NN_DIR = os.path.join(os.path.dirname(os.path.dirname(_PACKAGE_DIR)), "nn") + o
 # the entry exists. Values have no __weakref__ slot (memory), so instead of weak references the
 # registry is pruned of nodes nobody else holds (by reference count) whenever it has doubled in size:
 # memory stays flat in a long loop, at amortised O(1) per node.
-_created = contextvars.ContextVar("chaingrad_anomaly_created", default=None)
+_created: contextvars.ContextVar["_Registry | None"] = contextvars.ContextVar("chaingrad_anomaly_created", default=None)
 _MIN_PRUNE = 4096
 
 
-def _refs_if_unused():
+def _refs_if_unused() -> int:
     """sys.getrefcount of a node held only by a registry entry, measured as _prune measures it."""
-    registry = {0: (object(), "")}
+    registry: dict[int, tuple[object, str]] = {0: (object(), "")}
     node = registry[0][0]
     return sys.getrefcount(node)
 
@@ -37,26 +41,26 @@ def _refs_if_unused():
 _UNUSED = _refs_if_unused() if hasattr(sys, "getrefcount") else None
 
 
-class _Registry(dict):
+class _Registry(dict[int, tuple[Value, str]]):
     """{id(node): (node, location)}, pruned of nodes no one else holds as it grows."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.prune_at = _MIN_PRUNE
 
-    def add(self, node, where):
+    def add(self, node: Value, where: str) -> None:
         self[id(node)] = (node, where)
         if len(self) >= self.prune_at and _UNUSED is not None:
             _prune(self)
             self.prune_at = max(_MIN_PRUNE, 2 * len(self))
 
 
-def _prune(registry):
+def _prune(registry: _Registry) -> None:
     """Drop the entries whose node only the registry holds. Newest first: a node is made after its
     children, so dropping a dead parent frees its reference to a child before the child is looked at."""
     for key in list(reversed(registry)):
         node = registry[key][0]
-        if sys.getrefcount(node) <= _UNUSED:
+        if _UNUSED is not None and sys.getrefcount(node) <= _UNUSED:
             del registry[key]
 
 
@@ -65,7 +69,7 @@ class AnomalyError(FloatingPointError):
 
 
 @contextmanager
-def detect_anomaly():
+def detect_anomaly() -> Iterator[None]:
     """Raise ``AnomalyError`` at the first op whose value or local derivative is NaN or infinite.
 
     Slower (each node records where it was created); per thread and per asyncio task. Memory stays
@@ -87,19 +91,19 @@ def detect_anomaly():
         _created.reset(token_created)
 
 
-def _user_location():
+def _user_location() -> str:
     """'file:line in function: source' of the innermost caller outside the autograd package.
 
     When that caller is inside the ``nn`` package (a layer's ``__call__``), the first line outside
     both packages is added as "called from ...": the line of the user's model or training loop.
     """
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
         frame = frame.f_back
     if frame is None:
         return "an unknown place (no caller outside the autograd package)"
     where = _describe(frame)
-    caller = frame
+    caller: FrameType | None = frame
     while caller is not None and caller.f_code.co_filename.startswith(_NN_DIR):
         caller = caller.f_back
     if caller is not frame and caller is not None:
@@ -107,35 +111,38 @@ def _user_location():
     return where
 
 
-def _describe(frame):
+def _describe(frame: FrameType) -> str:
     code = frame.f_code
     source = linecache.getline(code.co_filename, frame.f_lineno).strip()
     return f"{code.co_filename}:{frame.f_lineno} in {code.co_name}" + (f": {source}" if source else "")
 
 
-def _operands(children):
+def _operands(children: Sequence[Value]) -> str:
     return ", ".join(_name(c) for c in children) or "none"
 
 
-def _check_node(out, data, children, local, op):
+def _check_node(out: Value, data: float, children: Sequence[Value], local: Sequence[float], op: str) -> None:
     """Called by the engine for every new node in anomaly mode."""
     where = _user_location()
     created = _created.get()
     if created is not None:
         created.add(out, where)
     if not math.isfinite(data):
-        raise AnomalyError(f"op {op!r} produced the value {data!r} from operands {_operands(children)}; "
-                           f"node created at {where}")
+        raise AnomalyError(
+            f"op {op!r} produced the value {data!r} from operands {_operands(children)}; node created at {where}"
+        )
     for child, d in zip(children, local):
         if not math.isfinite(d):
-            raise AnomalyError(f"op {op!r} produced a local derivative {d!r} with respect to operand "
-                               f"{_name(child)} (operands {_operands(children)}, value {data!r}); "
-                               f"node created at {where}")
+            raise AnomalyError(
+                f"op {op!r} produced a local derivative {d!r} with respect to operand "
+                f"{_name(child)} (operands {_operands(children)}, value {data!r}); "
+                f"node created at {where}"
+            )
 
 
-def _check_gradients(order):
+def _check_gradients(order: Sequence[Value]) -> None:
     """Called by backward() in anomaly mode: raise at the first node (root first) whose grad is not finite."""
-    created = _created.get() or {}
+    created: dict[int, tuple[Value, str]] = _created.get() or {}
     for i, v in enumerate(order):
         g = v.grad.data if isinstance(v.grad, Value) else v.grad
         if math.isfinite(g):
@@ -149,6 +156,8 @@ def _check_gradients(order):
             for child, local in zip(p.children, p.local_grads):
                 if child is v and not math.isfinite(local * p.grad):
                     where = created.get(id(p), (None, "a place outside detect_anomaly()"))[1]
-                    raise AnomalyError(f"{what}: from op {p.op!r} (value {p.data!r}, created at {where}), "
-                                       f"local derivative {local!r} times its gradient {p.grad!r}")
+                    raise AnomalyError(
+                        f"{what}: from op {p.op!r} (value {p.data!r}, created at {where}), "
+                        f"local derivative {local!r} times its gradient {p.grad!r}"
+                    )
         raise AnomalyError(f"{what}: the sum of its finite contributions overflowed")

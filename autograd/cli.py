@@ -8,6 +8,7 @@ The expression is parsed with Python's `ast` and checked against a whitelist (nu
 it is never eval'ed.
 Bad input exits with status 2 and one line on stderr.
 """
+
 import argparse
 import ast
 import io
@@ -18,6 +19,8 @@ import shutil
 import sys
 import tokenize
 import unicodedata
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn, TextIO, cast
 
 from . import ops
 from .draw import BackwardNotRunError, DotNotFoundError, GraphTooLargeError, draw, draw_steps, nodes_between
@@ -31,8 +34,7 @@ __all__ = ["main", "parse", "evaluate", "ExpressionError", "FUNCTIONS"]
 FUNCTIONS = {op.name: op for op in ops.OPS if op.name.isidentifier()}
 _ALLOWED = "numbers, names, + - * / % **, unary minus, parentheses and calls of the op table's functions (see --help)"
 _FUNCTION_LIST = " ".join(FUNCTIONS)
-_BINOPS = {ast.Add: ops.ADD, ast.Sub: ops.SUB, ast.Mult: ops.MUL, ast.Div: ops.DIV, ast.Mod: ops.MOD,
-           ast.Pow: ops.POW}
+_BINOPS = {ast.Add: ops.ADD, ast.Sub: ops.SUB, ast.Mult: ops.MUL, ast.Div: ops.DIV, ast.Mod: ops.MOD, ast.Pow: ops.POW}
 _FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
 
 
@@ -40,7 +42,7 @@ class ExpressionError(ValueError):
     """An expression or an assignment the command line does not accept."""
 
 
-def parse(text):
+def parse(text: str) -> ast.expr:
     """The expression `text` as a checked ``ast`` tree (only whitelisted nodes); never evaluated by Python.
 
     Sums and products of any length work: when Python's parser gives up on a long chain
@@ -65,13 +67,14 @@ class _TooDeep(Exception):
     pass
 
 
-def _parse_one(text, offset=0):
+def _parse_one(text: str, offset: int = 0) -> ast.expr:
     try:
         return ast.parse(text, mode="eval").body
     except SyntaxError as e:
         if "too many nested parentheses" in str(e.msg):
-            raise ExpressionError("the expression nests parentheses too deeply for Python's parser "
-                                  "(at most 200 levels)") from None
+            raise ExpressionError(
+                "the expression nests parentheses too deeply for Python's parser (at most 200 levels)"
+            ) from None
         where = f" at column {e.offset + offset}" if e.offset else ""
         raise ExpressionError(f"syntax error in the expression{where}: {e.msg}") from None
     except ValueError as e:  # e.g. a NUL character
@@ -80,7 +83,7 @@ def _parse_one(text, offset=0):
         raise _TooDeep() from None
 
 
-def _parse_long(text):
+def _parse_long(text: str) -> ast.expr:
     """A left-to-right chain a + b - c ... (each term a chain of * and /) too long for ast.parse in one go."""
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
@@ -90,7 +93,7 @@ def _parse_long(text):
     for line in text.splitlines(keepends=True):
         starts.append(starts[-1] + len(line))
 
-    def pos(tok):
+    def pos(tok: tokenize.TokenInfo) -> int:
         return starts[tok.start[0] - 1] + tok.start[1]
 
     terms, current = [], []  # terms: list of (sign, [(op, start, end) factors]) as text spans
@@ -100,8 +103,13 @@ def _parse_long(text):
             depth += 1
         elif tok.type == tokenize.OP and tok.string in ")]}":
             depth -= 1
-        elif depth == 0 and tok.type == tokenize.OP and tok.string in ("+", "-", "*", "/") and prev is not None \
-                and (prev.type in (tokenize.NAME, tokenize.NUMBER) or prev.string == ")"):
+        elif (
+            depth == 0
+            and tok.type == tokenize.OP
+            and tok.string in ("+", "-", "*", "/")
+            and prev is not None
+            and (prev.type in (tokenize.NAME, tokenize.NUMBER) or prev.string == ")")
+        ):
             current.append((op, start, pos(tok)))
             start, op = pos(tok) + 1, tok.string
             if tok.string in "+-":
@@ -120,20 +128,27 @@ def _parse_long(text):
             chunk = text[a:b].lstrip()
             lead, chunk = b - a - len(chunk), chunk.rstrip()
             try:  # a bare name, the common case, needs no parser
-                part = ast.Name(chunk, ast.Load()) if chunk.isascii() and chunk.isidentifier() \
-                    and not keyword.iskeyword(chunk) else _parse_one(chunk, offset=a + lead)
+                part = (
+                    ast.Name(chunk, ast.Load())
+                    if chunk.isascii() and chunk.isidentifier() and not keyword.iskeyword(chunk)
+                    else _parse_one(chunk, offset=a + lead)
+                )
             except _TooDeep:
-                raise ExpressionError("the expression is nested too deeply for Python's parser "
-                                      "(long chains of + - * / work outside parentheses only)") from None
+                raise ExpressionError(
+                    "the expression is nested too deeply for Python's parser "
+                    "(long chains of + - * / work outside parentheses only)"
+                ) from None
             term = part if term is None else ast.BinOp(term, ops[op](), part)
+        assert term is not None  # every term has at least one factor
         result = term if result is None else ast.BinOp(result, ops[term_op](), term)
+    assert result is not None  # the text is not empty: parse() refused that
     return result
 
 
-def _check(tree):
+def _check(tree: ast.AST) -> set[str]:
     """The names the tree uses; ExpressionError at the first node outside the whitelist. Iterative."""
-    names = set()
-    stack = [tree]
+    names: set[str] = set()
+    stack: list[Any] = [tree]  # nodes of any kind: each is checked by its type below
     while stack:
         node = stack.pop()
         kind = type(node)
@@ -159,30 +174,44 @@ def _check(tree):
         elif kind is ast.Call:
             f = node.func
             if type(f) is not ast.Name or f.id not in FUNCTIONS:
-                raise ExpressionError(f"calling {_show(f)!r} is not allowed; the functions are "
-                                      f"{', '.join(FUNCTIONS)}")
+                raise ExpressionError(f"calling {_show(f)!r} is not allowed; the functions are {', '.join(FUNCTIONS)}")
             op = FUNCTIONS[f.id]
             low = 1 if op.arity < 0 else op.arity
             high = len(node.args) if op.arity < 0 else op.arity + len(op.params)
             if not low <= len(node.args) <= high or node.keywords or any(type(a) is ast.Starred for a in node.args):
-                takes = (f"one or more arguments" if op.arity < 0 else f"{op.arity} argument(s)"
-                         + (f" and up to {len(op.params)} constant(s) {', '.join(op.param_names)}" if op.params else ""))
+                takes = (
+                    "one or more arguments"
+                    if op.arity < 0
+                    else f"{op.arity} argument(s)"
+                    + (f" and up to {len(op.params)} constant(s) {', '.join(op.param_names)}" if op.params else "")
+                )
                 raise ExpressionError(f"{f.id}() takes {takes}, got {_show(node)!r}")
-            params = node.args[len(node.args) if op.arity < 0 else op.arity:]
+            params = node.args[len(node.args) if op.arity < 0 else op.arity :]
             if not all(_is_constant(a) for a in params):
-                raise ExpressionError(f"the parameters {', '.join(op.param_names)} of {f.id}() must be constants, "
-                                      f"got {_show(node)!r}")
+                raise ExpressionError(
+                    f"the parameters {', '.join(op.param_names)} of {f.id}() must be constants, got {_show(node)!r}"
+                )
             stack.extend(node.args)
         else:
             raise ExpressionError(f"{_show(node)!r} is not allowed in an expression; allowed are {_ALLOWED}")
     return names
 
 
-_SYMBOLS = {ast.MatMult: "@", ast.FloorDiv: "//", ast.LShift: "<<", ast.RShift: ">>",
-            ast.BitOr: "|", ast.BitXor: "^", ast.BitAnd: "&", ast.UAdd: "+", ast.Not: "not", ast.Invert: "~"}
+_SYMBOLS = {
+    ast.MatMult: "@",
+    ast.FloorDiv: "//",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.BitOr: "|",
+    ast.BitXor: "^",
+    ast.BitAnd: "&",
+    ast.UAdd: "+",
+    ast.Not: "not",
+    ast.Invert: "~",
+}
 
 
-def _show(node):
+def _show(node: ast.AST) -> str:
     """A node as short source text for a message. A deep tree is not unparsed: ast.unparse recurses."""
     if type(node) in _SYMBOLS:
         return _SYMBOLS[type(node)]
@@ -194,7 +223,7 @@ def _show(node):
         return f"<a {type(node).__name__} expression too large to show>"
 
 
-def _deeper_than(tree, limit):
+def _deeper_than(tree: ast.AST, limit: int) -> bool:
     """True if the tree has more than `limit` levels. Iterative."""
     stack = [(tree, 1)]
     while stack:
@@ -205,7 +234,7 @@ def _deeper_than(tree, limit):
     return False
 
 
-def _operands(node):
+def _operands(node: ast.AST) -> list[ast.expr]:
     """The sub-trees evaluated before `node` (a constant exponent is folded into the op instead)."""
     if isinstance(node, ast.BinOp):
         if isinstance(node.op, ast.Pow) and _is_constant(node.right):
@@ -214,16 +243,16 @@ def _operands(node):
     if isinstance(node, ast.UnaryOp):
         return [node.operand]
     if isinstance(node, ast.Call):
-        op = FUNCTIONS[node.func.id]
-        return node.args if op.arity < 0 else node.args[:op.arity]  # the parameters are folded into the op
+        op = FUNCTIONS[cast(ast.Name, node.func).id]
+        return node.args if op.arity < 0 else node.args[: op.arity]  # the parameters are folded into the op
     return []
 
 
-def _is_constant(tree):
+def _is_constant(tree: ast.AST) -> bool:
     return not any(isinstance(n, ast.Name) for n in ast.walk(tree))
 
 
-def evaluate(tree, values):
+def evaluate(tree: ast.AST, values: dict[str, Value]) -> Value:
     """Evaluate a tree from `parse` with `values` {name: Value}: the graph's root, built with the engine.
 
     Iterative, so any depth works. ``x ** <constant expression>`` uses a number exponent (op '**2').
@@ -232,7 +261,7 @@ def evaluate(tree, values):
     >>> evaluate(parse("2*a**2"), {"a": a}).data
     18.0
     """
-    done = {}
+    done: dict[int, Value] = {}
     stack = [(tree, False)]
     while stack:
         node, ready = stack.pop()
@@ -245,7 +274,7 @@ def evaluate(tree, values):
     return done[id(tree)]
 
 
-def _apply(node, args, values):
+def _apply(node: Any, args: list[Value], values: dict[str, Value]) -> Value:
     if isinstance(node, ast.Constant):
         return Value(node.value)
     if isinstance(node, ast.Name):
@@ -256,25 +285,25 @@ def _apply(node, args, values):
         return values[node.id]
     if isinstance(node, ast.UnaryOp):
         if isinstance(node.operand, ast.Constant):  # a negative number is a constant, as written
-            return Value(-float(node.operand.value))
+            return Value(-float(cast(float, node.operand.value)))
         return apply(ops.NEG, args[0])
     if isinstance(node, ast.Call):
-        op = FUNCTIONS[node.func.id]
-        params = node.args[len(args):]
+        op = FUNCTIONS[cast(ast.Name, node.func).id]
+        params = node.args[len(args) :]
         if params:  # the op's number parameters: constant expressions, evaluated without a graph
-            op = op.bind(*[_constant(p) for p in params], *op.params[len(params):])
+            op = op.bind(*[_constant(p) for p in params], *op.params[len(params) :])
         return apply(op, *args)
     if isinstance(node.op, ast.Pow) and len(args) == 1:  # constant exponent: the op '**n', n a parameter
         return apply(ops.POW_N.bind(_constant(node.right)), args[0])
     return apply(_BINOPS[type(node.op)], *args)
 
 
-def _constant(tree):
+def _constant(tree: ast.AST) -> float:
     with no_grad():
         return evaluate(tree, {}).data
 
 
-def _assignment(text):
+def _assignment(text: str) -> tuple[str, float]:
     name, eq, number = text.partition("=")
     # NFKC, as Python's parser does with the names in the expression
     name, number = unicodedata.normalize("NFKC", name.strip()), number.strip()
@@ -294,38 +323,57 @@ def _assignment(text):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message):
+    def error(self, message: str) -> NoReturn:
         if "unrecognized arguments: -" in message:
             message += " (an expression that starts with '-' goes after '--': python -m autograd -- '-a*b' a=1 b=2)"
         raise ExpressionError(f"{message} (see --help)")
 
 
-def _parser():
-    p = _Parser(prog="python -m autograd",
-                description="Evaluate an expression, run backward, print each input's value and gradient, "
-                            "and optionally draw the graph. Allowed in the expression: numbers, names, + - * / % **, unary minus, "
-                            "parentheses and calls of " + _FUNCTION_LIST + ".",
-                epilog='example: python -m autograd "c*(a+2*b)" a=3 b=1 c=-2 -o L.svg --view backward')
-    p.add_argument("expression", help="e.g. \"c*(a+2*b)\" (quote it for the shell); - reads it from stdin "
-                                      "(for expressions longer than the shell allows)")
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="python -m autograd",
+        description="Evaluate an expression, run backward, print each input's value and gradient, "
+        "and optionally draw the graph. Allowed in the expression: numbers, names, + - * / % **, unary minus, "
+        "parentheses and calls of " + _FUNCTION_LIST + ".",
+        epilog='example: python -m autograd "c*(a+2*b)" a=3 b=1 c=-2 -o L.svg --view backward',
+    )
+    p.add_argument(
+        "expression",
+        help='e.g. "c*(a+2*b)" (quote it for the shell); - reads it from stdin '
+        "(for expressions longer than the shell allows)",
+    )
     p.add_argument("assignments", nargs="*", metavar="NAME=NUMBER", help="a value for every name, e.g. a=3")
-    p.add_argument("-o", "--output", metavar="FILE", help="write the graph; format from the suffix: .svg .png .pdf .dot")
-    p.add_argument("--view", choices=("forward", "backward"), default="forward",
-                   help="forward: values; backward: gradients and local derivatives (default: forward)")
+    p.add_argument(
+        "-o", "--output", metavar="FILE", help="write the graph; format from the suffix: .svg .png .pdf .dot"
+    )
+    p.add_argument(
+        "--view",
+        choices=("forward", "backward"),
+        default="forward",
+        help="forward: values; backward: gradients and local derivatives (default: forward)",
+    )
     p.add_argument("--steps", metavar="DIR", help="write the backward pass step by step: frames and steps.html")
     p.add_argument("--steps-format", choices=("png", "svg"), default="png", help="format of the step frames")
-    p.add_argument("--explain", metavar="NAME", help="print the derivation of the output's gradient with respect "
-                                                     "to the input NAME, as the lecture notes write it")
-    p.add_argument("--max-nodes", type=int, metavar="N",
-                   help="largest graph to draw (default 250, and 100 for --steps; 0 = no limit)")
+    p.add_argument(
+        "--explain",
+        metavar="NAME",
+        help="print the derivation of the output's gradient with respect "
+        "to the input NAME, as the lecture notes write it",
+    )
+    p.add_argument(
+        "--max-nodes",
+        type=int,
+        metavar="N",
+        help="largest graph to draw (default 250, and 100 for --steps; 0 = no limit)",
+    )
     return p
 
 
-def _short(text, n=60):
-    return text if len(text) <= n else text[:n - 1] + "…"
+def _short(text: str, n: int = 60) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def run(argv, out=None):
+def run(argv: Sequence[str], out: TextIO | None = None) -> int:
     """Do the work of `main`; raise ExpressionError (or an engine/render error) on bad input."""
     out = sys.stdout if out is None else out
     args = _parser().parse_args(argv)
@@ -342,8 +390,10 @@ def run(argv, out=None):
     if args.output is not None:
         suffix = pathlib.Path(args.output).suffix.lower()
         if suffix not in _FORMATS:
-            raise ExpressionError(f"cannot tell the output format from {args.output!r}: the file name must end "
-                                  f"in .svg, .png, .pdf or .dot")
+            raise ExpressionError(
+                f"cannot tell the output format from {args.output!r}: the file name must end "
+                f"in .svg, .png, .pdf or .dot"
+            )
         fmt = _FORMATS[suffix]
     if args.max_nodes is not None and args.max_nodes < 0:
         raise ExpressionError(f"--max-nodes must be 0 (no limit) or positive, got {args.max_nodes}")
@@ -355,8 +405,9 @@ def run(argv, out=None):
         if name not in used:
             raise ExpressionError(f"{name} is given a value but the expression does not use it")
     if args.explain is not None and args.explain not in values:
-        raise ExpressionError(f"--explain: {args.explain!r} is not an input; the inputs are "
-                              f"{', '.join(values) or '(none)'}")
+        raise ExpressionError(
+            f"--explain: {args.explain!r} is not an input; the inputs are {', '.join(values) or '(none)'}"
+        )
     root = evaluate(tree, values)
     if root.is_leaf and not root.label:
         root = root * 1.0  # a constant expression: give the output a node of its own
@@ -376,7 +427,7 @@ def run(argv, out=None):
     if args.explain is not None:
         print(f"\n{explain(root, values[args.explain])}", file=out)
 
-    def limit(default):
+    def limit(default: int | None) -> int | None:
         return default if args.max_nodes is None else (args.max_nodes or None)
 
     _check_outputs(args, fmt, root, limit)
@@ -384,15 +435,19 @@ def run(argv, out=None):
     return 0
 
 
-def _check_outputs(args, fmt, root, limit):
+def _check_outputs(
+    args: argparse.Namespace, fmt: str | None, root: Value, limit: Callable[[int | None], int | None]
+) -> None:
     """Everything that would stop a file from being written, checked before any file is written."""
     if args.output is None and args.steps is None:
         return
     nodes = len(nodes_between(root))
     for wanted, most, option in ((args.output, limit(250), "-o"), (args.steps, limit(100), "--steps")):
         if wanted is not None and most is not None and nodes > most:
-            raise ExpressionError(f"the graph has {nodes} nodes, more than the limit of {most} for drawing "
-                                  f"({option}); pass --max-nodes {nodes} (or 0 for no limit) to draw it anyway")
+            raise ExpressionError(
+                f"the graph has {nodes} nodes, more than the limit of {most} for drawing "
+                f"({option}); pass --max-nodes {nodes} (or 0 for no limit) to draw it anyway"
+            )
     if (args.steps is not None or fmt != "dot") and shutil.which("dot") is None:
         raise DotNotFoundError()
     if args.output is not None and pathlib.Path(args.output).is_dir():
@@ -401,7 +456,9 @@ def _check_outputs(args, fmt, root, limit):
         raise ExpressionError(f"--steps {args.steps!r} is a file; give a folder for the frames and steps.html")
 
 
-def _write(args, fmt, root, limit, out):
+def _write(
+    args: argparse.Namespace, fmt: str | None, root: Value, limit: Callable[[int | None], int | None], out: TextIO
+) -> None:
     if args.output is not None:
         g = draw(root, view=args.view, max_nodes=limit(250))
         path = pathlib.Path(args.output)
@@ -415,15 +472,23 @@ def _write(args, fmt, root, limit, out):
         print(f"wrote {len(files.frames)} frames and {files.html}", file=out)
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m autograd``; returns the exit status (0, or 2 on bad input)."""
     argv = sys.argv[1:] if argv is None else argv
     try:
         return run(argv)
     except SystemExit as e:  # --help
-        return e.code or 0
-    except (ExpressionError, ValueError, OverflowError, TypeError, GraphTooLargeError, BackwardNotRunError,
-            DotNotFoundError) as e:
+        code = e.code or 0
+        return code if isinstance(code, int) else 1  # exit(message) exits with 1, as Python does
+    except (
+        ExpressionError,
+        ValueError,
+        OverflowError,
+        TypeError,
+        GraphTooLargeError,
+        BackwardNotRunError,
+        DotNotFoundError,
+    ) as e:
         print(f"python -m autograd: error: {_one_line(e)}", file=sys.stderr)
         return 2
     except OSError as e:
@@ -437,10 +502,13 @@ def main(argv=None):
         print("python -m autograd: error: the expression is too large for the memory available", file=sys.stderr)
         return 2
     except Exception as e:  # never a traceback on the command line; this is a bug to report
-        print(f"python -m autograd: error: internal error ({type(e).__name__}: {_short(_one_line(e), 200)}); "
-              f"please report it with the command line", file=sys.stderr)
+        print(
+            f"python -m autograd: error: internal error ({type(e).__name__}: {_short(_one_line(e), 200)}); "
+            f"please report it with the command line",
+            file=sys.stderr,
+        )
         return 2
 
 
-def _one_line(e):
+def _one_line(e: object) -> str:
     return " ".join(str(e).split())

@@ -12,6 +12,7 @@ The limit: the replay repeats the *traced* graph. A function whose graph depends
 Python ``if`` on ``.data``, a loop whose length depends on a value) must not be compiled, or only
 with ``check=True``, which traces every call again and raises `GraphChanged` when the graph differs.
 """
+
 import builtins
 import math
 
@@ -100,8 +101,10 @@ class Compiled:
             _check_leaves(leaves, self.fn)
             raise
         if self.check and not _same(data, traced):
-            raise GraphChanged(f"compiled {_name(self.fn)} (check=True): same graph, but the replay gives "
-                               f"{data!r} where the function gives {traced!r}")
+            raise GraphChanged(
+                f"compiled {_name(self.fn)} (check=True): same graph, but the replay gives "
+                f"{data!r} where the function gives {traced!r}"
+            )
         return CompiledResult(data, replay.send)
 
     def _trace(self, leaves, program):
@@ -125,16 +128,19 @@ class Compiled:
             return program, out.data
         difference = _compare(program.shape, _shape(order, index))
         if difference:
-            raise GraphChanged(f"compiled {_name(self.fn)} (check=True): the graph differs from the traced one: "
-                               f"{difference}. The graph depends on the data (a Python `if` on .data?), so it "
-                               f"cannot be replayed: call the function uncompiled")
+            raise GraphChanged(
+                f"compiled {_name(self.fn)} (check=True): the graph differs from the traced one: "
+                f"{difference}. The graph depends on the data (a Python `if` on .data?), so it "
+                f"cannot be replayed: call the function uncompiled"
+            )
         return program, out.data
 
     def source(self, n_leaves):
         """The generated Python source of the program for ``n_leaves`` leaves (traced already)."""
         if n_leaves not in self._programs:
-            raise KeyError(f"compiled {_name(self.fn)}: no program for {n_leaves!r} leaves yet; "
-                           f"traced: {sorted(self._programs)}")
+            raise KeyError(
+                f"compiled {_name(self.fn)}: no program for {n_leaves!r} leaves yet; traced: {sorted(self._programs)}"
+            )
         return self._programs[n_leaves].source
 
     def __repr__(self):
@@ -153,7 +159,7 @@ class CompiledResult:
     6.0
     """
 
-    __slots__ = ("data", "_backward")
+    __slots__ = ("_backward", "data")
 
     def __init__(self, data, backward):
         self.data = data
@@ -165,8 +171,10 @@ class CompiledResult:
         ``create_graph=True`` needs the graph, which a replay does not build: call the function uncompiled.
         """
         if create_graph is not False:
-            raise NotImplementedError(f"a compiled result's backward(create_graph=...) must be False, got "
-                                      f"{create_graph!r}: a replay builds no graph; call the function uncompiled")
+            raise NotImplementedError(
+                f"a compiled result's backward(create_graph=...) must be False, got "
+                f"{create_graph!r}: a replay builds no graph; call the function uncompiled"
+            )
         grad = real(grad, "backward(grad=...)")
         with BACKWARD_LOCK:  # the leaves' .grad may be shared with other threads' graphs
             self._backward(grad)
@@ -178,14 +186,14 @@ class CompiledResult:
 def _check_leaves(leaves, fn):
     for i, v in enumerate(leaves):
         if not isinstance(v, Value):
-            raise TypeError(f"compiled {_name(fn)}: argument {i} must be a Value, "
-                            f"got {v!r} of type {type(v).__name__}")
+            raise TypeError(f"compiled {_name(fn)}: argument {i} must be a Value, got {v!r} of type {type(v).__name__}")
 
 
 def _value(out, fn):
     if not isinstance(out, Value):
-        raise TypeError(f"compiled {_name(fn)}: the function must return a Value, got {out!r} "
-                        f"of type {type(out).__name__}")
+        raise TypeError(
+            f"compiled {_name(fn)}: the function must return a Value, got {out!r} of type {type(out).__name__}"
+        )
     return out
 
 
@@ -194,6 +202,7 @@ def _name(fn):
 
 
 # ---- the trace ----
+
 
 class _Program:
     """The generated replay function of one traced graph, and what `check=True` compares."""
@@ -258,10 +267,11 @@ def _describe(entry):
 
 def _same(a, b):
     """Bit-equal floats (NaN equals NaN; 0.0 and -0.0 differ)."""
-    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b) or (a != a and b != b)
+    return (a == b and math.copysign(1.0, a) == math.copysign(1.0, b)) or (a != a and b != b)
 
 
 # ---- code generation: lines per node forward, one line per edge backward ----
+
 
 class _Untraceable(Exception):
     """A rule looked at the data (a comparison, an int): it cannot be written as one expression."""
@@ -287,20 +297,47 @@ class _Sym:
             raise _Untraceable
         return _Sym(f"({right} {symbol} {self.code})" if reverse else f"({self.code} {symbol} {right})")
 
-    def __add__(self, o): return self._bin(o, "+")
-    def __radd__(self, o): return self._bin(o, "+", True)
-    def __sub__(self, o): return self._bin(o, "-")
-    def __rsub__(self, o): return self._bin(o, "-", True)
-    def __mul__(self, o): return self._bin(o, "*")
-    def __rmul__(self, o): return self._bin(o, "*", True)
-    def __truediv__(self, o): return self._bin(o, "/")
-    def __rtruediv__(self, o): return self._bin(o, "/", True)
-    def __mod__(self, o): return self._bin(o, "%")
-    def __rmod__(self, o): return self._bin(o, "%", True)
-    def __pow__(self, o): return self._bin(o, "**")
-    def __rpow__(self, o): return self._bin(o, "**", True)
-    def __neg__(self): return _Sym(f"(-{self.code})")
-    def __abs__(self): return _Sym(f"abs({self.code})")
+    def __add__(self, o):
+        return self._bin(o, "+")
+
+    def __radd__(self, o):
+        return self._bin(o, "+", True)
+
+    def __sub__(self, o):
+        return self._bin(o, "-")
+
+    def __rsub__(self, o):
+        return self._bin(o, "-", True)
+
+    def __mul__(self, o):
+        return self._bin(o, "*")
+
+    def __rmul__(self, o):
+        return self._bin(o, "*", True)
+
+    def __truediv__(self, o):
+        return self._bin(o, "/")
+
+    def __rtruediv__(self, o):
+        return self._bin(o, "/", True)
+
+    def __mod__(self, o):
+        return self._bin(o, "%")
+
+    def __rmod__(self, o):
+        return self._bin(o, "%", True)
+
+    def __pow__(self, o):
+        return self._bin(o, "**")
+
+    def __rpow__(self, o):
+        return self._bin(o, "**", True)
+
+    def __neg__(self):
+        return _Sym(f"(-{self.code})")
+
+    def __abs__(self):
+        return _Sym(f"abs({self.code})")
 
     def _refuse(self, *args):
         raise _Untraceable
@@ -364,12 +401,14 @@ def _generate(order, index, captured):
             if op.domain is not None:
                 lines.append(f"    if {call(op.domain)}({', '.join(c + params)}) is not None: raise _Fallback")
             value = _trace(op.value, [_Sym(x) for x in c] + list(op.params))
-            lines.append(f"    {out} = {value.code if isinstance(value, _Sym) else call(op.value) + '(' + ', '.join(c + params) + ')'}")
+            if not isinstance(value, _Sym):  # the value branches on the data: call the table's function
+                value = _Sym(f"{call(op.value)}({', '.join(c + params)})")
+            lines.append(f"    {out} = {value.code}")
             grads = _trace(op.grads, [_SYM_MATH, _Sym(out)] + [_Sym(x) for x in c] + list(op.params))
             if grads is None:  # the rule branches on the data: call it, as eager mode does
                 if op not in rules:
                     rules[op] = _float_grads(op)
-                lines.append(f"    {out}d = {call(rules[op])}({', '.join([out] + c)})")
+                lines.append(f"    {out}d = {call(rules[op])}({', '.join([out, *c])})")
                 grads = [_Sym(f"{out}d[{k}]") for k in range(len(c))]
             local[v] = []
             for k, d in enumerate(grads):
@@ -385,6 +424,7 @@ def _generate(order, index, captured):
 
 def _float_grads(op):
     """The op's rule on floats, as eager mode runs it (ops.evaluate), for one bound op."""
+
     def grads(y, *xs):
         try:
             return op.grads(ops.FLOATS, y, *xs, *op.params)
@@ -392,6 +432,7 @@ def _float_grads(op):
             if op.pole is None:
                 raise
             return op.pole(*xs, *op.params)
+
     return grads
 
 

@@ -3,17 +3,25 @@ for an ``nn`` module (``nn.Module._repr_html_`` uses `card_html`). Plain ``repr`
 
 This module does not import the engine at import time, so that the engine can import it.
 """
+
 import html
 import math
+from collections.abc import Iterable
+from typing import Any
 
 __all__ = ["value_html", "card_html"]
 
 # the colours of autograd.draw's pictures, so that a card looks like its node
-_COLOURS = {"input": ("#cfe2ff", "#1f5fbf"), "parameter": ("#ffe0b2", "#c25e00"),
-            "constant": ("#eeeeee", "#9e9e9e"), "op": ("#ffffff", "#444444"), "module": ("#f5f5f5", "#666666")}
+_COLOURS = {
+    "input": ("#cfe2ff", "#1f5fbf"),
+    "parameter": ("#ffe0b2", "#c25e00"),
+    "constant": ("#eeeeee", "#9e9e9e"),
+    "op": ("#ffffff", "#444444"),
+    "module": ("#f5f5f5", "#666666"),
+}
 
 
-def card_html(title, kind, rows):
+def card_html(title: object, kind: str, rows: Iterable[tuple[object, object]]) -> str:
     """A compact HTML card: `title` in bold, `kind` after it, then one ``(name, value)`` row each.
     Every text is escaped; `kind` picks the colours (input, parameter, constant, op or module).
 
@@ -26,20 +34,23 @@ def card_html(title, kind, rows):
     cells = "".join(
         f'<tr><td style="padding:0 .8em 0 0;color:#555;text-align:left">{html.escape(str(name))}</td>'
         f'<td style="padding:0;text-align:left;font-family:monospace">{html.escape(str(value))}</td></tr>'
-        for name, value in rows)
-    return (f'<div style="display:inline-block;border:1px solid {border};border-radius:6px;background:{fill};'
-            f'padding:.3em .7em;font-family:system-ui,sans-serif;font-size:13px;line-height:1.4;color:#222">'
-            f'<b>{html.escape(str(title))}</b> <span style="color:#555">{html.escape(str(kind))}</span>'
-            f'<table style="border-collapse:collapse;margin:.2em 0 0">{cells}</table></div>')
+        for name, value in rows
+    )
+    return (
+        f'<div style="display:inline-block;border:1px solid {border};border-radius:6px;background:{fill};'
+        f'padding:.3em .7em;font-family:system-ui,sans-serif;font-size:13px;line-height:1.4;color:#222">'
+        f'<b>{html.escape(str(title))}</b> <span style="color:#555">{html.escape(str(kind))}</span>'
+        f'<table style="border-collapse:collapse;margin:.2em 0 0">{cells}</table></div>'
+    )
 
 
-def _number(x):
+def _number(x: object) -> str:
     if isinstance(x, float) and math.isfinite(x) and x.is_integer() and abs(x) < 1e15:
         return str(int(x))
     return f"{x:.6g}" if isinstance(x, float) else repr(x)
 
 
-def value_html(v):
+def value_html(v: Any) -> str:
     """The HTML card of a Value: its label, data, grad and op (for a result: the op and its operand count).
 
     >>> from autograd import Value
@@ -50,6 +61,7 @@ def value_html(v):
     True
     """
     from .engine import Value  # here, not at the top: the engine may import this module
+
     if not isinstance(v, Value):
         raise TypeError(f"value_html: needs a Value, got {v!r} of type {type(v).__name__}")
     if v.is_leaf:

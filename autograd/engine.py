@@ -18,6 +18,7 @@ name of this one):
 - ``mode()``, ``GRAD``, ``ANOMALY`` and ``mode_switch(on, off)``: the per-thread mode flags;
 - ``BACKWARD_LOCK``: held while a backward pass adds into ``.grad`` (also by compiled replays).
 """
+
 import contextvars
 import functools
 import inspect
@@ -36,7 +37,7 @@ __all__ = ["Value", "no_grad", "enable_grad", "is_grad_enabled", "scope", "Scope
 # The engine's only global state: a small mode, one ContextVar so that each thread (and each
 # asyncio task) has its own, and so that creating a node costs a single .get(). The mode is an int
 # of flags, or inside a `scope` the pair (flags, scope): the common case stays one comparison.
-GRAD = 1     # ops record the graph (off inside no_grad())
+GRAD = 1  # ops record the graph (off inside no_grad())
 ANOMALY = 2  # ops check their results for NaN and infinities (inside anomaly.detect_anomaly())
 _mode = contextvars.ContextVar("chaingrad_mode", default=GRAD)
 
@@ -127,9 +128,12 @@ class _GradMode:
             raise TypeError(f"{self!r} decorates a function, got {fn!r} of type {type(fn).__name__}")
         make = type(self)
         if inspect.isasyncgenfunction(fn):
-            raise TypeError(f"{self!r} cannot decorate the async generator {fn.__qualname__!r}: use "
-                            f"'with {self!r}:' inside its body")
+            raise TypeError(
+                f"{self!r} cannot decorate the async generator {fn.__qualname__!r}: use "
+                f"'with {self!r}:' inside its body"
+            )
         if inspect.isgeneratorfunction(fn):
+
             @functools.wraps(fn)
             def generator(*args, **kwargs):
                 # The mode is set around each resumption of the body, never across a yield (as PyTorch does).
@@ -148,18 +152,22 @@ class _GradMode:
                         raise
                     except BaseException as e:  # thrown in by the caller: throw it into the body
                         arg, resume = e, gen.throw
+
             return generator
         if inspect.iscoroutinefunction(fn):
+
             @functools.wraps(fn)
             async def coroutine(*args, **kwargs):
                 with make():  # a task's context is its own, so the setting stays inside this coroutine
                     return await fn(*args, **kwargs)
+
             return coroutine
 
         @functools.wraps(fn)
         def function(*args, **kwargs):
             with make():
                 return fn(*args, **kwargs)
+
         return function
 
     def __repr__(self):
@@ -271,6 +279,7 @@ def _node(data, op, a, da, b=None, db=None):
         out._op = out._a = out._da = out._b = out._db = None
     if m & ANOMALY:
         from .anomaly import _check_node  # imported only in anomaly mode, never on the hot path
+
         _check_node(out, data, *_edges(a, da, b, db), op.title)
     return out
 
@@ -346,7 +355,7 @@ class Value(OpMethods):
     # tuple in two slots instead of four would add 96. `children` and `local_grads` build tuples on demand.
     # _op is the op's entry in the table (shared, no memory of its own), None for a leaf; _scope the
     # `Scope` the node was made in (shared by its nodes), None outside every scope.
-    __slots__ = ("data", "grad", "label", "_op", "_a", "_da", "_b", "_db", "_scope")
+    __slots__ = ("_a", "_b", "_da", "_db", "_op", "_scope", "data", "grad", "label")
     is_parameter = False  # True on nn.Parameter, the Values an nn module trains; renderers show them apart
     _apply = staticmethod(apply)
 
@@ -535,6 +544,7 @@ class Value(OpMethods):
                     b.grad += v._db * g
         if mode() & ANOMALY:
             from .anomaly import _check_gradients
+
             _check_gradients(order)
         if any(previous):
             for v, old in zip(order, previous):
@@ -641,4 +651,11 @@ def topological_order(root, leaves=()):
 
 
 # Names the other modules of the package used before the internal API had public names.
-_GRAD, _ANOMALY, _name, _real, _topological_order, _gradients = GRAD, ANOMALY, describe, real, topological_order, gradients
+_GRAD, _ANOMALY, _name, _real, _topological_order, _gradients = (
+    GRAD,
+    ANOMALY,
+    describe,
+    real,
+    topological_order,
+    gradients,
+)

@@ -4,7 +4,10 @@
 Every op comes from the op table: a Dual's value is the op's value, its tangent the op's local
 derivatives (the same rule reverse mode uses) times the operands' tangents.
 """
+
 import numbers
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from . import ops
 from .methods import OpMethods
@@ -12,22 +15,24 @@ from .methods import OpMethods
 __all__ = ["Dual", "jvp", "dual_sum", "dual_logsumexp"]
 
 
-def _real(x, what):
+def _real(x: object, what: str) -> float:
     if isinstance(x, numbers.Real) and not isinstance(x, bool):
         return float(x)
     raise TypeError(f"{what} must be a real number (int or float), got {x!r} of type {type(x).__name__}")
 
 
-def _apply(op, *operands):
+def _apply(op: Any, *operands: Any) -> "Dual":
     """A table op on Duals or numbers (a number is a constant: tangent 0)."""
-    xs = [x if isinstance(x, Dual) else Dual(_real(x, f"the operand of {op.name!r} (a Dual or a real number)"))
-          for x in operands]
+    xs = [
+        x if isinstance(x, Dual) else Dual(_real(x, f"the operand of {op.name!r} (a Dual or a real number)"))
+        for x in operands
+    ]
     if op.arity >= 0 and len(xs) != op.arity:
         raise TypeError(f"{op.name}: takes {op.arity} operands, got {len(xs)}: {operands!r}")
     if not xs:
         raise ValueError(f"{op.name}: needs at least one operand, got none")
     y, locals_ = ops.evaluate(op, [x.value for x in xs], lambda i: repr(xs[i]))
-    tangent = 0.0
+    tangent: float = 0.0
     for d, x in zip(locals_, xs):
         if x.tangent:  # a constant's tangent is 0: its infinite slope (sqrt at 0) must not give NaN
             tangent += d * x.tangent
@@ -47,40 +52,40 @@ class Dual(OpMethods):
     Dual(value=0.0, tangent=1.0)
     """
 
-    __slots__ = ("value", "tangent")
+    __slots__ = ("tangent", "value")
     _apply = staticmethod(_apply)
 
-    def __init__(self, value, tangent=0.0):
+    def __init__(self, value: float, tangent: float = 0.0) -> None:
         self.value = _real(value, "Dual value")
         self.tangent = _real(tangent, "Dual tangent")
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Dual(value={self.value!r}, tangent={self.tangent!r})"
 
 
-def dual_sum(xs):
+def dual_sum(xs: Iterable[Dual | float]) -> Dual:
     """x1 + ... + xn for Duals (forward mode's ``sum_values``).
 
     >>> dual_sum([Dual(1.0, 1.0), Dual(2.0, 3.0)])
     Dual(value=3.0, tangent=4.0)
     """
-    xs = list(xs)
-    return _apply(ops.SUM, *xs) if xs else Dual(0.0)
+    items = list(xs)
+    return _apply(ops.SUM, *items) if items else Dual(0.0)
 
 
-def dual_logsumexp(xs):
+def dual_logsumexp(xs: Iterable[Dual | float]) -> Dual:
     """log(sum(e^x_i)) for Duals, stable; d = sum(softmax_i dx_i) (forward mode's ``logsumexp``).
 
     >>> dual_logsumexp([Dual(0.0, 1.0), Dual(0.0, 3.0)]).tangent
     2.0
     """
-    xs = list(xs)
-    if not xs:
+    items = list(xs)
+    if not items:
         raise ValueError("logsumexp: needs at least one value, got an empty sequence")
-    return _apply(ops.LOGSUMEXP, *xs)
+    return _apply(ops.LOGSUMEXP, *items)
 
 
-def jvp(f, primals, tangents):
+def jvp(f: Callable[..., Dual], primals: Iterable[float], tangents: Iterable[float]) -> tuple[float, float]:
     """f's value at ``primals`` and its derivative along ``tangents``, in one forward pass.
 
     ``f`` is called with one ``Dual`` per primal and returns a Dual. Returns two floats:
@@ -93,12 +98,17 @@ def jvp(f, primals, tangents):
         raise TypeError(f"jvp: f must be callable, got {f!r}")
     primals, tangents = list(primals), list(tangents)
     if len(primals) != len(tangents):
-        raise ValueError(f"jvp: primals and tangents must have the same length, got {len(primals)} "
-                         f"primals {primals!r} and {len(tangents)} tangents {tangents!r}")
-    duals = [Dual(_real(p, f"jvp: primals[{i}]"), _real(t, f"jvp: tangents[{i}]"))
-             for i, (p, t) in enumerate(zip(primals, tangents))]
+        raise ValueError(
+            f"jvp: primals and tangents must have the same length, got {len(primals)} "
+            f"primals {primals!r} and {len(tangents)} tangents {tangents!r}"
+        )
+    duals = [
+        Dual(_real(p, f"jvp: primals[{i}]"), _real(t, f"jvp: tangents[{i}]"))
+        for i, (p, t) in enumerate(zip(primals, tangents))
+    ]
     out = f(*duals)
     if not isinstance(out, Dual):
-        raise TypeError(f"jvp: f must return a Dual (a scalar built from its arguments), "
-                        f"got {out!r} of type {type(out).__name__}")
+        raise TypeError(
+            f"jvp: f must return a Dual (a scalar built from its arguments), got {out!r} of type {type(out).__name__}"
+        )
     return out.value, out.tangent

@@ -7,11 +7,54 @@ Each function is the method of the same name: ``sin(x)`` is ``x.sin()``.
     >>> sin(Value(0.0)).data, maximum(1, Value(2.0)).data
     (0.0, 2.0)
 """
+
 from . import ops
 from .engine import Value
 from .methods import OpMethods
 
-__all__ = ["sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "exp", "exp2", "expm1", "log2", "log10", "log1p", "sqrt", "cbrt", "square", "reciprocal", "erf", "erfc", "sign", "abs", "degrees", "radians", "relu", "sigmoid", "softplus", "silu", "gelu", "log", "leaky_relu", "elu", "clamp", "atan2", "hypot", "maximum", "minimum"]
+__all__ = [
+    "sin",
+    "cos",
+    "tan",
+    "asin",
+    "acos",
+    "atan",
+    "sinh",
+    "cosh",
+    "tanh",
+    "asinh",
+    "acosh",
+    "atanh",
+    "exp",
+    "exp2",
+    "expm1",
+    "log2",
+    "log10",
+    "log1p",
+    "sqrt",
+    "cbrt",
+    "square",
+    "reciprocal",
+    "erf",
+    "erfc",
+    "sign",
+    "abs",
+    "degrees",
+    "radians",
+    "relu",
+    "sigmoid",
+    "softplus",
+    "silu",
+    "gelu",
+    "log",
+    "leaky_relu",
+    "elu",
+    "clamp",
+    "atan2",
+    "hypot",
+    "maximum",
+    "minimum",
+]
 
 
 def _scalar(x):
@@ -22,8 +65,11 @@ def _unary(op):
     def function(x):
         x = _scalar(x)
         return x._apply(op, x)
+
     function.__name__ = function.__qualname__ = op.name
-    function.__doc__ = f"{op.doc[:1].upper() + op.doc[1:]} of a Value or a number: the op {op.name!r}, ``x.{op.name}()``."
+    function.__doc__ = (
+        f"{op.doc[:1].upper() + op.doc[1:]} of a Value or a number: the op {op.name!r}, ``x.{op.name}()``."
+    )
     return function
 
 
@@ -31,6 +77,7 @@ def _binary(op):
     def function(x, y):
         x = _scalar(x)
         return x._apply(op, x, y)
+
     function.__name__ = function.__qualname__ = op.name
     function.__doc__ = f"{op.doc[:1].upper() + op.doc[1:]}: the op {op.name!r}, ``x.{op.name}(y)``."
     return function

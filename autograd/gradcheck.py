@@ -4,9 +4,12 @@ An input passes when ``|analytic - numeric| <= atol + rtol * |numeric|`` (as num
 A failure raises ``GradcheckError`` (an AssertionError, so pytest reports it as a failed test)
 whose message is a table with one line per failing input.
 """
+
 import inspect
 import math
 import numbers
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from .engine import Value, enable_grad, gradients, op_of, topological_order
 
@@ -23,12 +26,14 @@ class GradcheckError(AssertionError):
     (3.0, 6.0)
     """
 
-    def __init__(self, message, failures):
+    def __init__(self, message: str, failures: list[dict[str, Any]]) -> None:
         super().__init__(message)
         self.failures = failures
 
 
-def gradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
+def gradcheck(
+    f: Callable[..., Value], inputs: Sequence[float | Value], eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3
+) -> bool:
     """Compare ``f``'s gradient from ``backward`` with central differences ``(f(x+eps) - f(x-eps)) / 2eps``.
 
     ``f`` is called with one Value per number in ``inputs`` and returns a Value. Returns True or
@@ -55,7 +60,9 @@ def gradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
     return True
 
 
-def gradgradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
+def gradgradcheck(
+    f: Callable[..., Value], inputs: Sequence[float | Value], eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3
+) -> bool:
     """Check second derivatives: d(df/dx_i)/dx_j from ``backward(create_graph=True)`` against
     central differences of the analytic gradient, for every pair (i, j).
 
@@ -79,15 +86,26 @@ def gradgradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
         for i in range(len(xs)):
             analytic = rows[i].get(leaves[j], 0.0)
             numeric = (shifted[0][i] - shifted[1][i]) / (2.0 * eps)
-            failures += _compare(analytic, numeric, atol, rtol, index=f"{i},{j}",
-                                 label=f"{labels[i]},{labels[j]}", value=f"{xs[i]!r},{xs[j]!r}")
+            failures += _compare(
+                analytic,
+                numeric,
+                atol,
+                rtol,
+                index=f"{i},{j}",
+                label=f"{labels[i]},{labels[j]}",
+                value=f"{xs[i]!r},{xs[j]!r}",
+            )
     if failures:
-        raise GradcheckError(_table("gradgradcheck", failures, f"{len(xs) ** 2} input pairs (i, j)", eps, atol,
-                                    rtol, "d2f/dxi dxj"), failures)
+        raise GradcheckError(
+            _table("gradgradcheck", failures, f"{len(xs) ** 2} input pairs (i, j)", eps, atol, rtol, "d2f/dxi dxj"),
+            failures,
+        )
     return True
 
 
-def _check_args(f, inputs, eps, atol, rtol, fn):
+def _check_args(
+    f: Callable[..., Value], inputs: Sequence[Any], eps: Any, atol: Any, rtol: Any, fn: str
+) -> tuple[list[float], list[str]]:
     if not callable(f):
         raise TypeError(f"{fn}: f must be callable, got {f!r}")
     if isinstance(inputs, (Value, numbers.Number)) or not hasattr(inputs, "__iter__"):
@@ -102,53 +120,66 @@ def _check_args(f, inputs, eps, atol, rtol, fn):
             raise TypeError(f"{fn}: inputs[{i}] must be a finite real number (or a Value), got {x!r}")
         xs.append(float(data))
     for name, v, ok in (("eps", eps, "> 0"), ("atol", atol, ">= 0"), ("rtol", rtol, ">= 0")):
-        if not (isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
-                and (v > 0 if name == "eps" else v >= 0)):
+        if not (
+            isinstance(v, numbers.Real)
+            and not isinstance(v, bool)
+            and math.isfinite(v)
+            and (float(v) > 0 if name == "eps" else float(v) >= 0)
+        ):
             raise ValueError(f"{fn}: {name} must be a finite number {ok}, got {v!r}")
     return xs, _labels(f, inputs)
 
 
-def _labels(f, inputs):
+def _labels(f: Callable[..., Value], inputs: Sequence[Any]) -> list[str]:
     """Each input's name: its Value label, else f's parameter name, else ''."""
     try:
         params = inspect.signature(f).parameters.values()
         names = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     except (TypeError, ValueError):  # builtins without a signature
         names = []
-    return [x.label if isinstance(x, Value) and x.label else names[i] if i < len(names) else ""
-            for i, x in enumerate(inputs)]
+    return [
+        x.label if isinstance(x, Value) and x.label else names[i] if i < len(names) else ""
+        for i, x in enumerate(inputs)
+    ]
 
 
-def _call(f, xs, labels, fn):
+def _call(f: Callable[..., Value], xs: list[float], labels: list[str], fn: str) -> tuple[Value, list[Value]]:
     leaves = [Value(x, label=label) for x, label in zip(xs, labels)]
     with enable_grad():  # a check needs the graph, even inside no_grad()
         out = f(*leaves)
     if not isinstance(out, Value):
-        raise TypeError(f"{fn}: f must return a Value (a scalar built from its arguments), "
-                        f"got {out!r} of type {type(out).__name__}")
+        raise TypeError(
+            f"{fn}: f must return a Value (a scalar built from its arguments), got {out!r} of type {type(out).__name__}"
+        )
     if not math.isfinite(out.data):
         raise ValueError(f"{fn}: f returned {out.data!r} at inputs {xs!r}; a non-finite value cannot be checked")
     return out, leaves
 
 
-def _shifted(f, xs, labels, i, h, pattern, fn):
+def _shifted(
+    f: Callable[..., Value], xs: list[float], labels: list[str], i: int, h: float, pattern: list[Any], fn: str
+) -> tuple[Value, list[Value]]:
     """f evaluated with input i moved by h; refuses if that moved the operands of an op across a kink."""
     moved = list(xs)
     moved[i] += h
     try:
         out, leaves = _call(f, moved, labels, fn)
     except (ValueError, OverflowError, ZeroDivisionError) as e:
-        raise ValueError(f"{fn}: f fails at input {i} ({labels[i] or 'unlabelled'}) moved by {h!r} to "
-                         f"{moved[i]!r}, so finite differences cannot be taken there: {e}") from e
+        raise ValueError(
+            f"{fn}: f fails at input {i} ({labels[i] or 'unlabelled'}) moved by {h!r} to "
+            f"{moved[i]!r}, so finite differences cannot be taken there: {e}"
+        ) from e
     if _kink_pattern(out, fn, moved) != pattern:
-        raise ValueError(f"{fn}: moving input {i} ({labels[i] or 'unlabelled'}) = {xs[i]!r} by eps = {abs(h)!r} "
-                         f"moves the operands of an op across a kink (relu or abs at 0, a tie of maximum...), where "
-                         f"the derivative jumps; finite "
-                         f"differences are meaningless there: move the input away from the kink or use a smaller eps")
+        raise ValueError(
+            f"{fn}: moving input {i} ({labels[i] or 'unlabelled'}) = {xs[i]!r} by eps = {abs(h)!r} "
+            f"moves the operands of an op across a kink (relu or abs at 0, a tie of maximum...), where "
+            f"the derivative jumps; finite "
+            f"differences are meaningless there: move the input away from the kink or use a smaller eps"
+        )
     return out, leaves
 
 
-def _kink_pattern(out, fn, xs):
+def _kink_pattern(out: Value, fn: str, xs: list[float]) -> list[Any]:
     """For every op with kinks, in graph order, the side of its kinks its operands lie on (the op
     table's ``kink``); refuses operands exactly on a kink."""
     pattern = []
@@ -158,14 +189,16 @@ def _kink_pattern(out, fn, xs):
             side = op.kink(*[c.data for c in v.children], *op.params)
             if side is None:
                 operands = ", ".join(repr(c.data) for c in v.children)
-                raise ValueError(f"{fn}: at inputs {xs!r} the graph has {v.op}({operands}) exactly on a kink, where "
-                                 f"the derivative is a convention ({op.kink_note}), not a limit that finite "
-                                 f"differences can check; choose inputs that keep the operands of {v.op} away from it")
+                raise ValueError(
+                    f"{fn}: at inputs {xs!r} the graph has {v.op}({operands}) exactly on a kink, where "
+                    f"the derivative is a convention ({op.kink_note}), not a limit that finite "
+                    f"differences can check; choose inputs that keep the operands of {v.op} away from it"
+                )
             pattern.append(side)
     return pattern
 
 
-def _compare(analytic, numeric, atol, rtol, **row):
+def _compare(analytic: float, numeric: float, atol: float, rtol: float, **row: Any) -> list[dict[str, Any]]:
     difference = abs(analytic - numeric)
     tolerance = atol + rtol * abs(numeric)
     if difference <= tolerance:  # False for NaN: a NaN never passes
@@ -173,15 +206,27 @@ def _compare(analytic, numeric, atol, rtol, **row):
     return [dict(row, analytic=analytic, numeric=numeric, difference=difference, tolerance=tolerance)]
 
 
-def _table(fn, failures, total, eps, atol, rtol, what):
+def _table(fn: str, failures: list[dict[str, Any]], total: str, eps: float, atol: float, rtol: float, what: str) -> str:
     head = ["input", "label", "value", f"analytic {what}", f"numeric {what}", "difference", "tolerance"]
-    cells = [[r["index"], r["label"] or "-", _fmt(r["value"]), _fmt(r["analytic"]), _fmt(r["numeric"]),
-              _fmt(r["difference"]), _fmt(r["tolerance"])] for r in failures]
-    widths = [max(len(row[k]) for row in [head] + cells) for k in range(len(head))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in [head] + cells]
-    return (f"{fn} failed for {len(failures)} of {total} (eps={eps!r}, atol={atol!r}, rtol={rtol!r}; "
-            f"pass if difference <= atol + rtol * |numeric|):\n  " + "\n  ".join(lines))
+    cells = [
+        [
+            r["index"],
+            r["label"] or "-",
+            _fmt(r["value"]),
+            _fmt(r["analytic"]),
+            _fmt(r["numeric"]),
+            _fmt(r["difference"]),
+            _fmt(r["tolerance"]),
+        ]
+        for r in failures
+    ]
+    widths = [max(len(row[k]) for row in [head, *cells]) for k in range(len(head))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in [head, *cells]]
+    return (
+        f"{fn} failed for {len(failures)} of {total} (eps={eps!r}, atol={atol!r}, rtol={rtol!r}; "
+        f"pass if difference <= atol + rtol * |numeric|):\n  " + "\n  ".join(lines)
+    )
 
 
-def _fmt(x):
+def _fmt(x: object) -> str:
     return f"{x:.10g}" if isinstance(x, float) else str(x)

@@ -5,6 +5,7 @@ a table op to its operands (Values or numbers for `Value`, Duals or numbers for 
 overrides the hottest operators (``+ - * /``) with hand-inlined versions; a test proves they equal the
 table's entries.
 """
+
 import numbers
 
 from . import ops
@@ -15,11 +16,14 @@ __all__ = ["OpMethods"]
 def _unary(op):
     def method(self):
         return self._apply(op, self)
+
     method.__name__ = method.__qualname__ = op.name
-    method.__doc__ = (f"{op.doc[:1].upper() + op.doc[1:]}: the op {op.name!r} of `autograd.ops`, "
-                      f"as {op.formula('x')!r}.\n\n"
-                      f"        >>> from autograd import Value\n"
-                      f"        >>> y = Value({_inside(op)!r}).{op.name}(); y.op\n        {op.name!r}\n        ")
+    method.__doc__ = (
+        f"{op.doc[:1].upper() + op.doc[1:]}: the op {op.name!r} of `autograd.ops`, "
+        f"as {op.formula('x')!r}.\n\n"
+        f"        >>> from autograd import Value\n"
+        f"        >>> y = Value({_inside(op)!r}).{op.name}(); y.op\n        {op.name!r}\n        "
+    )
     return method
 
 
@@ -31,9 +35,11 @@ def _inside(op):
 def _binary(op):
     def method(self, other):
         return self._apply(op, self, other)
+
     method.__name__ = method.__qualname__ = op.name
-    method.__doc__ = (f"{op.doc[:1].upper() + op.doc[1:]}: the op {op.name!r} of `autograd.ops`, "
-                      f"as {op.formula('self', 'other')!r}.")
+    method.__doc__ = (
+        f"{op.doc[:1].upper() + op.doc[1:]}: the op {op.name!r} of `autograd.ops`, as {op.formula('self', 'other')!r}."
+    )
     return method
 
 

@@ -15,6 +15,7 @@ trick of HIPS autograd).
 Rules compare operands with ``<`` and ``>`` only, never ``==``: on Values ``==`` is identity.
 This module imports nothing but `math` and `operator`.
 """
+
 import math
 import operator
 
@@ -53,13 +54,52 @@ class Op:
       ``("1 − {y}²",)`` for tanh. ``autograd.explain.local_forms`` fills in the names.
     """
 
-    __slots__ = ("name", "arity", "value", "grads", "display", "prec", "needs", "domain", "pole", "kink",
-                 "kink_note", "kink_points", "param_names", "params", "samples", "math_name", "doc", "_title",
-                 "symbolic", "formula_text")
+    __slots__ = (
+        "_title",
+        "arity",
+        "display",
+        "doc",
+        "domain",
+        "formula_text",
+        "grads",
+        "kink",
+        "kink_note",
+        "kink_points",
+        "math_name",
+        "name",
+        "needs",
+        "param_names",
+        "params",
+        "pole",
+        "prec",
+        "samples",
+        "symbolic",
+        "value",
+    )
 
-    def __init__(self, name, arity, value, grads, display, *, prec=5, needs=None, domain=None, pole=None,
-                 kink=None, kink_note="", kink_points=(), params=(), samples=None, math_name=None, doc="",
-                 title=None, symbolic=None, formula_text=None):
+    def __init__(
+        self,
+        name,
+        arity,
+        value,
+        grads,
+        display,
+        *,
+        prec=5,
+        needs=None,
+        domain=None,
+        pole=None,
+        kink=None,
+        kink_note="",
+        kink_points=(),
+        params=(),
+        samples=None,
+        math_name=None,
+        doc="",
+        title=None,
+        symbolic=None,
+        formula_text=None,
+    ):
         self.name, self.arity, self.value, self.grads = name, arity, value, grads
         self.display, self.prec = display, prec
         self.needs = needs if needs is not None else (0,) * max(arity, 1)
@@ -94,8 +134,7 @@ class Op:
         (0.2,)
         """
         if len(params) != len(self.param_names):
-            raise TypeError(f"{self.name}: takes {len(self.param_names)} parameters {self.param_names}, "
-                            f"got {params!r}")
+            raise TypeError(f"{self.name}: takes {len(self.param_names)} parameters {self.param_names}, got {params!r}")
         if params == self.params and all(type(p) is type(q) for p, q in zip(params, self.params)):
             return self
         return _bind(self, params)
@@ -164,8 +203,10 @@ def evaluate(op, xs, describe=None):
     """
     params = op.params
     if describe is None:
+
         def describe(i):
             return repr(xs[i])
+
     if op.domain is not None:
         reason = op.domain(*xs, *params)
         if reason is not None:
@@ -189,6 +230,7 @@ def _operands(op, xs, describe):
 
 
 # ---- the float helpers the entries use (stable where the naive formula overflows) ----
+
 
 def _sigmoid(x):
     if x >= 0.0:
@@ -227,7 +269,7 @@ def _clamp(x, lo, hi):
 
 
 def _power(x, n):
-    return x ** n
+    return x**n
 
 
 def _whole(q):
@@ -263,209 +305,569 @@ def _not_positive(x):
 # ---- the table ----
 # A reversed op (2 - x) and a true composite (log with a base) are one-liners on Value over these.
 
-ADD = Op("+", 2, operator.add, lambda m, y, a, b: (1.0, 1.0), "{0} + {1}", prec=1, needs=(1, 1),
-         doc="a + b",
-         symbolic=("1", "1"))
-SUB = Op("-", 2, operator.sub, lambda m, y, a, b: (1.0, -1.0), "{0} - {1}", prec=1, needs=(1, 2),
-         doc="a - b",
-         symbolic=("1", "−1"))
-MUL = Op("*", 2, operator.mul, lambda m, y, a, b: (b, a), "{0} * {1}", prec=2, needs=(2, 2),
-         doc="a * b",
-         symbolic=("{1}", "{0}"))
-DIV = Op("/", 2, operator.truediv, lambda m, y, a, b: (1.0 / b, -a / (b * b)), "{0} / {1}", prec=2, needs=(2, 3),
-         domain=lambda a, b: "division by zero" if b == 0.0 else None, samples=((-2.0, 2.0), (0.5, 2.0)),
-         doc="a / b",
-         symbolic=("1/{1}", "−{0}/{1}²"))
-MOD = Op("%", 2, operator.mod,
-         # a % b = a - q b with q = floor(a / b), an integer constant between the jumps
-         lambda m, y, a, b: (1.0, -_whole((a - y) / b)), "{0} % {1}", prec=2, needs=(2, 3),
-         domain=lambda a, b: "modulo by zero" if b == 0.0 else None,
-         kink=lambda a, b: None if a % b == 0.0 else a // b, kink_note="at a jump (a/b an integer) the derivative is taken from the right",
-         kink_points=((2.0, 1.0),), samples=((0.1, 0.9), (1.0, 2.0)), doc="a % b, with Python's sign rules",
-         symbolic=("1", "−⌊{0}/{1}⌋"))
-NEG = Op("neg", 1, operator.neg, lambda m, y, x: (-1.0,), "-{0}", prec=3, needs=(4,), doc="-x",
-         symbolic=("−1",))
-POW_N = Op("**n", 1, _power,
-           # d(x^n)/dx = n x^(n-1); the n = 0 case keeps x^-1 out of the higher derivatives at x = 0
-           lambda m, y, x, n: (n * x ** (n - 1.0),) if not n == 0.0 else (0.0,), "{0}**{n}", prec=4, needs=(5,),
-           domain=lambda x, n: ("0 to a negative power is undefined (a division by zero)" if x == 0.0 and n < 0.0
-                                else "a negative base to a non-integer power is not real"
-                                if x < 0.0 and not float(n).is_integer() else None),
-           pole=lambda x, n: (math.inf,), params=(("n", 2.0),), samples=((0.2, 2.0),), title="**{n}",
-           doc="x ** n for a number n",
-           symbolic=("{n}·{0}^({n}−1)",))
-POW = Op("**", 2, _power,
-         # d(a^b)/da = b a^(b-1), d(a^b)/db = a^b log(a); at a = 0 the second is taken as 0 (PyTorch)
-         lambda m, y, a, b: (b * a ** (b - 1.0), y * m.log(a) if a > 0.0 else 0.0), "{0}**{1}", prec=4,
-         needs=(5, 4),
-         domain=lambda a, b: ("with a Value exponent the base must be positive (or 0 with an exponent >= 0); "
-                              "for a constant exponent use a number, e.g. x ** 2"
-                              if a < 0.0 or (a == 0.0 and b < 0.0) else None),
-         pole=lambda a, b: (0.0 if b == 0.0 else math.inf, 0.0), samples=((0.2, 2.0), (-2.0, 2.0)),
-         doc="a ** b with b a Value",
-         symbolic=("{1}·{0}^({1}−1)", "{y}·ln({0})"))
+ADD = Op(
+    "+",
+    2,
+    operator.add,
+    lambda m, y, a, b: (1.0, 1.0),
+    "{0} + {1}",
+    prec=1,
+    needs=(1, 1),
+    doc="a + b",
+    symbolic=("1", "1"),
+)
+SUB = Op(
+    "-",
+    2,
+    operator.sub,
+    lambda m, y, a, b: (1.0, -1.0),
+    "{0} - {1}",
+    prec=1,
+    needs=(1, 2),
+    doc="a - b",
+    symbolic=("1", "−1"),
+)
+MUL = Op(
+    "*",
+    2,
+    operator.mul,
+    lambda m, y, a, b: (b, a),
+    "{0} * {1}",
+    prec=2,
+    needs=(2, 2),
+    doc="a * b",
+    symbolic=("{1}", "{0}"),
+)
+DIV = Op(
+    "/",
+    2,
+    operator.truediv,
+    lambda m, y, a, b: (1.0 / b, -a / (b * b)),
+    "{0} / {1}",
+    prec=2,
+    needs=(2, 3),
+    domain=lambda a, b: "division by zero" if b == 0.0 else None,
+    samples=((-2.0, 2.0), (0.5, 2.0)),
+    doc="a / b",
+    symbolic=("1/{1}", "−{0}/{1}²"),
+)
+MOD = Op(
+    "%",
+    2,
+    operator.mod,
+    # a % b = a - q b with q = floor(a / b), an integer constant between the jumps
+    lambda m, y, a, b: (1.0, -_whole((a - y) / b)),
+    "{0} % {1}",
+    prec=2,
+    needs=(2, 3),
+    domain=lambda a, b: "modulo by zero" if b == 0.0 else None,
+    kink=lambda a, b: None if a % b == 0.0 else a // b,
+    kink_note="at a jump (a/b an integer) the derivative is taken from the right",
+    kink_points=((2.0, 1.0),),
+    samples=((0.1, 0.9), (1.0, 2.0)),
+    doc="a % b, with Python's sign rules",
+    symbolic=("1", "−⌊{0}/{1}⌋"),
+)
+NEG = Op("neg", 1, operator.neg, lambda m, y, x: (-1.0,), "-{0}", prec=3, needs=(4,), doc="-x", symbolic=("−1",))
+POW_N = Op(
+    "**n",
+    1,
+    _power,
+    # d(x^n)/dx = n x^(n-1); the n = 0 case keeps x^-1 out of the higher derivatives at x = 0
+    lambda m, y, x, n: (n * x ** (n - 1.0),) if n != 0.0 else (0.0,),
+    "{0}**{n}",
+    prec=4,
+    needs=(5,),
+    domain=lambda x, n: (
+        "0 to a negative power is undefined (a division by zero)"
+        if x == 0.0 and n < 0.0
+        else "a negative base to a non-integer power is not real"
+        if x < 0.0 and not float(n).is_integer()
+        else None
+    ),
+    pole=lambda x, n: (math.inf,),
+    params=(("n", 2.0),),
+    samples=((0.2, 2.0),),
+    title="**{n}",
+    doc="x ** n for a number n",
+    symbolic=("{n}·{0}^({n}−1)",),
+)
+POW = Op(
+    "**",
+    2,
+    _power,
+    # d(a^b)/da = b a^(b-1), d(a^b)/db = a^b log(a); at a = 0 the second is taken as 0 (PyTorch)
+    lambda m, y, a, b: (b * a ** (b - 1.0), y * m.log(a) if a > 0.0 else 0.0),
+    "{0}**{1}",
+    prec=4,
+    needs=(5, 4),
+    domain=lambda a, b: (
+        "with a Value exponent the base must be positive (or 0 with an exponent >= 0); "
+        "for a constant exponent use a number, e.g. x ** 2"
+        if a < 0.0 or (a == 0.0 and b < 0.0)
+        else None
+    ),
+    pole=lambda a, b: (0.0 if b == 0.0 else math.inf, 0.0),
+    samples=((0.2, 2.0), (-2.0, 2.0)),
+    doc="a ** b with b a Value",
+    symbolic=("{1}·{0}^({1}−1)", "{y}·ln({0})"),
+)
 
-SIN = Op("sin", 1, math.sin, lambda m, y, x: (m.cos(x),), "sin({0})", math_name="sin", doc="sine",
-         symbolic=("cos({0})",))
-COS = Op("cos", 1, math.cos, lambda m, y, x: (-m.sin(x),), "cos({0})", math_name="cos", doc="cosine",
-         symbolic=("−sin({0})",))
-TAN = Op("tan", 1, math.tan, lambda m, y, x: (1.0 + y * y,), "tan({0})", math_name="tan",
-         samples=((-1.2, 1.2),), doc="tangent",
-         symbolic=("1 + {y}²",))
-ASIN = Op("asin", 1, math.asin, lambda m, y, x: (1.0 / m.sqrt(1.0 - x * x),), "asin({0})", math_name="asin",
-          domain=lambda x: "input must be in [-1, 1]" if x < -1.0 or x > 1.0 else None,
-          pole=lambda x: (math.inf,), samples=((-0.9, 0.9),), doc="inverse sine",
-          symbolic=("1/√(1 − {0}²)",))
-ACOS = Op("acos", 1, math.acos, lambda m, y, x: (-1.0 / m.sqrt(1.0 - x * x),), "acos({0})", math_name="acos",
-          domain=lambda x: "input must be in [-1, 1]" if x < -1.0 or x > 1.0 else None,
-          pole=lambda x: (-math.inf,), samples=((-0.9, 0.9),), doc="inverse cosine",
-          symbolic=("−1/√(1 − {0}²)",))
-ATAN = Op("atan", 1, math.atan, lambda m, y, x: (1.0 / (1.0 + x * x),), "atan({0})", math_name="atan",
-          doc="inverse tangent",
-          symbolic=("1/(1 + {0}²)",))
-SINH = Op("sinh", 1, math.sinh, lambda m, y, x: (m.cosh(x),), "sinh({0})", math_name="sinh",
-          doc="hyperbolic sine",
-          symbolic=("cosh({0})",))
-COSH = Op("cosh", 1, math.cosh, lambda m, y, x: (m.sinh(x),), "cosh({0})", math_name="cosh",
-          doc="hyperbolic cosine",
-          symbolic=("sinh({0})",))
-TANH = Op("tanh", 1, math.tanh, lambda m, y, x: (1.0 - y * y,), "tanh({0})", math_name="tanh",
-          doc="hyperbolic tangent, stable for any input (tanh(1000) = 1)",
-          symbolic=("1 − {y}²",))
-ASINH = Op("asinh", 1, math.asinh, lambda m, y, x: (1.0 / m.sqrt(x * x + 1.0),), "asinh({0})", math_name="asinh",
-           doc="inverse hyperbolic sine",
-           symbolic=("1/√({0}² + 1)",))
-ACOSH = Op("acosh", 1, math.acosh, lambda m, y, x: (1.0 / m.sqrt(x * x - 1.0),), "acosh({0})", math_name="acosh",
-           domain=lambda x: "input must be >= 1" if x < 1.0 else None, pole=lambda x: (math.inf,),
-           samples=((1.1, 3.0),), doc="inverse hyperbolic cosine",
-           symbolic=("1/√({0}² − 1)",))
-ATANH = Op("atanh", 1, math.atanh, lambda m, y, x: (1.0 / (1.0 - x * x),), "atanh({0})", math_name="atanh",
-           domain=lambda x: "input must be in (-1, 1)" if not -1.0 < x < 1.0 and x == x else None,
-           samples=((-0.9, 0.9),), doc="inverse hyperbolic tangent",
-           symbolic=("1/(1 − {0}²)",))
+SIN = Op(
+    "sin", 1, math.sin, lambda m, y, x: (m.cos(x),), "sin({0})", math_name="sin", doc="sine", symbolic=("cos({0})",)
+)
+COS = Op(
+    "cos", 1, math.cos, lambda m, y, x: (-m.sin(x),), "cos({0})", math_name="cos", doc="cosine", symbolic=("−sin({0})",)
+)
+TAN = Op(
+    "tan",
+    1,
+    math.tan,
+    lambda m, y, x: (1.0 + y * y,),
+    "tan({0})",
+    math_name="tan",
+    samples=((-1.2, 1.2),),
+    doc="tangent",
+    symbolic=("1 + {y}²",),
+)
+ASIN = Op(
+    "asin",
+    1,
+    math.asin,
+    lambda m, y, x: (1.0 / m.sqrt(1.0 - x * x),),
+    "asin({0})",
+    math_name="asin",
+    domain=lambda x: "input must be in [-1, 1]" if x < -1.0 or x > 1.0 else None,
+    pole=lambda x: (math.inf,),
+    samples=((-0.9, 0.9),),
+    doc="inverse sine",
+    symbolic=("1/√(1 − {0}²)",),
+)
+ACOS = Op(
+    "acos",
+    1,
+    math.acos,
+    lambda m, y, x: (-1.0 / m.sqrt(1.0 - x * x),),
+    "acos({0})",
+    math_name="acos",
+    domain=lambda x: "input must be in [-1, 1]" if x < -1.0 or x > 1.0 else None,
+    pole=lambda x: (-math.inf,),
+    samples=((-0.9, 0.9),),
+    doc="inverse cosine",
+    symbolic=("−1/√(1 − {0}²)",),
+)
+ATAN = Op(
+    "atan",
+    1,
+    math.atan,
+    lambda m, y, x: (1.0 / (1.0 + x * x),),
+    "atan({0})",
+    math_name="atan",
+    doc="inverse tangent",
+    symbolic=("1/(1 + {0}²)",),
+)
+SINH = Op(
+    "sinh",
+    1,
+    math.sinh,
+    lambda m, y, x: (m.cosh(x),),
+    "sinh({0})",
+    math_name="sinh",
+    doc="hyperbolic sine",
+    symbolic=("cosh({0})",),
+)
+COSH = Op(
+    "cosh",
+    1,
+    math.cosh,
+    lambda m, y, x: (m.sinh(x),),
+    "cosh({0})",
+    math_name="cosh",
+    doc="hyperbolic cosine",
+    symbolic=("sinh({0})",),
+)
+TANH = Op(
+    "tanh",
+    1,
+    math.tanh,
+    lambda m, y, x: (1.0 - y * y,),
+    "tanh({0})",
+    math_name="tanh",
+    doc="hyperbolic tangent, stable for any input (tanh(1000) = 1)",
+    symbolic=("1 − {y}²",),
+)
+ASINH = Op(
+    "asinh",
+    1,
+    math.asinh,
+    lambda m, y, x: (1.0 / m.sqrt(x * x + 1.0),),
+    "asinh({0})",
+    math_name="asinh",
+    doc="inverse hyperbolic sine",
+    symbolic=("1/√({0}² + 1)",),
+)
+ACOSH = Op(
+    "acosh",
+    1,
+    math.acosh,
+    lambda m, y, x: (1.0 / m.sqrt(x * x - 1.0),),
+    "acosh({0})",
+    math_name="acosh",
+    domain=lambda x: "input must be >= 1" if x < 1.0 else None,
+    pole=lambda x: (math.inf,),
+    samples=((1.1, 3.0),),
+    doc="inverse hyperbolic cosine",
+    symbolic=("1/√({0}² − 1)",),
+)
+ATANH = Op(
+    "atanh",
+    1,
+    math.atanh,
+    lambda m, y, x: (1.0 / (1.0 - x * x),),
+    "atanh({0})",
+    math_name="atanh",
+    domain=lambda x: "input must be in (-1, 1)" if not -1.0 < x < 1.0 and x == x else None,
+    samples=((-0.9, 0.9),),
+    doc="inverse hyperbolic tangent",
+    symbolic=("1/(1 − {0}²)",),
+)
 
-EXP = Op("exp", 1, math.exp, lambda m, y, x: (y,), "exp({0})", math_name="exp",
-         doc="e**x (overflows above about 709.78)",
-         symbolic=("{y}",))
-EXP2 = Op("exp2", 1, math.exp2, lambda m, y, x: (y * _LN2,), "exp2({0})", math_name="exp2", doc="2**x",
-          symbolic=("{y}·ln 2",))
-EXPM1 = Op("expm1", 1, math.expm1, lambda m, y, x: (m.exp(x),), "expm1({0})", math_name="expm1",
-           doc="e**x - 1, accurate near 0",
-           symbolic=("exp({0})",))
-LOG = Op("log", 1, math.log, lambda m, y, x: (1.0 / x,), "log({0})", math_name="log",
-         domain=_not_positive, samples=((0.1, 3.0),), doc="natural logarithm",
-         symbolic=("1/{0}",))
-LOG2 = Op("log2", 1, math.log2, lambda m, y, x: (1.0 / (x * _LN2),), "log2({0})", math_name="log2",
-          domain=_not_positive, samples=((0.1, 3.0),), doc="base-2 logarithm",
-          symbolic=("1/({0}·ln 2)",))
-LOG10 = Op("log10", 1, math.log10, lambda m, y, x: (1.0 / (x * _LN10),), "log10({0})", math_name="log10",
-           domain=_not_positive, samples=((0.1, 3.0),), doc="base-10 logarithm",
-           symbolic=("1/({0}·ln 10)",))
-LOG1P = Op("log1p", 1, math.log1p, lambda m, y, x: (1.0 / (1.0 + x),), "log1p({0})", math_name="log1p",
-           domain=lambda x: "input must be > -1" if x <= -1.0 else None, samples=((-0.9, 3.0),),
-           doc="log(1 + x), accurate near 0",
-           symbolic=("1/(1 + {0})",))
-SQRT = Op("sqrt", 1, math.sqrt, lambda m, y, x: (0.5 / y,), "sqrt({0})", math_name="sqrt",
-          domain=lambda x: "input must be >= 0" if x < 0.0 else None, pole=lambda x: (math.inf,),
-          samples=((0.1, 3.0),), doc="square root",
-          symbolic=("1/(2·{y})",))
-CBRT = Op("cbrt", 1, math.cbrt, lambda m, y, x: (1.0 / (3.0 * y * y),), "cbrt({0})", math_name="cbrt",
-          pole=lambda x: (math.inf,), samples=((0.2, 3.0),), doc="cube root",
-          symbolic=("1/(3·{y}²)",))
-SQUARE = Op("square", 1, lambda x: x * x, lambda m, y, x: (2.0 * x,), "square({0})", doc="x * x",
-            symbolic=("2·{0}",))
-RECIPROCAL = Op("reciprocal", 1, lambda x: 1.0 / x, lambda m, y, x: (-(y * y),), "1 / {0}", prec=2, needs=(3,),
-                domain=lambda x: "division by zero" if x == 0.0 else None, samples=((0.5, 2.0),), doc="1 / x",
-                symbolic=("−{y}²",))
+EXP = Op(
+    "exp",
+    1,
+    math.exp,
+    lambda m, y, x: (y,),
+    "exp({0})",
+    math_name="exp",
+    doc="e**x (overflows above about 709.78)",
+    symbolic=("{y}",),
+)
+EXP2 = Op(
+    "exp2", 1, math.exp2, lambda m, y, x: (y * _LN2,), "exp2({0})", math_name="exp2", doc="2**x", symbolic=("{y}·ln 2",)
+)
+EXPM1 = Op(
+    "expm1",
+    1,
+    math.expm1,
+    lambda m, y, x: (m.exp(x),),
+    "expm1({0})",
+    math_name="expm1",
+    doc="e**x - 1, accurate near 0",
+    symbolic=("exp({0})",),
+)
+LOG = Op(
+    "log",
+    1,
+    math.log,
+    lambda m, y, x: (1.0 / x,),
+    "log({0})",
+    math_name="log",
+    domain=_not_positive,
+    samples=((0.1, 3.0),),
+    doc="natural logarithm",
+    symbolic=("1/{0}",),
+)
+LOG2 = Op(
+    "log2",
+    1,
+    math.log2,
+    lambda m, y, x: (1.0 / (x * _LN2),),
+    "log2({0})",
+    math_name="log2",
+    domain=_not_positive,
+    samples=((0.1, 3.0),),
+    doc="base-2 logarithm",
+    symbolic=("1/({0}·ln 2)",),
+)
+LOG10 = Op(
+    "log10",
+    1,
+    math.log10,
+    lambda m, y, x: (1.0 / (x * _LN10),),
+    "log10({0})",
+    math_name="log10",
+    domain=_not_positive,
+    samples=((0.1, 3.0),),
+    doc="base-10 logarithm",
+    symbolic=("1/({0}·ln 10)",),
+)
+LOG1P = Op(
+    "log1p",
+    1,
+    math.log1p,
+    lambda m, y, x: (1.0 / (1.0 + x),),
+    "log1p({0})",
+    math_name="log1p",
+    domain=lambda x: "input must be > -1" if x <= -1.0 else None,
+    samples=((-0.9, 3.0),),
+    doc="log(1 + x), accurate near 0",
+    symbolic=("1/(1 + {0})",),
+)
+SQRT = Op(
+    "sqrt",
+    1,
+    math.sqrt,
+    lambda m, y, x: (0.5 / y,),
+    "sqrt({0})",
+    math_name="sqrt",
+    domain=lambda x: "input must be >= 0" if x < 0.0 else None,
+    pole=lambda x: (math.inf,),
+    samples=((0.1, 3.0),),
+    doc="square root",
+    symbolic=("1/(2·{y})",),
+)
+CBRT = Op(
+    "cbrt",
+    1,
+    math.cbrt,
+    lambda m, y, x: (1.0 / (3.0 * y * y),),
+    "cbrt({0})",
+    math_name="cbrt",
+    pole=lambda x: (math.inf,),
+    samples=((0.2, 3.0),),
+    doc="cube root",
+    symbolic=("1/(3·{y}²)",),
+)
+SQUARE = Op("square", 1, lambda x: x * x, lambda m, y, x: (2.0 * x,), "square({0})", doc="x * x", symbolic=("2·{0}",))
+RECIPROCAL = Op(
+    "reciprocal",
+    1,
+    lambda x: 1.0 / x,
+    lambda m, y, x: (-(y * y),),
+    "1 / {0}",
+    prec=2,
+    needs=(3,),
+    domain=lambda x: "division by zero" if x == 0.0 else None,
+    samples=((0.5, 2.0),),
+    doc="1 / x",
+    symbolic=("−{y}²",),
+)
 
-ERF = Op("erf", 1, math.erf, lambda m, y, x: (_TWO_OVER_SQRT_PI * m.exp(-(x * x)),), "erf({0})", math_name="erf",
-         doc="error function",
-         symbolic=("(2/√π)·exp(−{0}²)",))
-ERFC = Op("erfc", 1, math.erfc, lambda m, y, x: (-_TWO_OVER_SQRT_PI * m.exp(-(x * x)),), "erfc({0})",
-          math_name="erfc", doc="1 - erf(x), accurate for large x",
-          symbolic=("−(2/√π)·exp(−{0}²)",))
-SIGN = Op("sign", 1, _sign, lambda m, y, x: (0.0,), "sign({0})",
-          kink=lambda x: _side(x, 0.0), kink_note="a jump at 0; the derivative is 0 everywhere, as in PyTorch",
-          kink_points=((0.0,),), doc="-1, 0 or 1",
-          symbolic=("0",))
-ABS = Op("abs", 1, abs, lambda m, y, x: (1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0,), "abs({0})",
-         kink=lambda x: _side(x, 0.0), kink_note="the derivative at 0 is taken as 0 (PyTorch's sign(0))",
-         kink_points=((0.0,),), math_name="fabs", doc="|x|",
-         symbolic=("sign({0})",))
-DEGREES = Op("degrees", 1, math.degrees, lambda m, y, x: (180.0 / math.pi,), "degrees({0})", math_name="degrees",
-             doc="radians to degrees",
-             symbolic=("180/π",))
-RADIANS = Op("radians", 1, math.radians, lambda m, y, x: (math.pi / 180.0,), "radians({0})", math_name="radians",
-             doc="degrees to radians",
-             symbolic=("π/180",))
+ERF = Op(
+    "erf",
+    1,
+    math.erf,
+    lambda m, y, x: (_TWO_OVER_SQRT_PI * m.exp(-(x * x)),),
+    "erf({0})",
+    math_name="erf",
+    doc="error function",
+    symbolic=("(2/√π)·exp(−{0}²)",),
+)
+ERFC = Op(
+    "erfc",
+    1,
+    math.erfc,
+    lambda m, y, x: (-_TWO_OVER_SQRT_PI * m.exp(-(x * x)),),
+    "erfc({0})",
+    math_name="erfc",
+    doc="1 - erf(x), accurate for large x",
+    symbolic=("−(2/√π)·exp(−{0}²)",),
+)
+SIGN = Op(
+    "sign",
+    1,
+    _sign,
+    lambda m, y, x: (0.0,),
+    "sign({0})",
+    kink=lambda x: _side(x, 0.0),
+    kink_note="a jump at 0; the derivative is 0 everywhere, as in PyTorch",
+    kink_points=((0.0,),),
+    doc="-1, 0 or 1",
+    symbolic=("0",),
+)
+ABS = Op(
+    "abs",
+    1,
+    abs,
+    lambda m, y, x: (1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0,),
+    "abs({0})",
+    kink=lambda x: _side(x, 0.0),
+    kink_note="the derivative at 0 is taken as 0 (PyTorch's sign(0))",
+    kink_points=((0.0,),),
+    math_name="fabs",
+    doc="|x|",
+    symbolic=("sign({0})",),
+)
+DEGREES = Op(
+    "degrees",
+    1,
+    math.degrees,
+    lambda m, y, x: (180.0 / math.pi,),
+    "degrees({0})",
+    math_name="degrees",
+    doc="radians to degrees",
+    symbolic=("180/π",),
+)
+RADIANS = Op(
+    "radians",
+    1,
+    math.radians,
+    lambda m, y, x: (math.pi / 180.0,),
+    "radians({0})",
+    math_name="radians",
+    doc="degrees to radians",
+    symbolic=("π/180",),
+)
 
-RELU = Op("relu", 1, _relu, lambda m, y, x: (1.0 if x > 0.0 else 0.0,), "relu({0})",
-          kink=lambda x: _side(x, 0.0), kink_note="the derivative at 0 is taken as 0, as in PyTorch and micrograd",
-          kink_points=((0.0,),), doc="max(0, x); NaN stays NaN",
-          symbolic=("1 if {0} > 0 else 0",))
-SIGMOID = Op("sigmoid", 1, _sigmoid, lambda m, y, x: (y * (1.0 - y),), "sigmoid({0})",
-             doc="1 / (1 + e**-x), stable for any input (sigmoid(-1000) = 0)",
-             symbolic=("{y}(1 − {y})",))
-SOFTPLUS = Op("softplus", 1, _softplus, lambda m, y, x: (m.sigmoid(x),), "softplus({0})",
-              doc="log(1 + e**x), stable at +-1000",
-              symbolic=("σ({0})",))
-SILU = Op("silu", 1, lambda x: x * _sigmoid(x),
-          # d(x s(x))/dx = s + x s (1 - s)
-          lambda m, y, x: (m.sigmoid(x) * (1.0 + x * (1.0 - m.sigmoid(x))),), "silu({0})",
-          doc="x * sigmoid(x)",
-          symbolic=("σ({0})·(1 + {0}·(1 − σ({0})))",))
-GELU = Op("gelu", 1, lambda x: 0.5 * x * (1.0 + math.erf(x * _INV_SQRT_2)),
-          # x Phi(x): d/dx = Phi(x) + x phi(x)
-          lambda m, y, x: (0.5 * (1.0 + m.erf(x * _INV_SQRT_2)) + x * _INV_SQRT_2PI * m.exp(-0.5 * (x * x)),),
-          "gelu({0})", doc="x * Phi(x), the exact (erf) form",
-          symbolic=("Φ({0}) + {0}·φ({0})",))
-LEAKY_RELU = Op("leaky_relu", 1, lambda x, slope: x if x > 0.0 else slope * x,
-                lambda m, y, x, slope: (1.0 if x > 0.0 else slope,), "leaky_relu({0}, {slope})",
-                kink=lambda x, slope: _side(x, 0.0), kink_note="the derivative at 0 is taken as the slope (PyTorch)",
-                kink_points=((0.0,),), params=(("slope", 0.01),), doc="x for x > 0, else slope * x",
-                symbolic=("1 if {0} > 0 else {slope}",))
-ELU = Op("elu", 1, lambda x, alpha: x if x > 0.0 else alpha * math.expm1(x),
-         # alpha (e^x - 1) has the derivative alpha e^x = y + alpha
-         lambda m, y, x, alpha: (1.0 if x > 0.0 else y + alpha,), "elu({0}, {alpha})",
-         kink=lambda x, alpha: _side(x, 0.0), kink_note="at 0 the derivative is taken from the left (alpha)",
-         kink_points=((0.0,),), params=(("alpha", 1.0),), doc="x for x > 0, else alpha * (e**x - 1)",
-         symbolic=("1 if {0} > 0 else {y} + {alpha}",))
+RELU = Op(
+    "relu",
+    1,
+    _relu,
+    lambda m, y, x: (1.0 if x > 0.0 else 0.0,),
+    "relu({0})",
+    kink=lambda x: _side(x, 0.0),
+    kink_note="the derivative at 0 is taken as 0, as in PyTorch and micrograd",
+    kink_points=((0.0,),),
+    doc="max(0, x); NaN stays NaN",
+    symbolic=("1 if {0} > 0 else 0",),
+)
+SIGMOID = Op(
+    "sigmoid",
+    1,
+    _sigmoid,
+    lambda m, y, x: (y * (1.0 - y),),
+    "sigmoid({0})",
+    doc="1 / (1 + e**-x), stable for any input (sigmoid(-1000) = 0)",
+    symbolic=("{y}(1 − {y})",),
+)
+SOFTPLUS = Op(
+    "softplus",
+    1,
+    _softplus,
+    lambda m, y, x: (m.sigmoid(x),),
+    "softplus({0})",
+    doc="log(1 + e**x), stable at +-1000",
+    symbolic=("σ({0})",),
+)
+SILU = Op(
+    "silu",
+    1,
+    lambda x: x * _sigmoid(x),
+    # d(x s(x))/dx = s + x s (1 - s)
+    lambda m, y, x: (m.sigmoid(x) * (1.0 + x * (1.0 - m.sigmoid(x))),),
+    "silu({0})",
+    doc="x * sigmoid(x)",
+    symbolic=("σ({0})·(1 + {0}·(1 − σ({0})))",),
+)
+GELU = Op(
+    "gelu",
+    1,
+    lambda x: 0.5 * x * (1.0 + math.erf(x * _INV_SQRT_2)),
+    # x Phi(x): d/dx = Phi(x) + x phi(x)
+    lambda m, y, x: (0.5 * (1.0 + m.erf(x * _INV_SQRT_2)) + x * _INV_SQRT_2PI * m.exp(-0.5 * (x * x)),),
+    "gelu({0})",
+    doc="x * Phi(x), the exact (erf) form",
+    symbolic=("Φ({0}) + {0}·φ({0})",),
+)
+LEAKY_RELU = Op(
+    "leaky_relu",
+    1,
+    lambda x, slope: x if x > 0.0 else slope * x,
+    lambda m, y, x, slope: (1.0 if x > 0.0 else slope,),
+    "leaky_relu({0}, {slope})",
+    kink=lambda x, slope: _side(x, 0.0),
+    kink_note="the derivative at 0 is taken as the slope (PyTorch)",
+    kink_points=((0.0,),),
+    params=(("slope", 0.01),),
+    doc="x for x > 0, else slope * x",
+    symbolic=("1 if {0} > 0 else {slope}",),
+)
+ELU = Op(
+    "elu",
+    1,
+    lambda x, alpha: x if x > 0.0 else alpha * math.expm1(x),
+    # alpha (e^x - 1) has the derivative alpha e^x = y + alpha
+    lambda m, y, x, alpha: (1.0 if x > 0.0 else y + alpha,),
+    "elu({0}, {alpha})",
+    kink=lambda x, alpha: _side(x, 0.0),
+    kink_note="at 0 the derivative is taken from the left (alpha)",
+    kink_points=((0.0,),),
+    params=(("alpha", 1.0),),
+    doc="x for x > 0, else alpha * (e**x - 1)",
+    symbolic=("1 if {0} > 0 else {y} + {alpha}",),
+)
 
-ATAN2 = Op("atan2", 2, math.atan2,
-           # atan2(a, b) is the angle of the point (b, a): d/da = b / r^2, d/db = -a / r^2
-           lambda m, y, a, b: (b / (a * a + b * b), -a / (a * a + b * b)), "atan2({0}, {1})", math_name="atan2",
-           pole=lambda a, b: (0.0, 0.0), kink=_atan2_side, kink_points=((0.0, 0.0), (0.0, -1.0)),
-           kink_note="undefined at (0, 0), taken as 0 there, as in PyTorch; atan2(a, b) jumps by 2π where a "
-                     "crosses 0 with b < 0, and the derivative there is that of the branch taken",
-           samples=((0.2, 2.0), (-2.0, 2.0)),
-           doc="the angle of the point (x, y), for atan2(y, x)",
-           symbolic=("{1}/({0}² + {1}²)", "−{0}/({0}² + {1}²)"))
-HYPOT = Op("hypot", 2, math.hypot, lambda m, y, a, b: (a / y, b / y), "hypot({0}, {1})", math_name="hypot",
-           pole=lambda a, b: (math.nan, math.nan), kink=_origin, kink_points=((0.0, 0.0),),
-           kink_note="undefined at (0, 0): NaN, as in PyTorch", doc="sqrt(x**2 + y**2) without overflow",
-           symbolic=("{0}/{y}", "{1}/{y}"))
-MAXIMUM = Op("maximum", 2, _maximum,
-             lambda m, y, a, b: (1.0, 0.0) if a > b else (0.0, 1.0) if b > a else (0.5, 0.5), "maximum({0}, {1})",
-             kink=_side, kink_note="at a tie the gradient is split evenly (PyTorch, JAX)",
-             kink_points=((1.0, 1.0),), doc="the larger of a and b; NaN if either is",
-             symbolic=("1 if {0} > {1} else 0 if {0} < {1} else ½", "1 if {1} > {0} else 0 if {1} < {0} else ½"))
-MINIMUM = Op("minimum", 2, _minimum,
-             lambda m, y, a, b: (1.0, 0.0) if a < b else (0.0, 1.0) if b < a else (0.5, 0.5), "minimum({0}, {1})",
-             kink=_side, kink_note="at a tie the gradient is split evenly (PyTorch, JAX)",
-             kink_points=((1.0, 1.0),), doc="the smaller of a and b; NaN if either is",
-             symbolic=("1 if {0} < {1} else 0 if {0} > {1} else ½", "1 if {1} < {0} else 0 if {1} > {0} else ½"))
-CLAMP = Op("clamp", 1, _clamp,
-           lambda m, y, x, lo, hi: (0.0 if (lo is not None and x < lo) or (hi is not None and x > hi) else 1.0,),
-           "clamp({0}, {lo}, {hi})",
-           kink=lambda x, lo, hi: None if x == lo or x == hi else (_side(x, lo), _side(x, hi)),
-           kink_note="at lo and hi the derivative is 1 (the bounds are inside, as in PyTorch)",
-           kink_points=((-1.0,), (1.0,)), params=(("lo", -1.0), ("hi", 1.0)), samples=((-0.9, 0.9),),
-           doc="x limited to [lo, hi] (either may be None)",
-           symbolic=("1 if {lo} ≤ {0} ≤ {hi} else 0",))
+ATAN2 = Op(
+    "atan2",
+    2,
+    math.atan2,
+    # atan2(a, b) is the angle of the point (b, a): d/da = b / r^2, d/db = -a / r^2
+    lambda m, y, a, b: (b / (a * a + b * b), -a / (a * a + b * b)),
+    "atan2({0}, {1})",
+    math_name="atan2",
+    pole=lambda a, b: (0.0, 0.0),
+    kink=_atan2_side,
+    kink_points=((0.0, 0.0), (0.0, -1.0)),
+    kink_note="undefined at (0, 0), taken as 0 there, as in PyTorch; atan2(a, b) jumps by 2π where a "
+    "crosses 0 with b < 0, and the derivative there is that of the branch taken",
+    samples=((0.2, 2.0), (-2.0, 2.0)),
+    doc="the angle of the point (x, y), for atan2(y, x)",
+    symbolic=("{1}/({0}² + {1}²)", "−{0}/({0}² + {1}²)"),
+)
+HYPOT = Op(
+    "hypot",
+    2,
+    math.hypot,
+    lambda m, y, a, b: (a / y, b / y),
+    "hypot({0}, {1})",
+    math_name="hypot",
+    pole=lambda a, b: (math.nan, math.nan),
+    kink=_origin,
+    kink_points=((0.0, 0.0),),
+    kink_note="undefined at (0, 0): NaN, as in PyTorch",
+    doc="sqrt(x**2 + y**2) without overflow",
+    symbolic=("{0}/{y}", "{1}/{y}"),
+)
+MAXIMUM = Op(
+    "maximum",
+    2,
+    _maximum,
+    lambda m, y, a, b: (1.0, 0.0) if a > b else (0.0, 1.0) if b > a else (0.5, 0.5),
+    "maximum({0}, {1})",
+    kink=_side,
+    kink_note="at a tie the gradient is split evenly (PyTorch, JAX)",
+    kink_points=((1.0, 1.0),),
+    doc="the larger of a and b; NaN if either is",
+    symbolic=("1 if {0} > {1} else 0 if {0} < {1} else ½", "1 if {1} > {0} else 0 if {1} < {0} else ½"),
+)
+MINIMUM = Op(
+    "minimum",
+    2,
+    _minimum,
+    lambda m, y, a, b: (1.0, 0.0) if a < b else (0.0, 1.0) if b < a else (0.5, 0.5),
+    "minimum({0}, {1})",
+    kink=_side,
+    kink_note="at a tie the gradient is split evenly (PyTorch, JAX)",
+    kink_points=((1.0, 1.0),),
+    doc="the smaller of a and b; NaN if either is",
+    symbolic=("1 if {0} < {1} else 0 if {0} > {1} else ½", "1 if {1} < {0} else 0 if {1} > {0} else ½"),
+)
+CLAMP = Op(
+    "clamp",
+    1,
+    _clamp,
+    lambda m, y, x, lo, hi: (0.0 if (lo is not None and x < lo) or (hi is not None and x > hi) else 1.0,),
+    "clamp({0}, {lo}, {hi})",
+    kink=lambda x, lo, hi: None if x in (lo, hi) else (_side(x, lo), _side(x, hi)),
+    kink_note="at lo and hi the derivative is 1 (the bounds are inside, as in PyTorch)",
+    kink_points=((-1.0,), (1.0,)),
+    params=(("lo", -1.0), ("hi", 1.0)),
+    samples=((-0.9, 0.9),),
+    doc="x limited to [lo, hi] (either may be None)",
+    symbolic=("1 if {lo} ≤ {0} ≤ {hi} else 0",),
+)
 
-SUM = Op("sum", -1, lambda *xs: sum(xs), lambda m, y, *xs: (1.0,) * len(xs), " + ", prec=1, needs=(1,),
-         doc="x1 + ... + xn as one node",
-         symbolic=("1",))
+SUM = Op(
+    "sum",
+    -1,
+    lambda *xs: sum(xs),
+    lambda m, y, *xs: (1.0,) * len(xs),
+    " + ",
+    prec=1,
+    needs=(1,),
+    doc="x1 + ... + xn as one node",
+    symbolic=("1",),
+)
 
 
 def _logsumexp(*xs):
@@ -481,34 +883,101 @@ def _logsumexp_grads(m, y, *xs):
     return tuple(0.0 if x < y else 1.0 for x in xs)  # all -inf, or some +inf: those carry the gradient
 
 
-LOGSUMEXP = Op("logsumexp", -1, _logsumexp, _logsumexp_grads, ", ", prec=5, needs=(0,),
-               doc="log(e**x1 + ... + e**xn), stable",
-               symbolic=("exp({x} − {y})",))
+LOGSUMEXP = Op(
+    "logsumexp",
+    -1,
+    _logsumexp,
+    _logsumexp_grads,
+    ", ",
+    prec=5,
+    needs=(0,),
+    doc="log(e**x1 + ... + e**xn), stable",
+    symbolic=("exp({x} − {y})",),
+)
+
 
 def _dot(*args):
     n = len(args) // 2
-    return sum(map(operator.mul, args[:n], args[n:2 * n]), args[-1])  # b + w0 x0 + w1 x1 + ..., left to right
+    return sum(map(operator.mul, args[:n], args[n : 2 * n]), args[-1])  # b + w0 x0 + w1 x1 + ..., left to right
 
 
 def _dot_grads(m, y, *args):
     n = len(args) // 2
-    return (*args[n:2 * n], *args[:n], 1.0)  # d/dw_i = x_i, d/dx_i = w_i, d/db = 1
+    return (*args[n : 2 * n], *args[:n], 1.0)  # d/dw_i = x_i, d/dx_i = w_i, d/db = 1
 
 
-DOT = Op("dot", -1, _dot, _dot_grads, " + ", prec=1, needs=(1,), formula_text="Σ wᵢxᵢ + b",
-         domain=lambda *a: None if len(a) % 2 else "takes n weights, n inputs and a bias (an odd count)",
-         # operands w_1..w_n, x_1..x_n, b: the local derivative of each is its partner (or 1 for b)
-         symbolic=lambda k, count: "1" if k == count - 1 else "{%d}" % ((k + count // 2) % (count - 1)),
-         samples=((-2.0, 2.0),), doc="a neuron's weighted sum w . x + b as one node, dot(ws, xs, b)")
+DOT = Op(
+    "dot",
+    -1,
+    _dot,
+    _dot_grads,
+    " + ",
+    prec=1,
+    needs=(1,),
+    formula_text="Σ wᵢxᵢ + b",
+    domain=lambda *a: None if len(a) % 2 else "takes n weights, n inputs and a bias (an odd count)",
+    # operands w_1..w_n, x_1..x_n, b: the local derivative of each is its partner (or 1 for b)
+    symbolic=lambda k, count: "1" if k == count - 1 else f"{{{(k + count // 2) % (count - 1)}}}",
+    samples=((-2.0, 2.0),),
+    doc="a neuron's weighted sum w . x + b as one node, dot(ws, xs, b)",
+)
 
 
 # Every op, in the order of the README's table.
-OPS = (ADD, SUB, MUL, DIV, MOD, NEG, POW_N, POW,
-       SIN, COS, TAN, ASIN, ACOS, ATAN, SINH, COSH, TANH, ASINH, ACOSH, ATANH,
-       EXP, EXP2, EXPM1, LOG, LOG2, LOG10, LOG1P, SQRT, CBRT, SQUARE, RECIPROCAL,
-       ERF, ERFC, SIGN, ABS, DEGREES, RADIANS,
-       RELU, SIGMOID, SOFTPLUS, SILU, GELU, LEAKY_RELU, ELU,
-       ATAN2, HYPOT, MAXIMUM, MINIMUM, CLAMP, SUM, LOGSUMEXP, DOT)
+OPS = (
+    ADD,
+    SUB,
+    MUL,
+    DIV,
+    MOD,
+    NEG,
+    POW_N,
+    POW,
+    SIN,
+    COS,
+    TAN,
+    ASIN,
+    ACOS,
+    ATAN,
+    SINH,
+    COSH,
+    TANH,
+    ASINH,
+    ACOSH,
+    ATANH,
+    EXP,
+    EXP2,
+    EXPM1,
+    LOG,
+    LOG2,
+    LOG10,
+    LOG1P,
+    SQRT,
+    CBRT,
+    SQUARE,
+    RECIPROCAL,
+    ERF,
+    ERFC,
+    SIGN,
+    ABS,
+    DEGREES,
+    RADIANS,
+    RELU,
+    SIGMOID,
+    SOFTPLUS,
+    SILU,
+    GELU,
+    LEAKY_RELU,
+    ELU,
+    ATAN2,
+    HYPOT,
+    MAXIMUM,
+    MINIMUM,
+    CLAMP,
+    SUM,
+    LOGSUMEXP,
+    DOT,
+)
 
 # The unary ops without parameters, by name: what a rule may call as ``m.<name>(x)``.
 UNARY = {op.name: op for op in OPS if op.arity == 1 and not op.params and op.name.isidentifier()}
@@ -533,13 +1002,9 @@ def markdown_table():
             written = op.formula("x1", "x2", "...")
         else:
             written = op.display.format(*names, **fields)
-        if callable(op.symbolic):
-            forms = [op.symbolic(k, 3) for k in range(3)]
-        else:
-            forms = list(op.symbolic or ())
+        forms = [op.symbolic(k, 3) for k in range(3)] if callable(op.symbolic) else list(op.symbolic or ())
         derivative = ", ".join(f.format(*names, y="y", x="xᵢ", **fields) for f in forms)
-        rows.append(f"| `{op.name}` | `{written}` | {derivative} | "
-                    f"{_domain_text(op)} | {op.kink_note or '-'} |")
+        rows.append(f"| `{op.name}` | `{written}` | {derivative} | {_domain_text(op)} | {op.kink_note or '-'} |")
     return "\n".join(rows) + "\n"
 
 
@@ -552,8 +1017,13 @@ def _domain_text(op):
     params = [op.params] + [tuple(v for _ in op.params) for v in (0.5, -1.0)] if op.params else [()]
     reasons = []
     for p in params:
-        points = [(x,) for x in grid] if count == 1 else [(a, b) for a in grid for b in grid] if count == 2 \
+        points = (
+            [(x,) for x in grid]
+            if count == 1
+            else [(a, b) for a in grid for b in grid]
+            if count == 2
             else [(a, b, c) for a in grid for b in grid for c in grid]
+        )
         for xs in points:
             reason = op.domain(*xs, *p)
             if reason is not None and reason not in reasons:

@@ -6,6 +6,10 @@ failing inputs as its whole message, without a traceback into the checker:
     def test_my_sigmoid(gradcheck):
         gradcheck(lambda x: 1 / (1 + (-x).exp()), [0.3])
 """
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import pytest
 
 from .gradcheck import GradcheckError
@@ -15,8 +19,11 @@ from .gradcheck import gradgradcheck as _gradgradcheck
 __all__ = ["gradcheck", "gradgradcheck"]
 
 
-def _failing_cleanly(check):
-    def run(f, inputs, **tolerances):
+_Check = Callable[..., bool]
+
+
+def _failing_cleanly(check: _Check) -> _Check:
+    def run(f: Callable[..., Any], inputs: Sequence[Any], **tolerances: float) -> bool:
         __tracebackhide__ = True
         try:
             return check(f, inputs, **tolerances)
@@ -27,18 +34,19 @@ def _failing_cleanly(check):
             reason = str(e).removeprefix(f"{check.__name__}: ")
             message = f"{check.__name__}: refused to check: {reason}"
         pytest.fail(message, pytrace=False)  # outside the except: no "during handling" chain
+
     run.__name__ = check.__name__
     run.__doc__ = check.__doc__
     return run
 
 
 @pytest.fixture
-def gradcheck():
+def gradcheck() -> _Check:
     """``autograd.gradcheck`` whose failure is reported as the table of failing inputs."""
     return _failing_cleanly(_gradcheck)
 
 
 @pytest.fixture
-def gradgradcheck():
+def gradgradcheck() -> _Check:
     """``autograd.gradgradcheck`` whose failure is reported as the table of failing input pairs."""
     return _failing_cleanly(_gradgradcheck)

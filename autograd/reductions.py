@@ -1,4 +1,5 @@
 """Functions over lists of Values: sums, log-sum-exp, softmax and log-softmax, all numerically stable."""
+
 from . import ops
 from .engine import Value, apply, fused_dot
 from .methods import OpMethods
@@ -36,8 +37,9 @@ def dot(ws, xs, bias=0.0):
     if len(ws) != len(xs) or not ws:
         ws, xs = list(ws), list(xs)
         if len(ws) != len(xs) or not ws:
-            raise ValueError(f"dot: ws and xs must be non-empty and of one length, got {len(ws)} weights and "
-                             f"{len(xs)} inputs")
+            raise ValueError(
+                f"dot: ws and xs must be non-empty and of one length, got {len(ws)} weights and {len(xs)} inputs"
+            )
     if isinstance(bias, Value):
         try:
             return fused_dot(ws, xs, bias)  # all Values (a neuron): the inlined path

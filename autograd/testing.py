@@ -11,11 +11,19 @@ called, so this module imports without it.
     def test_engine_gradients(expr):
         assert gradcheck(expr, expr.inputs)
 """
+
+from __future__ import annotations
+
 import math
 import numbers
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 from . import ops
 from .engine import Value
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
 
 __all__ = ["expressions", "Expression", "OPS"]
 
@@ -23,8 +31,8 @@ __all__ = ["expressions", "Expression", "OPS"]
 # a few more exponents: what a drawn graph may use. Read from the op table, so a new op is drawn too.
 OPS = {op.title: op for op in (*ops.OPS, *(ops.POW_N.bind(n) for n in (3.0, -1.0, 0.5)))}
 _FALLBACK = "tanh"  # safe everywhere: used when a drawn op is unsafe at its drawn operands
-_MAX_ABS = 1e4      # no node (nor local derivative) may exceed this, so nothing overflows
-_MARGIN = 1e-2      # operands this close to a domain edge, a pole or a kink are refused
+_MAX_ABS = 1e4  # no node (nor local derivative) may exceed this, so nothing overflows
+_MARGIN = 1e-2  # operands this close to a domain edge, a pole or a kink are refused
 
 
 class Expression:
@@ -40,15 +48,20 @@ class Expression:
     True
     """
 
-    def __init__(self, inputs, steps, names=None):
+    def __init__(
+        self,
+        inputs: Iterable[float],
+        steps: Iterable[tuple[str, Iterable[int]]],
+        names: Iterable[str] | None = None,
+    ) -> None:
         self.inputs = [float(x) for x in inputs]
         self.steps = [(op, tuple(idx)) for op, idx in steps]
         self.names = list(names) if names is not None else [f"x{i}" for i in range(len(self.inputs))]
-        for op, idx in self.steps:
+        for op, _idx in self.steps:
             if op not in OPS:
                 raise ValueError(f"Expression: unknown op {op!r}; known ops: {sorted(OPS)}")
 
-    def __call__(self, *leaves):
+    def __call__(self, *leaves: Any) -> Any:
         if len(leaves) != len(self.inputs):
             raise TypeError(f"Expression over {len(self.inputs)} leaves called with {len(leaves)}: {leaves!r}")
         nodes = [x if hasattr(x, "_apply") else Value(x) for x in leaves]  # Values or Duals
@@ -57,8 +70,10 @@ class Expression:
             nodes.append(operands[0]._apply(OPS[op], *operands))
         return nodes[-1]
 
-    def __repr__(self):
-        texts = [(name, 5) for name in self.names]  # (text, how tightly it binds), as the renderer writes it
+    def __repr__(self) -> str:
+        texts: list[tuple[str, int]] = [
+            (name, 5) for name in self.names
+        ]  # (text, how tightly it binds), as the renderer writes it
         for name, idx in self.steps:
             op = OPS[name]
             needs = op.needs if op.arity >= 0 else op.needs * len(idx)
@@ -67,7 +82,7 @@ class Expression:
         return texts[-1][0]
 
 
-def _value_at(name, operands):
+def _value_at(name: str, operands: list[float]) -> float | None:
     """The op's value at these float operands, or None where it is not safe for finite differences:
     outside its domain or within _MARGIN of its edge or a kink, where the slope changes fast within
     _MARGIN, or where the value or slope is too large."""
@@ -89,10 +104,15 @@ def _value_at(name, operands):
         return None
     if not all(math.isfinite(v) and abs(v) <= _MAX_ABS for v in (y, *grads)):
         return None
-    return y
+    return float(y)
 
 
-def expressions(leaves=2, ops=None, max_ops=6, names=None):
+def expressions(
+    leaves: int | Sequence[float] | SearchStrategy[list[float]] = 2,
+    ops: Iterable[str] | None = None,
+    max_ops: int = 6,
+    names: Iterable[str] | None = None,
+) -> SearchStrategy[Expression]:
     """A hypothesis strategy drawing random ``Expression`` graphs over the given leaves.
 
     ``leaves``: an int n (values drawn in [-2, 2]), a list of numbers, or a hypothesis strategy of
@@ -108,32 +128,41 @@ def expressions(leaves=2, ops=None, max_ops=6, names=None):
         from hypothesis import strategies as st
         from hypothesis.strategies import SearchStrategy
     except ImportError:
-        raise ImportError("autograd.testing.expressions needs hypothesis, a test dependency: "
-                          "pip install hypothesis (or pip install 'chaingrad[test]')") from None
-    ops = sorted(OPS) if ops is None else list(ops)
-    unknown = [op for op in ops if op not in OPS]
-    if not ops or unknown:
-        raise ValueError(f"expressions: ops must be a non-empty list of known ops {sorted(OPS)}, got {ops!r}")
+        raise ImportError(
+            "autograd.testing.expressions needs hypothesis, a test dependency: "
+            "pip install hypothesis (or pip install 'chaingrad[test]')"
+        ) from None
+    names_of_ops = sorted(OPS) if ops is None else list(ops)
+    unknown = [op for op in names_of_ops if op not in OPS]
+    if not names_of_ops or unknown:
+        raise ValueError(f"expressions: ops must be a non-empty list of known ops {sorted(OPS)}, got {names_of_ops!r}")
     if type(max_ops) is not int or max_ops < 1:
         raise ValueError(f"expressions: max_ops must be an int >= 1, got {max_ops!r}")
     if type(leaves) is int:
         if leaves < 1:
             raise ValueError(f"expressions: leaves must be >= 1, got {leaves!r}")
-        leaves = st.lists(st.floats(-2.0, 2.0), min_size=leaves, max_size=leaves)
+        drawn: SearchStrategy[list[float]] = st.lists(st.floats(-2.0, 2.0), min_size=leaves, max_size=leaves)
     elif not isinstance(leaves, SearchStrategy):
-        values = list(leaves)
-        if not values or not all(isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x)
-                                 for x in values):
-            raise ValueError(f"expressions: leaves must be an int, a non-empty list of finite numbers "
-                             f"or a strategy of such lists, got {leaves!r}")
-        leaves = st.just(values)
+        values = list(cast("Sequence[float]", leaves))  # type(leaves) is int was ruled out above
+        if not values or not all(
+            isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x) for x in values
+        ):
+            raise ValueError(
+                f"expressions: leaves must be an int, a non-empty list of finite numbers "
+                f"or a strategy of such lists, got {leaves!r}"
+            )
+        drawn = st.just(values)
+    else:
+        drawn = leaves
 
     @st.composite
-    def draw_expression(draw):
-        xs = [float(x) for x in draw(leaves)]
-        values, steps, used = list(xs), [], set()
+    def draw_expression(draw: st.DrawFn) -> Expression:
+        xs = [float(x) for x in draw(drawn)]
+        values: list[float] = list(xs)
+        steps: list[tuple[str, tuple[int, ...]]] = []
+        used: set[int] = set()
         for _ in range(draw(st.integers(1, max_ops))):
-            op = draw(st.sampled_from(ops))
+            op = draw(st.sampled_from(names_of_ops))
             arity = OPS[op].arity if OPS[op].arity > 0 else draw(st.integers(2, 4))
             idx = tuple(draw(st.integers(0, len(values) - 1)) for _ in range(arity))
             v = _value_at(op, [values[k] for k in idx])
@@ -141,7 +170,7 @@ def expressions(leaves=2, ops=None, max_ops=6, names=None):
                 op, idx = _FALLBACK, idx[:1]
                 v = _value_at(op, [values[idx[0]]])
             steps.append((op, idx))
-            values.append(v)
+            values.append(v)  # type: ignore[arg-type]  # tanh is safe at every drawn value
             used.update(idx)
         sinks = tuple(k for k in range(len(values)) if k not in used)
         if len(sinks) > 1:  # join every unused node, leaves included, so each one reaches the output

@@ -10,6 +10,7 @@ default) and then off for every variant. Then the training time of the character
 
     python benchmarks/bench_compile.py [--batch 100] [--repeats 15]
 """
+
 import argparse
 import gc
 import os
@@ -99,8 +100,10 @@ def mlp_benchmark(batch, repeats):
         "chaingrad eager nn": lambda: nn_step(eager, opt_e, xs, ys, alpha=ALPHA),
         "chaingrad compiled nn": lambda: compiled(xs, ys),
     }
-    print(f"MLP workload (bench_engine.py's): micrograd's demo step, 2-16-16-1 ReLU MLP, batch {batch}, "
-          f"median of {repeats} alternating runs, Python {sys.version.split()[0]}")
+    print(
+        f"MLP workload (bench_engine.py's): micrograd's demo step, 2-16-16-1 ReLU MLP, batch {batch}, "
+        f"median of {repeats} alternating runs, Python {sys.version.split()[0]}"
+    )
     was = gc.isenabled()
     try:
         for gc_on in (True, False):
@@ -114,8 +117,10 @@ def mlp_benchmark(batch, repeats):
         gc.enable() if was else gc.disable()
     print(f"first compiled step (trace + code generation): {first * 1e3:.1f} ms")
     rel_loss, rel_param = agreement(xs, ys)
-    print(f"eager vs compiled after one step: loss differs by {rel_loss:.1e} (relative), parameters by "
-          f"at most {rel_param:.1e} (per-point backward adds the gradients in a different order)")
+    print(
+        f"eager vs compiled after one step: loss differs by {rel_loss:.1e} (relative), parameters by "
+        f"at most {rel_param:.1e} (per-point backward adds the gradients in a different order)"
+    )
 
 
 def rnn_benchmark(steps=60):
@@ -127,8 +132,10 @@ def rnn_benchmark(steps=60):
     _, _, losses_c, compiled = char_rnn.train(text, steps=steps, compiled=True)
     print(f"\nchar-RNN demo training (demos/char_rnn.py train(), {steps} steps, GC on, tracing included):")
     print(f"  eager     {eager:7.2f} s  ({eager / steps * 1e3:6.1f} ms/step)")
-    print(f"  compiled  {compiled:7.2f} s  ({compiled / steps * 1e3:6.1f} ms/step)  {eager / compiled:.1f}x faster; "
-          f"same losses to the last bit: {losses_e == losses_c}")
+    print(
+        f"  compiled  {compiled:7.2f} s  ({compiled / steps * 1e3:6.1f} ms/step)  {eager / compiled:.1f}x faster; "
+        f"same losses to the last bit: {losses_e == losses_c}"
+    )
 
 
 def main(argv=None):

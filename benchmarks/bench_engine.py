@@ -16,6 +16,7 @@ moment the loss is dropped, so timing the release would charge chaingrad alone.)
 
     python benchmarks/bench_engine.py [--batch 100] [--repeats 15]
 """
+
 import argparse
 import gc
 import math
@@ -53,17 +54,20 @@ class SameGraphMLP:
     """micrograd's MLP, op for op (Neuron: sum((wi*xi for ...), b)), over any Value class."""
 
     def __init__(self, value_cls, model):
-        self.layers = [[([value_cls(w.data) for w in n.w], value_cls(n.b.data)) for n in layer.neurons]
-                       for layer in model.layers]
+        self.layers = [
+            [([value_cls(w.data) for w in n.w], value_cls(n.b.data)) for n in layer.neurons] for layer in model.layers
+        ]
 
     def parameters(self):
-        return [p for layer in self.layers for ws, b in layer for p in ws + [b]]
+        return [p for layer in self.layers for ws, b in layer for p in [*ws, b]]
 
     def __call__(self, x):
         last = len(self.layers) - 1
         for i, layer in enumerate(self.layers):
-            x = [(lambda act: act.relu() if i < last else act)(sum((wi * xi for wi, xi in zip(ws, x)), b))
-                 for ws, b in layer]
+            x = [
+                (lambda act: act.relu() if i < last else act)(sum((wi * xi for wi, xi in zip(ws, x)), b))
+                for ws, b in layer
+            ]
         return x[0]
 
 
@@ -94,7 +98,7 @@ def count_nodes(root):
     seen, stack = {id(root)}, [root]
     while stack:
         v = stack.pop()
-        for c in (v.children if isinstance(v, Value) else v._prev):
+        for c in v.children if isinstance(v, Value) else v._prev:
             if id(c) not in seen:
                 seen.add(id(c))
                 stack.append(c)
@@ -149,9 +153,11 @@ def torch_step_factory(model, xs, ys):
     def make(v):
         return torch.tensor(float(v), dtype=torch.float64)
 
-    layers = [[([make(w.data).requires_grad_() for w in n.w], make(n.b.data).requires_grad_())
-               for n in layer.neurons] for layer in model.layers]
-    params = [p for layer in layers for ws, b in layer for p in ws + [b]]
+    layers = [
+        [([make(w.data).requires_grad_() for w in n.w], make(n.b.data).requires_grad_()) for n in layer.neurons]
+        for layer in model.layers
+    ]
+    params = [p for layer in layers for ws, b in layer for p in [*ws, b]]
 
     def forward(x):
         for i, layer in enumerate(layers):
@@ -200,8 +206,10 @@ def main(argv=None):
     }
     loss_m, loss_c = steps["micrograd"]().data, steps["chaingrad nn"]().data  # floats: no graph stays alive
     assert abs(loss_m - loss_c) < 1e-9, (loss_m, loss_c)  # same weights, same step
-    print(f"workload: micrograd's demo step, 2-16-16-1 ReLU MLP, batch {args.batch}, "
-          f"median of {args.repeats} alternating runs, Python {sys.version.split()[0]}")
+    print(
+        f"workload: micrograd's demo step, 2-16-16-1 ReLU MLP, batch {args.batch}, "
+        f"median of {args.repeats} alternating runs, Python {sys.version.split()[0]}"
+    )
     for gc_enabled in (True, False):
         times = time_steps(steps, args.repeats, gc_enabled)
         base = times["micrograd"]
@@ -217,9 +225,11 @@ def main(argv=None):
     m_size, m_nodes = memory(steps["micrograd"])
     for name in ("micrograd", "chaingrad, same graph", "chaingrad nn"):
         size, nodes = memory(steps[name])
-        print(f"  {name:24s} {size / nodes:6.1f} bytes/node x {nodes:6d} nodes = {size / 1e6:5.1f} MB"
-              f"  ({size / nodes / (m_size / m_nodes):.3f} of micrograd's per node, "
-              f"{size / m_size:.3f} of its total)")
+        print(
+            f"  {name:24s} {size / nodes:6.1f} bytes/node x {nodes:6d} nodes = {size / 1e6:5.1f} MB"
+            f"  ({size / nodes / (m_size / m_nodes):.3f} of micrograd's per node, "
+            f"{size / m_size:.3f} of its total)"
+        )
 
     try:
         import torch  # noqa: F401  (imported last: its objects would slow every engine's GC)
@@ -227,8 +237,7 @@ def main(argv=None):
         print("\ntorch is not installed: no 0-d float64 tensor line")
         return
     torch_step = torch_step_factory(ours, xs, ys)
-    both = {"micrograd": steps["micrograd"], "chaingrad nn": steps["chaingrad nn"],
-            "PyTorch 0-d float64": torch_step}
+    both = {"micrograd": steps["micrograd"], "chaingrad nn": steps["chaingrad nn"], "PyTorch 0-d float64": torch_step}
     times = time_steps(both, max(3, args.repeats // 3), True)
     print("\nwith torch imported (GC on):")
     for name, t in times.items():

@@ -20,6 +20,7 @@ time per node, and backward() of a 10^6-node chain against PyTorch.
 
     python benchmarks/bench_floor.py [--batch 100] [--repeats 11] [--quick]
 """
+
 import argparse
 import gc
 import math
@@ -59,6 +60,7 @@ def weights(model):
 
 
 # ---- the floor: the step by hand on floats ----
+
 
 class FloatMLP:
     def __init__(self, model):
@@ -102,7 +104,7 @@ class FloatMLP:
             for i in range(last, -1, -1):
                 a, z = acts[i], acts[i + 1]
                 g_in = [0.0] * len(a)
-                for k, (ws, b) in enumerate(layers[i]):
+                for k, (ws, _b) in enumerate(layers[i]):
                     gk = g_out[k] * ((1.0 if z[k] > 0.0 else 0.0) if i < last else 1.0)
                     gw, gb = grads[i][k]
                     gb[0] += 1.0 * gk
@@ -123,6 +125,7 @@ class FloatMLP:
 
 # ---- micrograd's demo code, over any Value class ----
 
+
 class ScalarMLP:
     """micrograd's MLP, op for op (Neuron: sum((wi*xi for ...), b)), over any Value class."""
 
@@ -130,13 +133,15 @@ class ScalarMLP:
         self.layers = [[([value_cls(w) for w in ws], value_cls(b)) for ws, b in layer] for layer in weights(model)]
 
     def parameters(self):
-        return [p for layer in self.layers for ws, b in layer for p in ws + [b]]
+        return [p for layer in self.layers for ws, b in layer for p in [*ws, b]]
 
     def __call__(self, x):
         last = len(self.layers) - 1
         for i, layer in enumerate(self.layers):
-            x = [(lambda act: act.relu() if i < last else act)(sum((wi * xi for wi, xi in zip(ws, x)), b))
-                 for ws, b in layer]
+            x = [
+                (lambda act: act.relu() if i < last else act)(sum((wi * xi for wi, xi in zip(ws, x)), b))
+                for ws, b in layer
+            ]
         return x[0]
 
 
@@ -257,33 +262,45 @@ def main(argv=None):
     }
     try:
         import micrograd.engine
+
         mg = ScalarMLP(micrograd.engine.Value, base)
         steps["micrograd"] = lambda: scalar_step(mg, xs, ys, micrograd.engine.Value)
     except ImportError:
         pass
-    print(f"workload: micrograd's demo step, 2-16-16-1 ReLU MLP, batch {args.batch}, median of {args.repeats} "
-          f"alternating rounds, collector on, Python {sys.version.split()[0]}")
+    print(
+        f"workload: micrograd's demo step, 2-16-16-1 ReLU MLP, batch {args.batch}, median of {args.repeats} "
+        f"alternating rounds, collector on, Python {sys.version.split()[0]}"
+    )
     medians = alternate(steps, args.repeats)
     f = medians["floor (hand-written floats)"]
     e = medians["chaingrad, scalar ops"]
     for name, t in medians.items():
         extra = f"   {medians['micrograd'] / t:6.1f}x faster than micrograd" if "micrograd" in medians else ""
         print(f"  {name:30} {t / f:6.2f}x the floor{extra}")
-    print(f"targets: scalar ops at most 6x the floor ({e / f:.2f}x), at least 30x faster than micrograd "
-          f"({medians.get('micrograd', math.nan) / e:.1f}x); nn at most 3x the floor "
-          f"({medians['chaingrad nn'] / f:.2f}x); compiled within 10% of the floor ({medians['chaingrad compiled'] / f:.2f}x)")
+    print(
+        f"targets: scalar ops at most 6x the floor ({e / f:.2f}x), at least 30x faster than micrograd "
+        f"({medians.get('micrograd', math.nan) / e:.1f}x); nn at most 3x the floor "
+        f"({medians['chaingrad nn'] / f:.2f}x); compiled within 10% of the floor "
+        f"({medians['chaingrad compiled'] / f:.2f}x)"
+    )
 
-    sizes = [10 ** 4, 10 ** 5] + ([] if args.quick else [10 ** 6])
+    sizes = [10**4, 10**5] + ([] if args.quick else [10**6])
     print("\ncost per node, build + backward, collector on (ratio to 10^4 nodes):")
     for name, build in (("chain", chain), ("wide sum", wide)):
         costs = per_node(build, sizes, 3)
-        print(f"  {name:10}" + "".join(f"  10^{round(math.log10(n))}: {costs[n] / costs[sizes[0]]:.2f}x" for n in sizes))
+        print(
+            f"  {name:10}" + "".join(f"  10^{round(math.log10(n))}: {costs[n] / costs[sizes[0]]:.2f}x" for n in sizes)
+        )
 
     print("\ncompile: tracing time per node (one trace = eager call + code generation + Python's compile()):")
     for name, fn, leaves in (
-            ("demo step's per-point loss", lambda x0, x1, y: (1.0 - y * model([x0, x1])[0]).relu(),
-             [Value(0.5), Value(-0.3), Value(1.0)]),
-            ("10^5-node chain", lambda x: chain_from(x, 10 ** 5), [Value(0.5)])):
+        (
+            "demo step's per-point loss",
+            lambda x0, x1, y: (1.0 - y * model([x0, x1])[0]).relu(),
+            [Value(0.5), Value(-0.3), Value(1.0)],
+        ),
+        ("10^5-node chain", lambda x: chain_from(x, 10**5), [Value(0.5)]),
+    ):
         ts = []
         for _ in range(3):
             f_c = compile(fn)
@@ -291,19 +308,23 @@ def main(argv=None):
             r = f_c(*leaves)
             ts.append(time.perf_counter() - t0)
         nodes = len(f_c.source(len(leaves)).splitlines())
-        eager = timed(lambda: fn(*leaves), 3)
-        print(f"  {name:28} {statistics.median(ts) / max(1, count(fn(*leaves))) * 1e6:6.1f} us/node "
-              f"({statistics.median(ts) / eager:.1f}x one eager call)")
+        eager = timed(lambda fn=fn, leaves=leaves: fn(*leaves), 3)
+        print(
+            f"  {name:28} {statistics.median(ts) / max(1, count(fn(*leaves))) * 1e6:6.1f} us/node "
+            f"({statistics.median(ts) / eager:.1f}x one eager call)"
+        )
         del r, nodes
     # torch last: importing it adds some 160,000 objects that every full collection then walks, which
     # slows every engine in the process (chaingrad's steps by about 2x), so it is measured on its own
     try:
         import torch
+
         tmodel = ScalarMLP(lambda v: torch.tensor(v, dtype=torch.float64, requires_grad=True), base)
 
         def torch_step():
-            scores = [tmodel([torch.tensor(a, dtype=torch.float64), torch.tensor(b, dtype=torch.float64)])
-                      for a, b in xs]
+            scores = [
+                tmodel([torch.tensor(a, dtype=torch.float64), torch.tensor(b, dtype=torch.float64)]) for a, b in xs
+            ]
             losses = [(1 + -yi * si).relu() for yi, si in zip(ys, scores)]
             total = sum(losses) * (1.0 / len(losses)) + ALPHA * sum(p * p for p in tmodel.parameters())
             for p in tmodel.parameters():
@@ -313,8 +334,12 @@ def main(argv=None):
                 for p in tmodel.parameters():
                     p -= LR * p.grad
             return total
-        torch_steps = {"chaingrad, scalar ops": steps["chaingrad, scalar ops"], "chaingrad nn": steps["chaingrad nn"],
-                       "PyTorch 0-d float64": torch_step}
+
+        torch_steps = {
+            "chaingrad, scalar ops": steps["chaingrad, scalar ops"],
+            "chaingrad nn": steps["chaingrad nn"],
+            "PyTorch 0-d float64": torch_step,
+        }
     except ImportError:
         torch = None
 
@@ -324,7 +349,7 @@ def main(argv=None):
         for name, t in medians.items():
             print(f"  {name:30} {medians['PyTorch 0-d float64'] / t:6.2f}x faster than PyTorch")
     if torch is not None and not args.quick:
-        n = 10 ** 6
+        n = 10**6
         gc.collect()
         root = chain(n)
         t0 = time.perf_counter()

@@ -6,6 +6,7 @@ alone. Each line prints the median of a few runs and the ratio.
 
     python benchmarks/bench_state_dict.py [--n 1000000] [--repeats 3]
 """
+
 import argparse
 import json
 import os

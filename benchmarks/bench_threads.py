@@ -6,6 +6,7 @@ so the figure to read is the ratio to one thread: how much the lock and the swit
 
     python benchmarks/bench_threads.py [--calls 2000]
 """
+
 import argparse
 import math
 import sys
@@ -22,6 +23,7 @@ def run(model, threads, calls):
         for n in range(per_thread):
             i = k * per_thread + n
             ((model([math.sin(i), math.cos(i)])[0] - 1.0) ** 2).backward()
+
     workers = [threading.Thread(target=work, args=(k,)) for k in range(threads)]
     start = time.perf_counter()
     for t in workers:
@@ -43,8 +45,10 @@ def main(argv=None):
         for n in counts:
             rates[n].append(run(model, n, args.calls))
     median = {n: sorted(r)[len(r) // 2] for n, r in rates.items()}
-    print(f"backward calls per second, one shared nn.MLP(2, [8, 1]), Python {sys.version.split()[0]}, "
-          f"GIL {'on' if getattr(sys, '_is_gil_enabled', lambda: True)() else 'off'}")
+    print(
+        f"backward calls per second, one shared nn.MLP(2, [8, 1]), Python {sys.version.split()[0]}, "
+        f"GIL {'on' if getattr(sys, '_is_gil_enabled', lambda: True)() else 'off'}"
+    )
     for n in counts:
         print(f"  {n} thread(s): {median[n]:8.0f} calls/s   {median[n] / median[1]:.2f}x one thread")
 

@@ -5,6 +5,7 @@
 >>> L.data, isinstance(chaingrad.nn.MLP(2, [1], seed=0), chaingrad.nn.Module)
 (-10.0, True)
 """
+
 import autograd
 
 # PyPI's "autograd" (HIPS autograd) installs a top-level package of the same name; if it comes first
@@ -15,9 +16,12 @@ if getattr(autograd, "__chaingrad__", False) is not True:
         f"{getattr(autograd, '__file__', None)!r} (probably PyPI's autograd, HIPS autograd, which uses the "
         "same import name). Install chaingrad in a virtual environment without it: "
         "'pip uninstall autograd' and then reinstall chaingrad ('pip install --force-reinstall chaingrad', "
-        "or 'pip install -e .' in a checkout)", name="autograd", path=getattr(autograd, "__file__", None))
+        "or 'pip install -e .' in a checkout)",
+        name="autograd",
+        path=getattr(autograd, "__file__", None),
+    )
 
-import nn  # noqa: E402
-from autograd import *  # noqa: E402,F401,F403
+import nn
+from autograd import *  # noqa: F403
 
 __all__ = [*autograd.__all__, "nn"]

@@ -1,5 +1,6 @@
 """Run every demo: ``python -m demos`` (or ``make demo``), or some: ``python -m demos xor moons``.
 Files go into out/, or into ``--out DIR``."""
+
 import argparse
 import importlib
 import pathlib
@@ -26,10 +27,16 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m demos",
         description="Run chaingrad's demos (all of them by default); files go into out/ or --out DIR.",
-        epilog="A demo's own options: python -m demos.<name> --help (e.g. python -m demos.char_rnn --eager).")
+        epilog="A demo's own options: python -m demos.<name> --help (e.g. python -m demos.char_rnn --eager).",
+    )
     parser.add_argument("names", nargs="*", metavar="name", help=f"demos to run, from: {', '.join(DEMOS)}")
-    parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("out"), metavar="DIR",
-                        help="directory for the files the demos write (default: out/)")
+    parser.add_argument(
+        "--out",
+        type=pathlib.Path,
+        default=pathlib.Path("out"),
+        metavar="DIR",
+        help="directory for the files the demos write (default: out/)",
+    )
     args = parser.parse_args(argv)
     names = [n.removeprefix("demos.") for n in args.names] or DEMOS
     unknown = [n for n in names if n not in DEMOS]

@@ -1,5 +1,6 @@
 """What every demo does when started on its own (``python -m demos.<name>`` or ``python demos/<name>.py``):
 read ``--out DIR`` (default ``out/``) and the demo's own options, make DIR, run the demo's ``main``."""
+
 import argparse
 import pathlib
 import sys
@@ -19,14 +20,20 @@ def run(main, file, doc, add_options=None, argv=None):
     """
     name = pathlib.Path(file).stem
     parser = argparse.ArgumentParser(prog=f"python -m demos.{name}", description=doc.strip().splitlines()[0])
-    parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("out"), metavar="DIR",
-                        help="directory for the files the demo writes (default: out/)")
+    parser.add_argument(
+        "--out",
+        type=pathlib.Path,
+        default=pathlib.Path("out"),
+        metavar="DIR",
+        help="directory for the files the demo writes (default: out/)",
+    )
     if add_options is not None:
         add_options(parser)
     options = vars(parser.parse_args(argv))
     out = options.pop("out")
     out.mkdir(parents=True, exist_ok=True)
     import nn
+
     try:
         main(out, **options)
     except nn.NonFiniteGradientError as e:  # training diverged: say where, not a traceback
@@ -42,4 +49,5 @@ def progress(iterable, **kwargs):
     [0, 1, 2]
     """
     from tqdm import tqdm
+
     return tqdm(iterable, file=sys.stdout, disable=not sys.stdout.isatty(), **kwargs)

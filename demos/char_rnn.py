@@ -6,10 +6,10 @@ goes, saves the curve as a PNG and samples text at a few temperatures.
 
     python -m demos.char_rnn [--eager] [--steps N] [--out DIR]
 """
+
 import argparse
 import math
 import pathlib
-import sys
 import time
 
 import autograd
@@ -83,8 +83,10 @@ def last_state(rnn, inputs, h):
     cell = rnn.cell
     h = h or [0.0] * cell.n_hidden
     for i in inputs:
-        h = [math.tanh(sum([b.data, wx[i].data * 1.0] + [w.data * hj for w, hj in zip(wh, h)]))
-             for wx, wh, b in zip(cell.W_xh, cell.W_hh, cell.b_h)]
+        h = [
+            math.tanh(sum([b.data, wx[i].data * 1.0] + [w.data * hj for w, hj in zip(wh, h)]))
+            for wx, wh, b in zip(cell.W_xh, cell.W_hh, cell.b_h)
+        ]
     return h
 
 
@@ -112,7 +114,7 @@ def train(text, steps=STEPS, n_hidden=N_HIDDEN, seq_len=SEQ_LEN, lr=LR, seed=0, 
     for step in range(steps):
         if p + seq_len + 1 > len(data):
             p, h = 0, None  # back to the start of the text, from the zero state
-        inputs, targets = data[p:p + seq_len], data[p + 1:p + seq_len + 1]
+        inputs, targets = data[p : p + seq_len], data[p + 1 : p + seq_len + 1]
         opt.zero_grad()
         if compiled:
             for row, i in zip(xs, inputs):
@@ -148,12 +150,15 @@ def unigram_entropy(text):
 
 def plot_losses(losses, path, title, baselines=()):
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     window = 50
-    smooth = [sum(losses[max(0, i - window + 1):i + 1]) / len(losses[max(0, i - window + 1):i + 1])
-              for i in range(len(losses))]
+    smooth = [
+        sum(losses[max(0, i - window + 1) : i + 1]) / len(losses[max(0, i - window + 1) : i + 1])
+        for i in range(len(losses))
+    ]
     fig, ax = plt.subplots(figsize=(7, 4))
     ax.plot(losses, color="0.8", lw=0.8, label="per chunk")
     ax.plot(smooth, color="C0", lw=2, label=f"mean of the last {window}")
@@ -171,8 +176,10 @@ def plot_losses(losses, path, title, baselines=()):
 def main(out_dir, compiled=True, steps=STEPS):
     text = load_text()
     mode = "compiled" if compiled else "eager"
-    print(f"{len(text)} characters of War and Peace, {len(set(text))} distinct; "
-          f"RNN with {N_HIDDEN} hidden units, chunks of {SEQ_LEN}, {steps} Adagrad steps ({mode})")
+    print(
+        f"{len(text)} characters of War and Peace, {len(set(text))} distinct; "
+        f"RNN with {N_HIDDEN} hidden units, chunks of {SEQ_LEN}, {steps} Adagrad steps ({mode})"
+    )
     rnn, vocab, losses, seconds = train(text, steps=steps, compiled=compiled, log_every=max(1, steps // 10))
     print(f"trained in {seconds:.1f}s ({1000 * seconds / steps:.1f} ms per step, {mode})")
     baselines = [(math.log(len(vocab)), "uniform guess"), (unigram_entropy(text), "character frequencies only")]
@@ -189,8 +196,9 @@ def main(out_dir, compiled=True, steps=STEPS):
 
 
 def _options(parser):
-    parser.add_argument("--eager", dest="compiled", action="store_false",
-                        help="build the graph every step instead of compiling it")
+    parser.add_argument(
+        "--eager", dest="compiled", action="store_false", help="build the graph every step instead of compiling it"
+    )
     parser.add_argument("--steps", type=_positive, default=STEPS, help=f"training steps (default {STEPS})")
 
 
@@ -203,4 +211,5 @@ def _positive(text):
 
 if __name__ == "__main__":
     from demos._cli import run
+
     run(main, __file__, __doc__, _options)

@@ -1,6 +1,7 @@
 """The textbook's computation graph L = c(a + 2b) with a = 3, b = 1, c = -2: the derivations of dL/da,
 dL/db and dL/dc as the notes write them, the graph drawn forward and backward, its backward pass step by
 step, the graph of a simple 2-layer network (2 inputs, 2 hidden, 1 output), and a small RNN unrolled."""
+
 from autograd import Value, draw, draw_steps, explain, nodes_between, scope, sum_values
 from nn import Parameter, RNNCell
 
@@ -30,8 +31,10 @@ def build_two_layer():
     L = -log a[2] (cross-entropy loss for the gold label y = 1).
     Returns L and the clusters {title: nodes} for one box per layer."""
     x = [Value(1.0, label="x1"), Value(2.0, label="x2")]
-    W1 = [[Parameter(0.5, label="w[1]11"), Parameter(-0.3, label="w[1]12")],
-          [Parameter(0.8, label="w[1]21"), Parameter(0.2, label="w[1]22")]]
+    W1 = [
+        [Parameter(0.5, label="w[1]11"), Parameter(-0.3, label="w[1]12")],
+        [Parameter(0.8, label="w[1]21"), Parameter(0.2, label="w[1]22")],
+    ]
     b1 = [Parameter(0.4, label="b[1]1"), Parameter(-0.1, label="b[1]2")]
     w2 = [Parameter(1.2, label="w[2]1"), Parameter(-0.7, label="w[2]2")]
     b2 = Parameter(0.3, label="b[2]")
@@ -40,9 +43,11 @@ def build_two_layer():
     z2 = _named(sum_values([w2[0] * a1[0], w2[1] * a1[1], b2]), "z[2]")
     a2 = _named(z2.sigmoid(), "a[2]")
     L = _named(-a2.log(), "L")
-    clusters = {"hidden layer: a[1] = ReLU(W[1] x + b[1])": x + nodes_between(a1, x),
-                "output layer: a[2] = sigmoid(w[2] . a[1] + b[2])": nodes_between(a2, a1),
-                "loss: L = -log a[2]  (y = 1)": nodes_between(L, [a2])}
+    clusters = {
+        "hidden layer: a[1] = ReLU(W[1] x + b[1])": x + nodes_between(a1, x),
+        "output layer: a[2] = sigmoid(w[2] . a[1] + b[2])": nodes_between(a2, a1),
+        "loss: L = -log a[2]  (y = 1)": nodes_between(L, [a2]),
+    }
     return L, clusters
 
 
@@ -100,8 +105,10 @@ def main(out_dir):
     loss = build_rnn()
     loss.backward()
     # one block per time step (the whole scalar graph is too wide to read), then the middle step opened
-    for name, kwargs in (("rnn_unrolled_backward.png", dict(collapse=1)),
-                         ("rnn_unrolled_step1_backward.png", dict(collapse=1, expand=["step[1]"]))):
+    for name, kwargs in (
+        ("rnn_unrolled_backward.png", dict(collapse=1)),
+        ("rnn_unrolled_step1_backward.png", dict(collapse=1, expand=["step[1]"])),
+    ):
         g = draw(loss, view="backward", title="backward pass through time: a 1-unit RNN, 3 steps", **kwargs)
         path = out_dir / name
         path.write_bytes(g.pipe(format="png"))
@@ -113,4 +120,5 @@ def main(out_dir):
 
 if __name__ == "__main__":
     from demos._cli import run
+
     run(main, __file__, __doc__)

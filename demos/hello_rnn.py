@@ -3,6 +3,7 @@
 The two l's need memory: after the first l comes l, after the second comes o, so only the hidden
 state can tell them apart. Prints the per-step probabilities and renders the unrolled graph.
 """
+
 import pathlib
 
 import autograd
@@ -83,8 +84,10 @@ def render_unrolled(rnn, out_dir, word=WORD, collapse=1):
     loss = sum_values(losses)
     loss.label = "L"
     loss.backward()
-    title = (f"{word!r}: the RNN unrolled over {len(xs)} time steps, backward; "
-             f"each step[t] takes x_t and h_(t-1), passes h_t on and gives its loss term L_t")
+    title = (
+        f"{word!r}: the RNN unrolled over {len(xs)} time steps, backward; "
+        f"each step[t] takes x_t and h_(t-1), passes h_t on and gives its loss term L_t"
+    )
     graph = autograd.draw(loss, view="backward", collapse=collapse, max_nodes=None, title=title)
     return graph.render(pathlib.Path(out_dir) / "hello_rnn_unrolled", format="png", cleanup=True)
 
@@ -98,10 +101,13 @@ def main(out_dir):
     for c, probs in step_probabilities(rnn):
         print(f"  {c}     " + "  ".join(f"{p:.3f}" for p in probs))
     path = render_unrolled(rnn, out_dir)
-    print(f"unrolled graph of {WORD!r}, backward, one block per time step: {path}\n"
-          f"(render_unrolled(rnn, out_dir, collapse=None) draws every scalar)")
+    print(
+        f"unrolled graph of {WORD!r}, backward, one block per time step: {path}\n"
+        f"(render_unrolled(rnn, out_dir, collapse=None) draws every scalar)"
+    )
 
 
 if __name__ == "__main__":
     from demos._cli import run
+
     run(main, __file__, __doc__)

@@ -3,6 +3,7 @@
 Max-margin (hinge) loss plus L2 regularisation, full-batch SGD with a decaying learning rate, as in
 micrograd's demo notebook. Writes out/moons_boundary.png and out/moons_loss.png.
 """
+
 import math
 import pathlib
 import random
@@ -10,11 +11,11 @@ import random
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-import nn  # noqa: E402
-from autograd import no_grad, sum_values  # noqa: E402
-from demos._cli import progress  # noqa: E402
+import nn
+from autograd import no_grad, sum_values
+from demos._cli import progress
 
 __all__ = ["make_moons", "loss_and_accuracy", "train", "main"]
 
@@ -95,12 +96,12 @@ def main(out_dir):
 
     # loss and accuracy have different units: one y-axis each, and one legend naming both lines
     fig, ax = plt.subplots(figsize=(6.5, 3.8))
-    loss_line, = ax.plot(losses, color="C0", label="loss (left axis)")
+    (loss_line,) = ax.plot(losses, color="C0", label="loss (left axis)")
     ax.set_xlabel("SGD step")
     ax.set_ylabel("hinge loss + L2 penalty", color="C0")
     ax.set_ylim(bottom=0)
     acc_ax = ax.twinx()
-    acc_line, = acc_ax.plot([100 * a for a in accuracies], color="C1", label="accuracy (right axis)")
+    (acc_line,) = acc_ax.plot([100 * a for a in accuracies], color="C1", label="accuracy (right axis)")
     acc_ax.set_ylabel("training accuracy (%)", color="C1")
     acc_ax.set_ylim(0, 105)
     ax.set_title("moons: hinge loss + L2, and training accuracy")
@@ -113,4 +114,5 @@ def main(out_dir):
 
 if __name__ == "__main__":
     from demos._cli import run
+
     run(main, __file__, __doc__)

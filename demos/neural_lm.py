@@ -6,6 +6,7 @@ Trained on a tiny corpus, it predicts "books" after "students opened their", and
 "dog" appear in the same contexts they end up with similar embeddings, so the model completes
 "... the dog gets" with "fed" although it has only ever seen "the cat gets fed" (the notes' example).
 """
+
 import math
 import pathlib
 
@@ -44,7 +45,7 @@ START, END = "<s>", "</s>"
 def build_vocab(sentences=CORPUS):
     """The words of the corpus plus the start and end markers, in a fixed order."""
     words = sorted({w for s in sentences for w in s.split()})
-    return [START, END] + words
+    return [START, END, *words]
 
 
 def windows(sentences, vocab, n=WINDOW):
@@ -54,7 +55,7 @@ def windows(sentences, vocab, n=WINDOW):
     for s in sentences:
         words = [START] * n + s.split() + [END]
         ids = [index[w] for w in words]
-        pairs += [(ids[t - n:t], ids[t]) for t in range(n, len(ids))]
+        pairs += [(ids[t - n : t], ids[t]) for t in range(n, len(ids))]
     return pairs
 
 
@@ -121,8 +122,10 @@ def cosine(u, v):
 
 def main(out_dir):
     model, vocab, losses = train()
-    print(f"{len(CORPUS)} sentences, {len(vocab)} words; {len(losses)} epochs of Adam: "
-          f"loss {losses[0]:.3f} -> {losses[-1]:.3f}")
+    print(
+        f"{len(CORPUS)} sentences, {len(vocab)} words; {len(losses)} epochs of Adam: "
+        f"loss {losses[0]:.3f} -> {losses[-1]:.3f}"
+    )
     for context in ("students opened their", "children opened their", "that the cat gets", "that the dog gets"):
         probs = next_word_probs(model, vocab, context)
         top = sorted(probs, key=probs.get, reverse=True)[:3]
@@ -142,6 +145,7 @@ SHOWN = ["cat", "dog", "baby", "teacher", "students", "children", "books", "pres
 
 def plot_similarities(emb, words, path):
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -164,4 +168,5 @@ def plot_similarities(emb, words, path):
 
 if __name__ == "__main__":
     from demos._cli import run
+
     run(main, __file__, __doc__)

@@ -1,4 +1,5 @@
 """One sigmoid unit (reference section 2): w = [0.2, 0.3, 0.9], b = 0.5, x = [0.5, 0.6, 0.1] gives y = 0.70."""
+
 import nn
 
 __all__ = ["build", "main"]
@@ -30,4 +31,5 @@ def main(out_dir):
 
 if __name__ == "__main__":
     from demos._cli import run
+
     run(main, __file__, __doc__)

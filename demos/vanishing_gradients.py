@@ -7,6 +7,7 @@ by W_hh^T diag(f'(a_t)), so its norm changes roughly geometrically with the dist
 weights both shrink; ReLU with He weights (twice the variance) keeps it near 1, at the risk of
 exploding instead, while tanh's derivative, at most 1, still pulls it down.
 """
+
 import math
 import pathlib
 import random
@@ -20,8 +21,12 @@ N_IN, N_HIDDEN, N_OUT = 4, 16, 4
 SEEDS = range(5)
 
 
-CASES = {"tanh, Xavier": ("tanh", "xavier_uniform"), "ReLU, Xavier": ("relu", "xavier_uniform"),
-         "ReLU, He": ("relu", "he_uniform"), "tanh, He": ("tanh", "he_uniform")}
+CASES = {
+    "tanh, Xavier": ("tanh", "xavier_uniform"),
+    "ReLU, Xavier": ("relu", "xavier_uniform"),
+    "ReLU, He": ("relu", "he_uniform"),
+    "tanh, He": ("tanh", "he_uniform"),
+}
 
 
 def gradient_norms(activation, seed, seq_len=SEQ_LEN, init="xavier_uniform"):
@@ -32,7 +37,7 @@ def gradient_norms(activation, seed, seq_len=SEQ_LEN, init="xavier_uniform"):
     outputs, hiddens = rnn(xs)
     loss = nn.cross_entropy(outputs[-1], rng.randrange(N_OUT))
     loss.backward()
-    return [math.sqrt(sum(v.grad ** 2 for v in h)) for h in reversed(hiddens)]
+    return [math.sqrt(sum(v.grad**2 for v in h)) for h in reversed(hiddens)]
 
 
 def geometric_mean(rows):
@@ -45,13 +50,17 @@ def geometric_mean(rows):
 
 def main(out_dir):
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    curves = {name: geometric_mean([gradient_norms(act, s, init=init) for s in SEEDS])
-              for name, (act, init) in CASES.items()}
-    print(f"||dL/dh_t|| against the distance from the loss ({N_HIDDEN} hidden units, "
-          f"geometric mean over {len(SEEDS)} seeds)")
+    curves = {
+        name: geometric_mean([gradient_norms(act, s, init=init) for s in SEEDS]) for name, (act, init) in CASES.items()
+    }
+    print(
+        f"||dL/dh_t|| against the distance from the loss ({N_HIDDEN} hidden units, "
+        f"geometric mean over {len(SEEDS)} seeds)"
+    )
     print("distance " + "".join(f"{name:>14}" for name in curves))
     for d in (0, 1, 2, 5, 10, 20, 30, SEQ_LEN - 1):
         print(f"{d:8d} " + "".join(f"{curves[name][d]:14.3e}" for name in curves))
@@ -77,4 +86,5 @@ def main(out_dir):
 
 if __name__ == "__main__":
     from demos._cli import run
+
     run(main, __file__, __doc__)

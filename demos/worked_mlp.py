@@ -6,6 +6,7 @@ one weight's derivation (explain).
 Writes the backward pass step by step (out/worked_mlp_steps/steps.html), in the notes' names, and the same
 pass a layer at a time (out/worked_mlp_blocks/steps.html: each layer a block the page can open).
 """
+
 import pathlib
 
 import nn
@@ -19,9 +20,20 @@ W2 = [[0.5, 0.5], [0.7, 0.8], [0.9, 0.1]]
 X = [1.0, 4.0, 5.0]
 Y = [0.1, 0.05]
 
-EXPECTED = [("s1[1]", 4.3), ("s1[2]", 5.3), ("a1[1]", 0.9866), ("a1[2]", 0.9950),
-            ("s2[1]", 2.0862), ("s2[2]", 1.3888), ("a2[1]", 0.8896), ("a2[2]", 0.8004), ("E", 0.5932),
-            ("dE/dw2[0][1]", 0.0775), ("dE/da1[1]", 0.1502), ("dE/dw1[0][1]", 0.0020)]
+EXPECTED = [
+    ("s1[1]", 4.3),
+    ("s1[2]", 5.3),
+    ("a1[1]", 0.9866),
+    ("a1[2]", 0.9950),
+    ("s2[1]", 2.0862),
+    ("s2[2]", 1.3888),
+    ("a2[1]", 0.8896),
+    ("a2[2]", 0.8004),
+    ("E", 0.5932),
+    ("dE/dw2[0][1]", 0.0775),
+    ("dE/da1[1]", 0.1502),
+    ("dE/dw1[0][1]", 0.0020),
+]
 # The notes compute dE/dw2[0][1] from 4-decimal intermediates: (.8896 - .1) * .8896 * (1 - .8896) = 0.077548,
 # printed .0775; the exact value is 0.077574, so it is off the printed number by 7.4e-5 (> 5e-5).
 ROUNDED_DW2 = (0.8896 - 0.1) * 0.8896 * (1 - 0.8896)
@@ -105,15 +117,29 @@ def main(out_dir):
     s1, a1, s2, a2, E = forward(model)
     E.backward()
     g1, g2 = grad_table(model, 0, W1), grad_table(model, 1, W2)
-    computed = [s1[0].data, s1[1].data, a1[0].data, a1[1].data, s2[0].data, s2[1].data,
-                a2[0].data, a2[1].data, E.data, g2[0][0], a1[0].grad, g1[0][0]]
+    computed = [
+        s1[0].data,
+        s1[1].data,
+        a1[0].data,
+        a1[1].data,
+        s2[0].data,
+        s2[1].data,
+        a2[0].data,
+        a2[1].data,
+        E.data,
+        g2[0][0],
+        a1[0].grad,
+        g1[0][0],
+    ]
     print("x = (1, 4, 5), y = (0.1, 0.05), E = 1/2 sum_j (a2[j] - y[j])^2")
     print(f"{'quantity':>13} {'computed':>10} {'notes':>8}  {'|difference|':>12}")
     for (name, expected), value in zip(EXPECTED, computed):
         mark = "" if abs(value - expected) <= 5e-5 else "  > 5e-5: see below"
         print(f"{name:>13} {value:10.6f} {expected:8.4f}  {abs(value - expected):12.1e}{mark}")
-    print(f"The notes get dE/dw2[0][1] from 4-decimal intermediates, (.8896 - .1) * .8896 * (1 - .8896)"
-          f" = {ROUNDED_DW2:.6f};\nfrom exact intermediates it is {g2[0][0]:.6f}.")
+    print(
+        f"The notes get dE/dw2[0][1] from 4-decimal intermediates, (.8896 - .1) * .8896 * (1 - .8896)"
+        f" = {ROUNDED_DW2:.6f};\nfrom exact intermediates it is {g2[0][0]:.6f}."
+    )
     _print_table("dE/dw1[i][k] (i = 0: bias)", g1, "i")
     _print_table("dE/dw2[k][j] (k = 0: bias)", g2, "k")
 
@@ -134,10 +160,13 @@ def main(out_dir):
     steps = render_steps(out_dir)
     print(f"\nthe backward pass step by step ({len(steps.frames)} frames): {steps.html}")
     steps = render_steps(out_dir, collapse=1)
-    print(f"the same pass a layer at a time, each layer a block the page can open ({len(steps.frames)} frames): "
-          f"{steps.html}")
+    print(
+        f"the same pass a layer at a time, each layer a block the page can open ({len(steps.frames)} frames): "
+        f"{steps.html}"
+    )
 
 
 if __name__ == "__main__":
     from demos._cli import run
+
     run(main, __file__, __doc__)

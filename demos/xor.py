@@ -4,15 +4,16 @@ Prints the perceptron rule on AND, OR and XOR, the textbook's hand-set ReLU netw
 four inputs next to the expected values, and a trained MLP's success rate over 20 seeds.
 Draws the points in x-space and in the hidden h-space into out/xor.png.
 """
+
 import pathlib
 import statistics
 
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from nn.xor import AND, OR, XOR, textbook_xor, train_perceptron, train_xor  # noqa: E402
+from nn.xor import AND, OR, XOR, textbook_xor, train_perceptron, train_xor
 
 __all__ = ["main"]
 
@@ -27,11 +28,16 @@ def _perceptrons():
         run = train_perceptron(table, epochs=100)
         runs[name] = run
         outputs = [run.perceptron(x) for x, _ in table]
-        status = (f"converged after {run.epochs} epochs" if run.converged else
-                  f"never converged: mistakes per epoch stay in [{min(run.errors)}, {max(run.errors)}]")
+        status = (
+            f"converged after {run.epochs} epochs"
+            if run.converged
+            else f"never converged: mistakes per epoch stay in [{min(run.errors)}, {max(run.errors)}]"
+        )
         print(f"  {name:>3}: {status}; outputs {outputs}, targets {[t for _, t in table]}")
-    print("  XOR cannot converge: b <= 0, w2 + b > 0, w1 + b > 0 give w1 + w2 + b > -b >= 0, "
-          "but (1,1) -> 0 needs w1 + w2 + b <= 0.")
+    print(
+        "  XOR cannot converge: b <= 0, w2 + b > 0, w1 + b > 0 give w1 + w2 + b > -b >= 0, "
+        "but (1,1) -> 0 needs w1 + w2 + b <= 0."
+    )
     return runs
 
 
@@ -43,7 +49,7 @@ def _textbook():
         h = [v.data for v in net.features(list(x))]
         y = net(list(x))[0].data
         eh, ey = EXPECTED[x]
-        print(f"  {str(list(x)):>6} {str(h):>12} {str(eh):>12} {y:5g} {ey:10g}")
+        print(f"  {list(x)!s:>6} {h!s:>12} {eh!s:>12} {y:5g} {ey:10g}")
     return net
 
 
@@ -57,7 +63,7 @@ def _trained():
         steps = [r.steps_to_100 for r in ok]
         if hidden == 2 and ok:
             first_success = ok[0]
-        detail = (f"steps median {statistics.median(steps):g}, min {min(steps)}, max {max(steps)}" if steps else "")
+        detail = f"steps median {statistics.median(steps):g}, min {min(steps)}, max {max(steps)}" if steps else ""
         print(f"  {hidden} hidden units: {len(ok)}/20 seeds reach 100% accuracy; {detail}")
     print("  (In failed runs, saturated tanh units map points of opposite class to almost the same h,")
     print("  so no output line can separate them: a local minimum, not a bug. More units avoid it.)")
@@ -76,8 +82,16 @@ def _line(ax, w, b, label, color):
 def _scatter(ax, points, targets, title, xlabel, ylabel):
     for cls, color, marker in ((0, "#2171b5", "o"), (1, "#d94801", "s")):
         pts = [p for p, t in zip(points, targets) if t == cls]
-        ax.scatter([p[0] for p in pts], [p[1] for p in pts], c=color, marker=marker, s=90,
-                   edgecolors="k", zorder=3, label=f"XOR = {cls}")
+        ax.scatter(
+            [p[0] for p in pts],
+            [p[1] for p in pts],
+            c=color,
+            marker=marker,
+            s=90,
+            edgecolors="k",
+            zorder=3,
+            label=f"XOR = {cls}",
+        )
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -106,8 +120,17 @@ def _label(ax, point, text):
     ha = "right" if fx > 0.85 else "left" if fx < 0.15 else "center"
     dx = {"right": 6, "left": -6, "center": 0}[ha]
     dy = 14 if fy < 0.2 else -14
-    ax.annotate(text, point, textcoords="offset points", xytext=(dx, dy), ha=ha, va="center", fontsize=9,
-                bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.85), zorder=4)
+    ax.annotate(
+        text,
+        point,
+        textcoords="offset points",
+        xytext=(dx, dy),
+        ha=ha,
+        va="center",
+        fontsize=9,
+        bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.85),
+        zorder=4,
+    )
 
 
 def main(out_dir):
@@ -158,4 +181,5 @@ def main(out_dir):
 
 if __name__ == "__main__":
     from demos._cli import run
+
     run(main, __file__, __doc__)

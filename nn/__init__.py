@@ -1,4 +1,5 @@
 """chaingrad's neural-network layer over the `autograd` engine."""
+
 from . import init
 from .data import batches
 from .layers import MLP, Dropout, Embedding, Layer, Neuron
@@ -9,10 +10,29 @@ from .rnn import RNN, RNNCell, detach, sample
 
 __all__ = [
     "init",
-    "Module", "Parameter", "StateDictError",
-    "Neuron", "Layer", "MLP", "Dropout", "Embedding",
-    "mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "hinge_loss",
-    "Optimizer", "SGD", "Adam", "Adagrad", "clip_grad_value", "clip_grad_norm", "NonFiniteGradientError",
+    "Module",
+    "Parameter",
+    "StateDictError",
+    "Neuron",
+    "Layer",
+    "MLP",
+    "Dropout",
+    "Embedding",
+    "mse_loss",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "hinge_loss",
+    "Optimizer",
+    "SGD",
+    "Adam",
+    "Adagrad",
+    "clip_grad_value",
+    "clip_grad_norm",
+    "NonFiniteGradientError",
     "batches",
-    "RNNCell", "RNN", "detach", "sample",
+    "RNNCell",
+    "RNN",
+    "detach",
+    "sample",
 ]

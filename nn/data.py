@@ -1,10 +1,24 @@
 """Mini-batches: split a dataset into batches, shuffled reproducibly."""
+
+import random
+from collections.abc import Iterable, Iterator
+from typing import TypeVar
+
 from .init import make_rng
 
 __all__ = ["batches"]
 
+T = TypeVar("T")
 
-def batches(data, batch_size, shuffle=True, drop_last=False, seed=None, rng=None):
+
+def batches(
+    data: Iterable[T],
+    batch_size: int,
+    shuffle: bool = True,
+    drop_last: bool = False,
+    seed: int | None = None,
+    rng: random.Random | None = None,
+) -> Iterator[list[T]]:
     """Yield lists of ``batch_size`` items of ``data`` (the last one shorter unless ``drop_last``).
 
     With ``shuffle`` the order is a permutation drawn from ``rng`` (or a Random seeded with ``seed``);
@@ -27,4 +41,4 @@ def batches(data, batch_size, shuffle=True, drop_last=False, seed=None, rng=None
         raise ValueError("batches: seed/rng only apply with shuffle=True")
     stop = len(items) - len(items) % batch_size if drop_last else len(items)
     for i in range(0, stop, batch_size):
-        yield items[i:i + batch_size]
+        yield items[i : i + batch_size]

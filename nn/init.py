@@ -3,14 +3,29 @@
 ``rng`` is a ``random.Random``, so a seed reproduces every weight. Modules take ``init=`` as one of
 the names in ``INITS`` or any function with that signature.
 """
+
 import math
 import random
+from collections.abc import Callable
 
-__all__ = ["uniform", "xavier_uniform", "xavier_normal", "he_uniform", "he_normal", "normal",
-           "INITS", "get_init", "make_rng"]
+__all__ = [
+    "uniform",
+    "xavier_uniform",
+    "xavier_normal",
+    "he_uniform",
+    "he_normal",
+    "normal",
+    "INITS",
+    "get_init",
+    "make_rng",
+]
 
 
-def uniform(fan_in, fan_out, rng, bound=1.0):
+Init = Callable[[int, int, random.Random], float]
+"""An initialiser: ``init(fan_in, fan_out, rng) -> float``."""
+
+
+def uniform(fan_in: int, fan_out: int, rng: random.Random, bound: float = 1.0) -> float:
     """U(-bound, bound), micrograd's choice (bound 1); ignores the fans.
 
     >>> -1.0 <= uniform(3, 2, random.Random(0)) <= 1.0
@@ -19,7 +34,7 @@ def uniform(fan_in, fan_out, rng, bound=1.0):
     return rng.uniform(-bound, bound)
 
 
-def normal(fan_in, fan_out, rng, std=1.0):
+def normal(fan_in: int, fan_out: int, rng: random.Random, std: float = 1.0) -> float:
     """N(0, std**2), PyTorch's choice for embeddings; ignores the fans.
 
     >>> isinstance(normal(3, 2, random.Random(0)), float)
@@ -28,7 +43,7 @@ def normal(fan_in, fan_out, rng, std=1.0):
     return rng.gauss(0.0, std)
 
 
-def xavier_uniform(fan_in, fan_out, rng):
+def xavier_uniform(fan_in: int, fan_out: int, rng: random.Random) -> float:
     """Xavier/Glorot: U(-a, a) with a = sqrt(6 / (fan_in + fan_out)). Keeps tanh/sigmoid signals' variance.
 
     >>> abs(xavier_uniform(3, 3, random.Random(0))) <= 1.0
@@ -38,7 +53,7 @@ def xavier_uniform(fan_in, fan_out, rng):
     return rng.uniform(-a, a)
 
 
-def xavier_normal(fan_in, fan_out, rng):
+def xavier_normal(fan_in: int, fan_out: int, rng: random.Random) -> float:
     """Xavier/Glorot normal: N(0, 2 / (fan_in + fan_out)).
 
     >>> isinstance(xavier_normal(3, 3, random.Random(0)), float)
@@ -47,7 +62,7 @@ def xavier_normal(fan_in, fan_out, rng):
     return rng.gauss(0.0, math.sqrt(2.0 / (_fan(fan_in, "fan_in") + _fan(fan_out, "fan_out"))))
 
 
-def he_uniform(fan_in, fan_out, rng):
+def he_uniform(fan_in: int, fan_out: int, rng: random.Random) -> float:
     """He/Kaiming uniform for ReLU: U(-a, a) with a = sqrt(6 / fan_in); ignores fan_out.
 
     >>> abs(he_uniform(6, 1, random.Random(0))) <= 1.0
@@ -57,7 +72,7 @@ def he_uniform(fan_in, fan_out, rng):
     return rng.uniform(-a, a)
 
 
-def he_normal(fan_in, fan_out, rng):
+def he_normal(fan_in: int, fan_out: int, rng: random.Random) -> float:
     """He/Kaiming normal for ReLU: N(0, 2 / fan_in); ignores fan_out.
 
     >>> isinstance(he_normal(6, 1, random.Random(0)), float)
@@ -66,11 +81,17 @@ def he_normal(fan_in, fan_out, rng):
     return rng.gauss(0.0, math.sqrt(2.0 / _fan(fan_in, "fan_in")))
 
 
-INITS = {"uniform": uniform, "normal": normal, "xavier_uniform": xavier_uniform,
-         "xavier_normal": xavier_normal, "he_uniform": he_uniform, "he_normal": he_normal}
+INITS: dict[str, Init] = {
+    "uniform": uniform,
+    "normal": normal,
+    "xavier_uniform": xavier_uniform,
+    "xavier_normal": xavier_normal,
+    "he_uniform": he_uniform,
+    "he_normal": he_normal,
+}
 
 
-def get_init(init):
+def get_init(init: str | Init) -> Init:
     """The initialiser named ``init`` (a key of INITS), or ``init`` itself if it is callable.
 
     >>> get_init("he_normal") is he_normal
@@ -80,11 +101,10 @@ def get_init(init):
         return init
     if isinstance(init, str) and init in INITS:
         return INITS[init]
-    raise ValueError(f"init must be one of {sorted(INITS)} or a function (fan_in, fan_out, rng) -> float, "
-                     f"got {init!r}")
+    raise ValueError(f"init must be one of {sorted(INITS)} or a function (fan_in, fan_out, rng) -> float, got {init!r}")
 
 
-def make_rng(seed=None, rng=None):
+def make_rng(seed: int | None = None, rng: random.Random | None = None) -> random.Random:
     """The random.Random a module draws from: ``rng`` itself, a new one seeded with ``seed``,
     or, with neither, a new one seeded from the OS (different every run, like PyTorch without a seed).
 
@@ -102,7 +122,7 @@ def make_rng(seed=None, rng=None):
     return random.Random(seed)
 
 
-def _fan(n, what):
+def _fan(n: int, what: str) -> int:
     if type(n) is not int or n < 1:
         raise ValueError(f"{what} must be a positive int, got {n!r}")
     return n

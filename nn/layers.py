@@ -1,4 +1,5 @@
 """Neuron, Layer, MLP, Dropout and Embedding: modules over lists of Values."""
+
 from autograd import Value, apply, dot, ops, scope, sum_values
 
 from .init import get_init, make_rng
@@ -7,8 +8,17 @@ from .module import Module, Parameter
 __all__ = ["ACTIVATIONS", "Neuron", "Layer", "MLP", "Dropout", "Embedding"]
 
 # The activations, by name: each one an op of the op table ("linear" is none at all).
-ACTIVATIONS = {"linear": None, "tanh": ops.TANH, "relu": ops.RELU, "sigmoid": ops.SIGMOID, "softplus": ops.SOFTPLUS,
-               "silu": ops.SILU, "gelu": ops.GELU, "elu": ops.ELU, "leaky_relu": ops.LEAKY_RELU}
+ACTIVATIONS = {
+    "linear": None,
+    "tanh": ops.TANH,
+    "relu": ops.RELU,
+    "sigmoid": ops.SIGMOID,
+    "softplus": ops.SOFTPLUS,
+    "silu": ops.SILU,
+    "gelu": ops.GELU,
+    "elu": ops.ELU,
+    "leaky_relu": ops.LEAKY_RELU,
+}
 
 
 def check_activation(name, what="activation", allowed=ACTIVATIONS):
@@ -84,10 +94,7 @@ class Neuron(Module):
 
     def _forward(self, x):
         """act(w . x + b) for inputs already checked (Layer checks them once for all its neurons)."""
-        if self.fused:
-            z = dot(self.w, x, self.b)
-        else:
-            z = sum_values([wi * xi for wi, xi in zip(self.w, x)] + [self.b])
+        z = dot(self.w, x, self.b) if self.fused else sum_values([wi * xi for wi, xi in zip(self.w, x)] + [self.b])
         return activate(self.activation, z)
 
     def __repr__(self):
@@ -128,8 +135,9 @@ class MLP(Module):
     (337, 1)
     """
 
-    def __init__(self, nin, sizes, activation="tanh", out_activation="linear", init=None, seed=None, rng=None,
-                 fused=True):
+    def __init__(
+        self, nin, sizes, activation="tanh", out_activation="linear", init=None, seed=None, rng=None, fused=True
+    ):
         self.nin = _count(nin, "MLP nin")
         self.fused = _flag(fused, "MLP fused")
         if isinstance(sizes, (int, str)) or not hasattr(sizes, "__iter__") or not list(sizes):
@@ -138,7 +146,7 @@ class MLP(Module):
         self.activation = check_activation(activation)
         self.out_activation = check_activation(out_activation, "out_activation")
         rng = make_rng(seed, rng)
-        ins = [nin] + self.sizes[:-1]
+        ins = [nin, *self.sizes[:-1]]
         acts = [activation] * (len(self.sizes) - 1) + [out_activation]
         self.layers = [Layer(i, o, a, init=init, rng=rng, fused=fused) for i, o, a in zip(ins, self.sizes, acts)]
 
@@ -149,8 +157,10 @@ class MLP(Module):
         return x
 
     def __repr__(self):
-        return (f"MLP({self.nin}, {self.sizes}, activation={self.activation!r}, "
-                f"out_activation={self.out_activation!r}{_unfused(self.fused)})")
+        return (
+            f"MLP({self.nin}, {self.sizes}, activation={self.activation!r}, "
+            f"out_activation={self.out_activation!r}{_unfused(self.fused)})"
+        )
 
 
 class Dropout(Module):

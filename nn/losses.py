@@ -1,15 +1,17 @@
 """Losses over lists of Values (or numbers): squared error, binary and categorical cross-entropy, hinge."""
+
 import math
+from collections.abc import Sequence
+from typing import Any
 
 from autograd import Value, log_softmax, sum_values
 
-__all__ = ["mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
-           "hinge_loss"]
+__all__ = ["mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "hinge_loss"]
 
 REDUCTIONS = ("mean", "sum", "half_sum")
 
 
-def _pairs(pred, target, fn):
+def _pairs(pred: Sequence[Value | float], target: Sequence[Any], fn: str) -> tuple[list[Value], list[Any]]:
     for what, xs in (("pred", pred), ("target", target)):
         if isinstance(xs, (Value, int, float, str)) or not hasattr(xs, "__len__"):
             raise TypeError(f"{fn}: {what} must be a list of Values or numbers, got {xs!r}")
@@ -20,7 +22,7 @@ def _pairs(pred, target, fn):
     return [p if isinstance(p, Value) else Value(p) for p in pred], list(target)
 
 
-def _reduce(terms, reduction, fn):
+def _reduce(terms: list[Value], reduction: str, fn: str) -> Value:
     total = sum_values(terms)
     if reduction == "mean":
         return total * (1.0 / len(terms))
@@ -31,11 +33,11 @@ def _reduce(terms, reduction, fn):
     raise ValueError(f"{fn}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
 
 
-def _data(t):
+def _data(t: Any) -> Any:
     return t.data if isinstance(t, Value) else t
 
 
-def mse_loss(pred, target, reduction="mean"):
+def mse_loss(pred: Sequence[Value | float], target: Sequence[Value | float], reduction: str = "mean") -> Value:
     """Squared error: mean (default), "sum", or "half_sum" = 1/2 sum (p - t)^2, the notes' E.
 
     >>> mse_loss([Value(3.0), Value(1.0)], [1.0, 1.0]).data
@@ -47,7 +49,7 @@ def mse_loss(pred, target, reduction="mean"):
     return _reduce([(p - t) ** 2 for p, t in zip(pred, target)], reduction, "mse_loss")
 
 
-def binary_cross_entropy(prob, target, reduction="mean"):
+def binary_cross_entropy(prob: Sequence[Value | float], target: Sequence[float], reduction: str = "mean") -> Value:
     """-[t log p + (1 - t) log(1 - p)] for probabilities p in [0, 1] and targets t in [0, 1].
 
     Like PyTorch, each log is clamped at -100, so p = 0 or 1 gives a large finite loss, not an error
@@ -72,11 +74,13 @@ def binary_cross_entropy(prob, target, reduction="mean"):
     return _reduce(terms, reduction, "binary_cross_entropy")
 
 
-def _clamped_log(p):
+def _clamped_log(p: Value) -> Value:
     return p.log() if p.data > math.exp(-100.0) else Value(-100.0)
 
 
-def binary_cross_entropy_with_logits(logits, target, reduction="mean"):
+def binary_cross_entropy_with_logits(
+    logits: Sequence[Value | float], target: Sequence[float], reduction: str = "mean"
+) -> Value:
     """Binary cross-entropy of sigmoid(z), computed stably from the logit z.
 
     loss = max(z, 0) - z t + log(1 + e^-|z|), written per sign of z so that the gradient is
@@ -99,7 +103,7 @@ def binary_cross_entropy_with_logits(logits, target, reduction="mean"):
     return _reduce(terms, reduction, "binary_cross_entropy_with_logits")
 
 
-def cross_entropy(logits, target):
+def cross_entropy(logits: Sequence[Value | float], target: int) -> Value:
     """-log softmax(logits)[target] for one example, from logits (stable for any finite logits).
 
     >>> round(cross_entropy([Value(0.0), Value(0.0)], 1).data, 4)
@@ -108,12 +112,13 @@ def cross_entropy(logits, target):
     if isinstance(logits, (Value, int, float, str)) or not hasattr(logits, "__len__"):
         raise TypeError(f"cross_entropy: logits must be a list of Values or numbers, got {logits!r}")
     if type(target) is not int or not 0 <= target < len(logits):
-        raise ValueError(f"cross_entropy: target must be a class index, an int in [0, {len(logits) - 1}], "
-                         f"got {target!r}")
+        raise ValueError(
+            f"cross_entropy: target must be a class index, an int in [0, {len(logits) - 1}], got {target!r}"
+        )
     return -log_softmax(logits)[target]
 
 
-def hinge_loss(scores, labels, reduction="mean"):
+def hinge_loss(scores: Sequence[Value | float], labels: Sequence[float], reduction: str = "mean") -> Value:
     """micrograd's max-margin loss: relu(1 - y s) per example, labels y in {-1, +1}.
 
     >>> hinge_loss([Value(0.5), Value(-2.0)], [1, -1]).data

@@ -1,9 +1,13 @@
 """`Parameter` (a Value a module trains) and `Module` (finds its parameters, saves and loads them)."""
+
+import contextlib
 import json
 import math
 import os
 import secrets
 import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
 from autograd import Value
 from autograd.display import card_html
@@ -30,6 +34,9 @@ class StateDictError(ValueError):
     """A state dict or saved file that does not fit the module: wrong names, wrong size, bad values."""
 
 
+_M = TypeVar("_M", bound="Module")
+
+
 class Module:
     """Base class of every layer and model.
 
@@ -49,7 +56,7 @@ class Module:
 
     training = True  # class default; train() / eval() set it on the instances
 
-    def named_parameters(self):
+    def named_parameters(self) -> list[tuple[str, Parameter]]:
         """``[(dotted_name, parameter), ...]`` in definition order; a parameter shared twice is listed once.
 
         Names are stable: attribute names and list indices, e.g. ``layers.0.neurons.3.w.1``.
@@ -67,7 +74,7 @@ class Module:
                 p.label = name
         return out
 
-    def parameters(self):
+    def parameters(self) -> list[Parameter]:
         """The parameters as a list, in the order of ``named_parameters()``.
 
         >>> class M(Module):
@@ -77,21 +84,22 @@ class Module:
         """
         return [p for _, p in self.named_parameters()]
 
-    def modules(self):
+    def modules(self) -> list["Module"]:
         """This module and every module below it, depth first, each once.
 
         >>> class M(Module): pass
         >>> len(M().modules())
         1
         """
-        out, seen = [], set()
+        out: list[Module] = []
+        seen: set[int] = set()
         for _, m in _walk(self, ""):
             if isinstance(m, Module) and id(m) not in seen:
                 seen.add(id(m))
                 out.append(m)
         return out
 
-    def zero_grad(self):
+    def zero_grad(self) -> None:
         """Set every parameter's grad to 0.
 
         >>> class M(Module):
@@ -102,7 +110,7 @@ class Module:
         for p in self.parameters():
             p.grad = 0.0
 
-    def train(self, mode=True):
+    def train(self: _M, mode: bool = True) -> _M:
         """Put this module and all below it in training mode (Dropout active). Returns self.
 
         >>> class M(Module): pass
@@ -115,7 +123,7 @@ class Module:
             m.training = mode
         return self
 
-    def eval(self):
+    def eval(self: _M) -> _M:
         """Put this module and all below it in evaluation mode (Dropout off). Returns self.
 
         >>> class M(Module): pass
@@ -124,7 +132,7 @@ class Module:
         """
         return self.train(False)
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, float]:
         """``{dotted_name: float}`` for every parameter, in order. A copy: changing it changes nothing.
 
         >>> class M(Module):
@@ -134,7 +142,7 @@ class Module:
         """
         return {name: p.data for name, p in self.named_parameters()}
 
-    def load_state_dict(self, state):
+    def load_state_dict(self, state: Mapping[str, float]) -> None:
         """Set every parameter from ``state`` (as made by ``state_dict()``). Grads are left alone.
 
         All or nothing: raises StateDictError (or TypeError for a non-number) and changes nothing
@@ -146,13 +154,14 @@ class Module:
         2.0
         """
         if not isinstance(state, dict):
-            raise TypeError(f"load_state_dict: state must be a dict of name -> number, "
-                            f"got {state!r} of type {type(state).__name__}")
+            raise TypeError(
+                f"load_state_dict: state must be a dict of name -> number, got {state!r} of type {type(state).__name__}"
+            )
         named = _named_parameters(self)  # not named_parameters(): a failed load changes no label either
         for (_, p), v in zip(named, _checked(type(self).__name__, state, named, "load_state_dict")):
             p.data = v
 
-    def save(self, path):
+    def save(self, path: str | os.PathLike[str]) -> None:
         """Write the parameters to ``path`` as JSON. Atomic: a crash never leaves a half-written file.
 
         The text goes to a temporary file next to the target (named ``<target>.<pid>.<random>.chaingrad-tmp``),
@@ -171,10 +180,13 @@ class Module:
         state = self.state_dict()
         bad = [n for n, v in state.items() if not math.isfinite(v)]
         if bad:
-            raise StateDictError(f"save: parameters must be finite to be saved as JSON (to {path!r}), "
-                                 f"got {_few([f'{n}={state[n]!r}' for n in bad])}")
-        text = json.dumps({"format": _FORMAT, "version": _VERSION, "module": type(self).__name__,
-                           "parameters": state}, indent=1)
+            raise StateDictError(
+                f"save: parameters must be finite to be saved as JSON (to {path!r}), "
+                f"got {_few([f'{n}={state[n]!r}' for n in bad])}"
+            )
+        text = json.dumps(
+            {"format": _FORMAT, "version": _VERSION, "module": type(self).__name__, "parameters": state}, indent=1
+        )
         folder, base = os.path.split(os.path.abspath(path))
         _remove_stale(folder, base)
         tmp = None
@@ -187,17 +199,15 @@ class Module:
             os.replace(tmp, path)
         except BaseException as e:
             if tmp is not None:
-                try:
+                with contextlib.suppress(OSError):
                     os.unlink(tmp)
-                except OSError:
-                    pass
             if isinstance(e, OSError):  # name the target, not the temporary file
                 if e.errno:
                     raise OSError(e.errno, f"save: cannot write {path!r}: {e.strerror}", path) from None
                 raise OSError(f"save: cannot write {path!r}: {e}") from None
             raise
 
-    def load(self, path):
+    def load(self, path: str | os.PathLike[str]) -> None:
         """Read parameters written by ``save(path)``; checks everything first, changes nothing on error.
 
         Every problem with the file's content raises StateDictError naming the file and what is wrong
@@ -230,15 +240,18 @@ class Module:
         except ValueError as e:  # an integer too long to convert (Python's limit on digits)
             raise StateDictError(f"{where} has a number JSON cannot read: {_short(str(e))}") from None
         if not isinstance(doc, dict) or doc.get("format") != _FORMAT:
-            raise StateDictError(f"{where} is not a chaingrad state dict "
-                                 f"(expected a JSON object with \"format\": {_FORMAT!r})")
+            raise StateDictError(
+                f'{where} is not a chaingrad state dict (expected a JSON object with "format": {_FORMAT!r})'
+            )
         version = doc.get("version")
         if type(version) is not int or version != _VERSION:
             raise StateDictError(f"{where} has version {_short(version)}; this chaingrad reads version {_VERSION!r}")
         state = doc.get("parameters")
         if not isinstance(state, dict):
-            raise StateDictError(f"{where} has no \"parameters\" object {{name: number}}, "
-                                 f"got {_short(state)} of type {type(state).__name__}")
+            raise StateDictError(
+                f'{where} has no "parameters" object {{name: number}}, '
+                f"got {_short(state)} of type {type(state).__name__}"
+            )
         named = _named_parameters(self)
         try:
             values = _checked(type(self).__name__, state, named, where)
@@ -247,10 +260,10 @@ class Module:
         for (_, p), v in zip(named, values):
             p.data = v
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"{type(self).__name__}({len(self.parameters())} parameters)"
 
-    def _repr_html_(self):
+    def _repr_html_(self) -> str:
         """Jupyter's rich display: a card with the class name, the parameter count and the layer shape.
 
         >>> class M(Module):
@@ -270,9 +283,10 @@ class Module:
         return card_html(type(self).__name__, "module", rows)
 
 
-def _named_parameters(module):
+def _named_parameters(module: "Module") -> list[tuple[str, Parameter]]:
     """[(dotted_name, parameter)] below module, each parameter once; labels are not touched."""
-    out, seen = [], set()
+    out: list[tuple[str, Parameter]] = []
+    seen: set[int] = set()
     for name, p in _walk(module, ""):
         if isinstance(p, Parameter) and id(p) not in seen:
             seen.add(id(p))
@@ -280,7 +294,7 @@ def _named_parameters(module):
     return out
 
 
-def _walk(obj, prefix):
+def _walk(obj: object, prefix: str) -> Iterator[tuple[str, Any]]:
     """(dotted_name, node) for obj and for every Parameter/Module below it, depth first. Iterative.
 
     A module met twice (shared, or a cycle) is walked only the first time.
@@ -295,7 +309,7 @@ def _walk(obj, prefix):
             if id(node) in seen:
                 continue
             seen.add(id(node))
-            items = [(k, v) for k, v in vars(node).items() if k != "training"]
+            items: Iterable[tuple[object, Any]] = [(k, v) for k, v in vars(node).items() if k != "training"]
         elif isinstance(node, (list, tuple)):
             items = enumerate(node)
         else:
@@ -304,7 +318,7 @@ def _walk(obj, prefix):
         stack.extend(reversed([(f"{dot}{k}", v) for k, v in items if isinstance(v, kinds)]))
 
 
-def _shape(module):
+def _shape(module: Module) -> str:
     """The sizes a module maps, as text: '2 → 16 → 16 → 1' for an MLP or a chain of layers, '' if unknown."""
     if hasattr(module, "sizes") and hasattr(module, "nin"):  # MLP
         return " → ".join(map(str, [module.nin, *module.sizes]))
@@ -316,7 +330,7 @@ def _shape(module):
         return f"{cell.n_in} → {cell.n_hidden} (recurrent)" + (f" → {out}" if out is not None else "")
     if hasattr(module, "num") and hasattr(module, "dim"):  # Embedding
         return f"{module.num} rows × {module.dim}"
-    sizes = []  # a model built from layers: their sizes, when each one feeds the next
+    sizes: list[int] = []  # a model built from layers: their sizes, when each one feeds the next
     for m in module.modules()[1:]:
         if hasattr(m, "nin") and hasattr(m, "nout"):
             if sizes and sizes[-1] != m.nin:
@@ -325,7 +339,7 @@ def _shape(module):
     return " → ".join(map(str, sizes))
 
 
-def _few(names, limit=5):
+def _few(names: Sequence[str], limit: int = 5) -> str:
     """A short list of names for an error message."""
     if not names:
         return "none"
@@ -333,7 +347,7 @@ def _few(names, limit=5):
     return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
 
 
-def _checked(module, state, named, who):
+def _checked(module: str, state: Mapping[str, Any], named: list[tuple[str, Parameter]], who: str) -> list[float]:
     """The values of ``state`` as floats in the order of ``named`` (module: the class name, for messages),
     or StateDictError/TypeError. Linear time."""
     names = [n for n, _ in named]
@@ -343,39 +357,42 @@ def _checked(module, state, named, who):
         unexpected = [n for n in state if n not in known]
         raise StateDictError(
             f"{who}: the state has {len(state)} entries, {module} has "
-            f"{len(named)} parameters; missing names: {_few(missing)}; unexpected names: {_few(unexpected)}")
+            f"{len(named)} parameters; missing names: {_few(missing)}; unexpected names: {_few(unexpected)}"
+        )
     values = []
     for n in names:
         v = state[n]
         if type(v) is not float:
             if type(v) is bool or not isinstance(v, (int, float)):
-                raise TypeError(f"{who}: {n!r} must be a real number (int or float), "
-                                f"got {_short(v)} of type {type(v).__name__}")
+                raise TypeError(
+                    f"{who}: {n!r} must be a real number (int or float), got {_short(v)} of type {type(v).__name__}"
+                )
             try:
                 v = float(v)
             except OverflowError:
-                raise StateDictError(f"{who}: {n!r} must be a finite float, got an integer of "
-                                     f"{v.bit_length()} bits, beyond float range") from None
+                raise StateDictError(
+                    f"{who}: {n!r} must be a finite float, got an integer of {v.bit_length()} bits, beyond float range"
+                ) from None
         if not math.isfinite(v):
             raise StateDictError(f"{who}: {n!r} must be finite, got {v!r}")
         values.append(v)
     return values
 
 
-def _short(x, n=80):
+def _short(x: Any, n: int = 80) -> str:
     """repr(x), cut to n characters: a bad value from a file can be huge."""
     try:
         text = repr(x)
     except ValueError:  # an int too long for repr
         return f"an integer of {x.bit_length()} bits"
-    return text if len(text) <= n else text[:n - 3] + "..."
+    return text if len(text) <= n else text[: n - 3] + "..."
 
 
 class _DuplicateName(Exception):
     pass
 
 
-def _unique_object(pairs):
+def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """A JSON object as a dict; a name given twice raises (json would keep the last silently)."""
     d = dict(pairs)
     if len(d) != len(pairs):
@@ -390,7 +407,7 @@ def _unique_object(pairs):
 _TMP_SUFFIX = ".chaingrad-tmp"
 
 
-def _create_temporary(folder, base):
+def _create_temporary(folder: str, base: str) -> tuple[str, int]:
     """(path, fd) of a new file ``<base>.<pid>.<random>.chaingrad-tmp`` in folder, made with the umask's mode."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     while True:
@@ -401,7 +418,7 @@ def _create_temporary(folder, base):
             continue
 
 
-def _remove_stale(folder, base):
+def _remove_stale(folder: str, base: str) -> None:
     """Remove temporary files of earlier saves to ``folder/base`` whose process is gone."""
     try:
         entries = list(os.scandir(folder))
@@ -411,17 +428,15 @@ def _remove_stale(folder, base):
         name = entry.name
         if not (name.startswith(base + ".") and name.endswith(_TMP_SUFFIX)):
             continue
-        pid, _, token = name[len(base) + 1:-len(_TMP_SUFFIX)].partition(".")
+        pid, _, token = name[len(base) + 1 : -len(_TMP_SUFFIX)].partition(".")
         if not (pid.isdigit() and len(token) == 8) or int(pid) == os.getpid():
             continue
         if _gone(int(pid), entry):
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(entry.path)
-            except OSError:
-                pass
 
 
-def _gone(pid, entry):
+def _gone(pid: int, entry: os.DirEntry[str]) -> bool:
     """True if the process that wrote a temporary file has ended (without POSIX: the file is a day old)."""
     if os.name != "posix":
         try:

@@ -5,10 +5,18 @@ Every optimizer checks all gradients before it changes anything: a NaN or infini
 turns the check off). A gradient that is a Value (after ``backward(create_graph=True)``) is used by
 its number, ``grad.data``: a step never puts a Value into ``Parameter.data``.
 """
+
+from __future__ import annotations
+
 import math
 import operator
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from autograd import Value
+
+if TYPE_CHECKING:
+    from .module import Module
 
 __all__ = ["Optimizer", "SGD", "Adam", "Adagrad", "clip_grad_value", "clip_grad_norm", "NonFiniteGradientError"]
 
@@ -20,11 +28,12 @@ class NonFiniteGradientError(FloatingPointError):
     """
 
 
-_ANOMALY_HINT = ("wrap the forward and backward pass in `with autograd.detect_anomaly():` to find the op "
-                 "that produced it")
+_ANOMALY_HINT = (
+    "wrap the forward and backward pass in `with autograd.detect_anomaly():` to find the op that produced it"
+)
 
 
-def _params(params, who):
+def _params(params: Any, who: str) -> tuple[list[Value], list[str]]:
     """(params, names): params (an iterable of Values, or a Module) as a list, and a name for each."""
     names = None
     if hasattr(params, "named_parameters") and callable(params.named_parameters):
@@ -33,8 +42,9 @@ def _params(params, who):
     elif hasattr(params, "parameters") and callable(params.parameters):
         params = params.parameters()
     if isinstance(params, Value):
-        raise TypeError(f"{who}: params must be a list of Values (or a Module), got a single Value {params!r}; "
-                        f"wrap it in a list")
+        raise TypeError(
+            f"{who}: params must be a list of Values (or a Module), got a single Value {params!r}; wrap it in a list"
+        )
     try:
         params = list(params)
     except TypeError:
@@ -53,12 +63,12 @@ _get_grad = operator.attrgetter("grad")
 _get_data = operator.attrgetter("data")
 
 
-def _grads(params):
+def _grads(params: Iterable[Value]) -> list[float]:
     """Every gradient as a float: a Value gradient (from backward(create_graph=True)) gives its number."""
     return [g if type(g) is float else g.data if isinstance(g, Value) else float(g) for g in map(_get_grad, params)]
 
 
-def _first_nonfinite(numbers):
+def _first_nonfinite(numbers: Sequence[float]) -> int | None:
     """The index of the first NaN or infinity in numbers, or None."""
     if math.isfinite(sum(numbers)):  # the fast path: a finite sum has only finite terms
         return None
@@ -68,13 +78,13 @@ def _first_nonfinite(numbers):
     return None
 
 
-def _positive(x, what, allow_zero=False):
+def _positive(x: float, what: str, allow_zero: bool = False) -> float:
     if type(x) not in (int, float) or not math.isfinite(x) or x < 0 or (x == 0 and not allow_zero):
         raise ValueError(f"{what} must be a {'non-negative' if allow_zero else 'positive'} finite number, got {x!r}")
     return float(x)
 
 
-def _flag(x, what):
+def _flag(x: bool, what: str) -> bool:
     if type(x) is not bool:
         raise TypeError(f"{what} must be True or False, got {x!r}")
     return x
@@ -91,19 +101,19 @@ class Optimizer:
     0.0
     """
 
-    def __init__(self, params, who, error_if_nonfinite=True):
+    def __init__(self, params: Iterable[Value] | Module, who: str, error_if_nonfinite: bool = True) -> None:
         self.who = who
         self.params, self.names = _params(params, who)
         if not self.params:
             raise ValueError(f"{who}: got an empty parameter list")
         self.error_if_nonfinite = _flag(error_if_nonfinite, f"{who} error_if_nonfinite")
 
-    def zero_grad(self):
+    def zero_grad(self) -> None:
         """Set every parameter's grad to 0."""
         for p in self.params:
             p.grad = 0.0
 
-    def step(self):
+    def step(self) -> None:
         """Update every parameter from its grad; raises NonFiniteGradientError (changing nothing) on NaN or inf.
 
         >>> p = Value(1.0, label="w"); p.grad = float("nan")
@@ -121,7 +131,8 @@ class Optimizer:
                 raise NonFiniteGradientError(
                     f"{self.who}.step: the gradient of parameter {self.names[i]} is {grads[i]!r}; no parameter "
                     f"was changed. To find where it comes from, {_ANOMALY_HINT}; to step anyway pass "
-                    f"error_if_nonfinite=False to {self.who}(...)")
+                    f"error_if_nonfinite=False to {self.who}(...)"
+                )
         data, state = self._update(grads)
         if self.error_if_nonfinite:
             i = _first_nonfinite(data)
@@ -130,13 +141,14 @@ class Optimizer:
                     f"{self.who}.step: the update of parameter {self.names[i]} (value {self.params[i].data!r}, "
                     f"gradient {grads[i]!r}) gives {data[i]!r}; no parameter was changed. Lower the learning "
                     f"rate or clip the gradients (nn.clip_grad_norm); to step anyway pass "
-                    f"error_if_nonfinite=False to {self.who}(...)")
+                    f"error_if_nonfinite=False to {self.who}(...)"
+                )
         for p, x in zip(self.params, data):
             p.data = x
         for name, value in state.items():
             setattr(self, name, value)
 
-    def _update(self, grads):
+    def _update(self, grads: list[float]) -> tuple[list[float], dict[str, Any]]:
         """(new data for every parameter, {attribute: new state}) from the grads; changes nothing."""
         raise NotImplementedError(f"{type(self).__name__} must define _update(grads)")
 
@@ -149,7 +161,9 @@ class SGD(Optimizer):
     0.8
     """
 
-    def __init__(self, params, lr, momentum=0.0, error_if_nonfinite=True):
+    def __init__(
+        self, params: Iterable[Value] | Module, lr: float, momentum: float = 0.0, error_if_nonfinite: bool = True
+    ) -> None:
         super().__init__(params, "SGD", error_if_nonfinite)
         self.lr = _positive(lr, "SGD lr")
         self.momentum = _positive(momentum, "SGD momentum", allow_zero=True)
@@ -157,11 +171,8 @@ class SGD(Optimizer):
             raise ValueError(f"SGD momentum must be in [0, 1), got {momentum!r}")
         self.velocity = [0.0] * len(self.params)
 
-    def _update(self, grads):
-        if self.momentum:
-            velocity = [self.momentum * v + g for v, g in zip(self.velocity, grads)]
-        else:
-            velocity = grads
+    def _update(self, grads: list[float]) -> tuple[list[float], dict[str, Any]]:
+        velocity = [self.momentum * v + g for v, g in zip(self.velocity, grads)] if self.momentum else grads
         lr = self.lr
         return [x - lr * v for x, v in zip(map(_get_data, self.params), velocity)], {"velocity": velocity}
 
@@ -178,11 +189,21 @@ class Adam(Optimizer):
     0.9
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, error_if_nonfinite=True):
+    def __init__(
+        self,
+        params: Iterable[Value] | Module,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        error_if_nonfinite: bool = True,
+    ) -> None:
         super().__init__(params, "Adam", error_if_nonfinite)
         self.lr = _positive(lr, "Adam lr")
-        if (not isinstance(betas, (tuple, list)) or len(betas) != 2
-                or not all(type(b) in (int, float) and 0.0 <= b < 1.0 for b in betas)):
+        if (
+            not isinstance(betas, (tuple, list))
+            or len(betas) != 2
+            or not all(type(b) in (int, float) and 0.0 <= b < 1.0 for b in betas)
+        ):
             raise ValueError(f"Adam betas must be two numbers in [0, 1), got {betas!r}")
         self.betas = (float(betas[0]), float(betas[1]))
         self.eps = _positive(eps, "Adam eps")
@@ -190,10 +211,10 @@ class Adam(Optimizer):
         self.m = [0.0] * len(self.params)
         self.v_root = [0.0] * len(self.params)
 
-    def _update(self, grads):
+    def _update(self, grads: list[float]) -> tuple[list[float], dict[str, Any]]:
         b1, b2 = self.betas
         t = self.t + 1
-        c1, c2 = 1.0 - b1 ** t, 1.0 - b2 ** t
+        c1, c2 = 1.0 - b1**t, 1.0 - b2**t
         r1, r2, root_c2 = math.sqrt(b2), math.sqrt(1.0 - b2), math.sqrt(c2)
         m = [b1 * mi + (1.0 - b1) * g for mi, g in zip(self.m, grads)]
         v_root = [math.hypot(r1 * ri, r2 * g) for ri, g in zip(self.v_root, grads)]
@@ -212,20 +233,22 @@ class Adagrad(Optimizer):
     0.9
     """
 
-    def __init__(self, params, lr=1e-2, eps=1e-10, error_if_nonfinite=True):
+    def __init__(
+        self, params: Iterable[Value] | Module, lr: float = 1e-2, eps: float = 1e-10, error_if_nonfinite: bool = True
+    ) -> None:
         super().__init__(params, "Adagrad", error_if_nonfinite)
         self.lr = _positive(lr, "Adagrad lr")
         self.eps = _positive(eps, "Adagrad eps")
         self.sum_root = [0.0] * len(self.params)
 
-    def _update(self, grads):
+    def _update(self, grads: list[float]) -> tuple[list[float], dict[str, Any]]:
         lr, eps, hypot = self.lr, self.eps, math.hypot
         sum_root = [hypot(s, g) for s, g in zip(self.sum_root, grads)]
         data = [x - lr * g / (s + eps) for x, g, s in zip(map(_get_data, self.params), grads, sum_root)]
         return data, {"sum_root": sum_root}
 
 
-def clip_grad_value(params, clip):
+def clip_grad_value(params: Iterable[Value] | Module, clip: float) -> None:
     """Clamp every grad into [-clip, clip], in place (a Value grad is replaced by its clamped number).
 
     >>> p = Value(0.0); p.grad = -7.0; clip_grad_value([p], 1.0); p.grad
@@ -237,7 +260,7 @@ def clip_grad_value(params, clip):
         p.grad = min(max(g, -clip), clip)
 
 
-def clip_grad_norm(params, max_norm, error_if_nonfinite=True):
+def clip_grad_norm(params: Iterable[Value] | Module, max_norm: float, error_if_nonfinite: bool = True) -> float:
     """If the grads' total L2 norm exceeds max_norm, scale them all by max_norm / norm, in place.
     Returns the norm before clipping (as ``torch.nn.utils.clip_grad_norm_``, without its 1e-6).
 
@@ -261,7 +284,8 @@ def clip_grad_norm(params, max_norm, error_if_nonfinite=True):
             raise NonFiniteGradientError(
                 f"clip_grad_norm: the gradient of parameter {names[i]} is {grads[i]!r}, so the norm is not "
                 f"finite; no gradient was changed. To find where it comes from, {_ANOMALY_HINT}; "
-                f"pass error_if_nonfinite=False to get the norm without an error")
+                f"pass error_if_nonfinite=False to get the norm without an error"
+            )
         return math.nan if any(map(math.isnan, grads)) else math.inf
     biggest = max(map(abs, grads), default=0.0)
     if biggest == 0.0:

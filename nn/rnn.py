@@ -7,6 +7,7 @@ contribution of every step into each weight's ``.grad``: backpropagation through
 code of its own. ``detach`` turns a hidden state into plain numbers, which cuts the graph there
 (truncated BPTT).
 """
+
 from autograd import Value, no_grad, scope, softmax, sum_values
 
 from .init import get_init, make_rng
@@ -86,8 +87,10 @@ class RNNCell(Module):
         if h_prev is not None:
             h_terms = _terms(_check_vector(h_prev, self.n_hidden, "RNNCell: hidden state h_prev"))
         # one sum node per unit: b_i + sum_j W_xh[i][j] x_j + sum_j W_hh[i][j] h_prev_j
-        pre = [sum_values([b] + [wx[j] * xj for j, xj in x_terms] + [wh[j] * hj for j, hj in h_terms])
-               for wx, wh, b in zip(self.W_xh, self.W_hh, self.b_h)]
+        pre = [
+            sum_values([b] + [wx[j] * xj for j, xj in x_terms] + [wh[j] * hj for j, hj in h_terms])
+            for wx, wh, b in zip(self.W_xh, self.W_hh, self.b_h)
+        ]
         return [activate(self.activation, p) for p in pre]
 
 
@@ -161,8 +164,9 @@ def sample(rnn, first, length, temperature=1.0, seed=None, rng=None, h0=None):
     """
     n = rnn.cell.n_in
     if rnn.n_out != n:
-        raise ValueError(f"sample: needs a model with n_in == n_out (tokens in, tokens out), "
-                         f"got n_in={n}, n_out={rnn.n_out}")
+        raise ValueError(
+            f"sample: needs a model with n_in == n_out (tokens in, tokens out), got n_in={n}, n_out={rnn.n_out}"
+        )
     if type(first) is not int or not 0 <= first < n:
         raise ValueError(f"sample: first must be a token index in [0, {n}), got {first!r}")
     if type(length) is not int or length < 0:

@@ -6,7 +6,12 @@ Adding the middle two gives w1 + w2 + 2b > 0, so w1 + w2 + b > -b >= 0: a contra
 No line separates XOR's classes, so the perceptron rule never stops making mistakes.
 A hidden layer maps the inputs to a space where they are separable.
 """
+
+import random
 from collections import namedtuple
+from collections.abc import Sequence
+
+from autograd import Value
 
 from .init import make_rng
 from .layers import Layer
@@ -14,8 +19,18 @@ from .losses import binary_cross_entropy_with_logits
 from .module import Module
 from .optim import Adam
 
-__all__ = ["AND", "OR", "XOR", "Perceptron", "PerceptronRun", "train_perceptron",
-           "XORNet", "textbook_xor", "XORRun", "train_xor"]
+__all__ = [
+    "AND",
+    "OR",
+    "XOR",
+    "Perceptron",
+    "PerceptronRun",
+    "train_perceptron",
+    "XORNet",
+    "textbook_xor",
+    "XORRun",
+    "train_xor",
+]
 
 # Truth tables: ((x1, x2), target) in the textbook's order.
 AND = (((0, 0), 0), ((0, 1), 0), ((1, 0), 0), ((1, 1), 1))
@@ -31,16 +46,16 @@ class Perceptron:
     1
     """
 
-    def __init__(self, w, b=0.0):
+    def __init__(self, w: Sequence[float], b: float = 0.0) -> None:
         self.w = [float(wi) for wi in w]
         self.b = float(b)
 
-    def __call__(self, x):
+    def __call__(self, x: Sequence[float]) -> int:
         if len(x) != len(self.w):
             raise ValueError(f"Perceptron takes {len(self.w)} inputs, got {len(x)}: {x!r}")
         return 1 if sum(wi * xi for wi, xi in zip(self.w, x)) + self.b > 0 else 0
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Perceptron(w={self.w!r}, b={self.b!r})"
 
 
@@ -49,7 +64,7 @@ PerceptronRun.__doc__ = """The result of train_perceptron: the perceptron, wheth
 mistakes, the number of epochs run, and the number of mistakes in each epoch."""
 
 
-def train_perceptron(table, epochs=100, lr=1.0):
+def train_perceptron(table: Sequence[tuple[Sequence[float], int]], epochs: int = 100, lr: float = 1.0) -> PerceptronRun:
     """The perceptron rule from zero weights: after each mistake, w += lr (t - y) x and b += lr (t - y).
 
     Stops after the first epoch without a mistake (converged) or after ``epochs`` epochs.
@@ -64,7 +79,7 @@ def train_perceptron(table, epochs=100, lr=1.0):
     if type(epochs) is not int or epochs < 1:
         raise ValueError(f"train_perceptron: epochs must be a positive int, got {epochs!r}")
     p = Perceptron([0.0] * len(table[0][0]))
-    errors = []
+    errors: list[int] = []
     for _ in range(epochs):
         mistakes = 0
         for x, t in table:
@@ -88,22 +103,29 @@ class XORNet(Module):
     (2, 1)
     """
 
-    def __init__(self, hidden=2, activation="relu", out_activation="linear", seed=None, rng=None):
+    def __init__(
+        self,
+        hidden: int = 2,
+        activation: str = "relu",
+        out_activation: str = "linear",
+        seed: int | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
         rng = make_rng(seed, rng)
         self.hidden = Layer(2, hidden, activation, rng=rng)
         self.out = Layer(hidden, 1, out_activation, rng=rng)
 
-    def features(self, x):
+    def features(self, x: Sequence[Value | float]) -> list[Value]:
         return self.hidden(x)
 
-    def __call__(self, x):
+    def __call__(self, x: Sequence[Value | float]) -> list[Value]:
         return self.out(self.hidden(x))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"XORNet(hidden={self.hidden.nout}, activation={self.hidden.activation!r})"
 
 
-def textbook_xor():
+def textbook_xor() -> XORNet:
     """The textbook's hand-set network: h = ReLU(W x + b), W = [[1, 1], [1, 1]], b = [0, -1];
     y = U h with U = [1, -2] and no bias.
 
@@ -112,11 +134,19 @@ def textbook_xor():
     [0.0, 1.0, 1.0, 0.0]
     """
     net = XORNet(hidden=2, activation="relu", out_activation="linear", seed=0)
-    net.load_state_dict({
-        "hidden.neurons.0.w.0": 1.0, "hidden.neurons.0.w.1": 1.0, "hidden.neurons.0.b": 0.0,
-        "hidden.neurons.1.w.0": 1.0, "hidden.neurons.1.w.1": 1.0, "hidden.neurons.1.b": -1.0,
-        "out.neurons.0.w.0": 1.0, "out.neurons.0.w.1": -2.0, "out.neurons.0.b": 0.0,
-    })
+    net.load_state_dict(
+        {
+            "hidden.neurons.0.w.0": 1.0,
+            "hidden.neurons.0.w.1": 1.0,
+            "hidden.neurons.0.b": 0.0,
+            "hidden.neurons.1.w.0": 1.0,
+            "hidden.neurons.1.w.1": 1.0,
+            "hidden.neurons.1.b": -1.0,
+            "out.neurons.0.w.0": 1.0,
+            "out.neurons.0.w.1": -2.0,
+            "out.neurons.0.b": 0.0,
+        }
+    )
     return net
 
 
@@ -126,7 +156,7 @@ right at the end, the number of Adam steps after which it first did (None if nev
 before each step."""
 
 
-def train_xor(seed, hidden=2, activation="tanh", steps=300, lr=0.1):
+def train_xor(seed: int, hidden: int = 2, activation: str = "tanh", steps: int = 300, lr: float = 0.1) -> XORRun:
     """Train an XORNet (logit output, binary cross-entropy, full batch, Adam) from ``seed``.
 
     The prediction is 1 when the logit is > 0.
@@ -137,7 +167,8 @@ def train_xor(seed, hidden=2, activation="tanh", steps=300, lr=0.1):
     """
     net = XORNet(hidden, activation, "linear", seed=seed)
     opt = Adam(net.parameters(), lr=lr)
-    losses, steps_to_100 = [], None
+    losses: list[float] = []
+    steps_to_100: int | None = None
     for step in range(steps + 1):
         logits = [net(list(x))[0] for x, _ in XOR]
         correct = all((z.data > 0) == (t == 1) for z, (_, t) in zip(logits, XOR))
@@ -150,3 +181,4 @@ def train_xor(seed, hidden=2, activation="tanh", steps=300, lr=0.1):
         opt.zero_grad()
         loss.backward()
         opt.step()
+    raise ValueError(f"train_xor: steps must be >= 0, got {steps!r}")  # range(steps + 1) was empty

@@ -1,5 +1,6 @@
 """detect_anomaly(): the first NaN or infinity raises at once, naming the op, its operands and the
 user's line; backward's gradients are checked too; outside the block nothing is checked."""
+
 import asyncio
 import inspect
 import math
@@ -18,31 +19,38 @@ def line_after():
 
 def test_nan_value_names_op_operands_and_line():
     a, b = Value(math.inf, label="a"), Value(-math.inf)
-    with pytest.raises(AnomalyError) as e:
-        with detect_anomaly():
-            line = line_after()
-            c = a + b  # noqa: F841
-    assert str(e.value) == (f"op '+' produced the value nan from operands inf (label 'a'), -inf; "
-                            f"node created at {HERE}:{line} in test_nan_value_names_op_operands_and_line: "
-                            f"c = a + b  # noqa: F841")
+    with pytest.raises(AnomalyError) as e, detect_anomaly():
+        line = line_after()
+        c = a + b  # noqa: F841
+    assert str(e.value) == (
+        f"op '+' produced the value nan from operands inf (label 'a'), -inf; "
+        f"node created at {HERE}:{line} in test_nan_value_names_op_operands_and_line: "
+        f"c = a + b  # noqa: F841"
+    )
 
 
 def test_overflow_to_inf_in_a_product():
-    with pytest.raises(AnomalyError, match=r"^op '\*' produced the value inf from operands 1e\+200 \(label 'w'\), "
-                                           r"1e\+200; node created at "):
-        with detect_anomaly():
-            Value(1e200, label="w") * Value(1e200)
+    with (
+        pytest.raises(
+            AnomalyError,
+            match=r"^op '\*' produced the value inf from operands 1e\+200 \(label 'w'\), "
+            r"1e\+200; node created at ",
+        ),
+        detect_anomaly(),
+    ):
+        Value(1e200, label="w") * Value(1e200)
 
 
 def test_infinite_local_derivative_is_caught_in_the_forward_pass():
     # sqrt(x^2) at 0: the value 0 is fine, but d sqrt/du = inf would make backward produce NaN
     x = Value(0.0, label="x")
-    with pytest.raises(AnomalyError) as e:
-        with detect_anomaly():
-            line = line_after()
-            y = (x * x) ** 0.5  # noqa: F841
-    assert str(e.value).startswith("op '**0.5' produced a local derivative inf with respect to operand 0.0 "
-                                   "(operands 0.0, value 0.0); node created at ")
+    with pytest.raises(AnomalyError) as e, detect_anomaly():
+        line = line_after()
+        y = (x * x) ** 0.5  # noqa: F841
+    assert str(e.value).startswith(
+        "op '**0.5' produced a local derivative inf with respect to operand 0.0 "
+        "(operands 0.0, value 0.0); node created at "
+    )
     assert f"{HERE}:{line} in test_infinite_local_derivative_is_caught_in_the_forward_pass" in str(e.value)
 
 
@@ -51,9 +59,8 @@ def test_location_is_the_users_line_not_the_library():
     def model(x, y):
         return sum_values([x - y, (x * 1e300) * 1e300])
 
-    with pytest.raises(AnomalyError) as e:
-        with detect_anomaly():
-            model(Value(2.0), Value(1.0))
+    with pytest.raises(AnomalyError) as e, detect_anomaly():
+        model(Value(2.0), Value(1.0))
     msg = str(e.value)
     assert msg.startswith("op '*' produced the value inf from operands 2e+300, 1e+300; node created at ")
     assert f"{HERE}:" in msg and "in model: return sum_values([x - y, (x * 1e300) * 1e300])" in msg
@@ -68,47 +75,54 @@ def test_backward_gradients_are_checked():
         line = inspect.currentframe().f_lineno - 1
         with pytest.raises(AnomalyError) as e:
             y.backward(1e10)
-    assert str(e.value) == (f"backward: the gradient of the leaf 2.0 (label 'x') is inf: from op '*' (value 2e+300, "
-                            f"created at {HERE}:{line} in test_backward_gradients_are_checked: y = x * 1e300), "
-                            f"local derivative 1e+300 times its gradient 10000000000.0")
+    assert str(e.value) == (
+        f"backward: the gradient of the leaf 2.0 (label 'x') is inf: from op '*' (value 2e+300, "
+        f"created at {HERE}:{line} in test_backward_gradients_are_checked: y = x * 1e300), "
+        f"local derivative 1e+300 times its gradient 10000000000.0"
+    )
 
 
 def test_backward_names_a_graph_built_outside_the_block():
     x = Value(0.0, label="x")
     y = (x * x) ** 0.5  # outside detect_anomaly: not checked in the forward pass
-    with detect_anomaly():
-        with pytest.raises(AnomalyError) as e:
-            y.backward()
-    assert str(e.value) == ("backward: the gradient of the '*' node 0.0 is inf: from op '**0.5' (value 0.0, "
-                            "created at a place outside detect_anomaly()), local derivative inf times its gradient 1.0")
+    with detect_anomaly(), pytest.raises(AnomalyError) as e:
+        y.backward()
+    assert str(e.value) == (
+        "backward: the gradient of the '*' node 0.0 is inf: from op '**0.5' (value 0.0, "
+        "created at a place outside detect_anomaly()), local derivative inf times its gradient 1.0"
+    )
 
 
 def test_backward_seed_and_overflowing_sums():
     with detect_anomaly():
-        with pytest.raises(AnomalyError, match=r"^backward: the gradient of the '\*' node 2.0 is nan: the seed grad "
-                                               r"passed to backward\(\) is not finite$"):
+        with pytest.raises(
+            AnomalyError,
+            match=r"^backward: the gradient of the '\*' node 2.0 is nan: the seed grad "
+            r"passed to backward\(\) is not finite$",
+        ):
             (Value(1.0) * 2).backward(math.nan)
         x = Value(1.0)
         y = x * 1.0 + x * 1.0  # with seed 1e308 each path gives x a finite 1e308, their sum is not
-        with pytest.raises(AnomalyError, match=r"^backward: the gradient of the leaf 1.0 is inf: the sum of its "
-                                               r"finite contributions overflowed$"):
+        with pytest.raises(
+            AnomalyError,
+            match=r"^backward: the gradient of the leaf 1.0 is inf: the sum of its "
+            r"finite contributions overflowed$",
+        ):
             y.backward(1e308)
 
 
 def test_create_graph_gradients_are_checked_as_ops():
     x = Value(1e200)
     y = x * x * 1e-300  # 1e100: finite
-    with detect_anomaly():
-        with pytest.raises(AnomalyError, match=r"^op '\*' produced the value inf"):
-            y.backward(1e300, create_graph=True)
+    with detect_anomaly(), pytest.raises(AnomalyError, match=r"^op '\*' produced the value inf"):
+        y.backward(1e300, create_graph=True)
 
 
 def test_no_anomaly_without_the_block_and_mode_restored():
     nan = Value(math.inf) + Value(-math.inf)  # silently NaN outside the block, as in PyTorch
     assert math.isnan(nan.data)
-    with pytest.raises(AnomalyError):
-        with detect_anomaly():
-            Value(math.nan) * 1.0
+    with pytest.raises(AnomalyError), detect_anomaly():
+        Value(math.nan) * 1.0
     assert math.isnan((Value(math.nan) * 1.0).data)  # the mode ended with the exception
 
 
@@ -153,18 +167,19 @@ def test_a_node_made_inside_nn_also_names_the_users_line():
 
     neuron = nn.Neuron(2, activation="linear", seed=0)
     neuron.w[0].data = 10.0  # 10 * 1e308 overflows
-    with pytest.raises(AnomalyError) as e:
-        with detect_anomaly():
-            line = line_after()
-            neuron([1e308, 1e308])
+    with pytest.raises(AnomalyError) as e, detect_anomaly():
+        line = line_after()
+        neuron([1e308, 1e308])
     msg = str(e.value)
     assert "nn/layers.py:" in msg.replace("\\", "/")
-    assert msg.endswith(f"(called from {HERE}:{line} in test_a_node_made_inside_nn_also_names_the_users_line: "
-                        f"neuron([1e308, 1e308]))")
+    assert msg.endswith(
+        f"(called from {HERE}:{line} in test_a_node_made_inside_nn_also_names_the_users_line: neuron([1e308, 1e308]))"
+    )
 
 
 def test_memory_stays_flat_in_a_long_anomaly_mode_loop():
     import tracemalloc
+
     w, b, x = Value(0.5, label="w"), Value(0.1, label="b"), Value(2.0, label="x")
 
     def step(i):

@@ -1,4 +1,5 @@
 """`import chaingrad`: the public API of `autograd` plus `nn`, and a clear error when PyPI's autograd shadows ours."""
+
 import doctest
 import os
 import subprocess
@@ -34,8 +35,9 @@ def test_another_autograd_first_on_the_path_is_an_import_error_that_says_so(tmp_
     fake.mkdir(parents=True)
     (fake / "__init__.py").write_text("def grad(f):\n    return f\n")
     env = dict(os.environ, PYTHONPATH=str(tmp_path / "site"))
-    run = subprocess.run([sys.executable, "-c", "import chaingrad"], capture_output=True, text=True,
-                         cwd=tmp_path, env=env)
+    run = subprocess.run(
+        [sys.executable, "-c", "import chaingrad"], capture_output=True, text=True, cwd=tmp_path, env=env
+    )
     assert run.returncode == 1
     last = run.stderr.strip().splitlines()[-1]
     assert last.startswith("ImportError: chaingrad needs its own 'autograd' package")

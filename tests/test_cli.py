@@ -1,4 +1,5 @@
 """python -m autograd: the whitelist parser, the printed gradients, the files, and clean failures (status 2)."""
+
 import ast
 import io
 import shutil
@@ -6,7 +7,8 @@ import subprocess
 import sys
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from autograd import Value
 from autograd.cli import ExpressionError, _parse_long, evaluate, main, parse
@@ -39,8 +41,9 @@ def test_textbook_example_prints_values_and_gradients(capsys):
 
 
 @needs_dot
-@pytest.mark.parametrize("suffix, magic", [(".svg", b"<?xml"), (".png", b"\x89PNG"), (".pdf", b"%PDF"),
-                                           (".dot", b"digraph")])
+@pytest.mark.parametrize(
+    "suffix, magic", [(".svg", b"<?xml"), (".png", b"\x89PNG"), (".pdf", b"%PDF"), (".dot", b"digraph")]
+)
 def test_writes_the_format_its_suffix_names(capsys, tmp_path, suffix, magic):
     path = tmp_path / f"L{suffix}"
     code, out, err = run(capsys, "c*(a+2*b)", "a=3", "b=1", "c=-2", "-o", str(path), "--view", "backward")
@@ -59,59 +62,66 @@ def test_dot_output_has_the_backward_numbers(capsys, tmp_path):
 
 @needs_dot
 def test_steps_writes_frames_and_page(capsys, tmp_path):
-    code, out, err = run(capsys, "a*b", "a=2", "b=5", "--steps", str(tmp_path / "s"), "--steps-format", "svg")
+    code, _out, err = run(capsys, "a*b", "a=2", "b=5", "--steps", str(tmp_path / "s"), "--steps-format", "svg")
     assert code == 0, err
-    assert sorted(p.name for p in (tmp_path / "s").iterdir()) == ["step_00.svg", "step_01.svg", "step_02.svg",
-                                                                   "steps.html"]
+    assert sorted(p.name for p in (tmp_path / "s").iterdir()) == [
+        "step_00.svg",
+        "step_01.svg",
+        "step_02.svg",
+        "steps.html",
+    ]
 
 
-@pytest.mark.parametrize("argv, fragment", [
-    (["c*(a+2*b)", "a=3", "b=1"], "name 'c' has no value; give it one on the command line as c=NUMBER"),
-    (["a*2", "a=abc"], "bad number 'abc' for a"),
-    (["a*2", "a=1e999"], "must be finite"),
-    (["a*2", "a=nan"], "must be finite"),
-    (["a*2", "a"], "expected NAME=NUMBER after the expression, got 'a'"),
-    (["a*2", "3x=1"], "'3x' is not a valid name"),
-    (["a*2", "a=1", "a=2"], "a is given twice"),
-    (["a*2", "a=1", "b=2"], "b is given a value but the expression does not use it"),
-    (["exp", "exp=1"], "'exp' is a function name"),
-    (["__import__('os').system('true')"], "not allowed"),
-    (["a.real", "a=1"], "'a.real' is not allowed"),
-    (["sine(a)", "a=1"], "calling 'sine' is not allowed; the functions are neg, sin, cos"),
-    (["exp(a, a)", "a=1"], "exp() takes 1 argument(s), got 'exp(a, a)'"),
-    (["exp(x=a)", "a=1"], "exp() takes 1 argument(s)"),
-    (["atan2(a)", "a=1"], "atan2() takes 2 argument(s)"),
-    (["leaky_relu(a, a)", "a=1"], "the parameters slope of leaky_relu() must be constants"),
-    (["clamp(a, 0, 1, 2)", "a=1"], "clamp() takes 1 argument(s) and up to 2 constant(s) lo, hi"),
-    (["a @ a", "a=1"], "operator '@' is not allowed"),
-    (["a // 2", "a=1"], "operator '//' is not allowed"),
-    (["+a", "a=1"], "unary '+' is not allowed"),
-    (["'text'"], "'text' is not a number"),
-    (["True"], "True is not a number"),
-    (["1j"], "1j is not a number"),
-    (["[a]", "a=1"], "is not allowed"),
-    (["lambda: 1"], "is not allowed"),
-    (["a if a else a", "a=1"], "is not allowed"),
-    (["a +", "a=1"], "syntax error in the expression"),
-    (["(a", "a=1"], "syntax error in the expression at column 1"),
-    (["   "], "the expression is empty"),
-    (["1e999"], "out of float range"),
-    (["exp"], "'exp' is a function: call it, e.g. exp(x)"),
-    (["log(a)", "a=-1"], "log: input must be positive, got -1.0 (label 'a')"),
-    (["a/b", "a=1", "b=0"], "division by zero"),
-    (["a**b", "a=-1", "b=0.5"], "the base must be positive"),
-    (["exp(a)", "a=1000"], "exp: result out of float range"),
-    (["a", "a=1", "-o", "x.jpg"], "the file name must end in .svg, .png, .pdf or .dot"),
-    (["a", "a=1", "--view", "up"], "invalid choice: 'up'"),
-    (["a", "a=1", "--max-nodes", "-1"], "--max-nodes must be 0 (no limit) or positive, got -1"),
-    (["a", "a=1", "--bogus"], "unrecognized arguments: --bogus"),
-    (["-a*b", "a=1", "b=2"], "goes after '--'"),
-    ([], "the following arguments are required: expression"),
-    (["(" * 300 + "a" + ")" * 300, "a=1"], "nests parentheses too deeply"),
-    (["--", "-" * 20000 + "a", "a=1"], "nested too deeply"),
-])
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["c*(a+2*b)", "a=3", "b=1"], "name 'c' has no value; give it one on the command line as c=NUMBER"),
+        (["a*2", "a=abc"], "bad number 'abc' for a"),
+        (["a*2", "a=1e999"], "must be finite"),
+        (["a*2", "a=nan"], "must be finite"),
+        (["a*2", "a"], "expected NAME=NUMBER after the expression, got 'a'"),
+        (["a*2", "3x=1"], "'3x' is not a valid name"),
+        (["a*2", "a=1", "a=2"], "a is given twice"),
+        (["a*2", "a=1", "b=2"], "b is given a value but the expression does not use it"),
+        (["exp", "exp=1"], "'exp' is a function name"),
+        (["__import__('os').system('true')"], "not allowed"),
+        (["a.real", "a=1"], "'a.real' is not allowed"),
+        (["sine(a)", "a=1"], "calling 'sine' is not allowed; the functions are neg, sin, cos"),
+        (["exp(a, a)", "a=1"], "exp() takes 1 argument(s), got 'exp(a, a)'"),
+        (["exp(x=a)", "a=1"], "exp() takes 1 argument(s)"),
+        (["atan2(a)", "a=1"], "atan2() takes 2 argument(s)"),
+        (["leaky_relu(a, a)", "a=1"], "the parameters slope of leaky_relu() must be constants"),
+        (["clamp(a, 0, 1, 2)", "a=1"], "clamp() takes 1 argument(s) and up to 2 constant(s) lo, hi"),
+        (["a @ a", "a=1"], "operator '@' is not allowed"),
+        (["a // 2", "a=1"], "operator '//' is not allowed"),
+        (["+a", "a=1"], "unary '+' is not allowed"),
+        (["'text'"], "'text' is not a number"),
+        (["True"], "True is not a number"),
+        (["1j"], "1j is not a number"),
+        (["[a]", "a=1"], "is not allowed"),
+        (["lambda: 1"], "is not allowed"),
+        (["a if a else a", "a=1"], "is not allowed"),
+        (["a +", "a=1"], "syntax error in the expression"),
+        (["(a", "a=1"], "syntax error in the expression at column 1"),
+        (["   "], "the expression is empty"),
+        (["1e999"], "out of float range"),
+        (["exp"], "'exp' is a function: call it, e.g. exp(x)"),
+        (["log(a)", "a=-1"], "log: input must be positive, got -1.0 (label 'a')"),
+        (["a/b", "a=1", "b=0"], "division by zero"),
+        (["a**b", "a=-1", "b=0.5"], "the base must be positive"),
+        (["exp(a)", "a=1000"], "exp: result out of float range"),
+        (["a", "a=1", "-o", "x.jpg"], "the file name must end in .svg, .png, .pdf or .dot"),
+        (["a", "a=1", "--view", "up"], "invalid choice: 'up'"),
+        (["a", "a=1", "--max-nodes", "-1"], "--max-nodes must be 0 (no limit) or positive, got -1"),
+        (["a", "a=1", "--bogus"], "unrecognized arguments: --bogus"),
+        (["-a*b", "a=1", "b=2"], "goes after '--'"),
+        ([], "the following arguments are required: expression"),
+        (["(" * 300 + "a" + ")" * 300, "a=1"], "nests parentheses too deeply"),
+        (["--", "-" * 20000 + "a", "a=1"], "nested too deeply"),
+    ],
+)
 def test_bad_input_exits_2_with_one_clear_line(capsys, argv, fragment):
-    code, out, err = run(capsys, *argv)
+    code, _out, err = run(capsys, *argv)
     assert code == 2
     assert err.count("\n") == 1 and err.startswith("python -m autograd: error: ")
     assert fragment in err
@@ -119,7 +129,7 @@ def test_bad_input_exits_2_with_one_clear_line(capsys, argv, fragment):
 
 
 def test_unwritable_output_fails_cleanly(capsys, tmp_path):
-    code, out, err = run(capsys, "a", "a=1", "-o", str(tmp_path / "missing" / "x.dot"))
+    code, _out, err = run(capsys, "a", "a=1", "-o", str(tmp_path / "missing" / "x.dot"))
     assert code == 2 and err.count("\n") == 1 and "cannot write" in err and "No such file" in err
 
 
@@ -133,19 +143,20 @@ def test_too_large_graph_says_how_to_draw_it(capsys, tmp_path):
 
 def test_missing_dot_is_one_line_with_install_hints(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
-    code, out, err = run(capsys, "a*2", "a=1", "-o", str(tmp_path / "x.svg"))
+    code, _out, err = run(capsys, "a*2", "a=1", "-o", str(tmp_path / "x.svg"))
     assert code == 2 and err.count("\n") == 1 and "sudo apt-get install graphviz" in err and "brew" in err
     assert run(capsys, "a*2", "a=1", "-o", str(tmp_path / "x.dot"))[0] == 0  # .dot needs no dot
 
 
 def test_help_exits_0(capsys):
-    code, out, err = run(capsys, "--help")
+    code, out, _err = run(capsys, "--help")
     assert code == 0 and "sin cos tan" in out and "atan2 hypot maximum minimum" in out
 
 
 def test_real_process_exit_status_and_no_traceback(tmp_path):
-    ok = subprocess.run([sys.executable, "-m", "autograd", "c*(a+2*b)", "a=3", "b=1", "c=-2"],
-                        capture_output=True, text=True)
+    ok = subprocess.run(
+        [sys.executable, "-m", "autograd", "c*(a+2*b)", "a=3", "b=1", "c=-2"], capture_output=True, text=True
+    )
     assert ok.returncode == 0 and "f = c*(a+2*b) = -10" in ok.stdout
     bad = subprocess.run([sys.executable, "-m", "autograd", "open('x')"], capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stdout == "" and bad.stderr.count("\n") == 1
@@ -165,18 +176,22 @@ def test_a_100000_term_expression_works_from_stdin(capsys, monkeypatch):
 
 # ---- the parser and evaluator ----
 
-@pytest.mark.parametrize("text, x, y, expected", [
-    ("x-y-1", 5.0, 2.0, 2.0),  # left to right: (5 - 2) - 1
-    ("x/y/2", 8.0, 2.0, 2.0),
-    ("x-y*2+x/y", 6.0, 2.0, 5.0),
-    ("2*-x", 3.0, 1.0, -6.0),
-    ("x--y", 3.0, 1.0, 4.0),
-    ("-x**2", 3.0, 1.0, -9.0),  # unary minus binds less tightly than **
-    ("x**-1*y", 4.0, 2.0, 0.5),
-    ("x**y**2", 2.0, 3.0, 512.0),  # ** is right associative: 2^(3^2)
-    ("-x*y+x", 2.0, 3.0, -4.0),
-    ("tanh(0*x)+relu(-y)+abs(-y)+exp(0*x)+log(x)-log(x)+sigmoid(0*y)", 1.0, 2.0, 3.5),
-])
+
+@pytest.mark.parametrize(
+    "text, x, y, expected",
+    [
+        ("x-y-1", 5.0, 2.0, 2.0),  # left to right: (5 - 2) - 1
+        ("x/y/2", 8.0, 2.0, 2.0),
+        ("x-y*2+x/y", 6.0, 2.0, 5.0),
+        ("2*-x", 3.0, 1.0, -6.0),
+        ("x--y", 3.0, 1.0, 4.0),
+        ("-x**2", 3.0, 1.0, -9.0),  # unary minus binds less tightly than **
+        ("x**-1*y", 4.0, 2.0, 0.5),
+        ("x**y**2", 2.0, 3.0, 512.0),  # ** is right associative: 2^(3^2)
+        ("-x*y+x", 2.0, 3.0, -4.0),
+        ("tanh(0*x)+relu(-y)+abs(-y)+exp(0*x)+log(x)-log(x)+sigmoid(0*y)", 1.0, 2.0, 3.5),
+    ],
+)
 def test_parser_and_the_long_chain_parser_agree_with_hand_math(text, x, y, expected):
     for tree in (parse(text), _parse_long(text)):
         values = {"x": Value(x, label="x"), "y": Value(y, label="y")}
@@ -192,9 +207,16 @@ def test_constant_exponents_are_numbers_and_value_exponents_are_values():
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["+", "-", "*", "/", " + ", " *  "]),
-                          st.sampled_from(["x", "y", "2", "-x", "( x+y )", "y**2", "exp(x)", " 0.5"])),
-                min_size=1, max_size=12))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["+", "-", "*", "/", " + ", " *  "]),
+            st.sampled_from(["x", "y", "2", "-x", "( x+y )", "y**2", "exp(x)", " 0.5"]),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
 def test_long_chain_parser_builds_the_same_tree_as_ast(parts):
     text = parts[0][1] + "".join(op + term for op, term in parts[1:])
     assert ast.dump(_parse_long(text)) == ast.dump(parse(text))
@@ -209,24 +231,42 @@ def test_parse_never_runs_code():
 
 # ---- hardening: any depth, empty names, every argument checked before a file is written ----
 
+
 def one_clean_line(code, err):
-    return code == 2 and err.count("\n") == 1 and err.startswith("python -m autograd: error: ") \
-        and "Traceback" not in err and "internal error" not in err
+    return (
+        code == 2
+        and err.count("\n") == 1
+        and err.startswith("python -m autograd: error: ")
+        and "Traceback" not in err
+        and "internal error" not in err
+    )
 
 
 @pytest.mark.parametrize("depth", [330, 1000, 2000])
-@pytest.mark.parametrize("template", [
-    "x[{}a]", "exp(a, {}a)", "1 < {}a", "a if {}a else a", "[{}a]", "sine({}a)", "exp({}a, x=1)", "{}a.b",
-    "lambda: {}a", "{{{}a}}", "not {}a",
-])
+@pytest.mark.parametrize(
+    "template",
+    [
+        "x[{}a]",
+        "exp(a, {}a)",
+        "1 < {}a",
+        "a if {}a else a",
+        "[{}a]",
+        "sine({}a)",
+        "exp({}a, x=1)",
+        "{}a.b",
+        "lambda: {}a",
+        "{{{}a}}",
+        "not {}a",
+    ],
+)
 def test_deep_nesting_inside_a_rejected_construct_is_one_line(capsys, depth, template):
-    code, out, err = run(capsys, "--", template.format("-" * depth), "a=1")
+    code, _out, err = run(capsys, "--", template.format("-" * depth), "a=1")
     assert one_clean_line(code, err), err
     assert len(err) < 400
 
 
 def test_a_deep_call_name_is_one_line(capsys):
-    code, out, err = run(capsys, "a." * 300 + "b(a)", "a=1")
+    code, _out, err = run(capsys, "a." * 300 + "b(a)", "a=1")
     assert one_clean_line(code, err), err
 
 
@@ -240,7 +280,7 @@ def test_an_empty_file_name_is_refused(capsys, option, value):
 @needs_dot
 def test_steps_limit_is_checked_before_the_output_file_is_written(capsys, tmp_path):
     dot, steps = tmp_path / "x.dot", tmp_path / "steps"
-    code, out, err = run(capsys, "+".join(["a"] * 150), "a=1", "-o", str(dot), "--steps", str(steps))
+    code, _out, err = run(capsys, "+".join(["a"] * 150), "a=1", "-o", str(dot), "--steps", str(steps))
     assert one_clean_line(code, err) and "more than the limit of 100 for drawing (--steps)" in err
     assert not dot.exists() and not steps.exists()
 
@@ -248,12 +288,12 @@ def test_steps_limit_is_checked_before_the_output_file_is_written(capsys, tmp_pa
 def test_steps_that_is_a_file_is_checked_before_the_output_file_is_written(capsys, tmp_path):
     dot, steps = tmp_path / "x.dot", tmp_path / "steps"
     steps.write_text("a file")
-    code, out, err = run(capsys, "a*2", "a=1", "-o", str(dot), "--steps", str(steps))
+    code, _out, err = run(capsys, "a*2", "a=1", "-o", str(dot), "--steps", str(steps))
     assert one_clean_line(code, err) and "is a file" in err and not dot.exists()
 
 
 def test_missing_dot_for_steps_is_checked_before_the_dot_file_is_written(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     dot = tmp_path / "x.dot"
-    code, out, err = run(capsys, "a*2", "a=1", "-o", str(dot), "--steps", str(tmp_path / "s"))
+    code, _out, err = run(capsys, "a*2", "a=1", "-o", str(dot), "--steps", str(tmp_path / "s"))
     assert one_clean_line(code, err) and "graphviz" in err and not dot.exists()

@@ -1,5 +1,6 @@
 """Every demo plot labels both axes and names every line in a legend (the figures are caught as they are saved),
 and no image a demo writes is larger than 4000 px on a side or 6 megapixels (past that nobody can read it)."""
+
 import shutil
 import struct
 
@@ -58,6 +59,7 @@ def check_images(out_dir):
 
 def test_xor_vanishing_and_neural_lm_plots(saved_figures, tmp_path, capsys):
     from demos import neural_lm, vanishing_gradients, xor
+
     for demo in (xor, vanishing_gradients, neural_lm):
         demo.main(tmp_path)
     assert len(saved_figures) == 3
@@ -69,16 +71,18 @@ def test_xor_vanishing_and_neural_lm_plots(saved_figures, tmp_path, capsys):
 @pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz's dot is not installed")
 def test_the_graph_pictures_of_the_demos_are_readable_sizes(tmp_path, capsys):
     from demos import computation_graph, hello_rnn, sigmoid_unit, worked_mlp
+
     for demo in (computation_graph, hello_rnn, sigmoid_unit, worked_mlp):
         demo.main(tmp_path)
     # L forward and backward, the stepper's frames, the 2-layer net twice, the RNN twice, hello's unrolled graph
     assert check_images(tmp_path) >= 2 + 7 + 2 + 2 + 1
-    w, h = png_size(tmp_path / "hello_rnn_unrolled.png")
+    w, _h = png_size(tmp_path / "hello_rnn_unrolled.png")
     assert w <= 2000  # read at its natural size
 
 
 def test_moons_plots_and_the_loss_plots_second_axis(saved_figures, tmp_path, monkeypatch, capsys):
     from demos import moons
+
     train = moons.train
     monkeypatch.setattr(moons, "train", lambda *args: train(*args, steps=3))  # the plots, not the training
     moons.main(tmp_path)
@@ -87,11 +91,14 @@ def test_moons_plots_and_the_loss_plots_second_axis(saved_figures, tmp_path, mon
         check(fig)
     loss_axes = saved_figures[1].axes
     assert len(loss_axes) == 2 and {ax.get_ylabel() for ax in loss_axes} == {
-        "hinge loss + L2 penalty", "training accuracy (%)"}
+        "hinge loss + L2 penalty",
+        "training accuracy (%)",
+    }
 
 
 def test_char_rnn_loss_plot(saved_figures, tmp_path):
     from demos import char_rnn
+
     char_rnn.plot_losses([3.0, 2.5, 2.0], tmp_path / "loss.png", "t", [(3.7, "uniform guess")])
     check(saved_figures[0])
     assert check_images(tmp_path) == 1

@@ -1,4 +1,5 @@
 """`python -m demos`: runs the named demos, refuses unknown names with the list of demos."""
+
 import pathlib
 
 import pytest
@@ -11,10 +12,13 @@ def test_every_listed_demo_exists():
         assert (pathlib.Path(runner.__file__).parent / f"{name}.py").is_file(), name
 
 
-@pytest.mark.parametrize("argv, expected", [
-    (["nope"], "unknown demo 'nope'; the demos are: computation_graph, sigmoid_unit"),
-    (["char_rnn", "--eager"], "unrecognized arguments: --eager"),
-])
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["nope"], "unknown demo 'nope'; the demos are: computation_graph, sigmoid_unit"),
+        (["char_rnn", "--eager"], "unrecognized arguments: --eager"),
+    ],
+)
 def test_bad_arguments_exit_2_naming_the_problem(argv, expected, capsys):
     with pytest.raises(SystemExit) as exc:
         runner.main(argv)
@@ -37,6 +41,7 @@ REPO_DEMOS = pathlib.Path(runner.__file__).parent
 def _run(args, cwd):
     import subprocess
     import sys
+
     run = subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=cwd)
     assert run.returncode == 0, run.stdout + run.stderr
     return run.stdout
@@ -65,11 +70,18 @@ def test_module_and_file_and_runner_forms_write_into_out_from_elsewhere(tmp_path
 
 def test_a_demos_own_options_and_bad_values(tmp_path, capsys):
     from demos import _cli
+
     seen = {}
-    _cli.run(lambda out, **kw: seen.update(kw, out=out), "demos/x.py", "Doc.",
-             lambda p: p.add_argument("--steps", type=int, default=3), ["--out", str(tmp_path / "o"), "--steps", "5"])
+    _cli.run(
+        lambda out, **kw: seen.update(kw, out=out),
+        "demos/x.py",
+        "Doc.",
+        lambda p: p.add_argument("--steps", type=int, default=3),
+        ["--out", str(tmp_path / "o"), "--steps", "5"],
+    )
     assert seen == {"steps": 5, "out": tmp_path / "o"} and (tmp_path / "o").is_dir()
     import demos.char_rnn as char_rnn
+
     with pytest.raises(SystemExit) as exc:
         _cli.run(char_rnn.main, char_rnn.__file__, char_rnn.__doc__, char_rnn._options, ["--steps", "0"])
     assert exc.value.code == 2
@@ -78,6 +90,7 @@ def test_a_demos_own_options_and_bad_values(tmp_path, capsys):
 
 def test_progress_bars_stay_out_of_logs(capsys):
     from demos._cli import progress
+
     bar = progress(range(3), desc="x")  # stdout is captured here: not a terminal
     assert list(bar) == [0, 1, 2] and bar.disable
     assert capsys.readouterr().out == ""
@@ -85,16 +98,19 @@ def test_progress_bars_stay_out_of_logs(capsys):
 
 def test_the_data_file_ships_with_the_package():
     from demos import char_rnn
+
     assert char_rnn.TEXT.is_file() and char_rnn.TEXT.parent.parent == REPO_DEMOS
     tomllib = pytest.importorskip("tomllib", reason="tomllib (Python 3.11+) reads pyproject.toml")
     config = tomllib.loads((REPO_DEMOS.parent / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
-    assert {"chaingrad", "autograd", "autograd.draw", "nn", "demos"} <= set(config["packages"])
+    assert {"chaingrad*", "autograd*", "nn*", "demos*"} <= set(config["packages"]["find"]["include"])
     assert "data/*.txt" in config["package-data"]["demos"]
     assert "player.html" in config["package-data"]["autograd.draw"]
 
 
 def test_docstring_examples():
     import doctest
+
     from demos import _cli
+
     result = doctest.testmod(_cli, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0

@@ -1,4 +1,5 @@
 """Rich display in Jupyter: autograd.display.value_html (the card Value._repr_html_ shows) and nn.Module._repr_html_."""
+
 import doctest
 import html
 import re
@@ -40,7 +41,7 @@ def test_a_grad_with_its_own_graph_says_so():
     assert cells(value_html(x))["grad"] == "0.786448 (a Value with its own graph)"
 
 
-@pytest.mark.parametrize("label", ["<script>alert(1)</script>", "a & b", '"quoted" \'x\'', "<!--", "</table></div>"])
+@pytest.mark.parametrize("label", ["<script>alert(1)</script>", "a & b", "\"quoted\" 'x'", "<!--", "</table></div>"])
 def test_every_text_is_escaped(label):
     page = value_html(Value(1.0, label=label))
     assert html.escape(label) in page
@@ -63,8 +64,12 @@ def test_module_cards_show_class_parameter_count_and_shape():
     model = nn.MLP(2, [16, 16, 1], activation="relu", seed=0)
     page = model._repr_html_()
     assert title(page) == ("MLP", "module")
-    assert cells(page) == {"parameters": "337 parameters", "shape": "2 → 16 → 16 → 1", "mode": "training",
-                           "module": "MLP(2, [16, 16, 1], activation='relu', out_activation='linear')"}
+    assert cells(page) == {
+        "parameters": "337 parameters",
+        "shape": "2 → 16 → 16 → 1",
+        "mode": "training",
+        "module": "MLP(2, [16, 16, 1], activation='relu', out_activation='linear')",
+    }
     assert cells(nn.Layer(3, 2, seed=0).eval()._repr_html_())["mode"] == "eval"
     assert cells(nn.Neuron(3, seed=0)._repr_html_())["shape"] == "3 → 1"
     assert cells(nn.RNN(4, 3, 4, seed=0)._repr_html_())["shape"] == "4 → 3 (recurrent) → 4"
@@ -90,8 +95,10 @@ def test_docstring_examples():
     assert result.attempted > 0 and result.failed == 0
 
 
-@pytest.mark.skipif(not hasattr(Value, "_repr_html_"),
-                    reason="Value._repr_html_ (a one-line hook calling value_html) is added to engine.py separately")
+@pytest.mark.skipif(
+    not hasattr(Value, "_repr_html_"),
+    reason="Value._repr_html_ (a one-line hook calling value_html) is added to engine.py separately",
+)
 def test_jupyter_shows_a_value_as_its_card():
     v = Value(2.0, label="x")
     assert v._repr_html_() == value_html(v)

@@ -2,21 +2,22 @@
 
 Expected numbers come from reference-values.md section 1 (L = c(a + 2b), a = 3, b = 1, c = -2) or hand math.
 """
-import pathlib
 
-import autograd
 import html
+import pathlib
 import re
 import shutil
 import xml.etree.ElementTree as ET
 
 import graphviz
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+import autograd
 from autograd import Value, draw, draw_steps, nodes_between
-from demos.computation_graph import build
 from autograd.draw import BackwardNotRunError, DotNotFoundError, Graph, GraphTooLargeError
+from demos.computation_graph import build
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz's dot is not installed")
 
@@ -62,6 +63,7 @@ def svg_texts(svg):
 
 # ---- forward view ----
 
+
 def test_forward_view_shows_labels_ops_and_the_textbook_values():
     L, _ = textbook()
     g = draw(L)
@@ -92,9 +94,15 @@ def test_forward_view_draws_inputs_parameters_constants_and_output_apart():
     assert kinds["x = 2"] == "input" and kinds["w = 0.5"] == "parameter" and kinds["1"] == "constant"
     out = [attrs for text, attrs in nodes.values() if "tanh" in text]
     assert len(out) == 1 and "tooltip=output" in out[0] and "peripheries=2" in out[0]
-    styles = {k: re.search(r'fillcolor="([^"]+)"', a)[1] for k, a in
-              (("input", nodes[node_by_text(nodes, "x = ")][1]), ("parameter", nodes[node_by_text(nodes, "w = ")][1]),
-               ("constant", nodes[node_by_text(nodes, "1")][1]), ("output", out[0]))}
+    styles = {
+        k: re.search(r'fillcolor="([^"]+)"', a)[1]
+        for k, a in (
+            ("input", nodes[node_by_text(nodes, "x = ")][1]),
+            ("parameter", nodes[node_by_text(nodes, "w = ")][1]),
+            ("constant", nodes[node_by_text(nodes, "1")][1]),
+            ("output", out[0]),
+        )
+    }
     assert len(set(styles.values())) == 4
 
 
@@ -119,7 +127,7 @@ def test_unlabelled_nodes_show_their_expression_and_long_ones_a_generated_name()
 
 def test_every_edge_says_d_parent_d_child_even_without_labels():
     a = Value(2.0, label="a")
-    y = (a ** 0.5 + a.exp() * 3).tanh()
+    y = (a**0.5 + a.exp() * 3).tanh()
     y.backward()
     _, edges = parse_dot(draw(y, view="backward").source)
     first = [label.split("\n")[0] for *_, label, _ in edges]
@@ -130,8 +138,9 @@ def test_every_edge_says_d_parent_d_child_even_without_labels():
 
 # ---- backward view ----
 
+
 def test_backward_view_labels_edges_with_local_derivatives_and_contributions():
-    L, n = textbook()
+    L, _n = textbook()
     L.backward()
     nodes, edges = parse_dot(draw(L, view="backward").source)
     ids = {k: node_by_text(nodes, f"{k} = ") for k in "abcdeL"}
@@ -141,9 +150,13 @@ def test_backward_view_labels_edges_with_local_derivatives_and_contributions():
     by_pair = {(t, h): (label, attrs) for t, h, label, attrs in edges}
     # local derivatives of the textbook's backward figure, symbolic = number (reference-values.md section 1:
     # dL/de = c = -2, dL/dc = e = 5, de/da = 1, de/dd = 1, dd/db = 2), and upstream x local = contribution
-    expected = {("e", "L"): "∂L/∂e = c = -2\n1 × -2 = -2", ("c", "L"): "∂L/∂c = e = 5\n1 × 5 = 5",
-                ("a", "e"): "∂e/∂a = 1\n-2 × 1 = -2", ("d", "e"): "∂e/∂d = 1\n-2 × 1 = -2",
-                ("b", "d"): "∂d/∂b = 2\n-2 × 2 = -4"}
+    expected = {
+        ("e", "L"): "∂L/∂e = c = -2\n1 × -2 = -2",
+        ("c", "L"): "∂L/∂c = e = 5\n1 × 5 = 5",
+        ("a", "e"): "∂e/∂a = 1\n-2 × 1 = -2",
+        ("d", "e"): "∂e/∂d = 1\n-2 × 1 = -2",
+        ("b", "d"): "∂d/∂b = 2\n-2 × 2 = -4",
+    }
     for (child, parent), text in expected.items():
         label, attrs = by_pair[ids[child], ids[parent]]
         assert label == text
@@ -176,16 +189,19 @@ def test_square_has_two_edges_each_with_its_contribution():
     assert nodes[node_by_text(nodes, "x = ")][0].endswith("∂y/∂x = 6")  # d(x^2)/dx = 2x
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    (dict(view="sideways"), ValueError, r"view must be 'forward' or 'backward', got 'sideways'"),
-    (dict(rankdir="XY"), ValueError, r"rankdir must be .* got 'XY'"),
-    (dict(max_nodes=0), ValueError, r"max_nodes must be a positive int or None, got 0"),
-    (dict(max_nodes=True), ValueError, r"got True"),
-    (dict(precision=0), ValueError, r"precision must be an int from 1 to 17, got 0"),
-    (dict(clusters=[1, 2]), TypeError, r"clusters must be a mapping"),
-    (dict(clusters={1: []}), TypeError, r"cluster title must be a str, got 1"),
-    (dict(clusters={"t": [3.0]}), TypeError, r"cluster 't' must list Values, got 3.0"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(view="sideways"), ValueError, r"view must be 'forward' or 'backward', got 'sideways'"),
+        (dict(rankdir="XY"), ValueError, r"rankdir must be .* got 'XY'"),
+        (dict(max_nodes=0), ValueError, r"max_nodes must be a positive int or None, got 0"),
+        (dict(max_nodes=True), ValueError, r"got True"),
+        (dict(precision=0), ValueError, r"precision must be an int from 1 to 17, got 0"),
+        (dict(clusters=[1, 2]), TypeError, r"clusters must be a mapping"),
+        (dict(clusters={1: []}), TypeError, r"cluster title must be a str, got 1"),
+        (dict(clusters={"t": [3.0]}), TypeError, r"cluster 't' must list Values, got 3.0"),
+    ],
+)
 def test_bad_arguments_raise_typed_errors_quoting_the_value(kwargs, error, match):
     L, _ = textbook()
     with pytest.raises(error, match=match):
@@ -199,8 +215,20 @@ def test_root_must_be_a_value():
 
 # ---- escaping ----
 
-HOSTILE = ['say "hi"', "back\\slash\\", "{ } | < >", "two\nlines", "ünïcödé λ ∂ 日本 🙂", "a & b &amp;",
-           "it's", "]]> <!-- -->", "<B>not bold</B>", "\\N \\G \\l \\n", "<<>>", "x</TD></TR></TABLE>"]
+HOSTILE = [
+    'say "hi"',
+    "back\\slash\\",
+    "{ } | < >",
+    "two\nlines",
+    "ünïcödé λ ∂ 日本 🙂",
+    "a & b &amp;",
+    "it's",
+    "]]> <!-- -->",
+    "<B>not bold</B>",
+    "\\N \\G \\l \\n",
+    "<<>>",
+    "x</TD></TR></TABLE>",
+]
 
 
 @pytest.mark.parametrize("label", HOSTILE)
@@ -252,6 +280,7 @@ def test_any_printable_label_renders_exactly(label):
 
 # ---- rendering, Jupyter, missing dot ----
 
+
 @needs_dot
 @pytest.mark.parametrize("fmt, magic", [("svg", b"<?xml"), ("png", b"\x89PNG"), ("pdf", b"%PDF")])
 def test_render_to_each_format(tmp_path, fmt, magic):
@@ -259,7 +288,7 @@ def test_render_to_each_format(tmp_path, fmt, magic):
     L.backward()
     path = draw(L, view="backward").render(tmp_path / "L", format=fmt)
     assert path.endswith(f".{fmt}")
-    data = open(path, "rb").read()
+    data = pathlib.Path(path).read_bytes()
     assert data.startswith(magic) and len(data) > 500
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"L.{fmt}"]  # no DOT source left behind
 
@@ -285,18 +314,28 @@ def test_missing_dot_says_how_to_install_and_source_still_works(monkeypatch, tmp
     L.backward()
     g = draw(L, view="backward")
     assert "∂L/∂c = 5" in g.source
-    for attempt in (lambda: g.pipe(format="svg"), lambda: g.render(tmp_path / "x", format="png"),
-                    lambda: g._repr_mimebundle_(), lambda: draw_steps(L, tmp_path / "steps")):
+    for attempt in (
+        lambda: g.pipe(format="svg"),
+        lambda: g.render(tmp_path / "x", format="png"),
+        lambda: g._repr_mimebundle_(),
+        lambda: draw_steps(L, tmp_path / "steps"),
+    ):
         with pytest.raises(DotNotFoundError) as info:
             attempt()
         message = str(info.value)
-        for hint in ("apt-get install graphviz", "brew install graphviz", "winget install graphviz",
-                     "conda install -c conda-forge graphviz", ".source still work"):
+        for hint in (
+            "apt-get install graphviz",
+            "brew install graphviz",
+            "winget install graphviz",
+            "conda install -c conda-forge graphviz",
+            ".source still work",
+        ):
             assert hint in message
         assert isinstance(info.value, graphviz.ExecutableNotFound)
 
 
 # ---- clusters, nodes_between, max_nodes ----
+
 
 def test_clusters_hold_their_nodes_and_a_node_listed_twice_stays_in_the_first():
     L, n = textbook()
@@ -334,8 +373,11 @@ def test_max_nodes_refuses_with_a_message_saying_how_to_see_more():
     for _ in range(299):
         y = y * 1.0001
     n = 299 * 2 + 1  # each step adds a product and a constant
-    with pytest.raises(GraphTooLargeError, match=rf"has {n} nodes, more than max_nodes=250; .*max_nodes={n} "
-                                                 r"\(or None\)") as info:
+    with pytest.raises(
+        GraphTooLargeError,
+        match=rf"has {n} nodes, more than max_nodes=250; .*max_nodes={n} "
+        r"\(or None\)",
+    ) as info:
         draw(y)
     assert (info.value.nodes, info.value.max_nodes) == (n, 250)
     assert len(parse_dot(draw(y, max_nodes=None).source)[0]) == n
@@ -349,6 +391,7 @@ def test_deep_graph_draws_without_recursion():
 
 
 # ---- step by step ----
+
 
 @needs_dot
 def test_draw_steps_frames_follow_the_backward_pass(tmp_path):
@@ -406,6 +449,7 @@ def test_graph_is_a_digraph_subclass():
 
 # ---- hardening: labels changed after creation, huge labels, the stepper's script ----
 
+
 @pytest.mark.parametrize("bad", [3, None, b"x", ["a"]])
 def test_a_label_set_to_a_non_string_raises_type_error_naming_the_node(tmp_path, bad):
     x = Value(2.0, label="x")
@@ -420,14 +464,17 @@ def test_a_label_set_to_a_non_string_raises_type_error_naming_the_node(tmp_path,
 
 def xlink_titles(svg):
     root = ET.fromstring(svg)
-    return [e.get("{http://www.w3.org/1999/xlink}title") for e in root.iter()
-            if e.get("{http://www.w3.org/1999/xlink}title")]
+    return [
+        e.get("{http://www.w3.org/1999/xlink}title")
+        for e in root.iter()
+        if e.get("{http://www.w3.org/1999/xlink}title")
+    ]
 
 
 @needs_dot
 @pytest.mark.parametrize("n", [16_384, 20_000, 100_000])
 def test_huge_labels_are_cut_with_an_ellipsis_and_kept_as_tooltip(tmp_path, n):
-    label = ("w\\N\"<&" * n)[:n]
+    label = ('w\\N"<&' * n)[:n]
     x = Value(1.0, label=label)
     y = x * 2
     y.label = "y"

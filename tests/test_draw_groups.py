@@ -2,6 +2,7 @@
 (collapsed), with values or gradients on the edges that enter and leave it; large graphs collapse by default.
 
 Expected numbers are computed here from the graph itself (the gradients backward() left in .grad)."""
+
 import re
 import shutil
 
@@ -73,7 +74,7 @@ def test_a_small_graph_draws_every_scalar_with_each_scope_a_cluster():
 
 
 def test_a_large_graph_is_collapsed_with_a_note_on_how_to_expand():
-    model, loss = mlp_loss()
+    _model, loss = mlp_loss()
     n = len(topological_order(loss))
     assert n > 250
     src = draw(loss, view="backward").source
@@ -88,7 +89,7 @@ def test_a_large_graph_is_collapsed_with_a_note_on_how_to_expand():
 
 
 def test_block_edges_carry_values_forward_and_gradients_backward():
-    model, loss = mlp_loss((3, 1))
+    _model, loss = mlp_loss((3, 1))
     outs = [v for v in topological_order(loss) if v.scope == ("layers[0]",) and v.op == "relu"]
     assert len(outs) == 3
 
@@ -98,7 +99,9 @@ def test_block_edges_carry_values_forward_and_gradients_backward():
         return sorted(float(t.split(" = ")[1]) for t in lines)
 
     # the three values leaving layers[0], named by its scope, and the gradients that flow back into it
-    assert numbers_on(draw(loss, collapse=1).source, "layers[0]#") == pytest.approx(sorted(v.data for v in outs), rel=1e-3)
+    assert numbers_on(draw(loss, collapse=1).source, "layers[0]#") == pytest.approx(
+        sorted(v.data for v in outs), rel=1e-3
+    )
     back = numbers_on(draw(loss, view="backward", collapse=1).source, "∂loss/∂layers[0]#")
     assert back == pytest.approx(sorted(v.grad for v in outs), rel=1e-3)
 
@@ -124,7 +127,7 @@ def test_shared_parameters_collect_one_share_per_time_step():
 
 def test_expand_opens_a_block_and_collapse_two_opens_a_level():
     with scope("net"):
-        model, loss = mlp_loss((2, 1))
+        _model, loss = mlp_loss((2, 1))
     src = draw(loss, collapse=1).source
     assert set(blocks_in(src)) == {"net"}
     src = draw(loss, collapse=2).source
@@ -134,14 +137,21 @@ def test_expand_opens_a_block_and_collapse_two_opens_a_level():
     assert blocks_in(draw(loss, collapse=2, expand=[("net", "layers[0]")]).source).keys() == {"net.layers[1]"}
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    (dict(collapse=0), ValueError, r"collapse must be 'auto', None .* got 0"),
-    (dict(collapse="all"), ValueError, r"got 'all'"),
-    (dict(expand=["layers[9]"]), ValueError, r"expand names no scope of this graph: 'layers\[9\]'; the scopes are: "
-                                             r"'layers\[0\]', 'layers\[1\]'"),
-    (dict(expand=3), TypeError, r"expand must be an iterable of scope paths, got 3"),
-    (dict(clusters={}, collapse=1), ValueError, r"collapse must be None or 'auto', got 1"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(collapse=0), ValueError, r"collapse must be 'auto', None .* got 0"),
+        (dict(collapse="all"), ValueError, r"got 'all'"),
+        (
+            dict(expand=["layers[9]"]),
+            ValueError,
+            r"expand names no scope of this graph: 'layers\[9\]'; the scopes are: "
+            r"'layers\[0\]', 'layers\[1\]'",
+        ),
+        (dict(expand=3), TypeError, r"expand must be an iterable of scope paths, got 3"),
+        (dict(clusters={}, collapse=1), ValueError, r"collapse must be None or 'auto', got 1"),
+    ],
+)
 def test_bad_grouping_arguments_raise_typed_errors(kwargs, error, match):
     _, loss = mlp_loss((2, 1))
     with pytest.raises(error, match=match):
@@ -170,6 +180,7 @@ def test_grouping_keeps_inputs_where_they_were_made_and_constants_with_their_use
 @needs_dot
 def test_draw_steps_through_a_collapsed_view_and_its_opened_blocks(tmp_path):
     import json
+
     _, loss = mlp_loss((3, 2, 1))
     files = draw_steps(loss, tmp_path, format="svg", collapse=1)
     steps = sum(len(v.children) for v in topological_order(loss))

@@ -1,20 +1,24 @@
 """The engine: every op against central finite differences, the textbook's reference numbers,
 accumulation, no_grad, bad inputs, deep graphs, and random graphs against finite differences and torch."""
+
 import math
 import threading
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from autograd import Value, log_softmax, logsumexp, no_grad, is_grad_enabled, softmax, sum_values
+from autograd import Value, is_grad_enabled, log_softmax, logsumexp, no_grad, softmax, sum_values
 
 
 def numeric_grads(f, xs, eps=1e-6):
     """Central differences of f (numbers -> Value) at xs, computed on floats only."""
     out = []
     for i in range(len(xs)):
-        up = list(xs); up[i] += eps
-        dn = list(xs); dn[i] -= eps
+        up = list(xs)
+        up[i] += eps
+        dn = list(xs)
+        dn[i] -= eps
         with no_grad():
             out.append((f(*map(Value, up)).data - f(*map(Value, dn)).data) / (2 * eps))
     return out
@@ -44,11 +48,11 @@ OPS = {
     "div": (lambda x, y: x / y, [0.3, -1.7]),
     "rdiv": (lambda x: 2.0 / x, [0.7]),
     "neg": (lambda x: -x, [0.3]),
-    "pow_int": (lambda x: x ** 3, [-1.2]),
-    "pow_neg": (lambda x: x ** -2, [0.8]),
-    "pow_frac": (lambda x: x ** 0.5, [2.3]),
-    "pow_value": (lambda x, y: x ** y, [1.7, 0.6]),
-    "rpow": (lambda x: 2.0 ** x, [0.6]),
+    "pow_int": (lambda x: x**3, [-1.2]),
+    "pow_neg": (lambda x: x**-2, [0.8]),
+    "pow_frac": (lambda x: x**0.5, [2.3]),
+    "pow_value": (lambda x, y: x**y, [1.7, 0.6]),
+    "rpow": (lambda x: 2.0**x, [0.6]),
     "exp": (lambda x: x.exp(), [0.4]),
     "log": (lambda x: x.log(), [0.4]),
     "tanh": (lambda x: x.tanh(), [0.4]),
@@ -121,6 +125,7 @@ def test_softmax_reference():
 
 # ---- accumulation ----
 
+
 def test_a_node_used_twice_gets_both_contributions():
     x = Value(3.0)
     (x + x).backward()
@@ -134,8 +139,8 @@ def test_a_node_used_twice_gets_both_contributions():
 
 def test_reused_intermediate_node():
     x = Value(2.0)
-    h = x * 3.0          # dh/dx = 3
-    out = h * h + h      # d/dh = 2h + 1 = 13
+    h = x * 3.0  # dh/dx = 3
+    out = h * h + h  # d/dh = 2h + 1 = 13
     out.backward()
     assert h.grad == 13.0
     assert x.grad == 39.0
@@ -178,6 +183,7 @@ def test_zero_grad_clears_the_whole_graph():
 
 # ---- ReLU and abs at the kink, stability ----
 
+
 def test_relu_and_abs_derivative_at_zero_is_zero():
     for f in (lambda v: v.relu(), lambda v: v.abs()):
         x = Value(0.0)
@@ -214,6 +220,7 @@ def test_sum_values_equals_the_chain_to_the_last_bit():
 
 # ---- bad inputs ----
 
+
 @pytest.mark.parametrize("bad", [True, "1.0", None, 1j, [1.0], {"x": 1}])
 def test_value_refuses_non_real_data(bad):
     with pytest.raises(TypeError, match="Value data must be a real number") as info:
@@ -244,24 +251,27 @@ def test_bad_operands_name_the_op_and_the_value():
         x.backward(grad="one")
 
 
-@pytest.mark.parametrize("make, op, kind", [
-    (lambda: Value(0.0, label="x").log(), "log", ValueError),
-    (lambda: Value(-2.5, label="x").log(), "log", ValueError),
-    (lambda: Value(0.0, label="x") ** -1, r"\*\*", ValueError),
-    (lambda: 1.0 / Value(0.0, label="x"), "/: division by zero", ValueError),
-    (lambda: Value(1.0) % Value(0.0, label="x"), "%: modulo by zero", ValueError),
-    (lambda: Value(2.0, label="x").acos(), "acos: input must be in", ValueError),
-    (lambda: Value(0.5, label="x").acosh(), "acosh", ValueError),
-    (lambda: Value(-1.0, label="x").atanh(), "atanh", ValueError),
-    (lambda: Value(-1.0, label="x").sqrt(), "sqrt: input must be >= 0", ValueError),
-    (lambda: Value(-1.0, label="x").log1p(), "log1p", ValueError),
-    (lambda: Value(0.0, label="x").reciprocal(), "reciprocal: division by zero", ValueError),
-    (lambda: Value(800.0, label="x").sinh(), "sinh: result out of float range", OverflowError),
-    (lambda: Value(-8.0, label="x") ** 0.5, r"\*\*", ValueError),
-    (lambda: Value(-2.0, label="x") ** Value(2.0), r"\*\*", ValueError),
-    (lambda: Value(800.0, label="x").exp(), "exp", OverflowError),
-    (lambda: Value(1e200, label="x") ** 2, r"\*\*", OverflowError),
-])
+@pytest.mark.parametrize(
+    "make, op, kind",
+    [
+        (lambda: Value(0.0, label="x").log(), "log", ValueError),
+        (lambda: Value(-2.5, label="x").log(), "log", ValueError),
+        (lambda: Value(0.0, label="x") ** -1, r"\*\*", ValueError),
+        (lambda: 1.0 / Value(0.0, label="x"), "/: division by zero", ValueError),
+        (lambda: Value(1.0) % Value(0.0, label="x"), "%: modulo by zero", ValueError),
+        (lambda: Value(2.0, label="x").acos(), "acos: input must be in", ValueError),
+        (lambda: Value(0.5, label="x").acosh(), "acosh", ValueError),
+        (lambda: Value(-1.0, label="x").atanh(), "atanh", ValueError),
+        (lambda: Value(-1.0, label="x").sqrt(), "sqrt: input must be >= 0", ValueError),
+        (lambda: Value(-1.0, label="x").log1p(), "log1p", ValueError),
+        (lambda: Value(0.0, label="x").reciprocal(), "reciprocal: division by zero", ValueError),
+        (lambda: Value(800.0, label="x").sinh(), "sinh: result out of float range", OverflowError),
+        (lambda: Value(-8.0, label="x") ** 0.5, r"\*\*", ValueError),
+        (lambda: Value(-2.0, label="x") ** Value(2.0), r"\*\*", ValueError),
+        (lambda: Value(800.0, label="x").exp(), "exp", OverflowError),
+        (lambda: Value(1e200, label="x") ** 2, r"\*\*", OverflowError),
+    ],
+)
 def test_domain_errors_name_the_op_value_and_label(make, op, kind):
     with pytest.raises(kind, match=op) as info:
         make()
@@ -272,17 +282,18 @@ def test_domain_errors_name_the_op_value_and_label(make, op, kind):
 
 def test_pow_edge_cases_follow_pytorch():
     x = Value(0.0)
-    (x ** 2).backward()
+    (x**2).backward()
     assert x.grad == 0.0
     y = Value(0.0)
-    (y ** 0.5).backward()
+    (y**0.5).backward()
     assert y.grad == math.inf
     z = Value(-2.0)
-    (z ** 3).backward()  # negative base, integer power: fine
+    (z**3).backward()  # negative base, integer power: fine
     assert z.grad == 12.0
 
 
 # ---- no_grad ----
+
 
 def test_no_grad_builds_no_graph_and_restores_on_exit():
     x = Value(2.0)
@@ -291,9 +302,8 @@ def test_no_grad_builds_no_graph_and_restores_on_exit():
         y = x * x + 1
     assert is_grad_enabled()
     assert y.data == 5.0 and y.is_leaf
-    with pytest.raises(RuntimeError):
-        with no_grad():
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), no_grad():
+        raise RuntimeError("boom")
     assert is_grad_enabled()
 
 
@@ -301,6 +311,7 @@ def test_no_grad_nests_and_works_as_decorator():
     @no_grad()
     def f(v):
         return v * v
+
     with no_grad():
         with no_grad():
             pass
@@ -328,6 +339,7 @@ def test_no_grad_is_per_thread():
 
 
 # ---- deep graphs, repr ----
+
 
 def test_million_node_chain():
     x = Value(1.0)
@@ -361,17 +373,29 @@ def build(program, leaves, lib):
 
 
 OURS = {
-    "tanh": lambda a: a.tanh(), "sigmoid": lambda a: a.sigmoid(), "exp_small": lambda a: a.tanh().exp(),
-    "log_pos": lambda a: (a * a + 0.5).log(), "square": lambda a: a ** 2, "neg": lambda a: -a,
-    "abs_shift": lambda a: (a.tanh() + 1.5).abs(), "relu_shift": lambda a: (a.tanh() + 1.5).relu(),
-    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
-    "div_pos": lambda a, b: a / (b * b + 1.0), "pow_pos": lambda a, b: (a * a + 0.5) ** b.tanh(),
+    "tanh": lambda a: a.tanh(),
+    "sigmoid": lambda a: a.sigmoid(),
+    "exp_small": lambda a: a.tanh().exp(),
+    "log_pos": lambda a: (a * a + 0.5).log(),
+    "square": lambda a: a**2,
+    "neg": lambda a: -a,
+    "abs_shift": lambda a: (a.tanh() + 1.5).abs(),
+    "relu_shift": lambda a: (a.tanh() + 1.5).relu(),
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "div_pos": lambda a, b: a / (b * b + 1.0),
+    "pow_pos": lambda a, b: (a * a + 0.5) ** b.tanh(),
 }
 
-programs = st.lists(st.one_of(
-    st.tuples(st.just(1), st.sampled_from(UNARY), st.integers(0, 50), st.integers(0, 50)),
-    st.tuples(st.just(2), st.sampled_from(BINARY), st.integers(0, 50), st.integers(0, 50))),
-    min_size=1, max_size=12)
+programs = st.lists(
+    st.one_of(
+        st.tuples(st.just(1), st.sampled_from(UNARY), st.integers(0, 50), st.integers(0, 50)),
+        st.tuples(st.just(2), st.sampled_from(BINARY), st.integers(0, 50), st.integers(0, 50)),
+    ),
+    min_size=1,
+    max_size=12,
+)
 leaf_values = st.lists(st.floats(-1.5, 1.5), min_size=1, max_size=4)
 
 
@@ -380,6 +404,7 @@ leaf_values = st.lists(st.floats(-1.5, 1.5), min_size=1, max_size=4)
 def test_random_graphs_against_finite_differences(program, xs):
     def f(*vs):
         return build(program, vs, OURS)
+
     for a, n in zip(analytic_grads(f, xs), numeric_grads(f, xs)):
         assert a == pytest.approx(n, rel=1e-4, abs=1e-4)
 
@@ -389,12 +414,19 @@ def test_random_graphs_against_finite_differences(program, xs):
 def test_random_graphs_against_torch_float64(program, xs):
     torch = pytest.importorskip("torch")
     lib = {
-        "tanh": torch.tanh, "sigmoid": torch.sigmoid, "exp_small": lambda a: torch.exp(torch.tanh(a)),
-        "log_pos": lambda a: torch.log(a * a + 0.5), "square": lambda a: a ** 2, "neg": lambda a: -a,
+        "tanh": torch.tanh,
+        "sigmoid": torch.sigmoid,
+        "exp_small": lambda a: torch.exp(torch.tanh(a)),
+        "log_pos": lambda a: torch.log(a * a + 0.5),
+        "square": lambda a: a**2,
+        "neg": lambda a: -a,
         "abs_shift": lambda a: torch.abs(torch.tanh(a) + 1.5),
         "relu_shift": lambda a: torch.relu(torch.tanh(a) + 1.5),
-        "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
-        "div_pos": lambda a, b: a / (b * b + 1.0), "pow_pos": lambda a, b: (a * a + 0.5) ** torch.tanh(b),
+        "add": lambda a, b: a + b,
+        "sub": lambda a, b: a - b,
+        "mul": lambda a, b: a * b,
+        "div_pos": lambda a, b: a / (b * b + 1.0),
+        "pow_pos": lambda a, b: (a * a + 0.5) ** torch.tanh(b),
     }
     ts = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in xs]
     out_t = build(program, ts, lib)
@@ -409,6 +441,7 @@ def test_random_graphs_against_torch_float64(program, xs):
 
 
 # ---- no_grad / enable_grad as decorators, also of generators and coroutines ----
+
 
 def test_no_grad_decorates_a_generator_function():
     from autograd import is_grad_enabled
@@ -448,6 +481,7 @@ def test_no_grad_decorates_a_coroutine():
 
 def test_no_grad_refuses_an_async_generator():
     with pytest.raises(TypeError, match=r"cannot decorate the async generator"):
+
         @no_grad()
         async def agen():
             yield 1
@@ -455,19 +489,20 @@ def test_no_grad_refuses_an_async_generator():
 
 def test_enable_grad_inside_no_grad_and_restored_on_error():
     from autograd import enable_grad, is_grad_enabled
+
     x = Value(2.0)
     with no_grad():
         with enable_grad():
             y = x * x
         assert not is_grad_enabled()
-        with pytest.raises(RuntimeError):
-            with enable_grad():
-                raise RuntimeError("boom")
+        with pytest.raises(RuntimeError), enable_grad():
+            raise RuntimeError("boom")
         assert not is_grad_enabled()
     assert len(y.children) == 2 and is_grad_enabled()
 
     @enable_grad()
     def f():
         return x * x
+
     with no_grad():
         assert not f().is_leaf

@@ -1,12 +1,14 @@
 """explain(root, wrt) and the op table's symbolic local derivatives: the notes' derivation of L = c(a + 2b)
 line for line, agreement with backward() on random graphs, every op's symbolic form checked as math."""
+
 import html
 import math
 import re
 import shutil
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import autograd
 from autograd import Value, draw_steps, ops
@@ -33,18 +35,20 @@ def textbook():
 # with the numbers of reference-values.md section 1 (a = 3, b = 1, c = -2: dL/de = c = -2, dL/dc = e = 5,
 # dL/da = -2, dL/db = -4, dL/dc = 5). explain lists the local derivatives on the way to the input only.
 NOTES = {
-    "a": ["∂L/∂a, where L = c(a + 2b) and a = 3, b = 1, c = -2",
-          "L = ce:     ∂L/∂e = c = -2",
-          "e = a + d:  ∂e/∂a = 1",
-          "∂L/∂a = ∂L/∂e · ∂e/∂a = (-2)(1) = -2"],
-    "b": ["∂L/∂b, where L = c(a + 2b) and a = 3, b = 1, c = -2",
-          "L = ce:     ∂L/∂e = c = -2",
-          "e = a + d:  ∂e/∂d = 1",
-          "d = 2b:     ∂d/∂b = 2",
-          "∂L/∂b = ∂L/∂e · ∂e/∂d · ∂d/∂b = (-2)(1)(2) = -4"],
-    "c": ["∂L/∂c, where L = c(a + 2b) and a = 3, b = 1, c = -2",
-          "L = ce:  ∂L/∂c = e = 5",
-          "∂L/∂c = e = 5"],
+    "a": [
+        "∂L/∂a, where L = c(a + 2b) and a = 3, b = 1, c = -2",
+        "L = ce:     ∂L/∂e = c = -2",
+        "e = a + d:  ∂e/∂a = 1",
+        "∂L/∂a = ∂L/∂e · ∂e/∂a = (-2)(1) = -2",
+    ],
+    "b": [
+        "∂L/∂b, where L = c(a + 2b) and a = 3, b = 1, c = -2",
+        "L = ce:     ∂L/∂e = c = -2",
+        "e = a + d:  ∂e/∂d = 1",
+        "d = 2b:     ∂d/∂b = 2",
+        "∂L/∂b = ∂L/∂e · ∂e/∂d · ∂d/∂b = (-2)(1)(2) = -4",
+    ],
+    "c": ["∂L/∂c, where L = c(a + 2b) and a = 3, b = 1, c = -2", "L = ce:  ∂L/∂c = e = 5", "∂L/∂c = e = 5"],
 }
 
 
@@ -61,19 +65,28 @@ def test_the_derivation_is_structured():
     d = explain(L, n["b"])
     assert isinstance(d, Derivation) and d.path_count == 1 and d.recursion is None
     (path,) = d.paths
-    assert [(f.symbol, f.form, f.value) for f in path] == [("∂L/∂e", "c", -2.0), ("∂e/∂d", "1", 1.0),
-                                                           ("∂d/∂b", "2", 2.0)]
-    assert [(v.label, heading) for v, heading, _ in d.locals] == [("L", "L = ce:"), ("e", "e = a + d:"),
-                                                                 ("d", "d = 2b:")]
+    assert [(f.symbol, f.form, f.value) for f in path] == [
+        ("∂L/∂e", "c", -2.0),
+        ("∂e/∂d", "1", 1.0),
+        ("∂d/∂b", "2", 2.0),
+    ]
+    assert [(v.label, heading) for v, heading, _ in d.locals] == [
+        ("L", "L = ce:"),
+        ("e", "e = a + d:"),
+        ("d", "d = 2b:"),
+    ]
 
 
 def test_unlabelled_nodes_are_named_as_the_notes_name_them():
     # the CLI's graph: only the inputs and the output have labels; d = 2b and e = a + d as in the notes
     a, b, c = Value(3.0, label="a"), Value(1.0, label="b"), Value(-2.0, label="c")
     f = c * (a + 2 * b)
-    assert str(explain(f, b)).splitlines()[1:] == ["L = ce:     ∂L/∂e = c = -2", "e = a + d:  ∂e/∂d = 1",
-                                                   "d = 2b:     ∂d/∂b = 2",
-                                                   "∂L/∂b = ∂L/∂e · ∂e/∂d · ∂d/∂b = (-2)(1)(2) = -4"]
+    assert str(explain(f, b)).splitlines()[1:] == [
+        "L = ce:     ∂L/∂e = c = -2",
+        "e = a + d:  ∂e/∂d = 1",
+        "d = 2b:     ∂d/∂b = 2",
+        "∂L/∂b = ∂L/∂e · ∂e/∂d · ∂d/∂b = (-2)(1)(2) = -4",
+    ]
 
 
 def test_wrt_by_label():
@@ -111,7 +124,7 @@ def test_many_paths_give_the_backprop_recursion():
     w_line = [line for line in d.lines if line.startswith("∂h12/∂w = ")]
     assert len(w_line) == 1 and len(d.recursion[-1][1]) == 12  # the sum over w's 12 parents
     # the long sum goes on one line per term, aligned: 12 terms, in symbols and in numbers, then the result
-    tail = d.lines[d.lines.index(w_line[0]):]
+    tail = d.lines[d.lines.index(w_line[0]) :]
     assert len(tail) == 2 * 12 + 1 and all(line.startswith(" " * len("∂h12/∂w ")) for line in tail[1:])
     assert math.isclose(d.result, w.grad, rel_tol=1e-12)
     # each node's line sums over its parents; each total is the one backward() computed
@@ -122,7 +135,7 @@ def test_many_paths_give_the_backprop_recursion():
 
 
 def test_no_path_and_the_root_itself():
-    L, n = textbook()
+    L, _n = textbook()
     stranger = Value(1.0, label="z")
     assert explain(L, stranger).result == 0.0
     assert str(explain(L, stranger)).endswith("No path leads from L to z: L does not depend on z, so ∂L/∂z = 0.")
@@ -177,6 +190,7 @@ def test_exported_from_the_package():
 
 # ---- the symbolic forms of the op table ----
 
+
 def test_every_op_has_a_symbolic_form_per_operand():
     for op in ops.OPS:
         if callable(op.symbolic):  # a form per position of an n-ary op (dot: w1..wn, x1..xn, b)
@@ -194,8 +208,13 @@ def test_every_op_has_a_symbolic_form_per_operand():
 
 def test_the_examples_of_the_issue():
     z = Value(0.5, label="z")
-    cases = [((z * 2.0).tanh(), "h", "1 − h²"), (z.exp(), "y", "y"), (z.sigmoid(), "s", "s(1 − s)"),
-             (z.log(), "y", "1/z"), (z ** 3, "y", "3·z^(3−1)")]
+    cases = [
+        ((z * 2.0).tanh(), "h", "1 − h²"),
+        (z.exp(), "y", "y"),
+        (z.sigmoid(), "s", "s(1 − s)"),
+        (z.log(), "y", "1/z"),
+        (z**3, "y", "3·z^(3−1)"),
+    ]
     for v, label, form in cases:
         v.label = label
         assert local_forms(v, _names) == (form,)
@@ -213,9 +232,10 @@ def _names(v):
 def test_forms_bracket_operands_that_bind_less_tightly():
     a, b = Value(0.5, label="a"), Value(2.0, label="b")
     s = a + b
-    y = s ** 3
-    assert local_forms(y, lambda v: (v.label, 5) if v.label else ("a + b", 1) if v is s else ("y", 5)) == \
-        ("3·(a + b)^(3−1)",)
+    y = s**3
+    assert local_forms(y, lambda v: (v.label, 5) if v.label else ("a + b", 1) if v is s else ("y", 5)) == (
+        "3·(a + b)^(3−1)",
+    )
     assert local_forms(s.cos(), lambda v: ("a + b", 1) if v is s else ("y", 5)) == ("−sin(a + b)",)
     # a form that is just the other operand needs no parentheses: d((a + b) c)/dc = a + b
     c = Value(3.0, label="c")
@@ -224,16 +244,43 @@ def test_forms_bracket_operands_that_bind_less_tightly():
 
 
 # Each symbolic form, read as Python, must give the number the op's rule gives: the forms are math, not prose.
-_FUNCTIONS = dict(sqrt=math.sqrt, exp=math.exp, log=math.log, sin=math.sin, cos=math.cos, sinh=math.sinh,
-                  cosh=math.cosh, floor=math.floor, pi=math.pi, sign=lambda x: (x > 0) - (x < 0),
-                  sig=lambda x: 1 / (1 + math.exp(-x)), Phi=lambda x: 0.5 * (1 + math.erf(x / math.sqrt(2))),
-                  phi=lambda x: math.exp(-x * x / 2) / math.sqrt(2 * math.pi))
+_FUNCTIONS = dict(
+    sqrt=math.sqrt,
+    exp=math.exp,
+    log=math.log,
+    sin=math.sin,
+    cos=math.cos,
+    sinh=math.sinh,
+    cosh=math.cosh,
+    floor=math.floor,
+    pi=math.pi,
+    sign=lambda x: (x > 0) - (x < 0),
+    sig=lambda x: 1 / (1 + math.exp(-x)),
+    Phi=lambda x: 0.5 * (1 + math.erf(x / math.sqrt(2))),
+    phi=lambda x: math.exp(-x * x / 2) / math.sqrt(2 * math.pi),
+)
 
 
 def _python(form):
-    for a, b in [("−", "-"), ("·", "*"), ("²", "**2"), ("^", "**"), ("√π", "sqrt(pi)"), ("√(", "sqrt("),
-                 ("π", "pi"), ("⌊", "floor("), ("⌋", ")"), ("≤", "<="), ("½", "0.5"), ("σ(", "sig("),
-                 ("Φ(", "Phi("), ("φ(", "phi("), ("ln 2", "log(2)"), ("ln 10", "log(10)"), ("ln(", "log(")]:
+    for a, b in [
+        ("−", "-"),
+        ("·", "*"),
+        ("²", "**2"),
+        ("^", "**"),
+        ("√π", "sqrt(pi)"),
+        ("√(", "sqrt("),
+        ("π", "pi"),
+        ("⌊", "floor("),
+        ("⌋", ")"),
+        ("≤", "<="),
+        ("½", "0.5"),
+        ("σ(", "sig("),
+        ("Φ(", "Phi("),
+        ("φ(", "phi("),
+        ("ln 2", "log(2)"),
+        ("ln 10", "log(10)"),
+        ("ln(", "log("),
+    ]:
         form = form.replace(a, b)
     return re.sub(r"\b(x0|x1|x2|y)\(|\)\(", lambda m: m.group(0)[:-1] + "*(", form)  # s(1 - s): a product
 
@@ -241,8 +288,9 @@ def _python(form):
 def _points(op):
     ts = (0.23, 0.5, 0.81)
     spans = op.samples if op.arity > 0 else op.samples * 3
-    return [[lo + (hi - lo) * t for lo, hi in spans] for t in ts] + \
-           [[lo + (hi - lo) * t for (lo, hi), t in zip(spans, (0.3, 0.7, 0.5))]]
+    return [[lo + (hi - lo) * t for lo, hi in spans] for t in ts] + [
+        [lo + (hi - lo) * t for (lo, hi), t in zip(spans, (0.3, 0.7, 0.5))]
+    ]
 
 
 _BOUND = [ops.POW_N.bind(n) for n in (0.5, 3.0, -1.0)] + [ops.LEAKY_RELU.bind(0.2), ops.ELU.bind(0.5)]
@@ -255,7 +303,7 @@ def test_the_symbolic_form_reads_as_the_rule(op):
         v = autograd.apply(op, *leaves)
         names = {id(k): (f"x{i}", 5) for i, k in enumerate(leaves)}
         names[id(v)] = ("y", 5)
-        forms = local_forms(v, lambda n: names[id(n)])
+        forms = local_forms(v, lambda n, names=names: names[id(n)])
         values = dict(_FUNCTIONS, y=v.data, **{f"x{i}": x for i, x in enumerate(xs)})
         for form, expected in zip(forms, v.local_grads):
             if not math.isfinite(expected):
@@ -266,22 +314,24 @@ def test_the_symbolic_form_reads_as_the_rule(op):
 
 # ---- the command line ----
 
+
 def test_cli_explain_prints_the_derivation(capsys):
     assert main(["c*(a+2*b)", "a=3", "b=1", "c=-2", "--explain", "b"]) == 0
     out = capsys.readouterr().out.splitlines()
     # the CLI names its output f and the unnamed steps d = 2b, e = a + d, as the notes do
-    assert out[-5:] == ["∂f/∂b, where f = c(a + 2b) and a = 3, b = 1, c = -2",
-                        "f = ce:     ∂f/∂e = c = -2",
-                        "e = a + d:  ∂e/∂d = 1",
-                        "d = 2b:     ∂d/∂b = 2",
-                        "∂f/∂b = ∂f/∂e · ∂e/∂d · ∂d/∂b = (-2)(1)(2) = -4"]
+    assert out[-5:] == [
+        "∂f/∂b, where f = c(a + 2b) and a = 3, b = 1, c = -2",
+        "f = ce:     ∂f/∂e = c = -2",
+        "e = a + d:  ∂e/∂d = 1",
+        "d = 2b:     ∂d/∂b = 2",
+        "∂f/∂b = ∂f/∂e · ∂e/∂d · ∂d/∂b = (-2)(1)(2) = -4",
+    ]
 
 
 def test_cli_explain_of_an_unknown_name_fails_in_one_line(capsys):
     assert main(["c*(a+2*b)", "a=3", "b=1", "c=-2", "--explain", "q"]) == 2
     out, err = capsys.readouterr()
-    assert out == "" and err == ("python -m autograd: error: --explain: 'q' is not an input; "
-                                 "the inputs are a, b, c\n")
+    assert out == "" and err == ("python -m autograd: error: --explain: 'q' is not an input; the inputs are a, b, c\n")
 
 
 def test_a_constant_form_is_not_repeated_as_its_value():

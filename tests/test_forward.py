@@ -1,8 +1,10 @@
 """Forward mode: Dual numbers and jvp, by hand, against reverse mode on random graphs, and their errors."""
+
 import math
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from autograd import Dual, Value, jvp, value_and_grad
 from autograd.forward import dual_logsumexp, dual_sum
@@ -16,24 +18,27 @@ def test_notes_example_x_times_x():
     assert (y.value, y.tangent) == (9.0, 2 * 3.0 * 0.5)
 
 
-@pytest.mark.parametrize("f, df, x", [
-    (lambda x: x.exp(), math.exp, 0.7),
-    (lambda x: x.log(), lambda x: 1 / x, 0.7),
-    (lambda x: x.tanh(), lambda x: 1 - math.tanh(x) ** 2, 0.7),
-    (lambda x: x.sigmoid(), lambda x: math.exp(-x) / (1 + math.exp(-x)) ** 2, -0.7),
-    (lambda x: x.relu(), lambda x: 1.0, 0.7),
-    (lambda x: x.relu(), lambda x: 0.0, -0.7),
-    (lambda x: abs(x), lambda x: -1.0, -0.7),
-    (lambda x: x ** 3, lambda x: 3 * x * x, -0.7),
-    (lambda x: x ** 0.5, lambda x: 0.5 / math.sqrt(x), 0.7),
-    (lambda x: 2 ** x, lambda x: math.log(2) * 2 ** x, 0.7),
-    (lambda x: x ** x, lambda x: x ** x * (math.log(x) + 1), 0.7),
-    (lambda x: 1 / x, lambda x: -1 / x ** 2, 0.7),
-    (lambda x: 3 - x / 2, lambda x: -0.5, 0.7),
-    (lambda x: -x + 1, lambda x: -1.0, 0.7),
-])
+@pytest.mark.parametrize(
+    "f, df, x",
+    [
+        (lambda x: x.exp(), math.exp, 0.7),
+        (lambda x: x.log(), lambda x: 1 / x, 0.7),
+        (lambda x: x.tanh(), lambda x: 1 - math.tanh(x) ** 2, 0.7),
+        (lambda x: x.sigmoid(), lambda x: math.exp(-x) / (1 + math.exp(-x)) ** 2, -0.7),
+        (lambda x: x.relu(), lambda x: 1.0, 0.7),
+        (lambda x: x.relu(), lambda x: 0.0, -0.7),
+        (lambda x: abs(x), lambda x: -1.0, -0.7),
+        (lambda x: x**3, lambda x: 3 * x * x, -0.7),
+        (lambda x: x**0.5, lambda x: 0.5 / math.sqrt(x), 0.7),
+        (lambda x: 2**x, lambda x: math.log(2) * 2**x, 0.7),
+        (lambda x: x**x, lambda x: x**x * (math.log(x) + 1), 0.7),
+        (lambda x: 1 / x, lambda x: -1 / x**2, 0.7),
+        (lambda x: 3 - x / 2, lambda x: -0.5, 0.7),
+        (lambda x: -x + 1, lambda x: -1.0, 0.7),
+    ],
+)
 def test_each_op_by_hand(f, df, x):
-    value, tangent = jvp(f, [x], [1.0])
+    _value, tangent = jvp(f, [x], [1.0])
     assert tangent == pytest.approx(df(x), rel=1e-12)
     with pytest.raises(TypeError):  # no Value is involved: f really got Duals
         Value(1.0) + Dual(x)
@@ -99,13 +104,19 @@ def test_type_errors():
         Dual(1.0) * "x"
     with pytest.raises(TypeError, match=r"^jvp: f must be callable, got 1$"):
         jvp(1, [1.0], [1.0])
-    with pytest.raises(ValueError, match=r"^jvp: primals and tangents must have the same length, got 2 primals "
-                                         r"\[1.0, 2.0\] and 1 tangents \[1.0\]$"):
+    with pytest.raises(
+        ValueError,
+        match=r"^jvp: primals and tangents must have the same length, got 2 primals "
+        r"\[1.0, 2.0\] and 1 tangents \[1.0\]$",
+    ):
         jvp(lambda x, y: x, [1.0, 2.0], [1.0])
     with pytest.raises(TypeError, match=r"^jvp: tangents\[0\] must be a real number \(int or float\), got None"):
         jvp(lambda x: x, [1.0], [None])
-    with pytest.raises(TypeError, match=r"^jvp: f must return a Dual \(a scalar built from its arguments\), "
-                                        r"got 1.0 of type float$"):
+    with pytest.raises(
+        TypeError,
+        match=r"^jvp: f must return a Dual \(a scalar built from its arguments\), "
+        r"got 1.0 of type float$",
+    ):
         jvp(lambda x: x.value, [1.0], [1.0])
 
 
@@ -113,4 +124,4 @@ def test_kink_conventions_match_the_engine():
     # relu'(0) = abs'(0) = 0 in both modes; sqrt'(0) = inf in both
     for f in (lambda x: x.relu(), lambda x: abs(x)):
         assert jvp(f, [0.0], [1.0])[1] == value_and_grad(f)(0.0)[1] == 0.0
-    assert jvp(lambda x: x ** 0.5, [0.0], [1.0])[1] == value_and_grad(lambda x: x ** 0.5)(0.0)[1] == math.inf
+    assert jvp(lambda x: x**0.5, [0.0], [1.0])[1] == value_and_grad(lambda x: x**0.5)(0.0)[1] == math.inf

@@ -1,4 +1,5 @@
 """grad and value_and_grad: floats in, floats out; Values in, Values out (so transforms nest); argnums."""
+
 import math
 
 import pytest
@@ -21,6 +22,7 @@ def test_sigmoid_unit_of_the_notes():
     def unit(b):
         w, x = [0.2, 0.3, 0.9], [0.5, 0.6, 0.1]
         return (sum(wi * xi for wi, xi in zip(w, x)) + b).sigmoid()
+
     y, dy = value_and_grad(unit)(0.5)
     assert y == pytest.approx(0.704746, abs=5e-7)
     assert dy == pytest.approx(0.704746 * (1 - 0.704746), abs=5e-6)
@@ -39,7 +41,7 @@ def test_values_give_values_with_their_own_graph():
     assert g.data == 27.0  # 3 x^2
     g.backward()
     assert x.grad == 18.0  # d(3 x^2)/dx = 6x
-    assert x.grad == pytest.approx((3 * 3.001 ** 2 - 3 * 2.999 ** 2) / 0.002)
+    assert x.grad == pytest.approx((3 * 3.001**2 - 3 * 2.999**2) / 0.002)
 
 
 def test_second_derivative_of_tanh():
@@ -50,13 +52,13 @@ def test_second_derivative_of_tanh():
 
 def test_third_derivative_by_hand():
     # d3/dx3 x^4 = 24 x; d3/dx3 e^(2x) = 8 e^(2x)
-    assert grad(grad(grad(lambda x: x ** 4)))(1.5) == pytest.approx(36.0)
+    assert grad(grad(grad(lambda x: x**4)))(1.5) == pytest.approx(36.0)
     assert grad(grad(grad(lambda x: (2 * x).exp())))(0.3) == pytest.approx(8 * math.exp(0.6))
 
 
 def test_mixed_partial_through_nesting():
     # f = x^2 y^3: d/dy (d/dx f) = 6 x y^2
-    f = lambda x, y: x ** 2 * y ** 3  # noqa: E731
+    f = lambda x, y: x**2 * y**3  # noqa: E731
     dfdx = grad(f, argnums=0)
     assert grad(dfdx, argnums=1)(2.0, 3.0) == pytest.approx(6 * 2 * 9)
 
@@ -88,6 +90,7 @@ def test_closure_over_an_outer_transforms_input():
 def test_non_differentiated_arguments_pass_through():
     def f(w, data):
         return sum((w * x for x in data), Value(0.0))
+
     assert grad(f)(2.0, [1.0, 2.0, 3.0]) == 6.0
 
 
@@ -109,18 +112,30 @@ def test_errors_name_the_transform_and_the_bad_value():
         grad(3)
     with pytest.raises(TypeError, match=r"^value_and_grad: f must be callable, got None$"):
         value_and_grad(None)
-    with pytest.raises(TypeError, match=r"^grad: argnums must be an int >= 0 or a non-empty tuple of distinct "
-                                        r"ints >= 0, got \[0\]$"):
+    with pytest.raises(
+        TypeError,
+        match=r"^grad: argnums must be an int >= 0 or a non-empty tuple of distinct "
+        r"ints >= 0, got \[0\]$",
+    ):
         grad(lambda x: x, argnums=[0])
     for bad in ((), (0, 0), -1, (1, "a"), True):
         with pytest.raises(TypeError, match="argnums must be"):
             grad(lambda x: x, argnums=bad)
-    with pytest.raises(IndexError, match=r"^grad: argnums 2 asks for argument 2, but the function was called "
-                                         r"with 1 argument\(s\)$"):
+    with pytest.raises(
+        IndexError,
+        match=r"^grad: argnums 2 asks for argument 2, but the function was called "
+        r"with 1 argument\(s\)$",
+    ):
         grad(lambda x: x, argnums=2)(1.0)
-    with pytest.raises(TypeError, match=r"^grad: argument 0 must be a Value or a real number \(it is "
-                                        r"differentiated, see argnums\), got 'a' of type str$"):
+    with pytest.raises(
+        TypeError,
+        match=r"^grad: argument 0 must be a Value or a real number \(it is "
+        r"differentiated, see argnums\), got 'a' of type str$",
+    ):
         grad(lambda x: x)("a")
-    with pytest.raises(TypeError, match=r"^value_and_grad: f must return a Value \(a scalar built from its "
-                                        r"arguments\), got 2.0 of type float$"):
+    with pytest.raises(
+        TypeError,
+        match=r"^value_and_grad: f must return a Value \(a scalar built from its "
+        r"arguments\), got 2.0 of type float$",
+    ):
         value_and_grad(lambda x: 2.0)(1.0)

@@ -1,22 +1,23 @@
 """Property-based fuzzing of the hardened edges: state-dict files, labels in every drawing, the command
 line, and optimizers. Each property: a documented exception or a correct result, nothing changed on
 failure, and never a traceback from the command line. The whole file runs in well under a minute."""
-import pathlib
 
-import autograd
 import contextlib
 import io
 import json
 import math
 import os
+import pathlib
 import re
 import shutil
 import tempfile
 import xml.etree.ElementTree as ET
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
+import autograd
 import nn
 from autograd import Value, draw, draw_steps
 from autograd.cli import main
@@ -39,15 +40,24 @@ BEFORE = [1.0, 2.0, 3.0]
 
 # ---- state dicts and files ----
 
-json_scalars = st.one_of(st.none(), st.booleans(), st.floats(), st.integers(-10 ** 400, 10 ** 400),
-                         st.text(max_size=20))
-json_values = st.recursive(json_scalars, lambda kids: st.lists(kids, max_size=4)
-                           | st.dictionaries(st.text(max_size=8), kids, max_size=4), max_leaves=12)
-near_states = st.dictionaries(st.sampled_from(NAMES) | st.text(max_size=6),
-                              st.floats() | st.integers(-10 ** 400, 10 ** 400) | json_values, max_size=5)
-numbers = st.floats() | st.integers(-10 ** 400, 10 ** 400) | st.sampled_from([10 ** 309, -10 ** 400, True, 2 ** 1023])
-states = st.one_of(near_states, st.fixed_dictionaries({n: numbers for n in NAMES}),
-                   st.fixed_dictionaries({n: numbers | json_values for n in NAMES}), json_values)
+json_scalars = st.one_of(st.none(), st.booleans(), st.floats(), st.integers(-(10**400), 10**400), st.text(max_size=20))
+json_values = st.recursive(
+    json_scalars,
+    lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=8), kids, max_size=4),
+    max_leaves=12,
+)
+near_states = st.dictionaries(
+    st.sampled_from(NAMES) | st.text(max_size=6),
+    st.floats() | st.integers(-(10**400), 10**400) | json_values,
+    max_size=5,
+)
+numbers = st.floats() | st.integers(-(10**400), 10**400) | st.sampled_from([10**309, -(10**400), True, 2**1023])
+states = st.one_of(
+    near_states,
+    st.fixed_dictionaries({n: numbers for n in NAMES}),
+    st.fixed_dictionaries({n: numbers | json_values for n in NAMES}),
+    json_values,
+)
 
 
 def unchanged(m):
@@ -92,9 +102,13 @@ def test_random_bytes_into_load(content):
     check_load_file(content)
 
 
-documents = st.fixed_dictionaries({"format": st.just("chaingrad.state_dict") | json_values,
-                                   "version": st.sampled_from([1, True, 1.0, 0, "1", None]) | json_values,
-                                   "parameters": states})
+documents = st.fixed_dictionaries(
+    {
+        "format": st.just("chaingrad.state_dict") | json_values,
+        "version": st.sampled_from([1, True, 1.0, 0, "1", None]) | json_values,
+        "parameters": states,
+    }
+)
 
 
 @FAST
@@ -104,8 +118,10 @@ def test_random_json_into_load(doc):
 
 
 @settings(max_examples=20, deadline=None)
-@given(st.sampled_from(["[", '{"a":', '{"format": "chaingrad.state_dict", "version": 1, "parameters": ']),
-       st.integers(1, 200_000))
+@given(
+    st.sampled_from(["[", '{"a":', '{"format": "chaingrad.state_dict", "version": 1, "parameters": ']),
+    st.integers(1, 200_000),
+)
 def test_deeply_nested_json_into_load(opening, depth):
     closing = {"[": "]", '{"a":': "}"}.get(opening, "}")
     check_load_file((opening * depth + "1" + closing * depth).encode())
@@ -113,12 +129,46 @@ def test_deeply_nested_json_into_load(opening, depth):
 
 # ---- labels in every drawing ----
 
-SPECIAL = ["\x00", "\x07", "\x1b", "\x7f", "\x85", "\u202e", "\u2066", "\u200f", "\ufeff", "\ufffe", "\ud800",
-           '"', "'", "\\", "\\N", "\\G", "\\l", "<!--", "-->", "</script>", "<script>", "]]>", "&amp;", "<B>", "\n",
-           "\r\n", "\r", "{", "}", "|", "🙂", "e\u0301"]
-labels = st.tuples(st.lists(st.sampled_from(SPECIAL) | st.text(st.characters(blacklist_categories=()), max_size=6),
-                            min_size=1, max_size=6).map("".join),
-                   st.sampled_from([1, 1, 1, 3, 1000, 100_000])).map(lambda t: (t[0] * t[1])[:100_000])
+SPECIAL = [
+    "\x00",
+    "\x07",
+    "\x1b",
+    "\x7f",
+    "\x85",
+    "\u202e",
+    "\u2066",
+    "\u200f",
+    "\ufeff",
+    "\ufffe",
+    "\ud800",
+    '"',
+    "'",
+    "\\",
+    "\\N",
+    "\\G",
+    "\\l",
+    "<!--",
+    "-->",
+    "</script>",
+    "<script>",
+    "]]>",
+    "&amp;",
+    "<B>",
+    "\n",
+    "\r\n",
+    "\r",
+    "{",
+    "}",
+    "|",
+    "🙂",
+    "e\u0301",
+]
+labels = st.tuples(
+    st.lists(
+        st.sampled_from(SPECIAL) | st.text(st.characters(blacklist_categories=()), max_size=6), min_size=1, max_size=6
+    ).map("".join),
+    st.sampled_from([1, 1, 1, 3, 1000, 100_000]),
+).map(lambda t: (t[0] * t[1])[:100_000])
 
 
 def svg_ok(svg):
@@ -149,24 +199,90 @@ def test_random_labels_in_every_view_and_the_stepper(tmp_path_factory, x_label, 
     template = (pathlib.Path(autograd.__file__).parent / "draw" / "player.html").read_text(encoding="utf-8")
     assert page.count("<script") == template.count("<script") == page.count("</script>")
     assert page.count("<!--") == template.count("<!--")  # only the template's own comment
-    captions = json.loads(re.search(r'<script type="application/json" id="steps-data">(.*?)</script>', page)[1])["views"][0]["captions"]
+    captions = json.loads(re.search(r'<script type="application/json" id="steps-data">(.*?)</script>', page)[1])[
+        "views"
+    ][0]["captions"]
     assert len(captions) == 3 and any(_cut(x_label) in c for c in captions)
 
 
 # ---- the command line ----
 
-TOKENS = ["a", "b", "2", "0", "1e308", "-", "+", "*", "/", "**", "(", ")", "exp", "log", "tanh(", "relu(", ",",
-          "[", "]", ".", "lambda", ":", "if", "else", "<", "@", "%", "~", "not", "'s'", "x=", "\x00", "\\", "#",
-          "\n", "1" * 500, "{", "}", "sin(", ":=", "yield", "await", "*a", "**a", "\ud800", "\u202e", "1j", "..."]
+TOKENS = [
+    "a",
+    "b",
+    "2",
+    "0",
+    "1e308",
+    "-",
+    "+",
+    "*",
+    "/",
+    "**",
+    "(",
+    ")",
+    "exp",
+    "log",
+    "tanh(",
+    "relu(",
+    ",",
+    "[",
+    "]",
+    ".",
+    "lambda",
+    ":",
+    "if",
+    "else",
+    "<",
+    "@",
+    "%",
+    "~",
+    "not",
+    "'s'",
+    "x=",
+    "\x00",
+    "\\",
+    "#",
+    "\n",
+    "1" * 500,
+    "{",
+    "}",
+    "sin(",
+    ":=",
+    "yield",
+    "await",
+    "*a",
+    "**a",
+    "\ud800",
+    "\u202e",
+    "1j",
+    "...",
+]
 expressions = st.one_of(
     st.lists(st.sampled_from(TOKENS), min_size=1, max_size=30).map(" ".join),
     st.text(st.characters(blacklist_categories=()), min_size=1, max_size=50),
     # a valid construct (allowed or not) around a deep chain of one operator: 330+ levels broke the messages
-    st.tuples(st.sampled_from(["{}", "x[{}]", "exp(a, {})", "1 < {}", "[{}]", "lambda: {}", "{{{}}}", "({})",
-                               "a if {} else a", "sin({})", "({}).b", "exp({}, x=1)", "a @ {}", "f'{{{}}}'"]),
-              st.sampled_from(["-", "~", "not ", "a+", "a**", "x.", "a if a else ", "a<", "-exp("]),
-              st.sampled_from([1, 199, 330, 1000, 2000, 3000]) | st.integers(1, 3000)).map(
-        lambda t: t[0].format(t[1] * t[2] + "a" + ")" * t[2] * (t[1] == "-exp("))),
+    st.tuples(
+        st.sampled_from(
+            [
+                "{}",
+                "x[{}]",
+                "exp(a, {})",
+                "1 < {}",
+                "[{}]",
+                "lambda: {}",
+                "{{{}}}",
+                "({})",
+                "a if {} else a",
+                "sin({})",
+                "({}).b",
+                "exp({}, x=1)",
+                "a @ {}",
+                "f'{{{}}}'",
+            ]
+        ),
+        st.sampled_from(["-", "~", "not ", "a+", "a**", "x.", "a if a else ", "a<", "-exp("]),
+        st.sampled_from([1, 199, 330, 1000, 2000, 3000]) | st.integers(1, 3000),
+    ).map(lambda t: t[0].format(t[1] * t[2] + "a" + ")" * t[2] * (t[1] == "-exp("))),
 )
 
 
@@ -188,14 +304,17 @@ def test_random_expressions_exit_0_or_2_with_one_line(expression, assignments):
 
 # ---- optimizers ----
 
-gradients = st.floats() | st.sampled_from([1e154, 1.3e154, -1e160, 1e300, 1.7e308, -1.7e308, 5e-324, math.nan,
-                                           math.inf, -math.inf])
-makers = st.sampled_from([
-    ("SGD", lambda ps: nn.SGD(ps, lr=0.1)),
-    ("SGD", lambda ps: nn.SGD(ps, lr=0.1, momentum=0.9)),
-    ("Adam", lambda ps: nn.Adam(ps, lr=0.1)),
-    ("Adagrad", lambda ps: nn.Adagrad(ps, lr=0.1)),
-])
+gradients = st.floats() | st.sampled_from(
+    [1e154, 1.3e154, -1e160, 1e300, 1.7e308, -1.7e308, 5e-324, math.nan, math.inf, -math.inf]
+)
+makers = st.sampled_from(
+    [
+        ("SGD", lambda ps: nn.SGD(ps, lr=0.1)),
+        ("SGD", lambda ps: nn.SGD(ps, lr=0.1, momentum=0.9)),
+        ("Adam", lambda ps: nn.Adam(ps, lr=0.1)),
+        ("Adagrad", lambda ps: nn.Adagrad(ps, lr=0.1)),
+    ]
+)
 
 
 @FAST

@@ -1,18 +1,20 @@
 """gradcheck and gradgradcheck: they pass correct gradients, catch wrong ones (the checker is itself
 checked), refuse kinks, report a readable table; the random-graph strategy; the pytest plugin."""
+
 import math
 import subprocess
 import sys
 import textwrap
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from autograd import GradcheckError, Value, gradcheck, gradgradcheck, no_grad
 from autograd.testing import OPS, Expression, expressions
 
-
 # ---- correct gradients pass ----
+
 
 def test_passes_on_the_textbook_graph():
     assert gradcheck(lambda a, b, c: c * (a + 2 * b), [3.0, 1.0, -2.0]) is True
@@ -22,6 +24,7 @@ def test_passes_on_the_two_tanh_units_of_the_notes():
     # reference-values.md section 6: L = 1/2 (y - tanh(w2 tanh(w1 x)))^2
     def loss(w1, w2):
         return 0.5 * (0.25 - (w2 * (w1 * 1.5).tanh()).tanh()) ** 2
+
     assert gradcheck(loss, [0.4, -0.8])
     assert gradgradcheck(loss, [0.4, -0.8])
 
@@ -37,10 +40,12 @@ def test_relu_away_from_the_kink_passes():
         h1 = (x1 + x2).relu()
         h2 = (x1 + x2 - 1).relu()
         return h1 - 2 * h2
+
     assert gradcheck(xor, [0.3, 0.9])
 
 
 # ---- wrong gradients are caught (the checker is itself checked) ----
+
 
 def test_catches_a_hidden_path():
     # x * Value(x.data) is x^2 whose second factor is a constant: analytic x, true derivative 2x
@@ -60,8 +65,10 @@ def test_catches_a_wrong_second_derivative():
         gradgradcheck(f, [3.0, 2.0])
     assert {r["index"] for r in e.value.failures} == {"0,0", "1,0"}
     lines = str(e.value).splitlines()
-    assert lines[0] == ("gradgradcheck failed for 2 of 4 input pairs (i, j) (eps=1e-06, atol=1e-05, rtol=0.001; "
-                        "pass if difference <= atol + rtol * |numeric|):")
+    assert lines[0] == (
+        "gradgradcheck failed for 2 of 4 input pairs (i, j) (eps=1e-06, atol=1e-05, rtol=0.001; "
+        "pass if difference <= atol + rtol * |numeric|):"
+    )
     assert lines[1].split()[:4] == ["input", "label", "value", "analytic"]
     # d2f/dx2: analytic 0 (the frozen factor hides it); numeric: the analytic df/dx = x.data * y moves by y = 2
     assert lines[2].split()[:5] == ["0,0", "x,x", "3.0,3.0", "0", "2"]
@@ -76,24 +83,34 @@ def test_closed_over_values_keep_their_grad():
 
 def test_second_derivatives_use_the_derivative_rules():
     # x**3: analytic second derivative 6x from backward(create_graph=True), numeric from the gradient
-    assert gradgradcheck(lambda x: x ** 3, [1.7])
+    assert gradgradcheck(lambda x: x**3, [1.7])
 
 
 def test_failure_message_is_a_table_naming_input_value_and_numbers():
     def f(x, y):
         return x * Value(x.data) + y.tanh()
+
     with pytest.raises(GradcheckError) as e:
         gradcheck(f, [3.0, 0.5])
     msg = str(e.value)
     lines = msg.splitlines()
     assert lines[0].startswith("gradcheck failed for 1 of 2 inputs (eps=1e-06, atol=1e-05, rtol=0.001")
-    assert lines[1].split() == ["input", "label", "value", "analytic", "df/dx", "numeric", "df/dx",
-                                "difference", "tolerance"]
+    assert lines[1].split() == [
+        "input",
+        "label",
+        "value",
+        "analytic",
+        "df/dx",
+        "numeric",
+        "df/dx",
+        "difference",
+        "tolerance",
+    ]
     assert len(lines) == 3  # one line per failing input: y passes
     cells = lines[2].split()
     assert cells[:4] == ["0", "x", "3", "3"]
-    assert float(cells[4]) == pytest.approx(6.0, rel=1e-6)           # numeric
-    assert float(cells[5]) == pytest.approx(3.0, rel=1e-6)           # difference
+    assert float(cells[4]) == pytest.approx(6.0, rel=1e-6)  # numeric
+    assert float(cells[5]) == pytest.approx(3.0, rel=1e-6)  # difference
     assert float(cells[6]) == pytest.approx(1e-5 + 1e-3 * 6, rel=1e-6)  # atol + rtol |numeric|
 
 
@@ -115,8 +132,11 @@ def test_tolerances_are_used():
 
 
 def test_refuses_a_non_finite_value():
-    with pytest.raises(ValueError, match=r"^gradcheck: f returned nan at inputs \[1.0\]; "
-                                         r"a non-finite value cannot be checked$"):
+    with pytest.raises(
+        ValueError,
+        match=r"^gradcheck: f returned nan at inputs \[1.0\]; "
+        r"a non-finite value cannot be checked$",
+    ):
         gradcheck(lambda x: x * Value(math.nan) + x, [1.0])
 
 
@@ -130,12 +150,15 @@ def test_nan_analytic_derivative_is_a_failure():
 
 # ---- kinks are refused, not reported as false failures ----
 
+
 @pytest.mark.parametrize("f, op", [(lambda x: x.relu(), "relu"), (lambda x: abs(x), "abs")])
 def test_refuses_an_input_exactly_on_a_kink(f, op):
     with pytest.raises(ValueError) as e:
         gradcheck(f, [0.0])
-    assert str(e.value).startswith(f"gradcheck: at inputs [0.0] the graph has {op}(0.0) exactly on a kink, "
-                                   "where the derivative is a convention (the derivative at 0 is taken as 0")
+    assert str(e.value).startswith(
+        f"gradcheck: at inputs [0.0] the graph has {op}(0.0) exactly on a kink, "
+        "where the derivative is a convention (the derivative at 0 is taken as 0"
+    )
     assert str(e.value).endswith(f"choose inputs that keep the operands of {op} away from it")
 
 
@@ -153,29 +176,39 @@ def test_refuses_when_eps_crosses_a_kink():
     assert str(e.value) == (
         "gradcheck: moving input 0 (x) = 1e-09 by eps = 1e-06 moves the operands of an op across a kink (relu "
         "or abs at 0, a tie of maximum...), where the derivative jumps; finite differences are meaningless there: "
-        "move the input away from the kink or use a smaller eps")
+        "move the input away from the kink or use a smaller eps"
+    )
     assert gradcheck(lambda x: abs(x), [1e-9], eps=1e-10, atol=1e-3)
 
 
 def test_refuses_when_f_is_undefined_at_a_moved_input():
     with pytest.raises(ValueError) as e:
         gradcheck(lambda x: x.log(), [1e-7])
-    assert str(e.value) == ("gradcheck: f fails at input 0 (x) moved by -1e-06 to -9e-07, so finite differences "
-                            "cannot be taken there: log: input must be positive, got -9e-07 (label 'x')")
+    assert str(e.value) == (
+        "gradcheck: f fails at input 0 (x) moved by -1e-06 to -9e-07, so finite differences "
+        "cannot be taken there: log: input must be positive, got -9e-07 (label 'x')"
+    )
 
 
 # ---- bad arguments ----
 
+
 def test_bad_arguments_are_named():
     with pytest.raises(TypeError, match=r"^gradcheck: f must be callable, got 3$"):
         gradcheck(3, [1.0])
-    with pytest.raises(TypeError, match=r"^gradcheck: inputs must be a list of numbers, one per argument of f, "
-                                        r"got 1.0$"):
+    with pytest.raises(
+        TypeError,
+        match=r"^gradcheck: inputs must be a list of numbers, one per argument of f, "
+        r"got 1.0$",
+    ):
         gradcheck(lambda x: x, 1.0)
     with pytest.raises(ValueError, match=r"^gradcheck: inputs must not be empty"):
         gradcheck(lambda: Value(1.0), [])
-    with pytest.raises(TypeError, match=r"^gradcheck: inputs\[1\] must be a finite real number \(or a Value\), "
-                                        r"got 'a'$"):
+    with pytest.raises(
+        TypeError,
+        match=r"^gradcheck: inputs\[1\] must be a finite real number \(or a Value\), "
+        r"got 'a'$",
+    ):
         gradcheck(lambda x, y: x, [1.0, "a"])
     with pytest.raises(TypeError, match=r"inputs\[0\] must be a finite real number \(or a Value\), got inf$"):
         gradcheck(lambda x: x, [math.inf])
@@ -187,8 +220,11 @@ def test_bad_arguments_are_named():
         gradgradcheck(lambda x: x, [1.0], atol=-1)
     with pytest.raises(ValueError, match=r"^gradcheck: rtol must be a finite number >= 0, got nan$"):
         gradcheck(lambda x: x, [1.0], rtol=math.nan)
-    with pytest.raises(TypeError, match=r"^gradcheck: f must return a Value \(a scalar built from its arguments\), "
-                                        r"got 2.0 of type float$"):
+    with pytest.raises(
+        TypeError,
+        match=r"^gradcheck: f must return a Value \(a scalar built from its arguments\), "
+        r"got 2.0 of type float$",
+    ):
         gradcheck(lambda x: x.data * 2, [1.0])
 
 
@@ -197,6 +233,7 @@ def test_gradcheck_error_is_an_assertion_error():
 
 
 # ---- the random-graph strategy ----
+
 
 @settings(max_examples=200, deadline=None)
 @given(expressions(3, max_ops=8))
@@ -274,13 +311,15 @@ def test_testing_module_imports_without_hypothesis():
             print(e)
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == ("autograd.testing.expressions needs hypothesis, a test dependency: "
-                           "pip install hypothesis (or pip install 'chaingrad[test]')")
+    assert out.strip() == (
+        "autograd.testing.expressions needs hypothesis, a test dependency: "
+        "pip install hypothesis (or pip install 'chaingrad[test]')"
+    )
 
 
 # ---- the pytest plugin ----
 
-PLUGIN_TEST = '''
+PLUGIN_TEST = """
 from autograd import Value
 
 def test_wrong(gradcheck):
@@ -292,15 +331,30 @@ def test_right(gradcheck, gradgradcheck):
 
 def test_kink(gradcheck):
     gradcheck(lambda x: x.relu(), [0.0])
-'''
+"""
 
 
 def test_pytest_plugin_shows_the_table(tmp_path):
     (tmp_path / "test_user.py").write_text(PLUGIN_TEST)
     # -p no:chaingrad drops the installed entry point, so the module is loaded exactly once either way
-    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:chaingrad", "-p", "autograd.pytest_plugin",
-                          "-p", "no:cacheprovider", str(tmp_path / "test_user.py")],
-                         capture_output=True, text=True, cwd=tmp_path)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:chaingrad",
+            "-p",
+            "autograd.pytest_plugin",
+            "-p",
+            "no:cacheprovider",
+            str(tmp_path / "test_user.py"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     out = run.stdout
     assert run.returncode == 1, out + run.stderr
     assert "2 failed, 1 passed" in out
@@ -315,17 +369,22 @@ def test_pytest_plugin_shows_the_table(tmp_path):
 
 def test_pytest_plugin_is_registered_as_an_entry_point():
     from importlib.metadata import entry_points
+
     names = {ep.name: ep.value for ep in entry_points(group="pytest11")}
-    assert names.get("chaingrad") == "autograd.pytest_plugin", \
+    assert names.get("chaingrad") == "autograd.pytest_plugin", (
         "the pytest11 entry point is missing: reinstall with pip install -e ."
+    )
 
 
 # ---- the docstring examples of this issue's modules run as written ----
 
-@pytest.mark.parametrize("name", ["autograd.gradcheck", "autograd.transforms", "autograd.forward",
-                                  "autograd.anomaly", "autograd.testing"])
+
+@pytest.mark.parametrize(
+    "name", ["autograd.gradcheck", "autograd.transforms", "autograd.forward", "autograd.anomaly", "autograd.testing"]
+)
 def test_docstring_examples(name):
     import doctest
     import importlib
+
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0

@@ -1,5 +1,6 @@
 """Higher-order gradients: the op table's rules run on Values agree with every op's float local derivatives,
 backward(create_graph=True) leaves differentiable .grad Values, and second derivatives are right."""
+
 import math
 
 import pytest

@@ -1,5 +1,6 @@
 """The notes' feedforward neural LM (demos/neural_lm.py): the windows, the shapes, "students opened their"
 -> "books", and cat/dog getting similar embeddings because they share contexts."""
+
 import math
 
 import pytest

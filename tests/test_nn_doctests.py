@@ -1,4 +1,5 @@
 """Every docstring example in nn runs and shows what it says."""
+
 import doctest
 import importlib
 

@@ -1,4 +1,5 @@
 """Losses against hand computations, finite differences and (if installed) torch float64."""
+
 import math
 
 import pytest
@@ -78,18 +79,21 @@ def test_hinge_by_hand():
     assert grads(lambda v: nn.hinge_loss(v, y, reduction="sum"), s) == [-1.0, 0.0, 1.0, 0.0]
 
 
-@pytest.mark.parametrize("call, error, match", [
-    (lambda: nn.mse_loss(vals([1.0]), [1.0, 2.0]), ValueError, "same length, got 1 and 2"),
-    (lambda: nn.mse_loss(Value(1.0), [1.0]), TypeError, "pred must be a list"),
-    (lambda: nn.mse_loss([], []), ValueError, "empty"),
-    (lambda: nn.mse_loss(vals([1.0]), [1.0], reduction="avg"), ValueError, "'avg'"),
-    (lambda: nn.binary_cross_entropy(vals([1.5]), [1.0]), ValueError, "1.5"),
-    (lambda: nn.binary_cross_entropy(vals([0.5]), [2.0]), ValueError, "2.0"),
-    (lambda: nn.binary_cross_entropy_with_logits(vals([0.5]), [-1]), ValueError, "-1"),
-    (lambda: nn.cross_entropy(vals([1.0, 2.0]), 2), ValueError, "got 2"),
-    (lambda: nn.cross_entropy(vals([1.0, 2.0]), 1.0), ValueError, "got 1.0"),
-    (lambda: nn.hinge_loss(vals([1.0]), [0]), ValueError, "-1 or \\+1, got 0"),
-])
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: nn.mse_loss(vals([1.0]), [1.0, 2.0]), ValueError, "same length, got 1 and 2"),
+        (lambda: nn.mse_loss(Value(1.0), [1.0]), TypeError, "pred must be a list"),
+        (lambda: nn.mse_loss([], []), ValueError, "empty"),
+        (lambda: nn.mse_loss(vals([1.0]), [1.0], reduction="avg"), ValueError, "'avg'"),
+        (lambda: nn.binary_cross_entropy(vals([1.5]), [1.0]), ValueError, "1.5"),
+        (lambda: nn.binary_cross_entropy(vals([0.5]), [2.0]), ValueError, "2.0"),
+        (lambda: nn.binary_cross_entropy_with_logits(vals([0.5]), [-1]), ValueError, "-1"),
+        (lambda: nn.cross_entropy(vals([1.0, 2.0]), 2), ValueError, "got 2"),
+        (lambda: nn.cross_entropy(vals([1.0, 2.0]), 1.0), ValueError, "got 1.0"),
+        (lambda: nn.hinge_loss(vals([1.0]), [0]), ValueError, "-1 or \\+1, got 0"),
+    ],
+)
 def test_loss_errors(call, error, match):
     with pytest.raises(error, match=match):
         call()
@@ -113,8 +117,10 @@ def test_losses_against_torch_float64():
     tt = torch.tensor(t, dtype=torch.float64)
     check(lambda v: nn.mse_loss(v, t), lambda x: F.mse_loss(x, tt))
     check(lambda v: nn.binary_cross_entropy_with_logits(v, t), lambda x: F.binary_cross_entropy_with_logits(x, tt))
-    check(lambda v: nn.binary_cross_entropy([x.sigmoid() for x in v], t),
-          lambda x: F.binary_cross_entropy(torch.sigmoid(x), tt))
+    check(
+        lambda v: nn.binary_cross_entropy([x.sigmoid() for x in v], t),
+        lambda x: F.binary_cross_entropy(torch.sigmoid(x), tt),
+    )
     check(lambda v: nn.cross_entropy(v, 2), lambda x: F.cross_entropy(x[None], torch.tensor([2])))
     y = [1, -1, 1, -1]
     ty = torch.tensor(y, dtype=torch.float64)

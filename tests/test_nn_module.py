@@ -1,4 +1,5 @@
 """nn.Module and nn.Parameter: discovery, names, modes, state dicts, save/load and every load error."""
+
 import json
 import math
 import os
@@ -87,14 +88,17 @@ def test_state_dict_round_trip_and_is_a_copy():
     assert [v.data for v in a(x)] == [v.data for v in b(x)]
 
 
-@pytest.mark.parametrize("change, error, match", [
-    (lambda s: s.pop("w.0"), StateDictError, "missing names: 'w.0'"),
-    (lambda s: s.update(extra=1.0), StateDictError, "unexpected names: 'extra'"),
-    (lambda s: s.update({"w.1": "2"}), TypeError, "'w.1' must be a real number.*'2'"),
-    (lambda s: s.update({"w.1": True}), TypeError, "True"),
-    (lambda s: s.update({"w.1": [1.0, 2.0]}), TypeError, r"\[1.0, 2.0\]"),
-    (lambda s: s.update({"w.1": math.nan}), StateDictError, "finite.*nan"),
-])
+@pytest.mark.parametrize(
+    "change, error, match",
+    [
+        (lambda s: s.pop("w.0"), StateDictError, "missing names: 'w.0'"),
+        (lambda s: s.update(extra=1.0), StateDictError, "unexpected names: 'extra'"),
+        (lambda s: s.update({"w.1": "2"}), TypeError, "'w.1' must be a real number.*'2'"),
+        (lambda s: s.update({"w.1": True}), TypeError, "True"),
+        (lambda s: s.update({"w.1": [1.0, 2.0]}), TypeError, r"\[1.0, 2.0\]"),
+        (lambda s: s.update({"w.1": math.nan}), StateDictError, "finite.*nan"),
+    ],
+)
 def test_every_load_state_dict_error_changes_nothing(change, error, match):
     m = Pair(1.0, 2.0)
     state = {"w.0": 10.0, "w.1": 20.0}
@@ -137,19 +141,22 @@ def test_save_is_atomic_when_the_rename_fails(tmp_path, monkeypatch):
 
 def test_save_refuses_non_finite(tmp_path):
     m = Pair(1.0, math.inf)
-    with pytest.raises(StateDictError, match="w.1=inf"):
+    with pytest.raises(StateDictError, match=r"w\.1=inf"):
         m.save(tmp_path / "m.json")
     assert not (tmp_path / "m.json").exists()
 
 
-@pytest.mark.parametrize("text, match", [
-    ("{not json", "not valid JSON"),
-    ("[1, 2]", "not a chaingrad state dict"),
-    ('{"format": "other"}', "not a chaingrad state dict"),
-    ('{"format": "chaingrad.state_dict", "version": 99, "parameters": {}}', "version 99"),
-    ('{"format": "chaingrad.state_dict", "version": 1}', "no \"parameters\""),
-    ('{"format": "chaingrad.state_dict", "version": 1, "parameters": {"w.0": 1.0}}', "missing names: 'w.1'"),
-])
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("{not json", "not valid JSON"),
+        ("[1, 2]", "not a chaingrad state dict"),
+        ('{"format": "other"}', "not a chaingrad state dict"),
+        ('{"format": "chaingrad.state_dict", "version": 99, "parameters": {}}', "version 99"),
+        ('{"format": "chaingrad.state_dict", "version": 1}', 'no "parameters"'),
+        ('{"format": "chaingrad.state_dict", "version": 1, "parameters": {"w.0": 1.0}}', "missing names: 'w.1'"),
+    ],
+)
 def test_every_load_file_error_changes_nothing(tmp_path, text, match):
     path = tmp_path / "bad.json"
     path.write_text(text)
@@ -167,11 +174,13 @@ def test_load_missing_file(tmp_path):
 def test_module_without_init_call_and_repr():
     class Empty(Module):
         pass
+
     assert Empty().parameters() == [] and Empty().training
     assert repr(Pair()) == "Pair(2 parameters)"
 
 
 # ---- hardening: large models, every kind of bad file, failed saves ----
+
 
 class Wide(Module):
     def __init__(self, n, start=0.0):
@@ -190,29 +199,32 @@ def test_load_is_linear_100k_parameters(tmp_path):
 GOOD = '{"format": "chaingrad.state_dict", "version": 1, "parameters": {"w.0": 1.5, "w.1": 2.5}}'
 
 
-@pytest.mark.parametrize("content, match", [
-    (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
-    (b'{"a":' * 50_000 + b"1" + b"}" * 50_000, "nested too deeply"),
-    (GOOD.replace("1.5", "1" * 5000).encode(), "number JSON cannot read"),
-    (GOOD.replace("1.5", "1" + "0" * 400).encode(), "'w.0' must be a finite float.*beyond float range"),
-    (b'\xff\xfe{"format": 1}', "not UTF-8 text"),
-    (GOOD.replace("2.5", '"\xe9"').encode("latin-1"), "not UTF-8 text"),
-    (GOOD.replace('"version": 1', '"version": true').encode(), "version True"),
-    (GOOD.replace('"version": 1', '"version": 1.0').encode(), "version 1.0"),
-    (GOOD.replace("2.5", "[2.5]").encode(), r"'w.1' must be a real number.*\[2.5\] of type list"),
-    (GOOD.replace("2.5", '{"x": 2.5}').encode(), "'w.1' must be a real number"),
-    (GOOD.replace("2.5", "null").encode(), "'w.1' must be a real number.*None"),
-    (GOOD.replace("2.5", "true").encode(), "'w.1' must be a real number.*True"),
-    (GOOD.replace('{"w.0": 1.5, "w.1": 2.5}', "[1.5, 2.5]").encode(), "no \"parameters\" object.*list"),
-    (GOOD.replace(', "w.1": 2.5', "").encode(), "missing names: 'w.1'"),
-    (GOOD.replace("2.5}", '2.5, "w.2": 3.5}').encode(), "unexpected names: 'w.2'"),
-    (GOOD.replace("2.5}", '2.5, "w.1": 3.5}').encode(), "names 'w.1' twice"),
-    (GOOD.replace("2.5", "NaN").encode(), "'w.1' must be finite, got nan"),
-    (GOOD.replace("2.5", "-Infinity").encode(), "'w.1' must be finite, got -inf"),
-    (GOOD.replace("2.5", "1e999").encode(), "'w.1' must be finite, got inf"),
-    (b"", "not valid JSON"),
-    (b"\x00\x01\x02", "not valid JSON"),
-])
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        (b'{"a":' * 50_000 + b"1" + b"}" * 50_000, "nested too deeply"),
+        (GOOD.replace("1.5", "1" * 5000).encode(), "number JSON cannot read"),
+        (GOOD.replace("1.5", "1" + "0" * 400).encode(), "'w.0' must be a finite float.*beyond float range"),
+        (b'\xff\xfe{"format": 1}', "not UTF-8 text"),
+        (GOOD.replace("2.5", '"\xe9"').encode("latin-1"), "not UTF-8 text"),
+        (GOOD.replace('"version": 1', '"version": true').encode(), "version True"),
+        (GOOD.replace('"version": 1', '"version": 1.0').encode(), "version 1.0"),
+        (GOOD.replace("2.5", "[2.5]").encode(), r"'w.1' must be a real number.*\[2.5\] of type list"),
+        (GOOD.replace("2.5", '{"x": 2.5}').encode(), "'w.1' must be a real number"),
+        (GOOD.replace("2.5", "null").encode(), "'w.1' must be a real number.*None"),
+        (GOOD.replace("2.5", "true").encode(), "'w.1' must be a real number.*True"),
+        (GOOD.replace('{"w.0": 1.5, "w.1": 2.5}', "[1.5, 2.5]").encode(), 'no "parameters" object.*list'),
+        (GOOD.replace(', "w.1": 2.5', "").encode(), "missing names: 'w.1'"),
+        (GOOD.replace("2.5}", '2.5, "w.2": 3.5}').encode(), "unexpected names: 'w.2'"),
+        (GOOD.replace("2.5}", '2.5, "w.1": 3.5}').encode(), "names 'w.1' twice"),
+        (GOOD.replace("2.5", "NaN").encode(), "'w.1' must be finite, got nan"),
+        (GOOD.replace("2.5", "-Infinity").encode(), "'w.1' must be finite, got -inf"),
+        (GOOD.replace("2.5", "1e999").encode(), "'w.1' must be finite, got inf"),
+        (b"", "not valid JSON"),
+        (b"\x00\x01\x02", "not valid JSON"),
+    ],
+)
 def test_every_bad_file_raises_state_dict_error_naming_the_file(tmp_path, content, match):
     path = tmp_path / "bad.json"
     path.write_bytes(content)
@@ -228,8 +240,8 @@ def test_every_bad_file_raises_state_dict_error_naming_the_file(tmp_path, conten
 
 def test_load_state_dict_refuses_integers_beyond_float_range():
     m = Pair(1.0, 2.0)
-    with pytest.raises(StateDictError, match="'w.1' must be a finite float.*beyond float range"):
-        m.load_state_dict({"w.0": 1, "w.1": 10 ** 400})
+    with pytest.raises(StateDictError, match=r"'w\.1' must be a finite float.*beyond float range"):
+        m.load_state_dict({"w.0": 1, "w.1": 10**400})
     assert [p.data for p in m.parameters()] == [1.0, 2.0]
 
 
@@ -261,12 +273,15 @@ def test_no_temporary_file_after_an_error_while_writing(tmp_path, monkeypatch, e
 def test_temporary_file_of_a_killed_save_is_removed_by_the_next_save(tmp_path):
     import subprocess
     import sys
+
     target = tmp_path / "m.json"
-    script = ("import os, signal, nn\n"
-              "class M(nn.Module):\n"
-              "    def __init__(self): self.b = nn.Parameter(1.0)\n"
-              "os.fsync = lambda fd: os.kill(os.getpid(), signal.SIGKILL)\n"  # killed in the middle of save
-              f"M().save({str(target)!r})\n")
+    script = (
+        "import os, signal, nn\n"
+        "class M(nn.Module):\n"
+        "    def __init__(self): self.b = nn.Parameter(1.0)\n"
+        "os.fsync = lambda fd: os.kill(os.getpid(), signal.SIGKILL)\n"  # killed in the middle of save
+        f"M().save({str(target)!r})\n"
+    )
     if os.name != "posix":
         pytest.skip("SIGKILL and the process check are POSIX")
     subprocess.run([sys.executable, "-c", script], check=False, timeout=60)

@@ -1,4 +1,5 @@
 """Optimizers, clipping and batches against hand computations and (if installed) torch."""
+
 import math
 
 import pytest
@@ -41,7 +42,7 @@ def test_adam_two_steps_by_hand():
     opt.step()
     m = 0.9 * 0.2 + 0.1 * -1.0
     v = 0.999 * 0.004 + 0.001 * 1.0
-    expected = 1.0 - 0.1 * 2 / (2 + 1e-8) - 0.1 * (m / (1 - 0.81)) / (math.sqrt(v / (1 - 0.999 ** 2)) + 1e-8)
+    expected = 1.0 - 0.1 * 2 / (2 + 1e-8) - 0.1 * (m / (1 - 0.81)) / (math.sqrt(v / (1 - 0.999**2)) + 1e-8)
     assert p.data == pytest.approx(expected, abs=1e-14)
 
 
@@ -64,8 +65,10 @@ def test_optimizers_match_torch_on_a_small_problem():
     ]
     for ours, theirs in cases:
         ps = [nn.Parameter(0.5), nn.Parameter(-1.5)]
-        ts = [torch.tensor(0.5, dtype=torch.float64, requires_grad=True),
-              torch.tensor(-1.5, dtype=torch.float64, requires_grad=True)]
+        ts = [
+            torch.tensor(0.5, dtype=torch.float64, requires_grad=True),
+            torch.tensor(-1.5, dtype=torch.float64, requires_grad=True),
+        ]
         opt, topt = ours(ps), theirs(ts)
         for _ in range(5):
             opt.zero_grad()
@@ -103,16 +106,19 @@ def test_training_reduces_loss():
     assert loss().data < first / 5
 
 
-@pytest.mark.parametrize("call, error, match", [
-    (lambda: nn.SGD([], lr=0.1), ValueError, "empty"),
-    (lambda: nn.SGD([Value(1.0)], lr=-1), ValueError, "lr must be a positive finite number, got -1"),
-    (lambda: nn.SGD([Value(1.0)], lr=0.1, momentum=1.0), ValueError, "momentum must be in"),
-    (lambda: nn.SGD(Value(1.0), lr=0.1), TypeError, "single Value"),
-    (lambda: nn.SGD([1.0], lr=0.1), TypeError, "got 1.0"),
-    (lambda: nn.Adam([Value(1.0)], betas=(0.9, 1.0)), ValueError, r"\(0.9, 1.0\)"),
-    (lambda: nn.Adagrad([Value(1.0)], lr=math.nan), ValueError, "nan"),
-    (lambda: nn.clip_grad_norm([Value(1.0)], 0), ValueError, "got 0"),
-])
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: nn.SGD([], lr=0.1), ValueError, "empty"),
+        (lambda: nn.SGD([Value(1.0)], lr=-1), ValueError, "lr must be a positive finite number, got -1"),
+        (lambda: nn.SGD([Value(1.0)], lr=0.1, momentum=1.0), ValueError, "momentum must be in"),
+        (lambda: nn.SGD(Value(1.0), lr=0.1), TypeError, "single Value"),
+        (lambda: nn.SGD([1.0], lr=0.1), TypeError, "got 1.0"),
+        (lambda: nn.Adam([Value(1.0)], betas=(0.9, 1.0)), ValueError, r"\(0.9, 1.0\)"),
+        (lambda: nn.Adagrad([Value(1.0)], lr=math.nan), ValueError, "nan"),
+        (lambda: nn.clip_grad_norm([Value(1.0)], 0), ValueError, "got 0"),
+    ],
+)
 def test_optimizer_errors(call, error, match):
     with pytest.raises(error, match=match):
         call()
@@ -136,7 +142,7 @@ def test_batches():
     assert list(nn.batches(data, 4, shuffle=False)) == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
     assert list(nn.batches(data, 4, shuffle=False, drop_last=True)) == [[0, 1, 2, 3], [4, 5, 6, 7]]
     a = list(nn.batches(data, 3, seed=7))
-    assert a == list(nn.batches(data, 3, seed=7)) and sorted(sum(a, [])) == data
+    assert a == list(nn.batches(data, 3, seed=7)) and sorted(x for batch in a for x in batch) == data
     assert a != [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9]]
     assert data == list(range(10))  # not shuffled in place
     with pytest.raises(ValueError, match="got 0"):
@@ -190,9 +196,9 @@ def test_clip_grad_norm_non_finite_names_the_parameter_and_changes_nothing(bad):
     m.layers[0].neurons[0].b.grad = bad
     with pytest.raises(nn.NonFiniteGradientError, match=rf"'layers.0.neurons.0.b' is {bad!r}.*detect_anomaly"):
         nn.clip_grad_norm(m, 1.0)
-    assert [p.grad for p in m.parameters()][0] == 5.0
+    assert next(p.grad for p in m.parameters()) == 5.0
     norm = nn.clip_grad_norm(m, 1.0, error_if_nonfinite=False)  # the caller opts out: the norm, grads as they are
-    assert repr(norm) == repr(abs(bad)) and [p.grad for p in m.parameters()][0] == 5.0
+    assert repr(norm) == repr(abs(bad)) and next(p.grad for p in m.parameters()) == 5.0
     ps = params_with_grads([0.0] * 3, [1.3e154, 1.3e154, bad])  # squares that overflow a sum, and bad
     assert repr(nn.clip_grad_norm(ps, 1.0, error_if_nonfinite=False)) == repr(abs(bad))
     with pytest.raises(TypeError, match="'no'"):
@@ -239,7 +245,7 @@ def test_optimizers_step_on_non_finite_grads_when_told_to(make):
 def test_optimizer_names_module_parameters_by_dotted_name():
     m = nn.MLP(2, [2, 1], seed=0)
     m.layers[1].neurons[0].w[1].grad = math.nan
-    with pytest.raises(nn.NonFiniteGradientError, match="'layers.1.neurons.0.w.1' is nan"):
+    with pytest.raises(nn.NonFiniteGradientError, match=r"'layers\.1\.neurons\.0\.w\.1' is nan"):
         nn.Adam(m).step()
 
 
@@ -253,7 +259,7 @@ def test_adaptive_optimizers_first_step_is_lr_even_for_huge_grads(make, g):
 
 def test_sgd_update_that_overflows_changes_nothing():
     ps = params_with_grads([0.0, 1e308], [1.0, -1e308])
-    with pytest.raises(nn.NonFiniteGradientError, match="params\\[1\\].*gives inf; no parameter was changed"):
+    with pytest.raises(nn.NonFiniteGradientError, match=r"params\[1\].*gives inf; no parameter was changed"):
         nn.SGD(ps, lr=1.0).step()
     assert [p.data for p in ps] == [0.0, 1e308]
 

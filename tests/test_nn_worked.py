@@ -1,7 +1,8 @@
 """The course notes' worked examples (reference-values.md sections 2, 4, 5, 6) and the XOR solvers."""
+
 import itertools
-import re
 import math
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -36,7 +37,7 @@ def param(m, layer, row, col):
 def hand_gradients():
     """dE/dw1 and dE/dw2 by the chain rule in plain floats, independent of the engine."""
     sig = lambda s: 1 / (1 + math.exp(-s))  # noqa: E731
-    a0 = [1.0] + X
+    a0 = [1.0, *X]
     a1 = [1.0] + [sig(sum(W1[i][k] * a0[i] for i in range(4))) for k in range(2)]
     a2 = [sig(sum(W2[k][j] * a1[k] for k in range(3))) for j in range(2)]
     delta2 = [(a2[j] - Y[j]) * a2[j] * (1 - a2[j]) for j in range(2)]
@@ -71,7 +72,7 @@ def test_section_5_gradients():
     # The notes print dE/dw2[0][1] = .0775, computed from 4-decimal intermediates (checked next);
     # the exact value 0.077574 is 7.4e-5 away, so this one entry needs 1e-4.
     assert param(m, 1, 0, 0).grad == pytest.approx(0.0775, abs=1e-4)
-    assert (0.8896 - 0.1) * 0.8896 * (1 - 0.8896) == pytest.approx(0.0775, abs=TOL)
+    assert pytest.approx(0.0775, abs=TOL) == (0.8896 - 0.1) * 0.8896 * (1 - 0.8896)
     g1, g2 = hand_gradients()
     assert [[param(m, 0, i, k).grad for k in range(2)] for i in range(4)] == [pytest.approx(r, abs=1e-15) for r in g1]
     assert [[param(m, 1, k, j).grad for j in range(2)] for k in range(3)] == [pytest.approx(r, abs=1e-15) for r in g2]
@@ -109,8 +110,8 @@ def test_section_6_two_tanh_units_closed_form(x, y, w1, w2):
     nn.mse_loss([o], [y], reduction="half_sum").backward()
     h = math.tanh(w1 * x)
     o_ = math.tanh(w2 * h)
-    assert out.w[0].grad == pytest.approx(-(y - o_) * (1 - o_ ** 2) * h, abs=1e-12)
-    assert hidden.w[0].grad == pytest.approx(-(y - o_) * (1 - o_ ** 2) * w2 * (1 - h ** 2) * x, abs=1e-12)
+    assert out.w[0].grad == pytest.approx(-(y - o_) * (1 - o_**2) * h, abs=1e-12)
+    assert hidden.w[0].grad == pytest.approx(-(y - o_) * (1 - o_**2) * w2 * (1 - h**2) * x, abs=1e-12)
 
 
 def test_section_4_textbook_xor_network():
@@ -154,8 +155,14 @@ def test_trained_xor_classifies_and_is_deterministic():
         assert not train_xor(3, hidden=4, steps=k - 1).success
 
 
+def test_train_xor_refuses_a_negative_step_count():
+    with pytest.raises(ValueError, match="steps must be >= 0, got -1"):
+        train_xor(0, steps=-1)
+
+
 def test_quick_demos_run(tmp_path, capsys):
     from demos import sigmoid_unit, worked_mlp
+
     sigmoid_unit.main(tmp_path)
     worked_mlp.main(tmp_path)
     out = capsys.readouterr().out
@@ -165,6 +172,7 @@ def test_quick_demos_run(tmp_path, capsys):
 
 def test_moons_data():
     from demos.moons import make_moons
+
     points, labels = make_moons(100, noise=0.0)
     assert len(points) == 100 and labels.count(1) == labels.count(-1) == 50
     for (x, y), label in zip(points, labels):

@@ -1,5 +1,6 @@
 """autograd.player: the page draw_steps writes. Checked as text here, and in a real headless browser
 (Debian's chromium + chromium-driver through selenium): stepping, zoom, pan, hostile labels, no script error."""
+
 import os
 import shutil
 
@@ -35,6 +36,7 @@ def test_player_page_checks_its_arguments():
 
 # ---- in a browser ----
 
+
 def _browser_paths():
     browser = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
     return browser, shutil.which("chromedriver")
@@ -45,31 +47,48 @@ def browser():
     webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e '.[test]')")
     binary, driver_path = _browser_paths()
     if binary is None or driver_path is None:
-        pytest.skip("no headless browser: the player's browser tests need chromium and chromedriver "
-                    "(Debian/Ubuntu: apt-get install chromium chromium-driver)")
+        pytest.skip(
+            "no headless browser: the player's browser tests need chromium and chromedriver "
+            "(Debian/Ubuntu: apt-get install chromium chromium-driver)"
+        )
     options = webdriver.ChromeOptions()
     options.binary_location = binary
-    for arg in ("--headless=new", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,900",
-                "--hide-scrollbars"):
+    for arg in (
+        "--headless=new",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1400,900",
+        "--hide-scrollbars",
+    ):
         options.add_argument(arg)
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         options.add_argument("--no-sandbox")  # chromium refuses to run as root with its sandbox
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=webdriver.ChromeService(executable_path=driver_path), options=options)
     # collect script errors from the very start of every page, before the page's own script runs
-    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": (
-        "window.__errors = [];"
-        "window.addEventListener('error', e => window.__errors.push(String(e.message)));"
-        "window.addEventListener('unhandledrejection', e => window.__errors.push(String(e.reason)));")})
+    driver.execute_cdp_cmd(
+        "Page.addScriptToEvaluateOnNewDocument",
+        {
+            "source": (
+                "window.__errors = [];"
+                "window.addEventListener('error', e => window.__errors.push(String(e.message)));"
+                "window.addEventListener('unhandledrejection', e => window.__errors.push(String(e.reason)));"
+            )
+        },
+    )
     yield driver
     driver.quit()
 
 
 def _open(driver, path):
     from selenium.webdriver.support.ui import WebDriverWait
+
     driver.get(path.resolve().as_uri())
-    WebDriverWait(driver, 10).until(lambda d: d.execute_script(
-        "const i = document.getElementById('frame'); return i.complete && i.naturalWidth > 0"))
+    WebDriverWait(driver, 10).until(
+        lambda d: d.execute_script(
+            "const i = document.getElementById('frame'); return i.complete && i.naturalWidth > 0"
+        )
+    )
 
 
 def _state(driver):
@@ -95,6 +114,7 @@ def _no_errors(driver):
 
 def _key(driver, key):
     from selenium.webdriver.common.action_chains import ActionChains
+
     ActionChains(driver).send_keys(key).perform()
 
 
@@ -181,6 +201,7 @@ def test_a_collapsed_view_steps_and_opens_a_block_in_a_browser(browser, tmp_path
     from selenium.webdriver.support.ui import Select
 
     from autograd import scope
+
     a, b, c = Value(3.0, label="a"), Value(1.0, label="b"), Value(-2.0, label="c")
     with scope("e = a + 2b"):
         e = a + 2 * b
@@ -215,10 +236,12 @@ def test_a_collapsed_view_steps_and_opens_a_block_in_a_browser(browser, tmp_path
 
     # a click on the block opens it too: the centre of its box, from the frame's pixels to the window's
     from selenium.webdriver.common.action_chains import ActionChains
+
     dx, dy = browser.execute_script("""
         const t = JSON.parse(document.getElementById('steps-data').textContent).views[0].targets[0];
         const v = document.getElementById('view'), r = v.getBoundingClientRect();
-        const m = /translate\\((.+)px, (.+)px\\) scale\\((.+)\\)/.exec(document.getElementById('frame').style.transform);
+        const frame = document.getElementById('frame');
+        const m = /translate\\((.+)px, (.+)px\\) scale\\((.+)\\)/.exec(frame.style.transform);
         const cx = +m[1] + (t[0] + t[2]) / 2 * +m[3], cy = +m[2] + (t[1] + t[3]) / 2 * +m[3];
         return [Math.round(cx - r.width / 2), Math.round(cy - r.height / 2)];  // from the view's centre""")
     ActionChains(browser).move_to_element_with_offset(browser.find_element(By.ID, "view"), dx, dy).click().perform()

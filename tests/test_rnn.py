@@ -1,5 +1,6 @@
 """nn.RNN / RNNCell: BPTT against finite differences on every weight, a hand-written BPTT and torch float64;
 truncated BPTT with detach keeps the graph bounded; sampling; the hello model converges; bad input."""
+
 import math
 import random
 
@@ -72,8 +73,10 @@ def test_bptt_equals_the_sum_of_per_step_contributions():
     bh, by = [p.data for p in rnn.cell.b_h], [p.data for p in rnn.b_y]
     hs, ps = {-1: [0.0] * H}, {}
     for t, x in enumerate(xs):
-        hs[t] = [math.tanh(sum(Wxh[i][j] * x[j] for j in range(3)) + sum(Whh[i][j] * hs[t - 1][j] for j in range(H))
-                           + bh[i]) for i in range(H)]
+        hs[t] = [
+            math.tanh(sum(Wxh[i][j] * x[j] for j in range(3)) + sum(Whh[i][j] * hs[t - 1][j] for j in range(H)) + bh[i])
+            for i in range(H)
+        ]
         y = [sum(Why[k][i] * hs[t][i] for i in range(H)) + by[k] for k in range(V)]
         z = sum(math.exp(v) for v in y)
         ps[t] = [math.exp(v) / z for v in y]
@@ -97,7 +100,10 @@ def test_bptt_equals_the_sum_of_per_step_contributions():
 def test_bptt_matches_torch_float64():
     torch = pytest.importorskip("torch")
     rnn, xs, targets = small_problem("tanh", seed=5)
-    t = lambda rows: torch.tensor([[p.data for p in row] for row in rows], dtype=torch.float64, requires_grad=True)
+
+    def t(rows):
+        return torch.tensor([[p.data for p in row] for row in rows], dtype=torch.float64, requires_grad=True)
+
     Wxh, Whh, Why = t(rnn.cell.W_xh), t(rnn.cell.W_hh), t(rnn.W_hy)
     bh = torch.tensor([p.data for p in rnn.cell.b_h], dtype=torch.float64, requires_grad=True)
     by = torch.tensor([p.data for p in rnn.b_y], dtype=torch.float64, requires_grad=True)
@@ -157,8 +163,8 @@ def test_truncated_bptt_with_detach_keeps_the_graph_bounded():
     sizes, full_sizes = [], []
     h, h_full = None, None
     for start in range(0, 120, chunk):
-        xs = [one_hot(k, 4) for k in tokens[start:start + chunk]]
-        targets = tokens[start + 1:start + chunk + 1]
+        xs = [one_hot(k, 4) for k in tokens[start : start + chunk]]
+        targets = tokens[start + 1 : start + chunk + 1]
         loss = seq_loss(rnn, xs, targets, h)
         sizes.append(op_count(loss))
         _, hiddens = rnn(xs, h)
@@ -240,6 +246,7 @@ def test_bad_input_is_rejected_with_a_clear_message():
 
 def test_hello_model_converges_from_a_fixed_seed():
     from demos import hello_rnn
+
     xs, targets = hello_rnn.training_pair()
     assert targets == [1, 2, 2, 3]  # e, l, l, o in the vocabulary h, e, l, o
     untrained = RNN(4, 3, 4, seed=0)
@@ -258,6 +265,7 @@ def test_hello_model_converges_from_a_fixed_seed():
 
 def test_char_rnn_compiled_training_equals_eager_training():
     from demos import char_rnn
+
     text = char_rnn.load_text()
     assert not text.startswith("#") and text.startswith('"well, prince, so genoa and lucca')
     vocab = char_rnn.Vocab(text)
@@ -274,6 +282,7 @@ def test_char_rnn_compiled_training_equals_eager_training():
 
 def test_last_state_equals_the_detached_graph_state():
     from demos import char_rnn
+
     rnn = RNN(6, 4, 6, seed=9)
     inputs = [0, 3, 5, 5, 1]
     h0 = [0.2, -0.1, 0.0, 0.4]
@@ -285,6 +294,7 @@ def test_last_state_equals_the_detached_graph_state():
 def test_docstring_examples(name):
     import doctest
     import importlib
+
     result = doctest.testmod(importlib.import_module(name))
     assert result.attempted > 0 and result.failed == 0
 
@@ -292,6 +302,7 @@ def test_docstring_examples(name):
 def test_vanishing_gradients_demo_measures_dL_dh_t():
     """Distance 0: dL/dh_T = W_hy^T (p - e_k); distance 1: W_hh^T diag(1 - h_T^2) dL/dh_T (by hand)."""
     from demos import vanishing_gradients as vg
+
     norms = vg.gradient_norms("tanh", seed=2, seq_len=6)
     assert len(norms) == 6
     # rebuild the same model and data, then do the two steps of the chain rule in plain floats

@@ -1,6 +1,7 @@
 """Backward from many threads: every contribution to a shared node's gradient is kept (issue: 31% to
 90% of the gradient was lost when eight threads ran backward() on one model). A stress test of a few
 seconds; the switch interval is shortened so that threads interleave as often as they can."""
+
 import math
 import sys
 import threading
@@ -8,7 +9,7 @@ import threading
 import pytest
 
 import nn
-from autograd import Value, compile, detect_anomaly, draw, gradcheck, sum_values
+from autograd import Value, compile, detect_anomaly, draw, gradcheck
 
 THREADS, CALLS = 8, 150
 
@@ -36,8 +37,9 @@ def run_threads(work):
     def target(k):
         try:
             work(k)
-        except BaseException as e:  # noqa: BLE001 - reported in the main thread
+        except BaseException as e:
             errors.append(e)
+
     threads = [threading.Thread(target=target, args=(k,)) for k in range(THREADS)]
     for t in threads:
         t.start()
@@ -66,6 +68,7 @@ def test_concurrent_backward_keeps_every_contribution(busy_switching, create_gra
     def work(k):
         for n in range(CALLS):
             loss(model, k * CALLS + n).backward(create_graph=create_graph)
+
     run_threads(work)
     got = [p.grad.data if isinstance(p.grad, Value) else p.grad for p in model.parameters()]
     for g, e in zip(got, expected):
@@ -87,6 +90,7 @@ def test_training_with_steps_under_the_users_lock(busy_switching):
                 loss(model, k * 20 + n).backward()
                 opt.step()
                 order.append(k * 20 + n)
+
     run_threads(work)
     replay = make_model()
     replay_opt = nn.SGD(replay.parameters(), lr=0.01)
@@ -111,6 +115,7 @@ def test_compiled_backward_from_many_threads(busy_switching):
         for n in range(CALLS):
             x, _ = data(k * CALLS + n)
             fast(Value(x[0]), Value(x[1])).backward()
+
     run_threads(work)
     for p, q in zip(params, expected.parameters()):
         assert p.grad == pytest.approx(q.grad, rel=1e-12, abs=1e-12)
@@ -119,6 +124,7 @@ def test_compiled_backward_from_many_threads(busy_switching):
 def test_gradcheck_draw_and_anomaly_from_many_threads(busy_switching):
     def f(a, b):
         return (a * b + a.sin()).tanh() / (b * b + 1.0)
+
     serial_source = draw(f(Value(0.3, "a"), Value(-0.8, "b")), view="forward").source
     sources, checks = [], []
 
@@ -129,6 +135,7 @@ def test_gradcheck_draw_and_anomaly_from_many_threads(busy_switching):
             with detect_anomaly():
                 y = f(Value(0.3), Value(-0.8))
                 y.backward()
+
     run_threads(work)
     assert all(checks) and len(checks) == THREADS * 5
     assert all(s == serial_source for s in sources)

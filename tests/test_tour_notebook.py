@@ -1,4 +1,5 @@
 """demos/tour.ipynb, the notebook tour, runs from top to bottom (with nbclient) and is committed without outputs."""
+
 import html
 import json
 import pathlib
@@ -19,10 +20,12 @@ def test_the_committed_tour_has_no_outputs():
 def test_the_tour_runs_without_a_cell_error(tmp_path):
     nbclient = pytest.importorskip("nbclient", reason="nbclient is not installed: pip install -e '.[test]'")
     import nbformat
+
     nb = nbformat.read(TOUR, as_version=4)
     # raises CellExecutionError, naming the cell, on the first cell that fails
-    nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
-                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    nbclient.NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     texts = "".join(o.text for o in outputs if o.output_type == "stream" and o.name == "stdout")
     assert [o.text for o in outputs if o.output_type == "stream" and o.name == "stderr"] == []  # no warnings

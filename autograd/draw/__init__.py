@@ -6,10 +6,19 @@
 - `autograd.draw.steps`: `draw_steps`, the backward pass step by step;
 - `autograd.draw.player` and its template ``player.html``: the HTML stepper page.
 """
+
 from .groups import GraphTooLargeError
 from .notation import _cut, _visible  # noqa: F401  (how labels are cut and escaped, for tests)
 from .steps import StepFiles, draw_steps
 from .views import BackwardNotRunError, DotNotFoundError, Graph, draw, nodes_between
 
-__all__ = ["draw", "draw_steps", "nodes_between", "Graph", "StepFiles",
-           "DotNotFoundError", "BackwardNotRunError", "GraphTooLargeError"]
+__all__ = [
+    "draw",
+    "draw_steps",
+    "nodes_between",
+    "Graph",
+    "StepFiles",
+    "DotNotFoundError",
+    "BackwardNotRunError",
+    "GraphTooLargeError",
+]

@@ -14,6 +14,7 @@ except those listed in ``expand`` (an expanded scope's own sub-scopes are closed
 The internal API, for the other modules of ``autograd.draw``: ``group(...)`` returns a `Grouping`;
 ``check_max_nodes``; ``emit(g, grouping, label, attrs)`` writes the node statements; `Block`.
 """
+
 import re
 
 from ..engine import Value
@@ -34,7 +35,7 @@ class GraphTooLargeError(ValueError):
 class Block:
     """A closed scope drawn as one box: its path, its nodes and how many of them are parameters."""
 
-    __slots__ = ("path", "nodes", "parameters", "is_scope")
+    __slots__ = ("is_scope", "nodes", "parameters", "path")
 
     def __init__(self, path, is_scope=True):
         self.path, self.nodes, self.parameters, self.is_scope = path, [], 0, is_scope
@@ -54,7 +55,8 @@ class Grouping:
     node v (v itself, or its block); ``where[item]``: the key of its cluster, or None; ``titles[key]``:
     the cluster's title; ``edges``: (tail item, head item, [(parent, child, local, j), ...]) with one
     scalar edge each between two drawn nodes, and every scalar edge from one item to another when a block
-    is at either end; ``blocks``, in the order the data flows through them; ``auto``: True when the view was collapsed because the graph was too large."""
+    is at either end; ``blocks``, in the order the data flows through them; ``auto``: True when the view
+    was collapsed because the graph was too large."""
 
     def __init__(self, items, unit, where, titles, edges, blocks, auto):
         self.items, self.unit, self.where, self.titles = items, unit, where, titles
@@ -86,11 +88,13 @@ def _what_is_allowed(paths):
 
 
 def _check_collapse(collapse, what):
-    if collapse is None or collapse == "auto" and isinstance(collapse, str):
+    if collapse is None or (collapse == "auto" and isinstance(collapse, str)):
         return
     if type(collapse) is not int or collapse < 1:
-        raise ValueError(f"{what}: collapse must be 'auto', None (every scalar) or a depth >= 1 "
-                         f"(1: the outermost scopes are blocks), got {collapse!r}")
+        raise ValueError(
+            f"{what}: collapse must be 'auto', None (every scalar) or a depth >= 1 "
+            f"(1: the outermost scopes are blocks), got {collapse!r}"
+        )
 
 
 def _expand_paths(expand, paths, what):
@@ -108,8 +112,9 @@ def _expand_paths(expand, paths, what):
     for e in items:
         p = e if isinstance(e, tuple) else by_text.get(e) if isinstance(e, str) else None
         if p not in paths:
-            raise ValueError(f"{what}: expand names no scope of this graph: {e!r}; the scopes are: "
-                             f"{_what_is_allowed(paths)}")
+            raise ValueError(
+                f"{what}: expand names no scope of this graph: {e!r}; the scopes are: {_what_is_allowed(paths)}"
+            )
         out.add(p)
     return out
 
@@ -130,13 +135,22 @@ def _too_large(n, max_nodes, what, scoped, drawn=None):
     if drawn is not None:
         return GraphTooLargeError(
             f"{what}: collapsed, the graph still shows {drawn} items, more than max_nodes={max_nodes}; "
-            f"pass max_nodes={drawn} (or None), or a smaller collapse depth", drawn, max_nodes)
-    how = ("collapse=1 draws each outermost scope as one block; " if scoped else
-           "make parts of it inside `with autograd.scope(name):` to draw them as blocks; ")
+            f"pass max_nodes={drawn} (or None), or a smaller collapse depth",
+            drawn,
+            max_nodes,
+        )
+    how = (
+        "collapse=1 draws each outermost scope as one block; "
+        if scoped
+        else "make parts of it inside `with autograd.scope(name):` to draw them as blocks; "
+    )
     return GraphTooLargeError(
         f"{what}: the graph has {n} nodes, more than max_nodes={max_nodes}; to see it all pass max_nodes={n} "
         f"(or None), or {how}or draw a part of it by passing an inner node as the root; "
-        f"clusters={{title: nodes}} groups nodes (see nodes_between)", n, max_nodes)
+        f"clusters={{title: nodes}} groups nodes (see nodes_between)",
+        n,
+        max_nodes,
+    )
 
 
 def _user_clusters(clusters, what):
@@ -200,8 +214,10 @@ def group(order, clusters=None, collapse="auto", expand=None, max_nodes=None, wh
     fits = max_nodes is None or n <= max_nodes
     if clusters is not None:
         if collapse not in (None, "auto"):
-            raise ValueError(f"{what}: clusters= draws every scalar, so collapse must be None or 'auto', "
-                             f"got {collapse!r}; scopes (autograd.scope) group nodes into blocks instead")
+            raise ValueError(
+                f"{what}: clusters= draws every scalar, so collapse must be None or 'auto', "
+                f"got {collapse!r}; scopes (autograd.scope) group nodes into blocks instead"
+            )
         if not fits:
             raise _too_large(n, max_nodes, what, False)
         where, titles = _user_clusters(clusters, what)
@@ -226,17 +242,18 @@ def group(order, clusters=None, collapse="auto", expand=None, max_nodes=None, wh
     root = order[-1]
     for v in order:
         p = place[v]
-        closed = next((k for k in range(1, len(p) + 1)
-                       if collapse is not None and k >= collapse and p[:k] not in opened), None)
+        closed = next(
+            (k for k in range(1, len(p) + 1) if collapse is not None and k >= collapse and p[:k] not in opened), None
+        )
         if v is root and closed is not None:  # the output is always drawn, beside the block it was made in
-            unit[v], where[v] = v, p[:closed - 1] or None
+            unit[v], where[v] = v, p[: closed - 1] or None
         elif closed is None:
             unit[v], where[v] = v, p or None
         else:
             b = blocks.get(p[:closed])
             if b is None:
                 b = blocks[p[:closed]] = Block(p[:closed])
-                where[b] = p[:closed - 1] or None
+                where[b] = p[: closed - 1] or None
             b.nodes.append(v)
             b.parameters += v.is_parameter
             unit[v] = b
@@ -252,8 +269,7 @@ def group(order, clusters=None, collapse="auto", expand=None, max_nodes=None, wh
             unit[v], where[v] = v, b.path[:-1] or None
     if blocks:  # parameters that only blocks use (an RNN's weights, shared by the time steps): one block more
         for v in order:
-            if (v.is_parameter and unit[v] is v and v in users
-                    and all(isinstance(u, Block) for u in users[v])):
+            if v.is_parameter and unit[v] is v and v in users and all(isinstance(u, Block) for u in users[v]):
                 b = blocks.get(("#", where[v]))
                 if b is None:
                     b = blocks["#", where[v]] = Block(where[v] or (), is_scope=False)
@@ -336,8 +352,13 @@ def emit(g, grouping, label, attrs):
             sub.node(ids[item], label(item), **attrs(item))
         for k in tree.get(key, []):
             with sub.subgraph(name=f"cluster_{next(counter)}") as c:
-                c.attr(label=f"<{escape(cut(grouping.titles[k]))}>", style="rounded,dashed", color="#888888",
-                       fontsize="12", fontcolor="#444444")
+                c.attr(
+                    label=f"<{escape(cut(grouping.titles[k]))}>",
+                    style="rounded,dashed",
+                    color="#888888",
+                    fontsize="12",
+                    fontcolor="#444444",
+                )
                 fill(c, k)
 
     fill(g, None)

@@ -1,7 +1,8 @@
 """The words and numbers of the pictures: one notation for images, stepper and captions.
 
 A node's gradient is ∂L/∂x (``grad =`` where the root's grad is not 1); every edge shows the local
-derivative ∂parent/∂child, in symbols from the op table where it has them, and its value: ∂L/∂e = c = -2. Every node has a short name to write these with: its label, else a short
+derivative ∂parent/∂child, in symbols from the op table where it has them, and its value: ∂L/∂e = c = -2.
+Every node has a short name to write these with: its label, else a short
 formula (``a + 2 * b``), else a generated name (``v3``, shown in italics in the node); an unlabelled
 root is called ``L``.
 
@@ -22,6 +23,7 @@ The internal API, for the other modules of ``autograd.draw``:
 - ``node_rows(v, name, formula, precision)``, ``table(rows)``: a node's HTML-like label;
 - ``kind(v, root)`` and ``STYLE``: how a node is drawn.
 """
+
 import html
 import itertools
 import math
@@ -29,14 +31,37 @@ import math
 from ..engine import op_of
 from ..explain import local_forms, with_value
 
-__all__ = ["escape", "visible", "cut", "tooltip", "tip", "check_labels", "number", "names", "local_text", "grad_text", "partial", "node_rows", "table", "kind",
-           "STYLE"]
+__all__ = [
+    "escape",
+    "visible",
+    "cut",
+    "tooltip",
+    "tip",
+    "check_labels",
+    "number",
+    "names",
+    "local_text",
+    "grad_text",
+    "partial",
+    "node_rows",
+    "table",
+    "kind",
+    "STYLE",
+]
 
 STYLE = {  # node attributes per kind: shape and colour tell the kinds apart, also in greyscale
     "input": dict(shape="ellipse", style="filled", fillcolor="#cfe2ff", color="#1f5fbf"),
     "parameter": dict(shape="box", style="filled", fillcolor="#ffe0b2", color="#c25e00"),
-    "constant": dict(shape="ellipse", style="filled", fillcolor="#eeeeee", color="#9e9e9e",
-                     fontsize="10", fontcolor="#555555", height="0.3", margin="0.04,0.02"),
+    "constant": dict(
+        shape="ellipse",
+        style="filled",
+        fillcolor="#eeeeee",
+        color="#9e9e9e",
+        fontsize="10",
+        fontcolor="#555555",
+        height="0.3",
+        margin="0.04,0.02",
+    ),
     "op": dict(shape="box", style="rounded,filled", fillcolor="#ffffff", color="#444444"),
     "output": dict(shape="box", style="rounded,filled", fillcolor="#c8f0c8", color="#1b7a1b", peripheries="2"),
     "block": dict(shape="box3d", style="filled", fillcolor="#ede7f6", color="#5e35b1"),
@@ -71,8 +96,14 @@ def visible(text):
     >>> visible("a\\x07b\\ud800")
     'a\\\\x07b\\\\ud800'
     """
-    return "".join(f"\\x{ord(c):02x}" if ord(c) < 32 or 0x7f <= ord(c) < 0xa0 else
-                   f"\\u{ord(c):04x}" if c in "\ufffe\uffff" or "\ud800" <= c <= "\udfff" else c for c in text)
+    return "".join(
+        f"\\x{ord(c):02x}"
+        if ord(c) < 32 or 0x7F <= ord(c) < 0xA0
+        else f"\\u{ord(c):04x}"
+        if c in "\ufffe\uffff" or "\ud800" <= c <= "\udfff"
+        else c
+        for c in text
+    )
 
 
 def cut(text, n=_MAX_LABEL):
@@ -81,7 +112,7 @@ def cut(text, n=_MAX_LABEL):
     >>> cut("abcdef", 4)
     'abc…'
     """
-    return text if len(text) <= n else text[:n - 1] + "…"
+    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def tip(text):
@@ -106,12 +137,14 @@ def check_labels(order, what):
     >>> check_labels([x], "draw")
     Traceback (most recent call last):
     ...
-    TypeError: draw: the label of node Value(data=1.0, grad=0.0, label=3) must be a str, got 3 of type int; set node.label to a str
+    TypeError: draw: the label of node Value(data=1.0, grad=0.0, label=3) must be a str, got 3 of type int; ...
     """
     for v in order:
         if type(v.label) is not str:
-            raise TypeError(f"{what}: the label of node {v!r} must be a str, got {v.label!r} of type "
-                            f"{type(v.label).__name__}; set node.label to a str")
+            raise TypeError(
+                f"{what}: the label of node {v!r} must be a str, got {v.label!r} of type "
+                f"{type(v.label).__name__}; set node.label to a str"
+            )
 
 
 def number(x, precision):
@@ -221,8 +254,10 @@ def local_text(parent, child, local, name, precision, j=None):
     """
     value = number(local, precision)
     if j is not None:
+
         def named(v):  # a node no picture names ('·', folded into a block) shows its value instead
             return name[v] if name[v][0] != "·" else (number(v.data, precision), 3 if v.data < 0 else 5)
+
         form = local_forms(parent, named)[j]
         if form is not None and len(form) <= _MAX_FORM:
             value = with_value(form, value)

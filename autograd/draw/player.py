@@ -1,6 +1,7 @@
 """The HTML stepper (player) that ``draw_steps`` writes: one self-contained page that steps through the frames,
 with zoom and pan, and in a collapsed view a menu that opens a block. The page is the template ``player.html``
 next to this file; only the title and the frames' data are filled in here."""
+
 import html
 import json
 import re
@@ -31,14 +32,17 @@ def player_page(images, captions, title, positions=None, blocks=(), targets=()):
     views = [("all blocks collapsed", images, captions, positions, targets)]
     for block in blocks:
         if not isinstance(block, (tuple, list)) or len(block) != 5:
-            raise TypeError(f"player_page: each block must be (title, images, captions, positions, targets), "
-                            f"got {block!r}")
+            raise TypeError(
+                f"player_page: each block must be (title, images, captions, positions, targets), got {block!r}"
+            )
         views.append((f"expand {block[0]}", *block[1:]))
     for *_, boxes in views:
         for box in boxes:
             if len(box) != 5 or not all(type(c) is int for c in box) or not 0 < box[4] < len(views):
-                raise ValueError(f"player_page: a target must be 5 ints (x0, y0, x1, y1, view) naming one of "
-                                 f"the {len(views) - 1} blocks' views, got {box!r}")
+                raise ValueError(
+                    f"player_page: a target must be 5 ints (x0, y0, x1, y1, view) naming one of "
+                    f"the {len(views) - 1} blocks' views, got {box!r}"
+                )
     data = json.dumps({"views": [_view(*v) for v in views]})
     data = data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     values = {"title": html.escape(title), "data": data}
@@ -53,12 +57,19 @@ def _view(name, images, captions, positions, targets):
     if not images:
         raise ValueError(f"player_page: images must hold at least one frame, got {images!r}")
     if len(captions) != len(images):
-        raise ValueError(f"player_page: need one caption per image, got {len(captions)} captions "
-                         f"for {len(images)} images: {captions!r}")
+        raise ValueError(
+            f"player_page: need one caption per image, got {len(captions)} captions "
+            f"for {len(images)} images: {captions!r}"
+        )
     if len(positions) != len(images) or any(type(p) is not int for p in positions):
         raise ValueError(f"player_page: need one int position per image, got {positions!r}")
     for text in [*images, *captions, name]:
         if not isinstance(text, str):
             raise TypeError(f"player_page: images, captions and title must be str, got {text!r}")
-    return {"name": name, "frames": images, "captions": captions, "positions": positions,
-            "targets": [list(t) for t in targets]}
+    return {
+        "name": name,
+        "frames": images,
+        "captions": captions,
+        "positions": positions,
+        "targets": [list(t) for t in targets],
+    }

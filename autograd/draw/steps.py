@@ -4,6 +4,7 @@ drawn as numbered frames, and the HTML stepper that plays them (`autograd.draw.p
 In a grouped view (scopes collapsed into blocks) the steps inside a block, or along one edge into or out of
 it, make one frame; the stepper can open each block (the same pass, drawn with that block expanded).
 """
+
 import base64
 import html
 import pathlib
@@ -12,8 +13,21 @@ import typing
 
 from ..engine import topological_order
 from .groups import Block, emit, group
-from .notation import (STYLE, check_labels, escape, grad_text, kind, local_text, names, node_rows, number, table,
-                       tip, tooltip, visible)
+from .notation import (
+    STYLE,
+    check_labels,
+    escape,
+    grad_text,
+    kind,
+    local_text,
+    names,
+    node_rows,
+    number,
+    table,
+    tip,
+    tooltip,
+    visible,
+)
 from .player import player_page
 from .views import block_rows, carries_all, check_precision, check_root, edge_lines, new_graph
 
@@ -22,6 +36,7 @@ __all__ = ["draw_steps", "StepFiles", "backward_steps"]
 
 class StepFiles(typing.NamedTuple):
     """What `draw_steps` wrote: the numbered frames (frame 0 first) and the HTML stepper."""
+
     frames: list
     html: pathlib.Path
 
@@ -29,6 +44,7 @@ class StepFiles(typing.NamedTuple):
 class Step(typing.NamedTuple):
     """One step of the backward pass: ``parent`` passes ``upstream`` x ``local`` = ``contribution`` to
     ``child`` (its ``j``-th operand), whose gradient goes from ``before`` (None: none yet) to ``after``."""
+
     parent: object
     child: object
     local: float
@@ -96,9 +112,15 @@ def _frames(root, order, steps, grouping, name, formula, precision, rankdir, wha
             inside[unit[s.child]] = inside.get(unit[s.child], 0) + 1
     whole = carries_all(grouping)
     # every text a grad cell will show, so that its width (and the layout) is the same in every frame
-    widths = {v: 7 * max(len(grad_text(v, root, name, precision, t))
-                         for t in ("?", fmt(final.get(v, 0.0)), f"{fmt(final.get(v, 0.0))} + ?"))
-              for v in order if unit[v] is v}
+    widths = {
+        v: 7
+        * max(
+            len(grad_text(v, root, name, precision, t))
+            for t in ("?", fmt(final.get(v, 0.0)), f"{fmt(final.get(v, 0.0))} + ?")
+        )
+        for v in order
+        if unit[v] is v
+    }
 
     graphs, captions = [], []
     for r in range(len(runs) + 1):
@@ -115,10 +137,14 @@ def _frames(root, order, steps, grouping, name, formula, precision, rankdir, wha
         current = runs[r - 1][0] if r else None
         touched = set()
         if current:
-            touched = {current[1]} if current[0] == "inside" else (
-                {current[1], current[2]} if current[0] == "block edge" else {current[1]})
+            touched = (
+                {current[1]}
+                if current[0] == "inside"
+                else ({current[1], current[2]} if current[0] == "block edge" else {current[1]})
+            )
 
-        def label(item):
+        # label and attrs are called by emit() below, in this pass of the loop: bind this pass's state
+        def label(item, done_inside=done_inside, known=known, pending=pending):
             if isinstance(item, Block):
                 rows = block_rows(item)
                 n_in = inside.get(item, 0)
@@ -138,7 +164,7 @@ def _frames(root, order, steps, grouping, name, formula, precision, rankdir, wha
             rows.append((f'<FONT COLOR="{color}"><B>{escape(text)}</B></FONT>', f' WIDTH="{widths[v]}"'))
             return table(rows)
 
-        def attrs(item):
+        def attrs(item, current=current, touched=touched):
             if isinstance(item, Block):
                 a = dict(STYLE["block"], tooltip=tip(item.title))
                 if item.is_scope:  # a link, so that graphviz reports where the block is (see _boxes)
@@ -168,8 +194,13 @@ def _frames(root, order, steps, grouping, name, formula, precision, rankdir, wha
                 attrs_e = dict(color="#b71c1c" if used else "#999999", penwidth="1.5")
                 if current == ("block edge", tail, head):
                     attrs_e.update(penwidth="3.5")
-                g.edge(ids[tail], ids[head], label=f'<<FONT COLOR="{colour}"><B>{"<BR/>".join(map(escape, lines))}'
-                                                   f'</B></FONT>>', dir="back", **attrs_e)
+                g.edge(
+                    ids[tail],
+                    ids[head],
+                    label=f'<<FONT COLOR="{colour}"><B>{"<BR/>".join(map(escape, lines))}</B></FONT>>',
+                    dir="back",
+                    **attrs_e,
+                )
                 continue
             ((v, child, local, j),) = scalar
             n = step_of[v, j]
@@ -177,12 +208,18 @@ def _frames(root, order, steps, grouping, name, formula, precision, rankdir, wha
             product = f"{fmt(s.upstream)} × {fmt(local)} = {fmt(s.contribution)}"
             line1 = escape(local_text(v, child, local, name, precision, j))
             if n < done - 1 or (n == done - 1 and current and current[0] != "edge"):
-                lab, attrs_e = f'{line1}<BR/><FONT COLOR="#b71c1c"><B>{escape(product)}</B></FONT>', dict(color="#b71c1c")
+                lab, attrs_e = (
+                    f'{line1}<BR/><FONT COLOR="#b71c1c"><B>{escape(product)}</B></FONT>',
+                    dict(color="#b71c1c"),
+                )
             elif n == done - 1:
                 lab = f'{line1}<BR/><FONT COLOR="#b71c1c"><B>{escape(product)}</B></FONT>'
                 attrs_e = dict(color="#b71c1c", penwidth="3.5", fontcolor="#b71c1c")
             else:  # not used yet: the product is there, in white, so that the layout never moves
-                lab, attrs_e = f'{line1}<BR/><FONT COLOR="#ffffff"><B>{escape(product)}</B></FONT>', dict(color="#999999")
+                lab, attrs_e = (
+                    f'{line1}<BR/><FONT COLOR="#ffffff"><B>{escape(product)}</B></FONT>',
+                    dict(color="#999999"),
+                )
             g.edge(ids[child], ids[v], label=f"<{lab}>", dir="back", **attrs_e)
         graphs.append(g)
         captions.append(_caption(r, runs, steps, root, name, precision))
@@ -197,26 +234,36 @@ def _caption(r, runs, steps, root, name, precision):
     fmt = lambda x: number(x, precision)  # noqa: E731
     rn = name[root][0]
     if r == 0:
-        return (f"Start: ∂{rn}/∂{rn} = 1, the seed. Every edge already carries its local derivative, "
-                f"computed in the forward pass. {len(steps)} steps follow, one per edge, in reverse topological order.")
+        return (
+            f"Start: ∂{rn}/∂{rn} = 1, the seed. Every edge already carries its local derivative, "
+            f"computed in the forward pass. {len(steps)} steps follow, one per edge, in reverse topological order."
+        )
     key, a, b = runs[r - 1]
     where = f"Step {b} of {len(steps)}" if b == a + 1 else f"Steps {a + 1} to {b} of {len(steps)}"
     if key[0] == "inside":
-        return (f"{where}: inside {key[1].title}, {b - a} edges pass gradients back "
-                f"(expand the block to see them one by one).")
+        return (
+            f"{where}: inside {key[1].title}, {b - a} edges pass gradients back "
+            f"(expand the block to see them one by one)."
+        )
     if key[0] == "block edge":
         tail, head = key[1], key[2]
         children = list(dict.fromkeys(s.child for s in steps[a:b]))
-        return (f"{where}: {_title(head, name)} passes gradients back to {_title(tail, name)} along {b - a} "
-                f"edge{'s' if b - a > 1 else ''}, to {len(children)} value{'s' if len(children) > 1 else ''}"
-                f" ({', '.join(name[c][0] for c in children[:4])}{', ...' if len(children) > 4 else ''}).")
+        return (
+            f"{where}: {_title(head, name)} passes gradients back to {_title(tail, name)} along {b - a} "
+            f"edge{'s' if b - a > 1 else ''}, to {len(children)} value{'s' if len(children) > 1 else ''}"
+            f" ({', '.join(name[c][0] for c in children[:4])}{', ...' if len(children) > 4 else ''})."
+        )
     s = steps[a]
     p, c = name[s.parent][0], name[s.child][0]
-    text = (f"{where}: {p} passes its gradient back to {c}: upstream gradient {fmt(s.upstream)} "
-            f"× local derivative {fmt(s.local)} = {fmt(s.contribution)}.")
+    text = (
+        f"{where}: {p} passes its gradient back to {c}: upstream gradient {fmt(s.upstream)} "
+        f"× local derivative {fmt(s.local)} = {fmt(s.contribution)}."
+    )
     if s.before is not None:
-        text += (f" {c} already had {fmt(s.before)} from another path, so it now holds {fmt(s.before)} + "
-                 f"{fmt(s.contribution)} = {fmt(s.after)}.")
+        text += (
+            f" {c} already had {fmt(s.before)} from another path, so it now holds {fmt(s.before)} + "
+            f"{fmt(s.contribution)} = {fmt(s.after)}."
+        )
     if any(t.child is s.child for t in steps[b:]):
         text += f" More paths lead to {c}: its gradient is not complete yet."
     elif not s.child.is_leaf:
@@ -230,7 +277,9 @@ def _boxes(graph, view_of):
     """[(x0, y0, x1, y1, view)]: the box of each block of `graph` that a view opens, in the pixels of its
     frames (graphviz's client-side image map: 96 per inch, as PNG frames and SVG frames shown by a browser)."""
     out = []
-    for m in re.finditer(r'<area [^>]*href="#block:([^"]*)"[^>]*coords="([\d,]+)"', graph.pipe(format="cmapx").decode()):
+    for m in re.finditer(
+        r'<area [^>]*href="#block:([^"]*)"[^>]*coords="([\d,]+)"', graph.pipe(format="cmapx").decode()
+    ):
         title = html.unescape(m[1])
         xy = [int(c) for c in m[2].split(",")]
         if title in view_of and len(xy) >= 4:
@@ -244,8 +293,9 @@ def _render(graphs, fmt):
     return datas, [f"data:{mime};base64,{base64.b64encode(d).decode('ascii')}" for d in datas]
 
 
-def draw_steps(root, out_dir, format="png", rankdir="LR", clusters=None, max_nodes=100, precision=4,
-               collapse="auto", expand=None):
+def draw_steps(
+    root, out_dir, format="png", rankdir="LR", clusters=None, max_nodes=100, precision=4, collapse="auto", expand=None
+):
     """The backward pass of `root`, one edge at a time, as numbered frames in `out_dir` plus one
     self-contained HTML page (``steps.html``, see `autograd.draw.player`: frames embedded, buttons and keys,
     zoom and pan, no network).
@@ -300,10 +350,18 @@ def draw_steps(root, out_dir, format="png", rankdir="LR", clusters=None, max_nod
         path = out_dir / f"step_{k:0{width}d}.{format}"
         path.write_bytes(data)
         frames.append(path)
-    opened_views = [(title, _render(gs, format)[1], cs, es, t)
-                    for (title, gs, cs, es), t in zip(more, targets[1:])]
+    opened_views = [(title, _render(gs, format)[1], cs, es, t) for (title, gs, cs, es), t in zip(more, targets[1:])]
     page = out_dir / "steps.html"
     root_name = names(inputs_first, precision, root)[0][root][0]
-    page.write_text(player_page(images, captions, visible(f"Backward pass of {root_name}, step by step"),
-                                positions=ends, blocks=opened_views, targets=targets[0]), encoding="utf-8")
+    page.write_text(
+        player_page(
+            images,
+            captions,
+            visible(f"Backward pass of {root_name}, step by step"),
+            positions=ends,
+            blocks=opened_views,
+            targets=targets[0],
+        ),
+        encoding="utf-8",
+    )
     return StepFiles(frames, page)

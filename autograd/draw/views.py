@@ -10,20 +10,37 @@ boxes, the output a green rounded box with a double border, and a collapsed scop
 The internal API, for `autograd.draw.steps`: ``check_root``, ``new_graph``, ``check_precision``,
 ``edge_lines(...)``, ``block_rows(...)``, ``carries_all(grouping)``.
 """
+
 import graphviz
 
 from ..engine import Value, topological_order
 from .groups import Block, GraphTooLargeError, emit, group
-from .notation import (STYLE, check_labels, cut, escape, grad_text, kind, local_text, names, node_rows, number,
-                       partial, table, tip, tooltip)
+from .notation import (
+    STYLE,
+    check_labels,
+    cut,
+    escape,
+    grad_text,
+    kind,
+    local_text,
+    names,
+    node_rows,
+    number,
+    partial,
+    table,
+    tip,
+    tooltip,
+)
 
 __all__ = ["draw", "nodes_between", "Graph", "DotNotFoundError", "BackwardNotRunError", "GraphTooLargeError"]
 
-_INSTALL = ("graphviz's 'dot' program was not found on PATH, so the graph cannot be rendered "
-            "(building it and reading .source still work); install graphviz and make sure 'dot' is on PATH: "
-            "Debian/Ubuntu 'sudo apt-get install graphviz', macOS 'brew install graphviz', "
-            "Windows 'winget install graphviz' (or the installer from graphviz.org, then add its bin folder to PATH), "
-            "conda 'conda install -c conda-forge graphviz'")
+_INSTALL = (
+    "graphviz's 'dot' program was not found on PATH, so the graph cannot be rendered "
+    "(building it and reading .source still work); install graphviz and make sure 'dot' is on PATH: "
+    "Debian/Ubuntu 'sudo apt-get install graphviz', macOS 'brew install graphviz', "
+    "Windows 'winget install graphviz' (or the installer from graphviz.org, then add its bin folder to PATH), "
+    "conda 'conda install -c conda-forge graphviz'"
+)
 
 _MAX_LINES = 5  # values listed on an edge that enters or leaves a block; more are counted
 
@@ -93,12 +110,16 @@ def new_graph(rankdir, title, what, note=None):
     """
     if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"{what}: rankdir must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
-    g = Graph(graph_attr=dict(rankdir=rankdir, bgcolor="white", fontname="Helvetica", nodesep="0.25",
-                              ranksep="0.45", pad="0.2"),
-              node_attr=dict(fontname="Helvetica", fontsize="12", margin="0.1,0.05"),
-              edge_attr=dict(fontname="Helvetica", fontsize="10", arrowsize="0.7", color="#555555"))
+    g = Graph(
+        graph_attr=dict(
+            rankdir=rankdir, bgcolor="white", fontname="Helvetica", nodesep="0.25", ranksep="0.45", pad="0.2"
+        ),
+        node_attr=dict(fontname="Helvetica", fontsize="12", margin="0.1,0.05"),
+        edge_attr=dict(fontname="Helvetica", fontsize="10", arrowsize="0.7", color="#555555"),
+    )
     lines = ([escape(cut(str(title)))] if title is not None else []) + (
-        [f'<FONT POINT-SIZE="11" COLOR="#555555">{escape(note)}</FONT>'] if note else [])
+        [f'<FONT POINT-SIZE="11" COLOR="#555555">{escape(note)}</FONT>'] if note else []
+    )
     if lines:
         g.attr(label=f"<{'<BR/>'.join(lines)}>", labelloc="t", fontsize="14")
     return g
@@ -129,7 +150,7 @@ def edge_lines(tail, scalar, root, name, precision, backward, grads, whole, seed
     shown = list(flows)
     if len(shown) > _MAX_LINES:  # the largest first (gradients, or values), the rest counted
         size = (lambda c: abs(flows[c])) if backward else (lambda c: abs(c.data))
-        shown = sorted(shown, key=size, reverse=True)[:_MAX_LINES - 1]
+        shown = sorted(shown, key=size, reverse=True)[: _MAX_LINES - 1]
     if backward:
         lines = [flow_text(c, root, name, precision, flows[c], whole(c), seed_is_one) for c in shown]
     elif isinstance(tail, Block):
@@ -162,7 +183,7 @@ def carries_all(grouping):
     (True, False)
     """
     heads = {}
-    for tail, head, scalar in grouping.edges:
+    for _tail, head, scalar in grouping.edges:
         for _, child, _, _ in scalar:
             heads.setdefault(child, set()).add(head)
     return lambda child: len(heads[child]) == 1
@@ -173,15 +194,27 @@ def _note(grouping, n):
     scopes = [b for b in grouping.blocks if b.is_scope]
     deeper = any(len(v.scope) > len(b.path) for b in scopes for v in b.nodes)
     level = ", collapse=2 the next level of scopes" if deeper else ""
-    return (f"{n} nodes, too many to read one by one: each outermost scope is one block.\n"
-            f"draw(..., expand=[{scopes[0].title!r}]) opens a block{level}; "
-            f"collapse=None, max_nodes=None draws every scalar.")
+    return (
+        f"{n} nodes, too many to read one by one: each outermost scope is one block.\n"
+        f"draw(..., expand=[{scopes[0].title!r}]) opens a block{level}; "
+        f"collapse=None, max_nodes=None draws every scalar."
+    )
 
 
 # ---- public API ----
 
-def draw(root, view="forward", rankdir="LR", clusters=None, max_nodes=250, precision=4, title=None,
-         collapse="auto", expand=None):
+
+def draw(
+    root,
+    view="forward",
+    rankdir="LR",
+    clusters=None,
+    max_nodes=250,
+    precision=4,
+    title=None,
+    collapse="auto",
+    expand=None,
+):
     """The graph below `root` as a ``graphviz.Digraph`` (a `Graph`).
 
     view="forward": every node shows its label, op (as a formula, e.g. 'e = a + d') and value.
@@ -220,7 +253,8 @@ def draw(root, view="forward", rankdir="LR", clusters=None, max_nodes=250, preci
     if backward and root.grad == 0.0:
         raise BackwardNotRunError(
             f"{what}(view='backward'): root {root!r} has grad 0, so backward() has not run on this graph; "
-            "call root.backward() first, or draw view='forward'")
+            "call root.backward() first, or draw view='forward'"
+        )
     order = topological_order(root)
     check_labels(order, what)
     order.reverse()  # inputs first: graphviz places nodes in the order they are declared
@@ -258,10 +292,17 @@ def draw(root, view="forward", rankdir="LR", clusters=None, max_nodes=250, preci
             g.edge(ids[tail], ids[head], **extra)
         elif backward:
             ((v, child, local, j),) = scalar
-            lines = [local_text(v, child, local, name, precision, j),
-                     f"{number(v.grad, precision)} × {number(local, precision)} = {number(v.grad * local, precision)}"]
-            g.edge(ids[child], ids[v], label=f'<<FONT COLOR="#b71c1c">{"<BR/>".join(map(escape, lines))}</FONT>>',
-                   dir="back", color="#b71c1c")
+            lines = [
+                local_text(v, child, local, name, precision, j),
+                f"{number(v.grad, precision)} × {number(local, precision)} = {number(v.grad * local, precision)}",
+            ]
+            g.edge(
+                ids[child],
+                ids[v],
+                label=f'<<FONT COLOR="#b71c1c">{"<BR/>".join(map(escape, lines))}</FONT>>',
+                dir="back",
+                color="#b71c1c",
+            )
         else:
             g.edge(ids[tail], ids[head])
     return g
@@ -299,5 +340,3 @@ def _values(xs, what):
         if not isinstance(x, Value):
             raise TypeError(f"{what} must be a Value or an iterable of Values, got an element {x!r}")
     return xs
-
-
