@@ -1,14 +1,17 @@
 """Neuron, Layer, MLP, Dropout and Embedding: modules over lists of Values."""
 
+import random
+from collections.abc import Callable, Mapping, Sequence
+
 from autograd import Value, apply, dot, ops, scope, sum_values
 
-from .init import get_init, make_rng
+from .init import Init, get_init, make_rng
 from .module import Module, Parameter
 
 __all__ = ["ACTIVATIONS", "Neuron", "Layer", "MLP", "Dropout", "Embedding"]
 
 # The activations, by name: each one an op of the op table ("linear" is none at all).
-ACTIVATIONS = {
+ACTIVATIONS: dict[str, ops.Op | None] = {
     "linear": None,
     "tanh": ops.TANH,
     "relu": ops.RELU,
@@ -21,14 +24,14 @@ ACTIVATIONS = {
 }
 
 
-def check_activation(name, what="activation", allowed=ACTIVATIONS):
+def check_activation(name: object, what: str = "activation", allowed: Mapping[str, object] = ACTIVATIONS) -> str:
     """name, if it is one of `allowed` (for nn modules: an activation by name), else a ValueError."""
     if not isinstance(name, str) or name not in allowed:
         raise ValueError(f"{what} must be one of {tuple(allowed)}, got {name!r}")
     return name
 
 
-def activate(name, z):
+def activate(name: str, z: Value) -> Value:
     """The activation ``name`` of `ACTIVATIONS` applied to z (a Value).
 
     >>> activate("relu", Value(-1.0)).data, activate("linear", Value(-1.0)).data
@@ -37,26 +40,29 @@ def activate(name, z):
     op = ACTIVATIONS[name]
     if op is None:
         return z
-    return getattr(z, op.name)() if isinstance(z, Value) else apply(op, z)  # the method: relu, tanh are inlined
+    if isinstance(z, Value):
+        method: Callable[[], Value] = getattr(z, op.name)  # the method: relu, tanh are inlined
+        return method()
+    return apply(op, z)
 
 
-def _flag(x, what):
+def _flag(x: object, what: str) -> bool:
     if type(x) is not bool:
         raise TypeError(f"{what} must be True or False, got {x!r}")
     return x
 
 
-def _unfused(fused):
+def _unfused(fused: bool) -> str:
     return "" if fused else ", fused=False"
 
 
-def _count(n, what):
+def _count(n: object, what: str) -> int:
     if type(n) is not int or n < 1:
         raise ValueError(f"{what} must be a positive int, got {n!r}")
     return n
 
 
-def _inputs(x, n, who):
+def _inputs(x: Sequence[Value | float], n: int, who: Module) -> Sequence[Value | float]:
     """x as a list of n Values or numbers, or a clear error naming the module ``who``."""
     if isinstance(x, (Value, int, float)) or not hasattr(x, "__len__"):
         raise TypeError(f"{who!r} takes a list of {n} inputs (Values or numbers), got {x!r}")
@@ -79,7 +85,16 @@ class Neuron(Module):
     6.0
     """
 
-    def __init__(self, nin, activation="tanh", init=None, seed=None, rng=None, fan_out=1, fused=True):
+    def __init__(
+        self,
+        nin: int,
+        activation: str = "tanh",
+        init: str | Init | None = None,
+        seed: int | None = None,
+        rng: random.Random | None = None,
+        fan_out: int = 1,
+        fused: bool = True,
+    ) -> None:
         self.nin = _count(nin, "Neuron nin")
         self.fused = _flag(fused, "Neuron fused")
         self.activation = check_activation(activation)
@@ -89,15 +104,15 @@ class Neuron(Module):
         self.w = [Parameter(draw(nin, fan_out, rng)) for _ in range(nin)]
         self.b = Parameter(0.0)
 
-    def __call__(self, x):
+    def __call__(self, x: Sequence[Value | float]) -> Value:
         return self._forward(_inputs(x, self.nin, self))
 
-    def _forward(self, x):
+    def _forward(self, x: Sequence[Value | float]) -> Value:
         """act(w . x + b) for inputs already checked (Layer checks them once for all its neurons)."""
         z = dot(self.w, x, self.b) if self.fused else sum_values([wi * xi for wi, xi in zip(self.w, x)] + [self.b])
         return activate(self.activation, z)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Neuron({self.nin}, activation={self.activation!r}{_unfused(self.fused)})"
 
 
@@ -109,7 +124,16 @@ class Layer(Module):
     (2, 8)
     """
 
-    def __init__(self, nin, nout, activation="tanh", init=None, seed=None, rng=None, fused=True):
+    def __init__(
+        self,
+        nin: int,
+        nout: int,
+        activation: str = "tanh",
+        init: str | Init | None = None,
+        seed: int | None = None,
+        rng: random.Random | None = None,
+        fused: bool = True,
+    ) -> None:
         self.nin = _count(nin, "Layer nin")
         self.fused = _flag(fused, "Layer fused")
         self.nout = _count(nout, "Layer nout")
@@ -117,12 +141,12 @@ class Layer(Module):
         rng = make_rng(seed, rng)
         self.neurons = [Neuron(nin, activation, init=init, rng=rng, fan_out=nout, fused=fused) for _ in range(nout)]
 
-    def __call__(self, x):
+    def __call__(self, x: Sequence[Value | float]) -> list[Value]:
         # numbers become Values once here, not once per neuron: one input node feeds every neuron
-        x = [xi if isinstance(xi, Value) else Value(xi) for xi in _inputs(x, self.nin, self)]
-        return [n._forward(x) for n in self.neurons]
+        xs = [xi if isinstance(xi, Value) else Value(xi) for xi in _inputs(x, self.nin, self)]
+        return [n._forward(xs) for n in self.neurons]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Layer({self.nin}, {self.nout}, activation={self.activation!r}{_unfused(self.fused)})"
 
 
@@ -136,8 +160,16 @@ class MLP(Module):
     """
 
     def __init__(
-        self, nin, sizes, activation="tanh", out_activation="linear", init=None, seed=None, rng=None, fused=True
-    ):
+        self,
+        nin: int,
+        sizes: Sequence[int],
+        activation: str = "tanh",
+        out_activation: str = "linear",
+        init: str | Init | None = None,
+        seed: int | None = None,
+        rng: random.Random | None = None,
+        fused: bool = True,
+    ) -> None:
         self.nin = _count(nin, "MLP nin")
         self.fused = _flag(fused, "MLP fused")
         if isinstance(sizes, (int, str)) or not hasattr(sizes, "__iter__") or not list(sizes):
@@ -150,13 +182,15 @@ class MLP(Module):
         acts = [activation] * (len(self.sizes) - 1) + [out_activation]
         self.layers = [Layer(i, o, a, init=init, rng=rng, fused=fused) for i, o, a in zip(ins, self.sizes, acts)]
 
-    def __call__(self, x):
+    def __call__(self, x: Sequence[Value | float]) -> list[Value]:
+        h: Sequence[Value | float] = x
+        out: list[Value] = []  # sizes is never empty: every MLP has a layer
         for i, layer in enumerate(self.layers):
             with scope(f"layers[{i}]"):  # names the layer's nodes, so that draw() can group them
-                x = layer(x)
-        return x
+                h = out = layer(h)
+        return out
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (
             f"MLP({self.nin}, {self.sizes}, activation={self.activation!r}, "
             f"out_activation={self.out_activation!r}{_unfused(self.fused)})"
@@ -175,23 +209,23 @@ class Dropout(Module):
     [1.0, 1.0]
     """
 
-    def __init__(self, p=0.5, seed=None, rng=None):
+    def __init__(self, p: float = 0.5, seed: int | None = None, rng: random.Random | None = None) -> None:
         if type(p) not in (int, float) or not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout p must be a probability in [0, 1], got {p!r}")
         self.p = float(p)
         self.rng = make_rng(seed, rng)
 
-    def __call__(self, x):
+    def __call__(self, x: Sequence[Value | float]) -> list[Value]:
         if isinstance(x, (Value, int, float)) or not hasattr(x, "__len__"):
             raise TypeError(f"Dropout takes a list of Values or numbers, got {x!r}")
-        x = [v if isinstance(v, Value) else Value(v) for v in x]
+        xs = [v if isinstance(v, Value) else Value(v) for v in x]
         if not self.training or self.p == 0.0:
-            return x
+            return xs
         keep = 0.0 if self.p == 1.0 else 1.0 / (1.0 - self.p)
         # The mask is a constant factor per input: the gradient of a dropped input is 0.
-        return [v * (0.0 if self.rng.random() < self.p else keep) for v in x]
+        return [v * (0.0 if self.rng.random() < self.p else keep) for v in xs]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Dropout(p={self.p!r})"
 
 
@@ -205,19 +239,21 @@ class Embedding(Module):
     (3, True)
     """
 
-    def __init__(self, num, dim, init="normal", seed=None, rng=None):
+    def __init__(
+        self, num: int, dim: int, init: str | Init = "normal", seed: int | None = None, rng: random.Random | None = None
+    ) -> None:
         self.num = _count(num, "Embedding num")
         self.dim = _count(dim, "Embedding dim")
         draw = get_init(init)
         rng = make_rng(seed, rng)
         self.weight = [[Parameter(draw(num, dim, rng)) for _ in range(dim)] for _ in range(num)]
 
-    def __call__(self, index):
+    def __call__(self, index: int) -> list[Value]:
         if type(index) is not int:
             raise TypeError(f"Embedding index must be an int, got {index!r} of type {type(index).__name__}")
         if not 0 <= index < self.num:
             raise IndexError(f"Embedding index must be in [0, {self.num - 1}], got {index!r}")
         return list(self.weight[index])
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Embedding({self.num}, {self.dim})"

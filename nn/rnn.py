@@ -8,9 +8,12 @@ code of its own. ``detach`` turns a hidden state into plain numbers, which cuts 
 (truncated BPTT).
 """
 
+import random
+from collections.abc import Sequence
+
 from autograd import Value, no_grad, scope, softmax, sum_values
 
-from .init import get_init, make_rng
+from .init import Init, get_init, make_rng
 from .layers import ACTIVATIONS, activate, check_activation
 from .module import Module, Parameter
 
@@ -19,27 +22,27 @@ __all__ = ["RNNCell", "RNN", "detach", "sample"]
 _ACTIVATIONS = {name: ACTIVATIONS[name] for name in ("tanh", "relu")}  # those that keep h bounded or simple
 
 
-def _matrix(rows, cols, init, rng):
+def _matrix(rows: int, cols: int, init: Init, rng: random.Random) -> list[list[Parameter]]:
     """A rows x cols list of Parameters drawn by ``init(fan_in=cols, fan_out=rows, rng)``."""
     return [[Parameter(init(cols, rows, rng)) for _ in range(cols)] for _ in range(rows)]
 
 
-def _zeros(n):
+def _zeros(n: int) -> list[Parameter]:
     return [Parameter(0.0) for _ in range(n)]
 
 
-def _terms(x):
+def _terms(x: Sequence[Value | float]) -> list[tuple[int, Value | float]]:
     """(j, x_j) for the entries of x that can matter: plain-number zeros add nothing to a value or a gradient."""
     return [(j, xj) for j, xj in enumerate(x) if isinstance(xj, Value) or xj != 0.0]
 
 
-def _affine(W, b, x):
+def _affine(W: Sequence[Sequence[Value]], b: Sequence[Value], x: Sequence[Value | float]) -> list[Value]:
     """[b_i + sum_j W_ij x_j], each unit one n-ary sum node."""
     terms = _terms(x)
     return [sum_values([bi] + [row[j] * xj for j, xj in terms]) for row, bi in zip(W, b)]
 
 
-def _check_vector(x, n, what):
+def _check_vector(x: Sequence[Value | float], n: int, what: str) -> Sequence[Value | float]:
     """x as a list of n numbers or Values, or TypeError/ValueError saying what was expected."""
     if not isinstance(x, (list, tuple)):
         raise TypeError(f"{what} must be a list of {n} numbers or Values, got {x!r} of type {type(x).__name__}")
@@ -51,7 +54,7 @@ def _check_vector(x, n, what):
     return x
 
 
-def _check_size(n, what):
+def _check_size(n: object, what: str) -> None:
     if type(n) is not int or n < 1:
         raise ValueError(f"{what} must be a positive int, got {n!r}")
 
@@ -71,19 +74,27 @@ class RNNCell(Module):
     (3, 18)
     """
 
-    def __init__(self, n_in, n_hidden, activation="tanh", init="xavier_uniform", seed=None, rng=None):
+    def __init__(
+        self,
+        n_in: int,
+        n_hidden: int,
+        activation: str = "tanh",
+        init: str | Init = "xavier_uniform",
+        seed: int | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
         _check_size(n_in, "RNNCell: n_in")
         _check_size(n_hidden, "RNNCell: n_hidden")
         check_activation(activation, "RNNCell: activation", _ACTIVATIONS)
-        init, rng = get_init(init), make_rng(seed, rng)
+        draw, rng = get_init(init), make_rng(seed, rng)
         self.n_in, self.n_hidden, self.activation = n_in, n_hidden, activation
-        self.W_xh = _matrix(n_hidden, n_in, init, rng)
-        self.W_hh = _matrix(n_hidden, n_hidden, init, rng)
+        self.W_xh = _matrix(n_hidden, n_in, draw, rng)
+        self.W_hh = _matrix(n_hidden, n_hidden, draw, rng)
         self.b_h = _zeros(n_hidden)
 
-    def __call__(self, x, h_prev=None):
+    def __call__(self, x: Sequence[Value | float], h_prev: Sequence[Value | float] | None = None) -> list[Value]:
         x_terms = _terms(_check_vector(x, self.n_in, "RNNCell: input x"))
-        h_terms = []
+        h_terms: list[tuple[int, Value | float]] = []
         if h_prev is not None:
             h_terms = _terms(_check_vector(h_prev, self.n_hidden, "RNNCell: hidden state h_prev"))
         # one sum node per unit: b_i + sum_j W_xh[i][j] x_j + sum_j W_hh[i][j] h_prev_j
@@ -108,7 +119,16 @@ class RNN(Module):
     (2, 4, 3)
     """
 
-    def __init__(self, n_in, n_hidden, n_out, activation="tanh", init="xavier_uniform", seed=None, rng=None):
+    def __init__(
+        self,
+        n_in: int,
+        n_hidden: int,
+        n_out: int,
+        activation: str = "tanh",
+        init: str | Init = "xavier_uniform",
+        seed: int | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
         _check_size(n_out, "RNN: n_out")
         rng = make_rng(seed, rng)
         self.n_out = n_out
@@ -116,20 +136,24 @@ class RNN(Module):
         self.W_hy = _matrix(n_out, n_hidden, get_init(init), rng)
         self.b_y = _zeros(n_out)
 
-    def __call__(self, xs, h0=None):
+    def __call__(
+        self, xs: Sequence[Sequence[Value | float]], h0: Sequence[Value | float] | None = None
+    ) -> tuple[list[list[Value]], list[list[Value]]]:
         if not isinstance(xs, (list, tuple)):
             raise TypeError(f"RNN: xs must be a list of input vectors, got {xs!r} of type {type(xs).__name__}")
         h = h0
-        outputs, hiddens = [], []
+        outputs: list[list[Value]] = []
+        hiddens: list[list[Value]] = []
         for t, x in enumerate(xs):
             with scope(f"step[{t}]"):  # names the step's nodes, so that draw() can group the unrolled graph by time
-                h = self.cell(x, h)
-                hiddens.append(h)
-                outputs.append(_affine(self.W_hy, self.b_y, h))
+                h_t = self.cell(x, h)
+                hiddens.append(h_t)
+                outputs.append(_affine(self.W_hy, self.b_y, h_t))
+                h = h_t
         return outputs, hiddens
 
 
-def detach(values):
+def detach(values: Sequence[Value | float]) -> list[float]:
     """The numbers inside a list of Values, as plain floats: a hidden state to carry on without its graph.
 
     Feeding ``detach(hiddens[-1])`` as the next chunk's ``h0`` is truncated BPTT: gradients stop there,
@@ -140,7 +164,7 @@ def detach(values):
     """
     if not isinstance(values, (list, tuple)):
         raise TypeError(f"detach: expects a list of Values or numbers, got {values!r} of type {type(values).__name__}")
-    out = []
+    out: list[float] = []
     for v in values:
         if isinstance(v, Value):
             out.append(v.data)
@@ -151,7 +175,15 @@ def detach(values):
     return out
 
 
-def sample(rnn, first, length, temperature=1.0, seed=None, rng=None, h0=None):
+def sample(
+    rnn: RNN,
+    first: int,
+    length: int,
+    temperature: float = 1.0,
+    seed: int | None = None,
+    rng: random.Random | None = None,
+    h0: Sequence[Value | float] | None = None,
+) -> list[int]:
     """Generate ``length`` token indices after token ``first`` by feeding each draw back in as a one-hot input.
 
     For a token-level model (``n_in == n_out``). Each next token is drawn from softmax(y_t / temperature):
@@ -174,13 +206,15 @@ def sample(rnn, first, length, temperature=1.0, seed=None, rng=None, h0=None):
     if not isinstance(temperature, (int, float)) or isinstance(temperature, bool) or not temperature > 0:
         raise ValueError(f"sample: temperature must be a number > 0, got {temperature!r}")
     rng = make_rng(seed, rng)
-    tokens, token, h = [], first, h0
+    tokens: list[int] = []
+    token, h = first, h0
     with no_grad():
         for _ in range(length):
             x = [0.0] * n
             x[token] = 1.0
-            h = rnn.cell(x, h)
-            logits = _affine(rnn.W_hy, rnn.b_y, h)
+            h_t = rnn.cell(x, h)
+            logits = _affine(rnn.W_hy, rnn.b_y, h_t)
+            h = h_t
             probs = [p.data for p in softmax([y * (1.0 / temperature) for y in logits])]
             token = rng.choices(range(n), weights=probs)[0]
             tokens.append(token)
