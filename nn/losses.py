@@ -2,7 +2,6 @@
 
 import math
 from collections.abc import Sequence
-from typing import Any
 
 from autograd import Value, log_softmax, sum_values
 
@@ -11,7 +10,9 @@ __all__ = ["mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits
 REDUCTIONS = ("mean", "sum", "half_sum")
 
 
-def _pairs(pred: Sequence[Value | float], target: Sequence[Any], fn: str) -> tuple[list[Value], list[Any]]:
+def _pairs(
+    pred: Sequence[Value | float], target: Sequence[Value | float], fn: str
+) -> tuple[list[Value], list[Value | float]]:
     for what, xs in (("pred", pred), ("target", target)):
         if isinstance(xs, (Value, int, float, str)) or not hasattr(xs, "__len__"):
             raise TypeError(f"{fn}: {what} must be a list of Values or numbers, got {xs!r}")
@@ -33,7 +34,7 @@ def _reduce(terms: list[Value], reduction: str, fn: str) -> Value:
     raise ValueError(f"{fn}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
 
 
-def _data(t: Any) -> Any:
+def _data(t: Value | float) -> float:
     return t.data if isinstance(t, Value) else t
 
 
@@ -45,8 +46,8 @@ def mse_loss(pred: Sequence[Value | float], target: Sequence[Value | float], red
     >>> mse_loss([Value(3.0)], [1.0], reduction="half_sum").data
     2.0
     """
-    pred, target = _pairs(pred, target, "mse_loss")
-    return _reduce([(p - t) ** 2 for p, t in zip(pred, target)], reduction, "mse_loss")
+    ps, ts = _pairs(pred, target, "mse_loss")
+    return _reduce([(p - t) ** 2 for p, t in zip(ps, ts)], reduction, "mse_loss")
 
 
 def binary_cross_entropy(prob: Sequence[Value | float], target: Sequence[float], reduction: str = "mean") -> Value:
@@ -58,14 +59,14 @@ def binary_cross_entropy(prob: Sequence[Value | float], target: Sequence[float],
     >>> round(binary_cross_entropy([Value(0.5)], [1.0]).data, 4)
     0.6931
     """
-    prob, target = _pairs(prob, target, "binary_cross_entropy")
-    terms = []
-    for p, t in zip(prob, target):
+    ps, ts = _pairs(prob, target, "binary_cross_entropy")
+    terms: list[Value] = []
+    for p, t in zip(ps, ts):
         if not 0.0 <= p.data <= 1.0:
             raise ValueError(f"binary_cross_entropy: probabilities must be in [0, 1], got {p.data!r}")
         if not 0.0 <= _data(t) <= 1.0:
             raise ValueError(f"binary_cross_entropy: targets must be in [0, 1], got {t!r}")
-        term = []
+        term: list[Value] = []
         if _data(t) != 0.0:  # a zero-weighted log(0) would be 0 * inf: skip it, as its weight is 0
             term.append(t * _clamped_log(p))
         if _data(t) != 1.0:
@@ -91,9 +92,9 @@ def binary_cross_entropy_with_logits(
     >>> binary_cross_entropy_with_logits([Value(1000.0)], [1.0]).data
     0.0
     """
-    logits, target = _pairs(logits, target, "binary_cross_entropy_with_logits")
-    terms = []
-    for z, t in zip(logits, target):
+    zs, ts = _pairs(logits, target, "binary_cross_entropy_with_logits")
+    terms: list[Value] = []
+    for z, t in zip(zs, ts):
         if not 0.0 <= _data(t) <= 1.0:
             raise ValueError(f"binary_cross_entropy_with_logits: targets must be in [0, 1], got {t!r}")
         if z.data >= 0.0:
@@ -124,8 +125,8 @@ def hinge_loss(scores: Sequence[Value | float], labels: Sequence[float], reducti
     >>> hinge_loss([Value(0.5), Value(-2.0)], [1, -1]).data
     0.25
     """
-    scores, labels = _pairs(scores, labels, "hinge_loss")
-    for y in labels:
+    ss, ys = _pairs(scores, labels, "hinge_loss")
+    for y in ys:
         if _data(y) not in (-1, 1) or type(y) is bool:
             raise ValueError(f"hinge_loss: labels must be -1 or +1, got {y!r}")
-    return _reduce([(1.0 - y * s).relu() for s, y in zip(scores, labels)], reduction, "hinge_loss")
+    return _reduce([(1.0 - y * s).relu() for s, y in zip(ss, ys)], reduction, "hinge_loss")
