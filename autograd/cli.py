@@ -276,7 +276,7 @@ def evaluate(tree: ast.AST, values: dict[str, Value]) -> Value:
 
 def _apply(node: Any, args: list[Value], values: dict[str, Value]) -> Value:
     if isinstance(node, ast.Constant):
-        return Value(node.value)
+        return Value(cast(float, node.value))  # a number: _check allows no other constant
     if isinstance(node, ast.Name):
         if node.id not in values:
             if node.id in FUNCTIONS:

@@ -70,7 +70,7 @@ def _transform(f: Callable[..., Value], argnums: int | tuple[int, ...], fn: str)
                         # derivative, while the gradient still depends on x's own graph.
                         x = x + 0.0
                     elif isinstance(x, numbers.Real) and not isinstance(x, bool):
-                        x = Value(x)
+                        x = Value(float(x))  # as Value itself converts a Real
                     else:
                         raise TypeError(
                             f"{fn}: argument {i} must be a Value or a real number (it is "
