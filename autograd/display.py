@@ -7,7 +7,6 @@ This module does not import the engine at import time, so that the engine can im
 import html
 import math
 from collections.abc import Iterable
-from typing import Any
 
 __all__ = ["value_html", "card_html"]
 
@@ -50,7 +49,7 @@ def _number(x: object) -> str:
     return f"{x:.6g}" if isinstance(x, float) else repr(x)
 
 
-def value_html(v: Any) -> str:
+def value_html(v: object) -> str:
     """The HTML card of a Value: its label, data, grad and op (for a result: the op and its operand count).
 
     >>> from autograd import Value

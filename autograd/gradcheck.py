@@ -9,11 +9,24 @@ import inspect
 import math
 import numbers
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TypedDict
 
 from .engine import Value, enable_grad, gradients, op_of, topological_order
 
 __all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
+
+
+class Failure(TypedDict):
+    """One failing row of a check, an item of ``GradcheckError.failures``: the input (or pair of inputs, "i,j"),
+    its label and value, the two derivatives, their difference and the tolerance it exceeded."""
+
+    index: str
+    label: str
+    value: float | str  # gradgradcheck: the pair of values as text, "0.3,-0.7"
+    analytic: float
+    numeric: float
+    difference: float
+    tolerance: float
 
 
 class GradcheckError(AssertionError):
@@ -26,7 +39,7 @@ class GradcheckError(AssertionError):
     (3.0, 6.0)
     """
 
-    def __init__(self, message: str, failures: list[dict[str, Any]]) -> None:
+    def __init__(self, message: str, failures: list[Failure]) -> None:
         super().__init__(message)
         self.failures = failures
 
@@ -49,7 +62,7 @@ def gradcheck(
     out, leaves = _call(f, xs, labels, "gradcheck")
     pattern = _kink_pattern(out, "gradcheck", xs)
     grads = gradients(out, 1.0, create_graph=False)
-    failures = []
+    failures: list[Failure] = []
     for i, leaf in enumerate(leaves):
         analytic = grads.get(leaf, 0.0)
         (plus, _), (minus, _) = (_shifted(f, xs, labels, i, s * eps, pattern, "gradcheck") for s in (1.0, -1.0))
@@ -76,7 +89,7 @@ def gradgradcheck(
     with enable_grad():
         first = gradients(out, 1.0, create_graph=True)
         rows = [gradients(first[leaf], 1.0, create_graph=False) if leaf in first else {} for leaf in leaves]
-    failures = []
+    failures: list[Failure] = []
     for j in range(len(xs)):
         shifted = []
         for s in (1.0, -1.0):
@@ -104,7 +117,7 @@ def gradgradcheck(
 
 
 def _check_args(
-    f: Callable[..., Value], inputs: Sequence[Any], eps: Any, atol: Any, rtol: Any, fn: str
+    f: Callable[..., Value], inputs: Sequence[float | Value], eps: float, atol: float, rtol: float, fn: str
 ) -> tuple[list[float], list[str]]:
     if not callable(f):
         raise TypeError(f"{fn}: f must be callable, got {f!r}")
@@ -113,7 +126,7 @@ def _check_args(
     inputs = list(inputs)
     if not inputs:
         raise ValueError(f"{fn}: inputs must not be empty: f needs at least one argument to check")
-    xs = []
+    xs: list[float] = []
     for i, x in enumerate(inputs):
         data = x.data if isinstance(x, Value) else x
         if not (isinstance(data, numbers.Real) and not isinstance(data, bool) and math.isfinite(data)):
@@ -130,7 +143,7 @@ def _check_args(
     return xs, _labels(f, inputs)
 
 
-def _labels(f: Callable[..., Value], inputs: Sequence[Any]) -> list[str]:
+def _labels(f: Callable[..., Value], inputs: Sequence[float | Value]) -> list[str]:
     """Each input's name: its Value label, else f's parameter name, else ''."""
     try:
         params = inspect.signature(f).parameters.values()
@@ -157,7 +170,7 @@ def _call(f: Callable[..., Value], xs: list[float], labels: list[str], fn: str) 
 
 
 def _shifted(
-    f: Callable[..., Value], xs: list[float], labels: list[str], i: int, h: float, pattern: list[Any], fn: str
+    f: Callable[..., Value], xs: list[float], labels: list[str], i: int, h: float, pattern: list[object], fn: str
 ) -> tuple[Value, list[Value]]:
     """f evaluated with input i moved by h; refuses if that moved the operands of an op across a kink."""
     moved = list(xs)
@@ -179,10 +192,10 @@ def _shifted(
     return out, leaves
 
 
-def _kink_pattern(out: Value, fn: str, xs: list[float]) -> list[Any]:
+def _kink_pattern(out: Value, fn: str, xs: list[float]) -> list[object]:
     """For every op with kinks, in graph order, the side of its kinks its operands lie on (the op
     table's ``kink``); refuses operands exactly on a kink."""
-    pattern = []
+    pattern: list[object] = []
     for v in topological_order(out):
         op = op_of(v)
         if op is not None and op.kink is not None:
@@ -198,15 +211,27 @@ def _kink_pattern(out: Value, fn: str, xs: list[float]) -> list[Any]:
     return pattern
 
 
-def _compare(analytic: float, numeric: float, atol: float, rtol: float, **row: Any) -> list[dict[str, Any]]:
+def _compare(
+    analytic: float, numeric: float, atol: float, rtol: float, index: str, label: str, value: float | str
+) -> list[Failure]:
     difference = abs(analytic - numeric)
     tolerance = atol + rtol * abs(numeric)
     if difference <= tolerance:  # False for NaN: a NaN never passes
         return []
-    return [dict(row, analytic=analytic, numeric=numeric, difference=difference, tolerance=tolerance)]
+    return [
+        {
+            "index": index,
+            "label": label,
+            "value": value,
+            "analytic": analytic,
+            "numeric": numeric,
+            "difference": difference,
+            "tolerance": tolerance,
+        }
+    ]
 
 
-def _table(fn: str, failures: list[dict[str, Any]], total: str, eps: float, atol: float, rtol: float, what: str) -> str:
+def _table(fn: str, failures: list[Failure], total: str, eps: float, atol: float, rtol: float, what: str) -> str:
     head = ["input", "label", "value", f"analytic {what}", f"numeric {what}", "difference", "tolerance"]
     cells = [
         [
