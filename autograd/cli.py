@@ -274,7 +274,7 @@ def evaluate(tree: ast.AST, values: dict[str, Value]) -> Value:
     return done[id(tree)]
 
 
-def _apply(node: Any, args: list[Value], values: dict[str, Value]) -> Value:
+def _apply(node: ast.AST, args: list[Value], values: dict[str, Value]) -> Value:
     if isinstance(node, ast.Constant):
         return Value(cast(float, node.value))  # a number: _check allows no other constant
     if isinstance(node, ast.Name):
@@ -293,6 +293,7 @@ def _apply(node: Any, args: list[Value], values: dict[str, Value]) -> Value:
         if params:  # the op's number parameters: constant expressions, evaluated without a graph
             op = op.bind(*[_constant(p) for p in params], *op.params[len(params) :])
         return apply(op, *args)
+    node = cast(ast.BinOp, node)  # the one kind left: _check lets no other node through
     if isinstance(node.op, ast.Pow) and len(args) == 1:  # constant exponent: the op '**n', n a parameter
         return apply(ops.POW_N.bind(_constant(node.right)), args[0])
     return apply(_BINOPS[type(node.op)], *args)

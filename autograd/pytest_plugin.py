@@ -8,10 +8,10 @@ failing inputs as its whole message, without a traceback into the checker:
 """
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import pytest
 
+from .engine import Value
 from .gradcheck import GradcheckError
 from .gradcheck import gradcheck as _gradcheck
 from .gradcheck import gradgradcheck as _gradgradcheck
@@ -23,7 +23,7 @@ _Check = Callable[..., bool]
 
 
 def _failing_cleanly(check: _Check) -> _Check:
-    def run(f: Callable[..., Any], inputs: Sequence[Any], **tolerances: float) -> bool:
+    def run(f: Callable[..., Value], inputs: Sequence[float | Value], **tolerances: float) -> bool:
         __tracebackhide__ = True
         try:
             return check(f, inputs, **tolerances)

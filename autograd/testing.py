@@ -17,13 +17,15 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, cast, overload
 
 from . import ops
 from .engine import Value
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
+
+    from .forward import Dual
 
 __all__ = ["expressions", "Expression", "OPS"]
 
@@ -61,14 +63,20 @@ class Expression:
             if op not in OPS:
                 raise ValueError(f"Expression: unknown op {op!r}; known ops: {sorted(OPS)}")
 
-    def __call__(self, *leaves: Any) -> Any:
+    @overload
+    def __call__(self, *leaves: Dual) -> Dual: ...
+    @overload
+    def __call__(self, *leaves: Value | float) -> Value: ...
+    def __call__(self, *leaves: Value | Dual | float) -> Value | Dual:
         if len(leaves) != len(self.inputs):
             raise TypeError(f"Expression over {len(self.inputs)} leaves called with {len(leaves)}: {leaves!r}")
-        nodes = [x if hasattr(x, "_apply") else Value(x) for x in leaves]  # Values or Duals
+        # Values or Duals: each step goes through its first operand's own _apply, found by duck typing
+        nodes: list[Any] = [x if hasattr(x, "_apply") else Value(x) for x in leaves]
         for op, idx in self.steps:
             operands = [nodes[k] for k in idx]
             nodes.append(operands[0]._apply(OPS[op], *operands))
-        return nodes[-1]
+        result: Value | Dual = nodes[-1]
+        return result
 
     def __repr__(self) -> str:
         texts: list[tuple[str, int]] = [
