@@ -21,7 +21,7 @@ T = TypeVar("T", bound="OpMethods")
 
 def _unary(op: ops.Op) -> Callable[[T], T]:
     # method returns what the subclass's _apply returns: the subclass's type (the factory's promise).
-    def method(self: OpMethods) -> Any:
+    def method(self: "OpMethods") -> Any:
         return self._apply(op, self)
 
     method.__name__ = method.__qualname__ = op.name
@@ -40,7 +40,7 @@ def _inside(op: ops.Op) -> float:
 
 
 def _binary(op: ops.Op) -> Callable[[T, T | float], T]:
-    def method(self: OpMethods, other: OpMethods | float) -> Any:
+    def method(self: "OpMethods", other: "OpMethods | float") -> Any:
         return self._apply(op, self, other)
 
     method.__name__ = method.__qualname__ = op.name
