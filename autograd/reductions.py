@@ -1,22 +1,26 @@
 """Functions over lists of Values: sums, log-sum-exp, softmax and log-softmax, all numerically stable."""
 
 from collections.abc import Collection, Iterable, Sequence
-from typing import TypeVar, cast, overload
+from typing import TYPE_CHECKING, cast, overload
 
 from . import ops
 from .engine import Value, apply, fused_dot
 from .methods import OpMethods
 
+if TYPE_CHECKING:
+    from .forward import Dual
+
 __all__ = ["sum_values", "dot", "logsumexp", "log_softmax", "softmax"]
 
-# Values in reverse mode, Duals in forward mode: the type of the first Value or Dual is the result's.
-T = TypeVar("T", bound=OpMethods)
+# Values in reverse mode, Duals in forward mode: the first Value or Dual decides the result's type. With
+# no Value or Dual at all (numbers only, or an empty sum) the result is a Value, even among Duals: hence
+# "Dual | Value" for Duals. Overloads on a TypeVar would not do: mypy infers no T from ``[Value(1.0), 3]``.
 
 
 @overload
-def sum_values(xs: Iterable[float]) -> Value: ...
+def sum_values(xs: Iterable[Value | float]) -> Value: ...
 @overload
-def sum_values(xs: Iterable[T | float]) -> T: ...
+def sum_values(xs: Iterable["Dual | float"]) -> "Dual | Value": ...
 def sum_values(xs: Iterable[OpMethods | float]) -> OpMethods:
     """x1 + x2 + ... + xn as one n-ary node (each local derivative is 1), not a chain of n - 1 nodes.
 
@@ -34,9 +38,11 @@ def sum_values(xs: Iterable[OpMethods | float]) -> OpMethods:
 
 
 @overload
-def dot(ws: Collection[float], xs: Collection[float], bias: float = 0.0) -> Value: ...
+def dot(ws: Collection[Value | float], xs: Collection[Value | float], bias: Value | float = 0.0) -> Value: ...
 @overload
-def dot(ws: Collection[T | float], xs: Collection[T | float], bias: T | float = 0.0) -> T: ...
+def dot(
+    ws: Collection["Dual | float"], xs: Collection["Dual | float"], bias: "Dual | float" = 0.0
+) -> "Dual | Value": ...
 def dot(
     ws: Collection[OpMethods | float], xs: Collection[OpMethods | float], bias: OpMethods | float = 0.0
 ) -> OpMethods:
@@ -65,9 +71,9 @@ def dot(
 
 
 @overload
-def logsumexp(xs: Iterable[float]) -> Value: ...
+def logsumexp(xs: Iterable[Value | float]) -> Value: ...
 @overload
-def logsumexp(xs: Iterable[T | float]) -> T: ...
+def logsumexp(xs: Iterable["Dual | float"]) -> "Dual | Value": ...
 def logsumexp(xs: Iterable[OpMethods | float]) -> OpMethods:
     """log(sum(exp(x_i))), computed as m + log(sum(exp(x_i - m))) with m = max(x_i), so it never overflows.
 
