@@ -121,7 +121,7 @@ def _operands(children: Sequence[Value]) -> str:
     return ", ".join(_name(c) for c in children) or "none"
 
 
-def _check_node(out: Value, data: float, children: Sequence[Value], local: Sequence[float], op: str) -> None:
+def check_node(out: Value, data: float, children: Sequence[Value], local: Sequence[float], op: str) -> None:
     """Called by the engine for every new node in anomaly mode."""
     where = _user_location()
     created = _created.get()
@@ -140,7 +140,7 @@ def _check_node(out: Value, data: float, children: Sequence[Value], local: Seque
             )
 
 
-def _check_gradients(order: Sequence[Value]) -> None:
+def check_gradients(order: Sequence[Value]) -> None:
     """Called by backward() in anomaly mode: raise at the first node (root first) whose grad is not finite."""
     created: dict[int, tuple[Value, str]] = _created.get() or {}
     for i, v in enumerate(order):

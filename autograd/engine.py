@@ -16,8 +16,11 @@ name of this one):
 - ``describe(v)``: how error messages name a node (its value and label);
 - ``real(x, what)``: a number as a float, or a TypeError naming ``what``;
 - ``mode()``, ``GRAD``, ``ANOMALY`` and ``mode_switch(on, off)``: the per-thread mode flags;
+- (and in the other direction, anomaly mode's two hooks ``anomaly.check_node`` and ``anomaly.check_gradients``);
 - ``BACKWARD_LOCK``: held while a backward pass adds into ``.grad`` (also by compiled replays).
 """
+
+from __future__ import annotations
 
 import contextvars
 import functools
@@ -26,7 +29,9 @@ import math
 import numbers
 import operator
 import threading
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any, SupportsFloat, TypeVar, cast
 
 from . import ops
 from .display import value_html
@@ -39,7 +44,12 @@ __all__ = ["Value", "no_grad", "enable_grad", "is_grad_enabled", "scope", "Scope
 # of flags, or inside a `scope` the pair (flags, scope): the common case stays one comparison.
 GRAD = 1  # ops record the graph (off inside no_grad())
 ANOMALY = 2  # ops check their results for NaN and infinities (inside anomaly.detect_anomaly())
-_mode = contextvars.ContextVar("chaingrad_mode", default=GRAD)
+# The flags, or (flags, scope) inside a scope.
+_Mode = int | tuple[int, "Scope"]
+_mode: contextvars.ContextVar[_Mode] = contextvars.ContextVar("chaingrad_mode", default=GRAD)
+_F = TypeVar("_F", bound=Callable[..., Any])
+# A number an op accepts as an operand: a constant.
+Number = float | int
 
 # ``child.grad += local * g`` reads and then writes: two threads running backward() on graphs that share
 # nodes (one model, many requests) would lose each other's additions. One lock per backward call keeps
@@ -47,21 +57,21 @@ _mode = contextvars.ContextVar("chaingrad_mode", default=GRAD)
 BACKWARD_LOCK = threading.RLock()  # reentrant: a compiled result may fall back to an eager backward
 
 
-def mode():
+def mode() -> int:
     """The mode flags of this thread or task (GRAD, ANOMALY)."""
     m = _mode.get()
-    return m if type(m) is int else m[0]
+    return m if isinstance(m, int) else m[0]
 
 
-def _set_flags(on, off):
+def _set_flags(on: int, off: int) -> contextvars.Token[_Mode]:
     m = _mode.get()
-    if type(m) is int:
+    if isinstance(m, int):
         return _mode.set((m | on) & ~off)
     return _mode.set(((m[0] | on) & ~off, m[1]))
 
 
 @contextmanager
-def mode_switch(on=0, off=0):
+def mode_switch(on: int = 0, off: int = 0) -> Iterator[None]:
     """Set the mode bits ``on`` and clear ``off`` inside the block; restored on exit, also on error."""
     token = _set_flags(on, off)
     try:
@@ -75,16 +85,16 @@ class Scope:
 
     __slots__ = ("name", "parent", "path")
 
-    def __init__(self, name, parent):
+    def __init__(self, name: str, parent: Scope | None) -> None:
         self.name, self.parent = name, parent
-        self.path = (parent.path if parent is not None else ()) + (name,)
+        self.path: tuple[str, ...] = (parent.path if parent is not None else ()) + (name,)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Scope({'/'.join(self.path)!r})"
 
 
 @contextmanager
-def scope(name):
+def scope(name: str) -> Iterator[None]:
     """Tag every node made inside the block with the scope ``name``; nested scopes give a path.
 
     Renderers group a scope's nodes (``draw``); ``nn`` modules name their calls this way.
@@ -99,7 +109,7 @@ def scope(name):
     if not isinstance(name, str) or not name:
         raise TypeError(f"scope: name must be a non-empty str, got {name!r}")
     m = _mode.get()
-    flags, parent = (m, None) if type(m) is int else m
+    flags, parent = (m, None) if isinstance(m, int) else m
     token = _mode.set((flags, Scope(name, parent)))
     try:
         yield
@@ -111,22 +121,25 @@ class _GradMode:
     """``no_grad()`` and ``enable_grad()``: a context manager, and a decorator (also of generators and
     coroutines, whose bodies run later: the mode is set around each step of their execution)."""
 
-    def __init__(self, enabled):
+    def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
-        self._tokens = []
+        self._tokens: list[contextvars.Token[_Mode]] = []
 
-    def __enter__(self):
+    def __enter__(self) -> None:
         on, off = (GRAD, 0) if self.enabled else (0, GRAD)
         self._tokens.append(_set_flags(on, off))
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         _mode.reset(self._tokens.pop())
-        return False
 
-    def __call__(self, fn):
+    def __call__(self, fn: _F) -> _F:
         if not callable(fn):
             raise TypeError(f"{self!r} decorates a function, got {fn!r} of type {type(fn).__name__}")
-        make = type(self)
+        enabled = self.enabled
+
+        def make() -> _GradMode:  # a fresh manager per use: one may be active in many calls at once
+            return _GradMode(enabled)
+
         if inspect.isasyncgenfunction(fn):
             raise TypeError(
                 f"{self!r} cannot decorate the async generator {fn.__qualname__!r}: use "
@@ -135,7 +148,7 @@ class _GradMode:
         if inspect.isgeneratorfunction(fn):
 
             @functools.wraps(fn)
-            def generator(*args, **kwargs):
+            def generator(*args: Any, **kwargs: Any) -> Any:
                 # The mode is set around each resumption of the body, never across a yield (as PyTorch does).
                 gen = fn(*args, **kwargs)
                 resume, arg = gen.send, None
@@ -153,24 +166,24 @@ class _GradMode:
                     except BaseException as e:  # thrown in by the caller: throw it into the body
                         arg, resume = e, gen.throw
 
-            return generator
+            return cast(_F, generator)
         if inspect.iscoroutinefunction(fn):
 
             @functools.wraps(fn)
-            async def coroutine(*args, **kwargs):
+            async def coroutine(*args: Any, **kwargs: Any) -> Any:
                 with make():  # a task's context is its own, so the setting stays inside this coroutine
                     return await fn(*args, **kwargs)
 
-            return coroutine
+            return cast(_F, coroutine)
 
         @functools.wraps(fn)
-        def function(*args, **kwargs):
+        def function(*args: Any, **kwargs: Any) -> Any:
             with make():
                 return fn(*args, **kwargs)
 
-        return function
+        return cast(_F, function)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "enable_grad()" if self.enabled else "no_grad()"
 
 
@@ -187,7 +200,7 @@ class no_grad(_GradMode):
     ()
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(False)
 
 
@@ -202,11 +215,11 @@ class enable_grad(_GradMode):
     2
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(True)
 
 
-def is_grad_enabled():
+def is_grad_enabled() -> bool:
     """True unless called inside ``no_grad()``.
 
     >>> is_grad_enabled()
@@ -215,7 +228,7 @@ def is_grad_enabled():
     return bool(mode() & GRAD)
 
 
-def real(x, what):
+def real(x: object, what: str) -> float:
     """`x` as a float, or TypeError quoting it. bool is refused: True + x is almost always a bug."""
     if type(x) is float:
         return x
@@ -224,7 +237,7 @@ def real(x, what):
     raise TypeError(f"{what} must be a real number (int or float), got {x!r} of type {type(x).__name__}")
 
 
-def _operand(x, op):
+def _operand(x: object, op: str) -> Value:
     """An operand as a Value (numbers become constant leaves)."""
     if isinstance(x, Value):
         return x
@@ -233,7 +246,7 @@ def _operand(x, op):
     return Value(real(x, f"the operand of {op!r} (a Value or a real number)"))
 
 
-def describe(v):
+def describe(v: Value) -> str:
     """How an error message names an operand: its value and, if it has one, its label."""
     return f"{v.data!r} (label {v.label!r})" if v.label else repr(v.data)
 
@@ -242,13 +255,13 @@ _new = object.__new__
 _get_grad = operator.attrgetter("grad")
 
 
-def _node(data, op, a, da, b=None, db=None):
+def _node(data: float, op: ops.Op, a: Any, da: Any, b: Value | None = None, db: Any = None) -> Value:
     """A new op result: child ``a`` with local derivative ``da``, and ``b``, ``db`` for a binary op.
 
     An n-ary op passes a tuple of children as ``a`` and a tuple of derivatives as ``da``.
     Under no_grad() the result is a plain leaf.
     """
-    out = _new(Value)
+    out: Value = _new(Value)
     out.data = data
     out.grad = 0.0
     out.label = ""
@@ -261,7 +274,7 @@ def _node(data, op, a, da, b=None, db=None):
         out._db = db
         out._scope = None
         return out
-    if type(m) is int:
+    if isinstance(m, int):
         out._scope = None
     else:
         m, out._scope = m
@@ -278,13 +291,13 @@ def _node(data, op, a, da, b=None, db=None):
     else:
         out._op = out._a = out._da = out._b = out._db = None
     if m & ANOMALY:
-        from .anomaly import _check_node  # imported only in anomaly mode, never on the hot path
+        from .anomaly import check_node  # imported only in anomaly mode, never on the hot path
 
-        _check_node(out, data, *_edges(a, da, b, db), op.title)
+        check_node(out, data, *_edges(a, da, b, db), op.title)
     return out
 
 
-def apply(op, *operands):
+def apply(op: ops.Op, *operands: Value | Number) -> Value:
     """The table op ``op`` applied to Values or numbers (numbers become constant leaves): a new node.
 
     >>> apply(ops.HYPOT, Value(3.0), 4).data
@@ -303,7 +316,7 @@ def apply(op, *operands):
     return _node(y, op, tuple(xs), tuple(d))
 
 
-def fused_dot(ws, xs, b):
+def fused_dot(ws: Sequence[Value], xs: Sequence[Value], b: Value) -> Value:
     """The op DOT on Values: w1 x1 + ... + wn xn + b, hand-inlined (tests/test_ops.py proves it equals the
     table's entry). Raises AttributeError if an operand is not a Value (the caller then takes `apply`)."""
     wd = [w.data for w in ws]
@@ -311,7 +324,7 @@ def fused_dot(ws, xs, b):
     return _node(sum(map(operator.mul, wd, xd), b.data), ops.DOT, (*ws, *xs, b), (*xd, *wd, 1.0))
 
 
-def _edges(a, da, b, db):
+def _edges(a: Any, da: Any, b: Value | None, db: Any) -> tuple[tuple[Value, ...], tuple[Any, ...]]:
     """The (children, local derivatives) tuples of a node stored as ``_a, _da, _b, _db``."""
     if a is None:
         return (), ()
@@ -322,7 +335,7 @@ def _edges(a, da, b, db):
     return (a, b), (da, db)
 
 
-def op_of(v):
+def op_of(v: Value) -> ops.Op | None:
     """The op entry that made ``v`` (parameters bound), or None for a leaf."""
     return v._op
 
@@ -356,10 +369,19 @@ class Value(OpMethods):
     # _op is the op's entry in the table (shared, no memory of its own), None for a leaf; _scope the
     # `Scope` the node was made in (shared by its nodes), None outside every scope.
     __slots__ = ("_a", "_b", "_da", "_db", "_op", "_scope", "data", "grad", "label")
+    data: float
+    grad: Any  # a float; a Value after backward(create_graph=True)
+    label: str
+    _op: ops.Op | None
+    _a: Value | tuple[Value, ...] | None
+    _da: Any  # a float, a Value (create_graph rules keep floats here too) or a tuple of them
+    _b: Value | None
+    _db: Any
+    _scope: Scope | None
     is_parameter = False  # True on nn.Parameter, the Values an nn module trains; renderers show them apart
     _apply = staticmethod(apply)
 
-    def __init__(self, data, label=""):
+    def __init__(self, data: SupportsFloat, label: str = "") -> None:
         if type(data) is not float:
             data = real(data, "Value data")
         if type(label) is not str:
@@ -369,101 +391,101 @@ class Value(OpMethods):
         self.label = label
         self._op = self._a = self._da = self._b = self._db = None
         m = _mode.get()
-        self._scope = None if type(m) is int else m[1]
+        self._scope = None if isinstance(m, int) else m[1]
 
     # Read-only views of the graph, for renderers and users walking it.
     @property
-    def op(self):
+    def op(self) -> str:
         """The name of the op that made this node ('' for a leaf)."""
         op = self._op
         return "" if op is None else op.title
 
     @property
-    def children(self):
+    def children(self) -> tuple[Value, ...]:
         """The operands of the op, in order, as a tuple (``a * a`` has two edges to ``a``)."""
         return _edges(self._a, self._da, self._b, self._db)[0]
 
     @property
-    def local_grads(self):
+    def local_grads(self) -> tuple[Any, ...]:
         """d(self)/d(child) for each child, as computed in the forward pass."""
         return _edges(self._a, self._da, self._b, self._db)[1]
 
     @property
-    def scope(self):
+    def scope(self) -> tuple[str, ...]:
         """The path of `scope` names the node was made in, outermost first (``()`` outside every scope)."""
         s = self._scope
         return () if s is None else s.path
 
     @property
-    def is_leaf(self):
+    def is_leaf(self) -> bool:
         """True for inputs, parameters and constants: nodes no op produced."""
         return self._a is None
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
         return f"{type(self).__name__}(data={self.data!r}, grad={self.grad!r}{label})"
 
-    def _repr_html_(self):
+    def _repr_html_(self) -> str:
         """Jupyter's rich display: a card with the label, data, grad and op (autograd.display.value_html)."""
         return value_html(self)
 
     # ---- a number where that is safe: these read .data and build no graph ----
-    def __float__(self):
+    def __float__(self) -> float:
         return self.data
 
-    def __int__(self):
+    def __int__(self) -> int:
         return int(self.data)
 
-    def __round__(self, ndigits=None):
+    def __round__(self, ndigits: int | None = None) -> float:
         return round(self.data, ndigits)
 
-    def __format__(self, spec):
+    def __format__(self, spec: str) -> str:
         return format(self.data, spec) if spec else repr(self)
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return bool(self.data)
 
-    def __lt__(self, other):
+    def __lt__(self, other: Value | Number) -> bool:
         return self.data < _number(other)
 
-    def __le__(self, other):
+    def __le__(self, other: Value | Number) -> bool:
         return self.data <= _number(other)
 
-    def __gt__(self, other):
+    def __gt__(self, other: Value | Number) -> bool:
         return self.data > _number(other)
 
-    def __ge__(self, other):
+    def __ge__(self, other: Value | Number) -> bool:
         return self.data >= _number(other)
 
     __eq__ = object.__eq__  # identity: see the class docstring
     __hash__ = object.__hash__
 
     # ---- the hottest operators, inlined; tests/test_ops.py proves they equal the table's entries ----
-    def __add__(self, other):
+    def __add__(self, other: Value | Number) -> Value:
         other = other if isinstance(other, Value) else _operand(other, "+")
         return _node(self.data + other.data, ops.ADD, self, 1.0, other, 1.0)
 
-    def __radd__(self, other):  # n + x, with n kept as the first child
+    def __radd__(self, other: Value | Number) -> Value:  # n + x, with n kept as the first child
         return _operand(other, "+").__add__(self)
 
-    def __sub__(self, other):
+    def __sub__(self, other: Value | Number) -> Value:
         other = other if isinstance(other, Value) else _operand(other, "-")
         return _node(self.data - other.data, ops.SUB, self, 1.0, other, -1.0)
 
-    def __rsub__(self, other):  # n - x
+    def __rsub__(self, other: Value | Number) -> Value:  # n - x
         return _operand(other, "-").__sub__(self)
 
-    def __mul__(self, other):
+    def __mul__(self, other: Value | Number) -> Value:
         other = other if isinstance(other, Value) else _operand(other, "*")
         return _node(self.data * other.data, ops.MUL, self, other.data, other, self.data)
 
-    def __rmul__(self, other):  # n * x, with n kept as the first child
+    def __rmul__(self, other: Value | Number) -> Value:  # n * x, with n kept as the first child
         return _operand(other, "*").__mul__(self)
 
-    def __neg__(self):
+    def __neg__(self) -> Value:
         return _node(-self.data, ops.NEG, self, -1.0)
 
-    def tanh(self):
+    def tanh(self) -> Value:
         """Hyperbolic tangent; d/dx = 1 - tanh(x)**2. Stable for any input (tanh(1000) = 1).
 
         >>> Value(0.0).tanh().data
@@ -472,7 +494,7 @@ class Value(OpMethods):
         t = math.tanh(self.data)
         return _node(t, ops.TANH, self, 1.0 - t * t)
 
-    def relu(self):
+    def relu(self) -> Value:
         """max(0, x); d/dx = 1 for x > 0, else 0. At exactly 0 the derivative is 0, as in PyTorch and
         micrograd; NaN stays NaN.
 
@@ -486,7 +508,7 @@ class Value(OpMethods):
 
     # ---- backward ----
 
-    def backward(self, grad=1.0, create_graph=False):
+    def backward(self, grad: SupportsFloat = 1.0, create_graph: bool = False) -> None:
         """Fill in d(self)/d(node) as ``node.grad`` for every node of the graph below self.
 
         Gradients accumulate, as in PyTorch: every path into a node adds to its grad
@@ -521,7 +543,7 @@ class Value(OpMethods):
         with BACKWARD_LOCK:
             self._backward(order, grad)
 
-    def _backward(self, order, grad):
+    def _backward(self, order: list[Value], grad: float) -> None:
         # Gradients already in the graph (from an earlier backward) must not flow again:
         # run this pass on zeroed grads, then add the earlier ones back.
         previous = list(map(_get_grad, order))
@@ -534,7 +556,7 @@ class Value(OpMethods):
             if a is None:
                 continue
             g = v.grad
-            if type(a) is tuple:  # an n-ary op
+            if isinstance(a, tuple):  # an n-ary op
                 for child, local in zip(a, v._da):
                     child.grad += local * g
             else:
@@ -543,14 +565,14 @@ class Value(OpMethods):
                 if b is not None:
                     b.grad += v._db * g
         if mode() & ANOMALY:
-            from .anomaly import _check_gradients
+            from .anomaly import check_gradients
 
-            _check_gradients(order)
+            check_gradients(order)
         if any(previous):
             for v, old in zip(order, previous):
                 v.grad += old
 
-    def zero_grad(self):
+    def zero_grad(self) -> None:
         """Set ``grad`` to 0 on every node of the graph below (and including) self.
 
         >>> x = Value(3.0); y = x * x; y.backward(); y.zero_grad(); x.grad
@@ -562,13 +584,13 @@ class Value(OpMethods):
                 v.grad = 0.0
 
 
-def _number(x):
+def _number(x: Value | Number) -> float:
     if isinstance(x, Value):
         return x.data
     return x
 
 
-def gradients(root, seed, create_graph):
+def gradients(root: Value, seed: float, create_graph: bool) -> dict[Value, Any]:
     """d(root)/d(node) for every node below root, as a dict {node: gradient}; no ``.grad`` is touched.
 
     The same accumulation as ``backward()``. With create_graph the gradients are Values built from
@@ -586,7 +608,7 @@ def gradients(root, seed, create_graph):
     return grads
 
 
-def _float_gradients(root, seed):
+def _float_gradients(root: Value, seed: float) -> dict[Value, Any]:
     grads = {root: seed}
     for v in topological_order(root):
         if v._a is not None:
@@ -597,24 +619,25 @@ def _float_gradients(root, seed):
     return grads
 
 
-def local_values(v):
+def local_values(v: Value) -> tuple[Any, ...]:
     """v's local derivatives as Values that depend on v's children: the op's rule run on Values.
 
     Where a local derivative is infinite or NaN (the slope of sqrt at 0) it stays that float constant:
     there is nothing to differentiate further.
     """
     op = v._op
+    assert op is not None, "local_values of a leaf"
     floats = v.local_grads
     if not all(map(math.isfinite, floats)):
         return floats
-    return op.grads(_VALUES, v, *v.children, *op.params)
+    return tuple(op.grads(_VALUES, v, *v.children, *op.params))
 
 
 # The functions rules call on Values, ``m.sin(x)``: each unary op of the table, applied to a Value.
 _VALUES = ops.Namespace({name: functools.partial(apply, op) for name, op in ops.UNARY.items()})
 
 
-def topological_order(root, leaves=()):
+def topological_order(root: Value, leaves: Collection[Value] = ()) -> list[Value]:
     """Every node below root once, each before all of its children (root first). No recursion.
 
     Depth-first with an explicit stack: a node popped for the first time goes back on the stack
@@ -624,7 +647,7 @@ def topological_order(root, leaves=()):
     """
     post = []
     expanded = set()
-    stack = [root]
+    stack: list[Any] = [root]  # nodes, and None markers
     pop, push, extend = stack.pop, stack.append, stack.extend
     while stack:
         node = pop()
@@ -640,7 +663,7 @@ def topological_order(root, leaves=()):
             continue
         push(node)
         push(None)
-        if type(a) is tuple:
+        if isinstance(a, tuple):
             extend([c for c in a if c not in expanded])  # a finished child needs no second visit
         else:
             push(a)
@@ -648,14 +671,3 @@ def topological_order(root, leaves=()):
                 push(node._b)
     post.reverse()
     return post
-
-
-# Names the other modules of the package used before the internal API had public names.
-_GRAD, _ANOMALY, _name, _real, _topological_order, _gradients = (
-    GRAD,
-    ANOMALY,
-    describe,
-    real,
-    topological_order,
-    gradients,
-)

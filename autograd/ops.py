@@ -16,8 +16,16 @@ Rules compare operands with ``<`` and ``>`` only, never ``==``: on Values ``==``
 This module imports nothing but `math` and `operator`.
 """
 
+from __future__ import annotations
+
 import math
 import operator
+from collections.abc import Callable, Sequence
+from typing import Any
+
+# A number parameter of an op (None for an absent bound of clamp), and a symbolic form.
+Param = float | None
+Symbolic = tuple[str, ...] | Callable[[int, int], str]
 
 __all__ = ["Op", "OPS", "UNARY", "FLOATS", "evaluate", "Namespace", "markdown_table"]
 
@@ -79,33 +87,33 @@ class Op:
 
     def __init__(
         self,
-        name,
-        arity,
-        value,
-        grads,
-        display,
+        name: str,
+        arity: int,
+        value: Callable[..., float],
+        grads: Callable[..., tuple[Any, ...]],
+        display: str,
         *,
-        prec=5,
-        needs=None,
-        domain=None,
-        pole=None,
-        kink=None,
-        kink_note="",
-        kink_points=(),
-        params=(),
-        samples=None,
-        math_name=None,
-        doc="",
-        title=None,
-        symbolic=None,
-        formula_text=None,
-    ):
+        prec: int = 5,
+        needs: tuple[int, ...] | None = None,
+        domain: Callable[..., str | None] | None = None,
+        pole: Callable[..., tuple[float, ...]] | None = None,
+        kink: Callable[..., object] | None = None,
+        kink_note: str = "",
+        kink_points: tuple[tuple[float, ...], ...] = (),
+        params: tuple[tuple[str, Param], ...] = (),
+        samples: tuple[tuple[float, float], ...] | None = None,
+        math_name: str | None = None,
+        doc: str = "",
+        title: str | None = None,
+        symbolic: Symbolic | None = None,
+        formula_text: str | None = None,
+    ) -> None:
         self.name, self.arity, self.value, self.grads = name, arity, value, grads
         self.display, self.prec = display, prec
         self.needs = needs if needs is not None else (0,) * max(arity, 1)
         self.domain, self.pole, self.kink, self.kink_note, self.kink_points = domain, pole, kink, kink_note, kink_points
-        self.param_names = tuple(p for p, _ in params)
-        self.params = tuple(d for _, d in params)
+        self.param_names: tuple[str, ...] = tuple(p for p, _ in params)
+        self.params: tuple[Param, ...] = tuple(d for _, d in params)
         self.samples = samples if samples is not None else ((-2.0, 2.0),) * max(arity, 1)
         self.math_name = math_name  # the function of the same meaning in `math`, if there is one
         self.doc = doc
@@ -114,7 +122,7 @@ class Op:
         self.formula_text = formula_text  # an n-ary op's formula when it does not list its operands
 
     @property
-    def title(self):
+    def title(self) -> str:
         """The name with the parameters: 'sin', '**2', 'leaky_relu(slope=0.2)' (``Value.op``).
 
         >>> POW_N.bind(0.5).title, LEAKY_RELU.title
@@ -127,7 +135,7 @@ class Op:
             return self.name
         return f"{self.name}({', '.join(f'{p}={v}' for p, v in named.items())})"
 
-    def bind(self, *params):
+    def bind(self, *params: Param) -> Op:
         """This op with its parameters set (an Op of its own, shared by every node that uses the same ones).
 
         >>> LEAKY_RELU.bind(0.2).params
@@ -139,7 +147,7 @@ class Op:
             return self
         return _bind(self, params)
 
-    def formula(self, *operands):
+    def formula(self, *operands: str) -> str:
         """The display with operand texts filled in (no parentheses added: see the renderer).
 
         >>> SUB.formula("a", "b"), POW_N.bind(2.0).formula("x")
@@ -153,15 +161,16 @@ class Op:
         named = {p: _num(v) for p, v in zip(self.param_names, self.params)}
         return self.display.format(*operands, **named)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         params = "".join(f", {p}={v!r}" for p, v in zip(self.param_names, self.params))
         return f"<op {self.name}{params}>"
 
 
-_BOUND = {}  # (op, params) -> bound op; bounded, so that many distinct exponents cannot grow it forever
+# (op, params) -> the bound op; bounded, so that many distinct exponents cannot grow it forever
+_BOUND: dict[tuple[Op, tuple[Param, ...]], Op] = {}
 
 
-def _bind(op, params):
+def _bind(op: Op, params: tuple[Param, ...]) -> Op:
     key = (op, params)
     bound = _BOUND.get(key)
     if bound is None or bound.params != params:
@@ -175,7 +184,7 @@ def _bind(op, params):
     return bound
 
 
-def _num(x):
+def _num(x: Param) -> str:
     """A parameter as short text: 2.0 -> '2', 0.5 -> '0.5', None -> 'None'."""
     if isinstance(x, float) and x.is_integer() and abs(x) < 1e15:
         return str(int(x))
@@ -185,11 +194,13 @@ def _num(x):
 class Namespace:
     """The functions a rule calls as ``m.sin(x)``: one attribute per unary op of the table."""
 
-    def __init__(self, functions):
+    def __init__(self, functions: dict[str, Callable[..., Any]]) -> None:
         self.__dict__.update(functions)
 
 
-def evaluate(op, xs, describe=None):
+def evaluate(
+    op: Op, xs: Sequence[float], describe: Callable[[int], str] | None = None
+) -> tuple[float, tuple[Any, ...]]:
     """``(value, local derivatives)`` of ``op`` at the floats ``xs``, with the op's domain and range errors.
 
     ``describe(i)`` names operand i in an error message (the engine adds its label).
@@ -204,7 +215,7 @@ def evaluate(op, xs, describe=None):
     params = op.params
     if describe is None:
 
-        def describe(i):
+        def describe(i: int) -> str:
             return repr(xs[i])
 
     if op.domain is not None:
@@ -223,7 +234,7 @@ def evaluate(op, xs, describe=None):
         raise OverflowError(f"{op.title}: result out of float range for {_operands(op, xs, describe)}") from None
 
 
-def _operands(op, xs, describe):
+def _operands(op: Op, xs: Sequence[float], describe: Callable[[int], str]) -> str:
     if len(xs) == 1:
         return describe(0)
     return ", ".join(describe(i) for i in range(len(xs) - 1)) + " and " + describe(len(xs) - 1)
@@ -232,35 +243,35 @@ def _operands(op, xs, describe):
 # ---- the float helpers the entries use (stable where the naive formula overflows) ----
 
 
-def _sigmoid(x):
+def _sigmoid(x: float) -> float:
     if x >= 0.0:
         return 1.0 / (1.0 + math.exp(-x))
     e = math.exp(x)  # e**x / (1 + e**x): the exp cannot overflow for x < 0
     return e / (1.0 + e)
 
 
-def _softplus(x):
+def _softplus(x: float) -> float:
     # log(1 + e**x) = max(x, 0) + log1p(e**-|x|): no overflow at +-1000
     return (x if x > 0.0 else 0.0) + math.log1p(math.exp(-abs(x)))
 
 
-def _relu(x):
+def _relu(x: float) -> float:
     return x if not x <= 0.0 else 0.0  # NaN stays NaN
 
 
-def _sign(x):
+def _sign(x: float) -> float:
     return 1.0 if x > 0.0 else -1.0 if x < 0.0 else x * 0.0  # sign(0) = 0, sign(NaN) = NaN
 
 
-def _maximum(a, b):
+def _maximum(a: float, b: float) -> float:
     return a if a > b else b if b > a else a if a == b else a + b  # a tie gives a; NaN if either is NaN
 
 
-def _minimum(a, b):
+def _minimum(a: float, b: float) -> float:
     return a if a < b else b if b < a else a if a == b else a + b
 
 
-def _clamp(x, lo, hi):
+def _clamp(x: float, lo: Param, hi: Param) -> float:
     if lo is not None and x < lo:
         return float(lo)
     if hi is not None and x > hi:
@@ -268,28 +279,28 @@ def _clamp(x, lo, hi):
     return x
 
 
-def _power(x, n):
+def _power(x: Any, n: Any) -> Any:
     return x**n
 
 
-def _whole(q):
+def _whole(q: Any) -> Any:
     """q rounded to a whole number, a float (q is one up to rounding); NaN and infinities stay."""
     return float(round(q)) if -math.inf < q < math.inf else q
 
 
-def _side(a, b):
+def _side(a: float, b: float) -> bool | None:
     """Which side of b a lies on: None exactly on it (a kink's position)."""
     return None if a == b else a > b
 
 
-def _origin(a, b):
+def _origin(a: float, b: float) -> object:
     """Near (0, 0), the quadrant: where atan2 and hypot have their kink. None exactly on it."""
     if a == 0.0 and b == 0.0:
         return None
     return True if abs(a) + abs(b) > 1e-3 else (a > 0.0, b > 0.0)
 
 
-def _atan2_side(a, b):
+def _atan2_side(a: float, b: float) -> object:
     """atan2(a, b) jumps across the ray a = 0, b < 0: near it, the side of it; None on it."""
     if a == 0.0 and b <= 0.0:
         return None
@@ -298,7 +309,12 @@ def _atan2_side(a, b):
     return _origin(a, b)
 
 
-def _not_positive(x):
+# math.exp2 and math.cbrt are new in Python 3.11; on 3.10 the same values by the definition
+_EXP2: Callable[[float], float] = getattr(math, "exp2", lambda x: 2.0**x)
+_CBRT: Callable[[float], float] = getattr(math, "cbrt", lambda x: math.copysign(abs(x) ** (1.0 / 3.0), x))
+
+
+def _not_positive(x: float) -> str | None:
     return "input must be positive" if x <= 0.0 else None
 
 
@@ -543,7 +559,7 @@ EXP = Op(
     symbolic=("{y}",),
 )
 EXP2 = Op(
-    "exp2", 1, math.exp2, lambda m, y, x: (y * _LN2,), "exp2({0})", math_name="exp2", doc="2**x", symbolic=("{y}·ln 2",)
+    "exp2", 1, _EXP2, lambda m, y, x: (y * _LN2,), "exp2({0})", math_name="exp2", doc="2**x", symbolic=("{y}·ln 2",)
 )
 EXPM1 = Op(
     "expm1",
@@ -619,7 +635,7 @@ SQRT = Op(
 CBRT = Op(
     "cbrt",
     1,
-    math.cbrt,
+    _CBRT,
     lambda m, y, x: (1.0 / (3.0 * y * y),),
     "cbrt({0})",
     math_name="cbrt",
@@ -848,7 +864,7 @@ CLAMP = Op(
     _clamp,
     lambda m, y, x, lo, hi: (0.0 if (lo is not None and x < lo) or (hi is not None and x > hi) else 1.0,),
     "clamp({0}, {lo}, {hi})",
-    kink=lambda x, lo, hi: None if x in (lo, hi) else (_side(x, lo), _side(x, hi)),
+    kink=lambda x, lo, hi: None if x in (lo, hi) else (lo is not None and x > lo, hi is not None and x > hi),
     kink_note="at lo and hi the derivative is 1 (the bounds are inside, as in PyTorch)",
     kink_points=((-1.0,), (1.0,)),
     params=(("lo", -1.0), ("hi", 1.0)),
@@ -870,14 +886,14 @@ SUM = Op(
 )
 
 
-def _logsumexp(*xs):
+def _logsumexp(*xs: float) -> float:
     mx = max(xs)
     if math.isinf(mx) or mx != mx:  # all -inf, some +inf, or NaN: the sum is mx itself
         return mx
     return mx + math.log(math.fsum([math.exp(x - mx) for x in xs]))
 
 
-def _logsumexp_grads(m, y, *xs):
+def _logsumexp_grads(m: Any, y: Any, *xs: Any) -> tuple[Any, ...]:
     if -math.inf < y < math.inf:
         return tuple(m.exp(x - y) for x in xs)  # d/dx_i = e^(x_i - y) = softmax(x)_i
     return tuple(0.0 if x < y else 1.0 for x in xs)  # all -inf, or some +inf: those carry the gradient
@@ -896,12 +912,12 @@ LOGSUMEXP = Op(
 )
 
 
-def _dot(*args):
+def _dot(*args: float) -> float:
     n = len(args) // 2
     return sum(map(operator.mul, args[:n], args[n : 2 * n]), args[-1])  # b + w0 x0 + w1 x1 + ..., left to right
 
 
-def _dot_grads(m, y, *args):
+def _dot_grads(m: Any, y: Any, *args: Any) -> tuple[Any, ...]:
     n = len(args) // 2
     return (*args[n : 2 * n], *args[:n], 1.0)  # d/dw_i = x_i, d/dx_i = w_i, d/db = 1
 
@@ -985,7 +1001,7 @@ UNARY = {op.name: op for op in OPS if op.arity == 1 and not op.params and op.nam
 FLOATS = Namespace({name: op.value for name, op in UNARY.items()})
 
 
-def markdown_table():
+def markdown_table() -> str:
     """The op table as the README shows it (tests/test_readme.py checks that the README has it): each op,
     how it is written, its local derivatives (as the lecture notes write them), its domain and its kinks.
 
@@ -1008,7 +1024,7 @@ def markdown_table():
     return "\n".join(rows) + "\n"
 
 
-def _domain_text(op):
+def _domain_text(op: Op) -> str:
     """The reasons the op's domain check gives over a grid of operands (and parameters): '-' if none."""
     if op.domain is None:
         return "all reals"

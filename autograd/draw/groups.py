@@ -15,19 +15,36 @@ The internal API, for the other modules of ``autograd.draw``: ``group(...)`` ret
 ``check_max_nodes``; ``emit(g, grouping, label, attrs)`` writes the node statements; `Block`.
 """
 
+from __future__ import annotations
+
 import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Literal, Union
 
 from ..engine import Value
 from .notation import cut, escape
 
+if TYPE_CHECKING:
+    import graphviz
+
 __all__ = ["Block", "Grouping", "group", "emit", "check_max_nodes", "GraphTooLargeError"]
+
+Path = tuple[str, ...]  # a scope path, outermost first: ('layers[1]', 'neurons[0]')
+# The key of a cluster: a scope path, or ('#', i) for the i-th of the caller's clusters (one tuple type for
+# both, as emit() slices and sorts them together).
+Key = tuple[str | int, ...]
+Item = Union[Value, "Block"]  # what a view draws: a node, or a block
+ScalarEdge = tuple[Value, Value, float, int]  # (parent, child, local derivative, operand index j)
+Edge = tuple[Item, Item, list[ScalarEdge]]  # (tail item, head item, the scalar edges it draws)
+Collapse = int | Literal["auto"] | None  # None: every scalar; d: the scopes d deep are blocks
+Expand = str | Path | Iterable[str | Path] | None  # scope paths, dotted or as tuples
 
 
 class GraphTooLargeError(ValueError):
     """The graph has more nodes than ``max_nodes``; the message says how to see more.
     ``.nodes`` and ``.max_nodes`` hold the two numbers."""
 
-    def __init__(self, message, nodes, max_nodes):
+    def __init__(self, message: str, nodes: int, max_nodes: int | None) -> None:
         super().__init__(message)
         self.nodes, self.max_nodes = nodes, max_nodes
 
@@ -37,16 +54,18 @@ class Block:
 
     __slots__ = ("is_scope", "nodes", "parameters", "path")
 
-    def __init__(self, path, is_scope=True):
-        self.path, self.nodes, self.parameters, self.is_scope = path, [], 0, is_scope
+    def __init__(self, path: Path, is_scope: bool = True) -> None:
+        self.path, self.is_scope = path, is_scope
+        self.nodes: list[Value] = []
+        self.parameters = 0
 
     @property
-    def title(self):
+    def title(self) -> str:
         """The scope's path, dotted: 'layers[1].neurons[0]' ('shared parameters' for the block of the
         parameters that only blocks use, several of them)."""
         return ".".join(self.path) if self.is_scope else "shared parameters"
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Block({self.title!r}, {len(self.nodes)} nodes)"
 
 
@@ -58,36 +77,46 @@ class Grouping:
     is at either end; ``blocks``, in the order the data flows through them; ``auto``: True when the view
     was collapsed because the graph was too large."""
 
-    def __init__(self, items, unit, where, titles, edges, blocks, auto):
+    def __init__(
+        self,
+        items: list[Item],
+        unit: Mapping[Value, Item],
+        where: Mapping[Item, Key | None],
+        titles: Mapping[Key, str],
+        edges: list[Edge],
+        blocks: list[Block],
+        auto: bool,
+    ) -> None:
         self.items, self.unit, self.where, self.titles = items, unit, where, titles
         self.edges, self.blocks, self.auto = edges, blocks, auto
 
-    def crossing_names(self):
+    def crossing_names(self) -> dict[Value, str]:
         """{node: name} for every unlabelled node that leaves a block (it is not drawn itself): its scope
         path ('layers[0].neurons[3]'), and a number where several leave one scope ('step[2]#1')."""
-        base = {}
+        base: dict[Value, str] = {}
         for tail, _, scalar in self.edges:
             if isinstance(tail, Block):
                 for _, child, _, _ in scalar:
                     if not child.label and child not in base:
                         base[child] = ".".join(child.scope) or tail.title
-        total = {}
+        total: dict[str, int] = {}
         for b in base.values():
             total[b] = total.get(b, 0) + 1
-        out, seen = {}, {}
+        out: dict[Value, str] = {}
+        seen: dict[str, int] = {}
         for child, b in base.items():
             seen[b] = seen.get(b, 0) + 1
             out[child] = b if total[b] == 1 else f"{b}#{seen[b]}"
         return out
 
 
-def _what_is_allowed(paths):
+def _what_is_allowed(paths: Iterable[Path]) -> str:
     shown = sorted(".".join(p) for p in paths)
     more = f" and {len(shown) - 12} more" if len(shown) > 12 else ""
     return ", ".join(map(repr, shown[:12])) + more if shown else "none: no node was made inside a scope"
 
 
-def _check_collapse(collapse, what):
+def _check_collapse(collapse: object, what: str) -> None:
     if collapse is None or (collapse == "auto" and isinstance(collapse, str)):
         return
     if type(collapse) is not int or collapse < 1:
@@ -97,7 +126,7 @@ def _check_collapse(collapse, what):
         )
 
 
-def _expand_paths(expand, paths, what):
+def _expand_paths(expand: Expand, paths: set[Path], what: str) -> set[Path]:
     """The scope paths in ``expand`` (tuples, or names dotted as in the pictures), each checked."""
     if expand is None:
         return set()
@@ -119,7 +148,7 @@ def _expand_paths(expand, paths, what):
     return out
 
 
-def check_max_nodes(max_nodes, what):
+def check_max_nodes(max_nodes: object, what: str) -> None:
     """A ValueError unless max_nodes is a positive int or None.
 
     >>> check_max_nodes(0, "draw")
@@ -131,7 +160,7 @@ def check_max_nodes(max_nodes, what):
         raise ValueError(f"{what}: max_nodes must be a positive int or None, got {max_nodes!r}")
 
 
-def _too_large(n, max_nodes, what, scoped, drawn=None):
+def _too_large(n: int, max_nodes: int | None, what: str, scoped: bool, drawn: int | None = None) -> GraphTooLargeError:
     if drawn is not None:
         return GraphTooLargeError(
             f"{what}: collapsed, the graph still shows {drawn} items, more than max_nodes={max_nodes}; "
@@ -153,11 +182,12 @@ def _too_large(n, max_nodes, what, scoped, drawn=None):
     )
 
 
-def _user_clusters(clusters, what):
+def _user_clusters(clusters: Mapping[str, Iterable[Value]], what: str) -> tuple[dict[Value, Key], dict[Key, str]]:
     """{node: cluster key} and {key: title} from {title: nodes}; a node listed twice stays in its first cluster."""
     if not hasattr(clusters, "items"):
         raise TypeError(f"{what}: clusters must be a mapping {{title: iterable of Values}}, got {clusters!r}")
-    where, titles = {}, {}
+    where: dict[Value, Key] = {}
+    titles: dict[Key, str] = {}
     for i, (title, nodes) in enumerate(clusters.items()):
         if not isinstance(title, str):
             raise TypeError(f"{what}: a cluster title must be a str, got {title!r}")
@@ -169,13 +199,13 @@ def _user_clusters(clusters, what):
     return where, titles
 
 
-def _places(order):
+def _places(order: Iterable[Value]) -> dict[Value, Path]:
     """Where each node sits (a scope path): see the module docstring."""
-    users = {}
+    users: dict[Value, list[Path]] = {}
     for v in order:
         for child in v.children:
             users.setdefault(child, []).append(v.scope)
-    place = {}
+    place: dict[Value, Path] = {}
     for v in order:
         if v.is_leaf and (v.is_parameter or not v.label) and v in users:
             paths = users[v]
@@ -191,7 +221,14 @@ def _places(order):
     return place
 
 
-def group(order, clusters=None, collapse="auto", expand=None, max_nodes=None, what="draw"):
+def group(
+    order: Sequence[Value],
+    clusters: Mapping[str, Iterable[Value]] | None = None,
+    collapse: Collapse = "auto",
+    expand: Expand = None,
+    max_nodes: int | None = None,
+    what: str = "draw",
+) -> Grouping:
     """The `Grouping` of `order` (every node, inputs first) for a view: see the module docstring.
 
     ``collapse="auto"``: every scalar when the graph has at most ``max_nodes`` nodes, else the outermost
@@ -220,8 +257,8 @@ def group(order, clusters=None, collapse="auto", expand=None, max_nodes=None, wh
             )
         if not fits:
             raise _too_large(n, max_nodes, what, False)
-        where, titles = _user_clusters(clusters, what)
-        return _grouping(order, {v: v for v in order}, {v: where.get(v) for v in order}, titles, [], False)
+        listed, titles = _user_clusters(clusters, what)
+        return _grouping(order, {v: v for v in order}, {v: listed.get(v) for v in order}, titles, [], False)
 
     place = _places(order)
     paths = {p[:k] for p in place.values() for k in range(1, len(p) + 1)}
@@ -237,8 +274,9 @@ def group(order, clusters=None, collapse="auto", expand=None, max_nodes=None, wh
     elif collapse is None and not fits:
         raise _too_large(n, max_nodes, what, bool(paths))
 
-    blocks = {}
-    unit, where = {}, {}
+    blocks: dict[Path | tuple[str, Path | None], Block] = {}
+    unit: dict[Value, Item] = {}
+    where: dict[Item, Path | None] = {}
     root = order[-1]
     for v in order:
         p = place[v]
@@ -257,16 +295,16 @@ def group(order, clusters=None, collapse="auto", expand=None, max_nodes=None, wh
             b.nodes.append(v)
             b.parameters += v.is_parameter
             unit[v] = b
-    users = {}
+    users: dict[Value, set[Item]] = {}
     for v in order:
         for child in v.children:
             users.setdefault(child, set()).add(unit[v])
     for v in order:  # a leaf the root uses, folded into the block the root was made in, is drawn beside the root
-        b = unit[v]
-        if v.is_leaf and isinstance(b, Block) and root in users.get(v, ()):
-            b.nodes.remove(v)
-            b.parameters -= v.is_parameter
-            unit[v], where[v] = v, b.path[:-1] or None
+        u = unit[v]
+        if v.is_leaf and isinstance(u, Block) and root in users.get(v, ()):
+            u.nodes.remove(v)
+            u.parameters -= v.is_parameter
+            unit[v], where[v] = v, u.path[:-1] or None
     if blocks:  # parameters that only blocks use (an RNN's weights, shared by the time steps): one block more
         for v in order:
             if v.is_parameter and unit[v] is v and v in users and all(isinstance(u, Block) for u in users[v]):
@@ -277,30 +315,40 @@ def group(order, clusters=None, collapse="auto", expand=None, max_nodes=None, wh
                 b.nodes.append(v)
                 b.parameters += 1
                 unit[v] = b
-    titles = {p: p[-1] for p in paths}
-    depth = {}  # the longest path from a leaf: blocks are listed in the order the data flows through them
+    scope_titles: dict[Key, str] = {p: p[-1] for p in paths}
+    # the longest path from a leaf: blocks are listed in the order the data flows through them
+    depth: dict[Value, int] = {}
     for v in order:
         depth[v] = 1 + max((depth[c] for c in v.children), default=-1)
     key = lambda b: (not b.is_scope, max(depth[v] for v in b.nodes), _natural(b))  # noqa: E731
-    g = _grouping(order, unit, where, titles, sorted((b for b in blocks.values() if b.nodes), key=key), auto)
+    g = _grouping(order, unit, where, scope_titles, sorted((b for b in blocks.values() if b.nodes), key=key), auto)
     if max_nodes is not None and len(g.items) > max_nodes:
         raise _too_large(n, max_nodes, what, True, drawn=len(g.items))
     return g
 
 
-def _natural(b):
+def _natural(b: Block) -> list[list[int | str]]:
     """A block's path for sorting, numbers by value (layers[2] before layers[10])."""
     return [[int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)] for name in b.path]
 
 
-def _grouping(order, unit, where, titles, blocks, auto):
-    items, seen = [], set()
+def _grouping(
+    order: Iterable[Value],
+    unit: Mapping[Value, Item],
+    where: Mapping[Item, Key | None],
+    titles: Mapping[Key, str],
+    blocks: list[Block],
+    auto: bool,
+) -> Grouping:
+    items: list[Item] = []
+    seen: set[Item] = set()
     for v in order:
         u = unit[v]
         if u not in seen:
             seen.add(u)
             items.append(u)
-    edges, index = [], {}
+    edges: list[Edge] = []
+    index: dict[tuple[Item, Item], int] = {}
     for parent in order:
         head = unit[parent]
         for j, (child, local) in enumerate(zip(parent.children, parent.local_grads)):
@@ -318,7 +366,12 @@ def _grouping(order, unit, where, titles, blocks, auto):
     return Grouping(items, unit, {u: where[u] for u in items}, titles, edges, blocks, auto)
 
 
-def emit(g, grouping, label, attrs):
+def emit(
+    g: graphviz.Digraph,
+    grouping: Grouping,
+    label: Callable[[Item], str],
+    attrs: Callable[[Item], Mapping[str, str]],
+) -> dict[Item, str]:
     """Node statements for every drawn item, inside nested cluster subgraphs where it sits; loose items
     first (so that inputs outside every cluster are placed before the clusters). Returns {item: node id}.
 
@@ -330,13 +383,13 @@ def emit(g, grouping, label, attrs):
     >>> [ids[v] for v in (x, y)]
     ['n0', 'n2']
     """
-    ids = {}
-    members = {}
+    ids: dict[Item, str] = {}
+    members: dict[Key | None, list[Item]] = {}
     for item in grouping.items:
         members.setdefault(grouping.where[item], []).append(item)
         ids[item] = f"b{len(ids)}" if isinstance(item, Block) else f"n{len(ids)}"
     keys = sorted((k for k in members if k is not None), key=lambda k: k[1] if k[0] == "#" else 0)
-    tree = {}  # every open scope with something inside it, and the scopes around it
+    tree: dict[Key | None, list[Key]] = {}  # every open scope with something inside it, and the scopes around it
     for k in keys:
         chain = [k] if k[0] == "#" else [k[:d] for d in range(1, len(k) + 1)]
         parent = None
@@ -347,7 +400,7 @@ def emit(g, grouping, label, attrs):
             parent = c
     counter = iter(range(1 << 30))
 
-    def fill(sub, key):
+    def fill(sub: graphviz.Digraph, key: Key | None) -> None:
         for item in members.get(key, []):
             sub.node(ids[item], label(item), **attrs(item))
         for k in tree.get(key, []):

@@ -24,12 +24,24 @@ The internal API, for the other modules of ``autograd.draw``:
 - ``kind(v, root)`` and ``STYLE``: how a node is drawn.
 """
 
+from __future__ import annotations
+
 import html
 import itertools
 import math
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from ..engine import op_of
 from ..explain import local_forms, with_value
+
+if TYPE_CHECKING:
+    from ..engine import Value
+    from ..ops import Op
+    from .groups import Item
+
+Name = tuple[str, int]  # a node's text and its precedence (1 '+', 2 '*', 3 negative number, 4 '**', 5 atom)
+Row = tuple[str, str]  # a row of an HTML-like label: (html text, extra TD attributes)
 
 __all__ = [
     "escape",
@@ -49,7 +61,8 @@ __all__ = [
     "STYLE",
 ]
 
-STYLE = {  # node attributes per kind: shape and colour tell the kinds apart, also in greyscale
+# node attributes per kind: shape and colour tell the kinds apart, also in greyscale
+STYLE: dict[str, dict[str, str]] = {
     "input": dict(shape="ellipse", style="filled", fillcolor="#cfe2ff", color="#1f5fbf"),
     "parameter": dict(shape="box", style="filled", fillcolor="#ffe0b2", color="#c25e00"),
     "constant": dict(
@@ -76,7 +89,7 @@ _MAX_LABEL = 80
 _MAX_TOOLTIP = 2000
 
 
-def escape(text):
+def escape(text: str) -> str:
     """Text for an HTML-like graphviz label, shown exactly: & < > " escaped, backslashes doubled, newlines as <BR/>, and
     characters XML refuses or that draw nothing as visible escapes (see `visible`).
 
@@ -90,7 +103,7 @@ def escape(text):
     return "<BR/>".join(out)
 
 
-def visible(text):
+def visible(text: str) -> str:
     """Characters XML refuses or that draw nothing (controls, U+FFFE, U+FFFF, lone surrogates) as \\x.. escapes.
 
     >>> visible("a\\x07b\\ud800")
@@ -106,7 +119,7 @@ def visible(text):
     )
 
 
-def cut(text, n=_MAX_LABEL):
+def cut(text: str, n: int = _MAX_LABEL) -> str:
     """text, or its first n - 1 characters and an ellipsis.
 
     >>> cut("abcdef", 4)
@@ -115,21 +128,21 @@ def cut(text, n=_MAX_LABEL):
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def tip(text):
+def tip(text: str) -> str:
     """A tooltip (a graphviz escString) showing text exactly, up to 2,000 characters."""
     text = cut(text, _MAX_TOOLTIP).replace("\r\n", "\n").replace("\r", "\n")
     # graphviz unescapes the quoted string, then expands \\N etc., so a backslash is written as four
     return "\\n".join(visible(line).replace("\\", "\\\\\\\\") for line in text.split("\n"))
 
 
-def tooltip(v, kind):
+def tooltip(v: Value, kind: str) -> str:
     """The node's tooltip: its kind, and its label when the image shows the label cut short."""
     if len(v.label) <= _MAX_LABEL:
         return kind
     return tip(f"{kind}: {v.label}")
 
 
-def check_labels(order, what):
+def check_labels(order: Iterable[Value], what: str) -> None:
     """A TypeError unless every node's label is a str (a label can be set to anything after the node is made).
 
     >>> from autograd import Value
@@ -147,7 +160,7 @@ def check_labels(order, what):
             )
 
 
-def number(x, precision):
+def number(x: float, precision: int) -> str:
     """A float as short text: 2.0 -> '2', 0.70474 -> '0.7047' (precision significant digits).
 
     >>> number(2.0, 4), number(0.704746, 4)
@@ -158,7 +171,7 @@ def number(x, precision):
     return f"{x:.{precision}g}"
 
 
-def kind(v, root):
+def kind(v: Value, root: Value | None) -> str:
     """'output', 'op', 'parameter', 'input' (a labelled leaf) or 'constant' (an unlabelled leaf)."""
     if v is root:
         return "output"
@@ -169,7 +182,13 @@ def kind(v, root):
     return "input" if v.label else "constant"
 
 
-def names(order, precision, root=None, given=None, shown=None):
+def names(
+    order: Sequence[Value],
+    precision: int,
+    root: Value | None = None,
+    given: Mapping[Value, str] | None = None,
+    shown: Collection[Item] | None = None,
+) -> tuple[dict[Value, Name], dict[Value, Name]]:
     """For every node of `order` (children before parents), (name, precedence) naming it inside a parent's
     formula and in ∂ texts, and for every op node its own formula (text, precedence).
 
@@ -187,7 +206,9 @@ def names(order, precision, root=None, given=None, shown=None):
     >>> name[y], formula[y], name[s]
     (('L', 5), ('tanh(a + 2)', 5), ('a + 2', 1))
     """
-    name, formula, given = {}, {}, given or {}
+    name: dict[Value, Name] = {}
+    formula: dict[Value, Name] = {}
+    given = given or {}
     taken = {v.label for v in order if v.label} | set(given.values())
     fresh = (f"v{k}" for k in itertools.count(1) if f"v{k}" not in taken)
     for v in order:
@@ -203,7 +224,7 @@ def names(order, precision, root=None, given=None, shown=None):
         elif v.is_leaf:
             name[v] = (number(v.data, precision), 3 if v.data < 0 else 5)
         else:  # a summary ('sum of 17 terms') names no node in particular
-            exact = not (op_of(v).arity < 0 and len(v.children) > 4)
+            exact = not (_op(v).arity < 0 and len(v.children) > 4)
             if exact and len(f[0]) <= _INLINE:
                 name[v] = f
             else:
@@ -211,10 +232,17 @@ def names(order, precision, root=None, given=None, shown=None):
     return name, formula
 
 
-def _formula(v, name):
+def _op(v: Value) -> Op:
+    """The op that made the op node v."""
+    op = op_of(v)
+    assert op is not None, f"{v!r} is a leaf"
+    return op
+
+
+def _formula(v: Value, name: Mapping[Value, Name]) -> Name:
     """The op's display from the op table, with its operands' names (parenthesised where they bind less
     tightly than the op needs); a long n-ary op is summarised."""
-    op, kids = op_of(v), v.children
+    op, kids = _op(v), v.children
     if op.formula_text is not None:
         return op.formula_text, op.prec
     if op.arity < 0 and len(kids) > 4:
@@ -227,7 +255,7 @@ def _formula(v, name):
     return op.formula(*texts), op.prec
 
 
-def partial(v, name):
+def partial(v: Value, name: Mapping[Value, Name]) -> str:
     """'∂' and v's name, parenthesised unless it is an atom: '∂e', '∂(a + 2 * b)'.
 
     >>> from autograd import Value
@@ -238,7 +266,9 @@ def partial(v, name):
     return f"∂{text}" if prec >= 5 else f"∂({text})"
 
 
-def local_text(parent, child, local, name, precision, j=None):
+def local_text(
+    parent: Value, child: Value, local: float, name: Mapping[Value, Name], precision: int, j: int | None = None
+) -> str:
     """The text on the edge child -> parent, operand j of parent: the local derivative ∂parent/∂child, its
     symbolic form from the op table (``Op.symbolic``, see `autograd.explain.local_forms`) where it has one
     and it is short, and its value: '∂L/∂e = c = -2'. Without j, the value only.
@@ -255,7 +285,7 @@ def local_text(parent, child, local, name, precision, j=None):
     value = number(local, precision)
     if j is not None:
 
-        def named(v):  # a node no picture names ('·', folded into a block) shows its value instead
+        def named(v: Value) -> Name:  # a node no picture names ('·', folded into a block) shows its value instead
             return name[v] if name[v][0] != "·" else (number(v.data, precision), 3 if v.data < 0 else 5)
 
         form = local_forms(parent, named)[j]
@@ -264,7 +294,9 @@ def local_text(parent, child, local, name, precision, j=None):
     return f"{partial(parent, name)}/{partial(child, name)} = {value}"
 
 
-def grad_text(v, root, name, precision, grad, seed_is_one=True):
+def grad_text(
+    v: Value, root: Value, name: Mapping[Value, Name], precision: int, grad: str, seed_is_one: bool = True
+) -> str:
     """The text of v's gradient: '∂L/∂v = grad', or 'grad = grad' when the root's seed is not 1
     (after backward(grad=2), or two backward calls, .grad is not a derivative of the root).
 
@@ -282,13 +314,13 @@ def grad_text(v, root, name, precision, grad, seed_is_one=True):
 _local_text, _grad_text, _esc, _fmt, _visible, _cut = local_text, grad_text, escape, number, visible, cut
 
 
-def table(rows):
+def table(rows: Iterable[Row]) -> str:
     """An HTML-like label: one row per (html text, extra TD attributes)."""
     cells = "".join(f"<TR><TD{attrs}>{text}</TD></TR>" for text, attrs in rows)
     return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{cells}</TABLE>>'
 
 
-def node_rows(v, name, formula, precision):
+def node_rows(v: Value, name: Mapping[Value, Name], formula: Mapping[Value, Name], precision: int) -> list[Row]:
     """The title row(s) every view shows: 'a = 3' for a leaf, 'e = a + d' then '= 5' for an op
     (a generated name in italics: 'v3 = tanh(v2)')."""
     value = number(v.data, precision)

@@ -2,15 +2,40 @@
 with zoom and pan, and in a collapsed view a menu that opens a block. The page is the template ``player.html``
 next to this file; only the title and the frames' data are filled in here."""
 
+from __future__ import annotations
+
 import html
 import json
 import re
+from collections.abc import Iterable
 from importlib import resources
+from typing import TypedDict
 
 __all__ = ["player_page"]
 
+Box = tuple[int, int, int, int, int]  # (x0, y0, x1, y1, view): where a click opens a view
+# A view of the page: (name, images, captions, positions, targets) as player_page takes them.
+View = tuple[str, Iterable[str], Iterable[str], "Iterable[int] | None", Iterable[Box]]
 
-def player_page(images, captions, title, positions=None, blocks=(), targets=()):
+
+class _ViewData(TypedDict):
+    """A view as the page's script reads it (JSON)."""
+
+    name: str
+    frames: list[str]
+    captions: list[str]
+    positions: list[int]
+    targets: list[list[int]]
+
+
+def player_page(
+    images: Iterable[str],
+    captions: Iterable[str],
+    title: str,
+    positions: Iterable[int] | None = None,
+    blocks: Iterable[View] = (),
+    targets: Iterable[Box] = (),
+) -> str:
     """The stepper page for `images` (``data:`` URLs, or any URLs the browser can load), one caption each.
 
     ``positions``: for each frame, how many steps of the backward pass it has done (default 0, 1, 2, ...).
@@ -29,7 +54,7 @@ def player_page(images, captions, title, positions=None, blocks=(), targets=()):
     """
     if not isinstance(title, str):
         raise TypeError(f"player_page: images, captions and title must be str, got {title!r}")
-    views = [("all blocks collapsed", images, captions, positions, targets)]
+    views: list[View] = [("all blocks collapsed", images, captions, positions, targets)]
     for block in blocks:
         if not isinstance(block, (tuple, list)) or len(block) != 5:
             raise TypeError(
@@ -51,9 +76,15 @@ def player_page(images, captions, title, positions=None, blocks=(), targets=()):
     return re.sub(r"\{\{(\w+)\}\}", lambda m: values[m[1]], template)
 
 
-def _view(name, images, captions, positions, targets):
-    images, captions = list(images), list(captions)
-    positions = list(range(len(images))) if positions is None else list(positions)
+def _view(
+    name: str,
+    given_images: Iterable[str],
+    given_captions: Iterable[str],
+    given_positions: Iterable[int] | None,
+    targets: Iterable[Box],
+) -> _ViewData:
+    images, captions = list(given_images), list(given_captions)
+    positions = list(range(len(images))) if given_positions is None else list(given_positions)
     if not images:
         raise ValueError(f"player_page: images must hold at least one frame, got {images!r}")
     if len(captions) != len(images):

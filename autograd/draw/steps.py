@@ -5,16 +5,22 @@ In a grouped view (scopes collapsed into blocks) the steps inside a block, or al
 it, make one frame; the stepper can open each block (the same pass, drawn with that block expanded).
 """
 
+from __future__ import annotations
+
 import base64
 import html
+import os
 import pathlib
 import re
 import typing
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Literal
 
-from ..engine import topological_order
-from .groups import Block, emit, group
+from ..engine import Value, topological_order
+from .groups import Block, Collapse, Expand, Grouping, Item, emit, group
 from .notation import (
     STYLE,
+    Name,
     check_labels,
     escape,
     grad_text,
@@ -28,8 +34,8 @@ from .notation import (
     tooltip,
     visible,
 )
-from .player import player_page
-from .views import block_rows, carries_all, check_precision, check_root, edge_lines, new_graph
+from .player import Box, player_page
+from .views import Graph, block_rows, carries_all, check_precision, check_root, edge_lines, new_graph
 
 __all__ = ["draw_steps", "StepFiles", "backward_steps"]
 
@@ -37,7 +43,7 @@ __all__ = ["draw_steps", "StepFiles", "backward_steps"]
 class StepFiles(typing.NamedTuple):
     """What `draw_steps` wrote: the numbered frames (frame 0 first) and the HTML stepper."""
 
-    frames: list
+    frames: list[pathlib.Path]
     html: pathlib.Path
 
 
@@ -45,17 +51,23 @@ class Step(typing.NamedTuple):
     """One step of the backward pass: ``parent`` passes ``upstream`` x ``local`` = ``contribution`` to
     ``child`` (its ``j``-th operand), whose gradient goes from ``before`` (None: none yet) to ``after``."""
 
-    parent: object
-    child: object
+    parent: Value
+    child: Value
     local: float
     upstream: float
     contribution: float
-    before: object
+    before: float | None
     after: float
     j: int
 
 
-def backward_steps(order):
+# What a step shows as (a frame runs the consecutive steps of one key): an edge between two drawn nodes
+# (its parent and operand index), work inside a block, or an edge into or out of a block (tail, head).
+_Key = tuple[Literal["edge"], Value, int] | tuple[Literal["inside"], Block] | tuple[Literal["block edge"], Item, Item]
+_Run = tuple[_Key, int, int]  # (key, first step index, end step index)
+
+
+def backward_steps(order: Sequence[Value]) -> list[Step]:
     """The backward pass of ``order[0]`` (``order``: root first, as topological_order gives it), edge by edge
     in the order backward() uses them, with seed 1: a list of `Step`. No ``.grad`` is touched.
 
@@ -65,7 +77,7 @@ def backward_steps(order):
     [(3.0, 3.0), (3.0, 6.0)]
     """
     grads = {order[0]: 1.0}
-    steps = []
+    steps: list[Step] = []
     for v in order:
         for j, (child, local) in enumerate(zip(v.children, v.local_grads)):
             up = grads[v]
@@ -76,37 +88,51 @@ def backward_steps(order):
     return steps
 
 
-def _key(step, unit):
+def _key(step: Step, unit: Mapping[Value, Item]) -> _Key:
     """What a step shows as: an edge between two drawn nodes, work inside a block, or an edge of a block."""
     head, tail = unit[step.parent], unit[step.child]
     if head is tail:
+        assert isinstance(head, Block)  # a node is never its own child: only a block holds both ends
         return ("inside", head)
     if isinstance(head, Block) or isinstance(tail, Block):
         return ("block edge", tail, head)
     return ("edge", step.parent, step.j)
 
 
-def _frames(root, order, steps, grouping, name, formula, precision, rankdir, what):
+def _frames(
+    root: Value,
+    order: Sequence[Value],
+    steps: Sequence[Step],
+    grouping: Grouping,
+    name: Mapping[Value, Name],
+    formula: Mapping[Value, Name],
+    precision: int,
+    rankdir: str,
+    what: str,
+) -> tuple[list[Graph], list[str], list[int]]:
     """The graphs of one view's frames, their captions, and how many steps each frame has done."""
-    fmt = lambda x: number(x, precision)  # noqa: E731
+
+    def fmt(x: float) -> str:
+        return number(x, precision)
+
     unit = grouping.unit
-    runs = []  # (key, first step index, end step index)
+    runs: list[_Run] = []  # (key, first step index, end step index)
     for n, s in enumerate(steps):
         k = _key(s, unit)
         if runs and runs[-1][0] == k:
-            runs[-1][2] = n + 1
+            runs[-1] = (k, runs[-1][1], n + 1)
         else:
-            runs.append([k, n, n + 1])
+            runs.append((k, n, n + 1))
     ends = [0] + [r[2] for r in runs]
     step_of = {(s.parent, s.j): n for n, s in enumerate(steps)}
-    parents = {}
+    parents: dict[Value, int] = {}
     for v in order:
         for child in v.children:
             parents[child] = parents.get(child, 0) + 1
     final = {order[0]: 1.0}
     for s in steps:
         final[s.child] = s.after
-    inside = {}
+    inside: dict[Item, int] = {}
     for s in steps:
         if unit[s.parent] is unit[s.child] and isinstance(unit[s.child], Block):
             inside[unit[s.child]] = inside.get(unit[s.child], 0) + 1
@@ -122,20 +148,21 @@ def _frames(root, order, steps, grouping, name, formula, precision, rankdir, wha
         if unit[v] is v
     }
 
-    graphs, captions = [], []
+    graphs: list[Graph] = []
+    captions: list[str] = []
     for r in range(len(runs) + 1):
         done = ends[r]
         g = new_graph(rankdir, None, what)
         g.attr(label=f"backward pass, step {done} of {len(steps)}", labelloc="t", fontsize="13")
         known, pending = {order[0]: 1.0}, dict(parents)
-        done_inside = {}
+        done_inside: dict[Item, int] = {}
         for s in steps[:done]:
             known[s.child] = s.after
             pending[s.child] -= 1
             if unit[s.parent] is unit[s.child]:
                 done_inside[unit[s.child]] = done_inside.get(unit[s.child], 0) + 1
         current = runs[r - 1][0] if r else None
-        touched = set()
+        touched: set[Item] = set()
         if current:
             touched = (
                 {current[1]}
@@ -144,7 +171,12 @@ def _frames(root, order, steps, grouping, name, formula, precision, rankdir, wha
             )
 
         # label and attrs are called by emit() below, in this pass of the loop: bind this pass's state
-        def label(item, done_inside=done_inside, known=known, pending=pending):
+        def label(
+            item: Item,
+            done_inside: dict[Item, int] = done_inside,
+            known: dict[Value, float] = known,
+            pending: dict[Value, int] = pending,
+        ) -> str:
             if isinstance(item, Block):
                 rows = block_rows(item)
                 n_in = inside.get(item, 0)
@@ -164,7 +196,7 @@ def _frames(root, order, steps, grouping, name, formula, precision, rankdir, wha
             rows.append((f'<FONT COLOR="{color}"><B>{escape(text)}</B></FONT>', f' WIDTH="{widths[v]}"'))
             return table(rows)
 
-        def attrs(item, current=current, touched=touched):
+        def attrs(item: Item, current: _Key | None = current, touched: set[Item] = touched) -> dict[str, str]:
             if isinstance(item, Block):
                 a = dict(STYLE["block"], tooltip=tip(item.title))
                 if item.is_scope:  # a link, so that graphviz reports where the block is (see _boxes)
@@ -226,12 +258,16 @@ def _frames(root, order, steps, grouping, name, formula, precision, rankdir, wha
     return graphs, captions, ends
 
 
-def _title(item, name):
+def _title(item: Item, name: Mapping[Value, Name]) -> str:
     return item.title if isinstance(item, Block) else name[item][0]
 
 
-def _caption(r, runs, steps, root, name, precision):
-    fmt = lambda x: number(x, precision)  # noqa: E731
+def _caption(
+    r: int, runs: Sequence[_Run], steps: Sequence[Step], root: Value, name: Mapping[Value, Name], precision: int
+) -> str:
+    def fmt(x: float) -> str:
+        return number(x, precision)
+
     rn = name[root][0]
     if r == 0:
         return (
@@ -273,10 +309,10 @@ def _caption(r, runs, steps, root, name, precision):
     return text
 
 
-def _boxes(graph, view_of):
+def _boxes(graph: Graph, view_of: Mapping[str, int]) -> list[Box]:
     """[(x0, y0, x1, y1, view)]: the box of each block of `graph` that a view opens, in the pixels of its
     frames (graphviz's client-side image map: 96 per inch, as PNG frames and SVG frames shown by a browser)."""
-    out = []
+    out: list[Box] = []
     for m in re.finditer(
         r'<area [^>]*href="#block:([^"]*)"[^>]*coords="([\d,]+)"', graph.pipe(format="cmapx").decode()
     ):
@@ -287,15 +323,23 @@ def _boxes(graph, view_of):
     return out
 
 
-def _render(graphs, fmt):
-    datas = [g.pipe(format=fmt) for g in graphs]
+def _render(graphs: Iterable[Graph], fmt: str) -> tuple[list[bytes], list[str]]:
+    datas: list[bytes] = [g.pipe(format=fmt) for g in graphs]
     mime = "image/svg+xml" if fmt == "svg" else "image/png"
     return datas, [f"data:{mime};base64,{base64.b64encode(d).decode('ascii')}" for d in datas]
 
 
 def draw_steps(
-    root, out_dir, format="png", rankdir="LR", clusters=None, max_nodes=100, precision=4, collapse="auto", expand=None
-):
+    root: Value,
+    out_dir: str | os.PathLike[str],
+    format: str = "png",
+    rankdir: str = "LR",
+    clusters: Mapping[str, Iterable[Value]] | None = None,
+    max_nodes: int | None = 100,
+    precision: int = 4,
+    collapse: Collapse = "auto",
+    expand: Expand = None,
+) -> StepFiles:
     """The backward pass of `root`, one edge at a time, as numbered frames in `out_dir` plus one
     self-contained HTML page (``steps.html``, see `autograd.draw.player`: frames embedded, buttons and keys,
     zoom and pan, no network).
@@ -326,7 +370,7 @@ def draw_steps(
     grouping = group(inputs_first, clusters, collapse, expand, max_nodes, what)
     steps = backward_steps(order)
 
-    def view(grouping):
+    def view(grouping: Grouping) -> tuple[list[Graph], list[str], list[int]]:
         name, formula = names(inputs_first, precision, root, grouping.crossing_names(), set(grouping.items))
         return _frames(root, order, steps, grouping, name, formula, precision, rankdir, what)
 

@@ -11,12 +11,19 @@ The internal API, for `autograd.draw.steps`: ``check_root``, ``new_graph``, ``ch
 ``edge_lines(...)``, ``block_rows(...)``, ``carries_all(grouping)``.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
 import graphviz
 
 from ..engine import Value, topological_order
-from .groups import Block, GraphTooLargeError, emit, group
+from .groups import Block, Collapse, Expand, GraphTooLargeError, Grouping, Item, ScalarEdge, emit, group
 from .notation import (
     STYLE,
+    Name,
+    Row,
     check_labels,
     cut,
     escape,
@@ -45,10 +52,12 @@ _INSTALL = (
 _MAX_LINES = 5  # values listed on an edge that enters or leaves a block; more are counted
 
 
-class DotNotFoundError(graphviz.ExecutableNotFound):
+# graphviz is untyped (its classes are Any to mypy), and subclassing Any is an error under --strict: the two
+# classes below extend graphviz's on purpose.
+class DotNotFoundError(graphviz.ExecutableNotFound):  # type: ignore[misc]  # graphviz is untyped
     """Rendering needs graphviz's `dot` binary and it is not on PATH; the message says how to install it."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         RuntimeError.__init__(self, _INSTALL)
 
 
@@ -56,7 +65,7 @@ class BackwardNotRunError(RuntimeError):
     """A backward view (or its numbers) was asked for, but ``backward()`` has not run on the root."""
 
 
-class Graph(graphviz.Digraph):
+class Graph(graphviz.Digraph):  # type: ignore[misc]  # graphviz is untyped
     """The ``graphviz.Digraph`` that ``draw`` returns: ``.source``, ``.render(path, format=...)``,
     ``.pipe()`` and inline display in Jupyter work as usual; a missing ``dot`` raises `DotNotFoundError`.
 
@@ -64,24 +73,25 @@ class Graph(graphviz.Digraph):
     True
     """
 
-    def pipe(self, *args, **kwargs):
+    def pipe(self, *args: Any, **kwargs: Any) -> Any:  # bytes, or str when an encoding is given
         try:
             return super().pipe(*args, **kwargs)
         except graphviz.ExecutableNotFound:
             raise DotNotFoundError() from None
 
-    def render(self, *args, **kwargs):
+    def render(self, *args: Any, **kwargs: Any) -> str:
         """Like graphviz's ``render``, but the DOT source file is deleted afterwards unless ``cleanup=False``:
         ``render("L", format="png")`` leaves ``L.png`` only."""
         if len(args) < 4:  # cleanup is graphviz's 4th positional parameter
             kwargs.setdefault("cleanup", True)
         try:
-            return super().render(*args, **kwargs)
+            path: str = super().render(*args, **kwargs)  # the rendered file's path
+            return path
         except graphviz.ExecutableNotFound:
             raise DotNotFoundError() from None
 
 
-def check_root(root, what):
+def check_root(root: object, what: str) -> None:
     """A TypeError unless root is a Value.
 
     >>> check_root(3.0, "draw")
@@ -93,7 +103,7 @@ def check_root(root, what):
         raise TypeError(f"{what}: root must be a Value, got {root!r} of type {type(root).__name__}")
 
 
-def check_precision(precision, what):
+def check_precision(precision: object, what: str) -> None:
     """A ValueError unless precision is an int from 1 to 17.
 
     >>> check_precision(4, "draw")
@@ -102,7 +112,7 @@ def check_precision(precision, what):
         raise ValueError(f"{what}: precision must be an int from 1 to 17, got {precision!r}")
 
 
-def new_graph(rankdir, title, what, note=None):
+def new_graph(rankdir: str, title: object, what: str, note: str | None = None) -> Graph:
     """An empty `Graph` with the house style; ``title`` on top, ``note`` (smaller, grey) under it.
 
     >>> "rankdir=TB" in new_graph("TB", "t", "draw").source
@@ -125,7 +135,15 @@ def new_graph(rankdir, title, what, note=None):
     return g
 
 
-def flow_text(child, root, name, precision, amount, whole, seed_is_one):
+def flow_text(
+    child: Value,
+    root: Value,
+    name: Mapping[Value, Name],
+    precision: int,
+    amount: float,
+    whole: bool,
+    seed_is_one: bool,
+) -> str:
     """The gradient a block edge carries back to `child`: '∂L/∂c = g' when it is all of c's gradient,
     else the share this edge adds, '∂L/∂c += g' (with 'grad of c' when the root's seed is not 1).
 
@@ -139,12 +157,22 @@ def flow_text(child, root, name, precision, amount, whole, seed_is_one):
     return f"grad of {name[child][0]} {sign} {number(amount, precision)}"
 
 
-def edge_lines(tail, scalar, root, name, precision, backward, grads, whole, seed_is_one=True):
+def edge_lines(
+    tail: Item,
+    scalar: Iterable[ScalarEdge],
+    root: Value,
+    name: Mapping[Value, Name],
+    precision: int,
+    backward: bool,
+    grads: Mapping[Value, float],
+    whole: Callable[[Value], bool],
+    seed_is_one: bool = True,
+) -> list[str]:
     """The text lines of an edge that enters or leaves a block: for each value crossing it, its value (forward,
     when it leaves a block) or the gradient flowing back along the edge (backward: sum of upstream x local over
     the scalar edges, from ``grads``); at most a few, the largest, then 'and k more'. ``whole(child)``: the edge carries
     all of child's gradient."""
-    flows = {}
+    flows: dict[Value, float] = {}
     for parent, child, local, _ in scalar:
         flows[child] = flows.get(child, 0.0) + grads[parent] * local
     shown = list(flows)
@@ -162,7 +190,7 @@ def edge_lines(tail, scalar, root, name, precision, backward, grads, whole, seed
     return lines
 
 
-def block_rows(b):
+def block_rows(b: Block) -> list[Row]:
     """The rows of a block's label: its title, and what it holds.
 
     >>> from autograd.draw.groups import Block
@@ -173,7 +201,7 @@ def block_rows(b):
     return [(f"<B>{escape(cut(b.title))}</B>", ""), (escape(inside), "")]
 
 
-def carries_all(grouping):
+def carries_all(grouping: Grouping) -> Callable[[Value], bool]:
     """whole(child): every edge from child runs into one drawn item (so one edge carries all of its gradient).
 
     >>> from autograd.draw.groups import group
@@ -182,14 +210,14 @@ def carries_all(grouping):
     >>> whole(y), whole(x)
     (True, False)
     """
-    heads = {}
+    heads: dict[Value, set[Item]] = {}
     for _tail, head, scalar in grouping.edges:
         for _, child, _, _ in scalar:
             heads.setdefault(child, set()).add(head)
     return lambda child: len(heads[child]) == 1
 
 
-def _note(grouping, n):
+def _note(grouping: Grouping, n: int) -> str:
     """How to open an automatically collapsed picture: two short lines under the title."""
     scopes = [b for b in grouping.blocks if b.is_scope]
     deeper = any(len(v.scope) > len(b.path) for b in scopes for v in b.nodes)
@@ -205,16 +233,16 @@ def _note(grouping, n):
 
 
 def draw(
-    root,
-    view="forward",
-    rankdir="LR",
-    clusters=None,
-    max_nodes=250,
-    precision=4,
-    title=None,
-    collapse="auto",
-    expand=None,
-):
+    root: Value,
+    view: str = "forward",
+    rankdir: str = "LR",
+    clusters: Mapping[str, Iterable[Value]] | None = None,
+    max_nodes: int | None = 250,
+    precision: int = 4,
+    title: object = None,
+    collapse: Collapse = "auto",
+    expand: Expand = None,
+) -> Graph:
     """The graph below `root` as a ``graphviz.Digraph`` (a `Graph`).
 
     view="forward": every node shows its label, op (as a formula, e.g. 'e = a + d') and value.
@@ -263,7 +291,7 @@ def draw(
     g = new_graph(rankdir, title, what, _note(grouping, len(order)) if grouping.auto else None)
     seed_is_one = root.grad == 1.0
 
-    def label(item):
+    def label(item: Item) -> str:
         if isinstance(item, Block):
             return table(block_rows(item))
         rows = node_rows(item, name, formula, precision)
@@ -272,7 +300,7 @@ def draw(
             rows.append((f'<FONT COLOR="#b71c1c"><B>{grad}</B></FONT>', ""))
         return table(rows)
 
-    def attrs(item):
+    def attrs(item: Item) -> dict[str, str]:
         if isinstance(item, Block):
             return dict(STYLE["block"], tooltip=tip(f"scope {item.title}" if item.is_scope else item.title))
         return dict(STYLE[kind(item, root)], tooltip=tooltip(item, kind(item, root)))
@@ -283,7 +311,7 @@ def draw(
     for tail, head, scalar in grouping.edges:
         if isinstance(tail, Block) or isinstance(head, Block):
             lines = edge_lines(tail, scalar, root, name, precision, backward, grads, whole, seed_is_one)
-            extra = dict(dir="back", color="#b71c1c") if backward else {}
+            extra: dict[str, str] = dict(dir="back", color="#b71c1c") if backward else {}
             extra.update(penwidth="1.5", fontsize="10")
             color = "#b71c1c" if backward else "#333333"
             text = "<BR/>".join(map(escape, lines))
@@ -308,7 +336,7 @@ def draw(
     return g
 
 
-def nodes_between(outputs, inputs=()):
+def nodes_between(outputs: Value | Iterable[Value], inputs: Value | Iterable[Value] = ()) -> list[Value]:
     """The nodes reachable from `outputs` without going past `inputs` (inputs excluded, outputs included),
     as a list, outputs first. Made for clusters: the nodes one layer or one RNN time step computed.
 
@@ -318,7 +346,9 @@ def nodes_between(outputs, inputs=()):
     """
     outs = _values(outputs, "nodes_between(outputs=...)")
     stop = set(_values(inputs, "nodes_between(inputs=...)"))
-    seen, result, stack = set(), [], outs[::-1]
+    seen: set[Value] = set()
+    result: list[Value] = []
+    stack = outs[::-1]
     while stack:
         v = stack.pop()
         if v in seen or v in stop:
@@ -329,7 +359,7 @@ def nodes_between(outputs, inputs=()):
     return result
 
 
-def _values(xs, what):
+def _values(xs: Value | Iterable[Value], what: str) -> list[Value]:
     if isinstance(xs, Value):
         return [xs]
     try:
