@@ -249,8 +249,15 @@ def _shape(order: list[Value], index: dict[Value, int]) -> list[_Entry]:
         elif v.is_leaf:
             shape.append(("leaf", v))
         else:
-            shape.append((op_of(v).title, tuple(position[c] for c in v.children)))
+            shape.append((_op(v).title, tuple(position[c] for c in v.children)))
     return shape
+
+
+def _op(v: Value) -> ops.Op:
+    """The op that made the op node v."""
+    op = op_of(v)
+    assert op is not None, f"{v!r} is a leaf"
+    return op
 
 
 def _compare(old: list[_Entry], new: list[_Entry]) -> str:
@@ -412,7 +419,7 @@ def _generate(
             name[v] = f"x{index[v]}"
             lines.append(f"    x{index[v]} = L[{index[v]}].data")
         elif not v.is_leaf:
-            op, out = op_of(v), f"v{n}"
+            op, out = _op(v), f"v{n}"
             name[v] = out
             c = [name[child] for child in v.children]
             params = [_literal(p) for p in op.params]

@@ -1,7 +1,7 @@
 """Functions over lists of Values: sums, log-sum-exp, softmax and log-softmax, all numerically stable."""
 
-from collections.abc import Collection, Iterable, Sequence
-from typing import TYPE_CHECKING, cast, overload
+from collections.abc import Callable, Collection, Iterable, Sequence
+from typing import TYPE_CHECKING, overload
 
 from . import ops
 from .engine import Value, apply, fused_dot
@@ -64,7 +64,10 @@ def dot(
             )
     if isinstance(bias, Value):
         try:
-            return fused_dot(ws, xs, bias)  # all Values (a neuron): the inlined path
+            # All Values (a neuron): the inlined path. Any other operand raises AttributeError in it,
+            # caught below: the attempt is the type check (a cast or isinstance on every operand
+            # would cost the neuron's hot path), so mypy cannot see that ws and xs hold Values here.
+            return fused_dot(ws, xs, bias)  # type: ignore[arg-type]
         except AttributeError:
             pass
     return _apply(ops.DOT, [*ws, *xs, bias])
@@ -91,7 +94,8 @@ def logsumexp(xs: Iterable[OpMethods | float]) -> OpMethods:
 def _apply(op: ops.Op, xs: Sequence[OpMethods | float]) -> OpMethods:
     """The op on Values, or on Duals in forward mode (the type of the first Value or Dual decides)."""
     first = next((x for x in xs if isinstance(x, OpMethods)), None)
-    return cast(OpMethods, (apply if first is None else first._apply)(op, *xs))
+    function: Callable[..., OpMethods] = apply if first is None else first._apply
+    return function(op, *xs)
 
 
 def log_softmax(xs: Iterable[Value | float]) -> list[Value]:
