@@ -15,6 +15,8 @@ with ``check=True``, which traces every call again and raises `GraphChanged` whe
 
 import builtins
 import math
+from collections.abc import Callable, Generator, Sequence
+from typing import Literal, NoReturn, TypeVar, cast
 
 from . import ops
 from .engine import BACKWARD_LOCK, GRAD, Value, mode, op_of, real, topological_order
@@ -39,7 +41,7 @@ class _Fallback(Exception):
     """Raised by generated code where the engine would check the data: the call is redone eagerly."""
 
 
-def compile(fn, check=False):
+def compile(fn: Callable[..., Value], check: bool = False) -> "Compiled":
     """Trace ``fn(*leaves) -> Value`` on the first call, replay it on later calls.
 
     >>> from autograd import Value
@@ -69,19 +71,19 @@ class Compiled:
     def replay(L, K):
     """
 
-    def __init__(self, fn, check=False):
+    def __init__(self, fn: Callable[..., Value], check: bool = False) -> None:
         self.fn = fn
         self.check = check
-        self._programs = {}  # number of leaves -> _Program
+        self._programs: dict[int, _Program] = {}  # number of leaves -> _Program
 
-    def __call__(self, *leaves):
+    def __call__(self, *leaves: Value) -> "CompiledResult":
         """Replay on the leaves' current data; trace first if this number of leaves is new.
 
         Returns a `CompiledResult`. Under ``no_grad()`` and ``detect_anomaly()`` ``fn`` runs eagerly,
         and so does a call whose data reach the edge of an op's domain (the engine's error, or value).
         """
         program = self._programs.get(len(leaves))
-        traced = None
+        traced: float | None = None
         if program is None or self.check or mode() != GRAD:
             if mode() != GRAD:
                 # Under no_grad() or detect_anomaly() the function runs eagerly, exactly as uncompiled
@@ -100,21 +102,21 @@ class Compiled:
         except AttributeError:
             _check_leaves(leaves, self.fn)
             raise
-        if self.check and not _same(data, traced):
+        if self.check and traced is not None and not _same(data, traced):  # traced: set when checking
             raise GraphChanged(
                 f"compiled {_name(self.fn)} (check=True): same graph, but the replay gives "
                 f"{data!r} where the function gives {traced!r}"
             )
         return CompiledResult(data, replay.send)
 
-    def _trace(self, leaves, program):
+    def _trace(self, leaves: tuple[Value, ...], program: "_Program | None") -> "tuple[_Program, float]":
         """Run fn eagerly; return (the program for its graph, the output's data). With an existing
         program (check=True), compare the new graph with it and raise GraphChanged if it differs."""
         _check_leaves(leaves, self.fn)
         # The same Value passed twice: trace with a copy in the later places, so that the
         # program keeps one input per argument and later calls may pass different Values.
-        seen = set()
-        traced = []
+        seen: set[Value] = set()
+        traced: list[Value] = []
         for v in leaves:
             if v in seen:
                 v = Value(v.data, v.label)
@@ -135,7 +137,7 @@ class Compiled:
             )
         return program, out.data
 
-    def source(self, n_leaves):
+    def source(self, n_leaves: int) -> str:
         """The generated Python source of the program for ``n_leaves`` leaves (traced already)."""
         if n_leaves not in self._programs:
             raise KeyError(
@@ -143,7 +145,7 @@ class Compiled:
             )
         return self._programs[n_leaves].source
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"compile({_name(self.fn)}, check={self.check})"
 
 
@@ -161,11 +163,11 @@ class CompiledResult:
 
     __slots__ = ("_backward", "data")
 
-    def __init__(self, data, backward):
+    def __init__(self, data: float, backward: Callable[[float], object]) -> None:
         self.data = data
         self._backward = backward
 
-    def backward(self, grad=1.0, create_graph=False):
+    def backward(self, grad: float = 1.0, create_graph: bool = False) -> None:
         """Add d(output)/d(leaf) * grad into every leaf's ``.grad``. May be called again (adds again).
 
         ``create_graph=True`` needs the graph, which a replay does not build: call the function uncompiled.
@@ -179,17 +181,17 @@ class CompiledResult:
         with BACKWARD_LOCK:  # the leaves' .grad may be shared with other threads' graphs
             self._backward(grad)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"CompiledResult(data={self.data!r})"
 
 
-def _check_leaves(leaves, fn):
+def _check_leaves(leaves: Sequence[object], fn: object) -> None:
     for i, v in enumerate(leaves):
         if not isinstance(v, Value):
             raise TypeError(f"compiled {_name(fn)}: argument {i} must be a Value, got {v!r} of type {type(v).__name__}")
 
 
-def _value(out, fn):
+def _value(out: object, fn: object) -> Value:
     if not isinstance(out, Value):
         raise TypeError(
             f"compiled {_name(fn)}: the function must return a Value, got {out!r} of type {type(out).__name__}"
@@ -197,17 +199,26 @@ def _value(out, fn):
     return out
 
 
-def _name(fn):
-    return getattr(fn, "__qualname__", None) or repr(fn)
+def _name(fn: object) -> str:
+    qualname: str | None = getattr(fn, "__qualname__", None)
+    return qualname or repr(fn)
 
 
 # ---- the trace ----
+
+# One node of a traced graph, inputs first: ("input", argument index), ("leaf", the leaf Value), or
+# (the op's title, the positions of its children).
+_Entry = tuple[Literal["input"], int] | tuple[Literal["leaf"], Value] | tuple[str, tuple[int, ...]]
+
+
+# The generated ``replay(L, K)``: yields the output's data, then runs a backward pass per gradient sent.
+_Replay = Callable[[Sequence[Value], tuple[Value, ...]], Generator[float, float, None]]
 
 
 class _Program:
     """The generated replay function of one traced graph, and what `check=True` compares."""
 
-    def __init__(self, out, order, index, leaves):
+    def __init__(self, out: Value, order: list[Value], index: dict[Value, int], leaves: list[Value]) -> None:
         # Leaves that are not arguments (parameters a closure reaches, constants made inside fn):
         # the program keeps the Value objects and reads their .data on every call.
         self.captured = tuple(v for v in reversed(order) if v not in index and v.is_leaf)
@@ -215,7 +226,7 @@ class _Program:
         self.source, self.names = _generate(order, index, self.captured)
         namespace = dict(self.names, _Fallback=_Fallback, inf=math.inf, nan=math.nan)
         exec(builtins.compile(self.source, f"<compiled {len(order)} nodes>", "exec"), namespace)
-        self.function = namespace["replay"]
+        self.function = cast(_Replay, namespace["replay"])
         # Internal invariant: the program reproduces the traced value (same expressions, same bits).
         replay = self.function(leaves, self.captured)
         try:
@@ -227,27 +238,34 @@ class _Program:
             replay.close()
 
 
-def _shape(order, index):
+def _shape(order: list[Value], index: dict[Value, int]) -> list[_Entry]:
     """Per node, inputs first: (op, child positions), or ('input', i) / ('leaf', value) for leaves."""
     forward = order[::-1]
     position = {v: i for i, v in enumerate(forward)}
-    shape = []
+    shape: list[_Entry] = []
     for v in forward:
         if v in index:
             shape.append(("input", index[v]))
         elif v.is_leaf:
             shape.append(("leaf", v))
         else:
-            shape.append((op_of(v).title, tuple(position[c] for c in v.children)))
+            shape.append((_op(v).title, tuple(position[c] for c in v.children)))
     return shape
 
 
-def _compare(old, new):
+def _op(v: Value) -> ops.Op:
+    """The op that made the op node v."""
+    op = op_of(v)
+    assert op is not None, f"{v!r} is a leaf"
+    return op
+
+
+def _compare(old: list[_Entry], new: list[_Entry]) -> str:
     """'' if two shapes replay the same computation, else the first difference, in words."""
     if len(old) != len(new):
         return f"it had {len(old)} nodes, now {len(new)}"
     for i, (a, b) in enumerate(zip(old, new)):
-        if a[0] == "leaf" and b[0] == "leaf":
+        if isinstance(a[1], Value) and isinstance(b[1], Value):  # two ("leaf", v): only they hold a Value
             # the same leaf object (a parameter), or a constant rebuilt with the same value
             if a[1] is not b[1] and not _same(a[1].data, b[1].data):
                 return f"node {i} is a constant that was {a[1].data!r}, now {b[1].data!r}"
@@ -256,16 +274,16 @@ def _compare(old, new):
     return ""
 
 
-def _describe(entry):
+def _describe(entry: _Entry) -> str:
     kind, arg = entry
     if kind == "input":
         return f"argument {arg}"
     if kind == "leaf":
         return f"the leaf {arg!r}"
-    return f"op {kind!r} of nodes {list(arg)}"
+    return f"op {kind!r} of nodes {list(cast(tuple[int, ...], arg))}"
 
 
-def _same(a, b):
+def _same(a: float, b: float) -> bool:
     """Bit-equal floats (NaN equals NaN; 0.0 and -0.0 differ)."""
     return (a == b and math.copysign(1.0, a) == math.copysign(1.0, b)) or (a != a and b != b)
 
@@ -285,10 +303,10 @@ class _Sym:
 
     __slots__ = ("code",)
 
-    def __init__(self, code):
+    def __init__(self, code: str) -> None:
         self.code = code
 
-    def _bin(self, other, symbol, reverse=False):
+    def _bin(self, other: object, symbol: str, reverse: bool = False) -> "_Sym":
         if isinstance(other, _Sym):
             right = other.code
         elif type(other) is float:
@@ -297,56 +315,58 @@ class _Sym:
             raise _Untraceable
         return _Sym(f"({right} {symbol} {self.code})" if reverse else f"({self.code} {symbol} {right})")
 
-    def __add__(self, o):
+    def __add__(self, o: "_Sym | float") -> "_Sym":
         return self._bin(o, "+")
 
-    def __radd__(self, o):
+    def __radd__(self, o: "_Sym | float") -> "_Sym":
         return self._bin(o, "+", True)
 
-    def __sub__(self, o):
+    def __sub__(self, o: "_Sym | float") -> "_Sym":
         return self._bin(o, "-")
 
-    def __rsub__(self, o):
+    def __rsub__(self, o: "_Sym | float") -> "_Sym":
         return self._bin(o, "-", True)
 
-    def __mul__(self, o):
+    def __mul__(self, o: "_Sym | float") -> "_Sym":
         return self._bin(o, "*")
 
-    def __rmul__(self, o):
+    def __rmul__(self, o: "_Sym | float") -> "_Sym":
         return self._bin(o, "*", True)
 
-    def __truediv__(self, o):
+    def __truediv__(self, o: "_Sym | float") -> "_Sym":
         return self._bin(o, "/")
 
-    def __rtruediv__(self, o):
+    def __rtruediv__(self, o: "_Sym | float") -> "_Sym":
         return self._bin(o, "/", True)
 
-    def __mod__(self, o):
+    def __mod__(self, o: "_Sym | float") -> "_Sym":
         return self._bin(o, "%")
 
-    def __rmod__(self, o):
+    def __rmod__(self, o: "_Sym | float") -> "_Sym":
         return self._bin(o, "%", True)
 
-    def __pow__(self, o):
+    def __pow__(self, o: "_Sym | float") -> "_Sym":
         return self._bin(o, "**")
 
-    def __rpow__(self, o):
+    def __rpow__(self, o: "_Sym | float") -> "_Sym":
         return self._bin(o, "**", True)
 
-    def __neg__(self):
+    def __neg__(self) -> "_Sym":
         return _Sym(f"(-{self.code})")
 
-    def __abs__(self):
+    def __abs__(self) -> "_Sym":
         return _Sym(f"abs({self.code})")
 
-    def _refuse(self, *args):
+    def _refuse(self, *args: object) -> NoReturn:
         raise _Untraceable
 
     __bool__ = __lt__ = __le__ = __gt__ = __ge__ = __eq__ = __ne__ = __float__ = __index__ = __round__ = _refuse
-    __hash__ = None
+    # Unhashable, as any class whose == does not compare values; typeshed declares object.__hash__ as a
+    # method, so mypy refuses None here although Python documents it (typeshed's list does the same).
+    __hash__ = None  # type: ignore[assignment]
 
 
-def _literal(x):
+def _literal(x: float | None) -> str:
     """A float (or None) as Python source that evaluates to exactly that float (inf and nan included)."""
     if x is None:
         return "None"
@@ -360,7 +380,10 @@ def _literal(x):
 _SYM_MATH = ops.Namespace({name: (lambda n: lambda x: _Sym(f"{n}({x.code})"))(name) for name in ops.UNARY})
 
 
-def _trace(fn, args):
+R = TypeVar("R")
+
+
+def _trace(fn: Callable[..., R], args: Sequence[object]) -> R | None:
     """fn(*args) with symbols among args: the expression(s) it writes, or None if it looks at the data."""
     try:
         return fn(*args)
@@ -368,43 +391,47 @@ def _trace(fn, args):
         return None
 
 
-def _generate(order, index, captured):
+def _generate(
+    order: list[Value], index: dict[Value, int], captured: tuple[Value, ...]
+) -> tuple[str, dict[str, object]]:
     """Python source of ``replay(L, K)``, and the names it uses: a generator that computes every value
     and local derivative, yields the output's data, then runs the backward pass each time a gradient is
     sent to it. L are the argument Values, K the captured leaves. Anything that raises (a domain
     error) raises before the first yield, so the call can be redone eagerly."""
-    names = {"abs": builtins.abs, **vars(ops.FLOATS)}
-    functions = {}  # id(function) -> its name in the generated code
-    rules = {}  # op -> its rule on floats (one function per bound op)
+    names: dict[str, object] = {"abs": builtins.abs, **vars(ops.FLOATS)}
+    functions: dict[int, str] = {}  # id(function) -> its name in the generated code
+    rules: dict[ops.Op, Callable[..., Sequence[float]]] = {}  # op -> its rule on floats (one function per bound op)
 
-    def call(fn):
+    def call(fn: object) -> str:
         if id(fn) not in functions:
             functions[id(fn)] = f"f{len(functions)}"
             names[functions[id(fn)]] = fn
         return functions[id(fn)]
 
-    name = {}
+    name: dict[Value, str] = {}
     lines = ["def replay(L, K):"]
     for i, v in enumerate(captured):
         name[v] = f"k{i}"
         lines.append(f"    k{i} = K[{i}].data")
-    local = {}  # node -> the expression of each local derivative ('' means exactly 1.0)
+    local: dict[Value, list[str]] = {}  # node -> the expression of each local derivative ('' means exactly 1.0)
     for n, v in enumerate(reversed(order)):  # children before parents
         if v in index:
             name[v] = f"x{index[v]}"
             lines.append(f"    x{index[v]} = L[{index[v]}].data")
         elif not v.is_leaf:
-            op, out = op_of(v), f"v{n}"
+            op, out = _op(v), f"v{n}"
             name[v] = out
             c = [name[child] for child in v.children]
             params = [_literal(p) for p in op.params]
             if op.domain is not None:
                 lines.append(f"    if {call(op.domain)}({', '.join(c + params)}) is not None: raise _Fallback")
-            value = _trace(op.value, [_Sym(x) for x in c] + list(op.params))
+            value: object = _trace(op.value, [_Sym(x) for x in c] + list(op.params))
             if not isinstance(value, _Sym):  # the value branches on the data: call the table's function
                 value = _Sym(f"{call(op.value)}({', '.join(c + params)})")
             lines.append(f"    {out} = {value.code}")
-            grads = _trace(op.grads, [_SYM_MATH, _Sym(out)] + [_Sym(x) for x in c] + list(op.params))
+            grads: Sequence[_Sym | float] | None = _trace(
+                op.grads, [_SYM_MATH, _Sym(out)] + [_Sym(x) for x in c] + list(op.params)
+            )
             if grads is None:  # the rule branches on the data: call it, as eager mode does
                 if op not in rules:
                     rules[op] = _float_grads(op)
@@ -422,10 +449,10 @@ def _generate(order, index, captured):
     return "\n".join(lines) + "\n", names
 
 
-def _float_grads(op):
+def _float_grads(op: ops.Op) -> Callable[..., Sequence[float]]:
     """The op's rule on floats, as eager mode runs it (ops.evaluate), for one bound op."""
 
-    def grads(y, *xs):
+    def grads(y: float, *xs: float) -> Sequence[float]:
         try:
             return op.grads(ops.FLOATS, y, *xs, *op.params)
         except ZeroDivisionError:
@@ -436,18 +463,24 @@ def _float_grads(op):
     return grads
 
 
-def _backward_lines(order, index, captured, name, local):
+def _backward_lines(
+    order: list[Value],
+    index: dict[Value, int],
+    captured: tuple[Value, ...],
+    name: dict[Value, str],
+    local: dict[Value, list[str]],
+) -> list[str]:
     """``child.grad += local * g`` for every edge, nodes in the engine's order (root first).
 
     An intermediate node's gradient is a local variable: set by its first edge, added to by the others
     (the engine starts from 0.0 and adds in the same order). A leaf's contributions are summed the same
     way and then added to its ``.grad`` once, as the engine adds the previous grads back at the end.
     """
-    lines = []
+    lines: list[str] = []
     root = order[0]
     grad = {root: "g"}
-    alias = set()  # gradient names that belong to a parent ("+" passes its gradient through unchanged)
-    edges = {}  # leaf -> number of edges into it
+    alias: set[Value] = set()  # gradient names that belong to a parent ("+" passes its gradient through unchanged)
+    edges: dict[Value, int] = {}  # leaf -> number of edges into it
     for v in order:
         if not v.is_leaf and v not in index:
             for child in v.children:
@@ -483,6 +516,6 @@ def _backward_lines(order, index, captured, name, local):
     return lines
 
 
-def _grad_of(leaf, index, name):
+def _grad_of(leaf: Value, index: dict[Value, int], name: dict[Value, str]) -> str:
     """The expression of a leaf's .grad: an argument L[i] or a captured leaf K[i]."""
     return f"L[{index[leaf]}].grad" if leaf in index else f"K[{name[leaf][1:]}].grad"

@@ -7,7 +7,6 @@ derivatives (the same rule reverse mode uses) times the operands' tangents.
 
 import numbers
 from collections.abc import Callable, Iterable
-from typing import Any
 
 from . import ops
 from .methods import OpMethods
@@ -21,7 +20,7 @@ def _real(x: object, what: str) -> float:
     raise TypeError(f"{what} must be a real number (int or float), got {x!r} of type {type(x).__name__}")
 
 
-def _apply(op: Any, *operands: Any) -> "Dual":
+def _apply(op: ops.Op, *operands: "Dual | float") -> "Dual":
     """A table op on Duals or numbers (a number is a constant: tangent 0)."""
     xs = [
         x if isinstance(x, Dual) else Dual(_real(x, f"the operand of {op.name!r} (a Dual or a real number)"))

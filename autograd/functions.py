@@ -8,6 +8,8 @@ Each function is the method of the same name: ``sin(x)`` is ``x.sin()``.
     (0.0, 2.0)
 """
 
+from typing import Any, Protocol, TypeVar, overload
+
 from . import ops
 from .engine import Value
 from .methods import OpMethods
@@ -57,12 +59,34 @@ __all__ = [
 ]
 
 
-def _scalar(x):
+T = TypeVar("T", bound=OpMethods)
+
+
+class _Unary(Protocol):
+    """A function of the table: a Value (or a Dual) gives its own type, a number a constant Value."""
+
+    @overload
+    def __call__(self, x: T) -> T: ...
+    @overload
+    def __call__(self, x: float) -> Value: ...
+
+
+class _Binary(Protocol):
+    """A function of two operands: the first operand's type decides (a number makes a Value)."""
+
+    @overload
+    def __call__(self, x: T, y: T | float) -> T: ...
+    @overload
+    def __call__(self, x: float, y: Value | float) -> Value: ...
+
+
+def _scalar(x: OpMethods | float) -> OpMethods:
     return x if isinstance(x, OpMethods) else Value(x)
 
 
-def _unary(op):
-    def function(x):
+def _unary(op: ops.Op) -> _Unary:
+    # function returns what x's _apply returns: x's type, or a Value for a number (as _Unary says).
+    def function(x: OpMethods | float) -> Any:
         x = _scalar(x)
         return x._apply(op, x)
 
@@ -73,8 +97,8 @@ def _unary(op):
     return function
 
 
-def _binary(op):
-    def function(x, y):
+def _binary(op: ops.Op) -> _Binary:
+    def function(x: OpMethods | float, y: OpMethods | float) -> Any:
         x = _scalar(x)
         return x._apply(op, x, y)
 
@@ -122,7 +146,11 @@ maximum = _binary(ops.MAXIMUM)
 minimum = _binary(ops.MINIMUM)
 
 
-def log(x, base=None):
+@overload
+def log(x: T, base: float | None = None) -> T: ...
+@overload
+def log(x: float, base: float | None = None) -> Value: ...
+def log(x: OpMethods | float, base: float | None = None) -> OpMethods:
     """Natural logarithm of a Value or a number, or with ``base`` the logarithm to that base.
 
     >>> log(Value(8.0), 2).data
@@ -131,7 +159,11 @@ def log(x, base=None):
     return _scalar(x).log(base)
 
 
-def leaky_relu(x, slope=0.01):
+@overload
+def leaky_relu(x: T, slope: float = 0.01) -> T: ...
+@overload
+def leaky_relu(x: float, slope: float = 0.01) -> Value: ...
+def leaky_relu(x: OpMethods | float, slope: float = 0.01) -> OpMethods:
     """x for x > 0, else slope * x.
 
     >>> leaky_relu(-1.0, 0.5).data
@@ -140,7 +172,11 @@ def leaky_relu(x, slope=0.01):
     return _scalar(x).leaky_relu(slope)
 
 
-def elu(x, alpha=1.0):
+@overload
+def elu(x: T, alpha: float = 1.0) -> T: ...
+@overload
+def elu(x: float, alpha: float = 1.0) -> Value: ...
+def elu(x: OpMethods | float, alpha: float = 1.0) -> OpMethods:
     """x for x > 0, else alpha * (e**x - 1).
 
     >>> elu(2.0).data
@@ -149,7 +185,11 @@ def elu(x, alpha=1.0):
     return _scalar(x).elu(alpha)
 
 
-def clamp(x, lo=None, hi=None):
+@overload
+def clamp(x: T, lo: float | None = None, hi: float | None = None) -> T: ...
+@overload
+def clamp(x: float, lo: float | None = None, hi: float | None = None) -> Value: ...
+def clamp(x: OpMethods | float, lo: float | None = None, hi: float | None = None) -> OpMethods:
     """x limited to [lo, hi] (either may be None).
 
     >>> clamp(Value(-5.0), -1, 1).data

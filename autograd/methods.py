@@ -7,14 +7,21 @@ table's entries.
 """
 
 import numbers
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from . import ops
 
 __all__ = ["OpMethods"]
 
+# The type of ``self`` in the mixin's methods: each returns the subclass's own type (a Value for a
+# Value, a Dual for a Dual), as ``typing.Self`` would say (3.11+, and typing_extensions is no dependency).
+T = TypeVar("T", bound="OpMethods")
 
-def _unary(op):
-    def method(self):
+
+def _unary(op: ops.Op) -> Callable[[T], T]:
+    # method returns what the subclass's _apply returns: the subclass's type (the factory's promise).
+    def method(self: "OpMethods") -> Any:
         return self._apply(op, self)
 
     method.__name__ = method.__qualname__ = op.name
@@ -27,13 +34,13 @@ def _unary(op):
     return method
 
 
-def _inside(op):
+def _inside(op: ops.Op) -> float:
     lo, hi = op.samples[0]
     return round((lo + hi) / 2 + 0.25, 2)
 
 
-def _binary(op):
-    def method(self, other):
+def _binary(op: ops.Op) -> Callable[[T, T | float], T]:
+    def method(self: "OpMethods", other: "OpMethods | float") -> Any:
         return self._apply(op, self, other)
 
     method.__name__ = method.__qualname__ = op.name
@@ -53,55 +60,61 @@ class OpMethods:
 
     __slots__ = ()
 
+    if TYPE_CHECKING:
+        # Each subclass provides it as a static method: ``_apply(op, *operands)`` applies a table op to
+        # its operands (instances of the subclass, or numbers) and returns an instance of the subclass.
+        # The methods below cast its result to their own type, which that contract makes true.
+        _apply: ClassVar[Callable[..., Any]]
+
     # ---- operators (Value overrides + - * / with inlined versions) ----
-    def __add__(self, other):
-        return self._apply(ops.ADD, self, other)
+    def __add__(self: T, other: T | float) -> T:
+        return cast(T, self._apply(ops.ADD, self, other))
 
-    def __radd__(self, other):  # n + x, with n kept as the first operand
-        return self._apply(ops.ADD, other, self)
+    def __radd__(self: T, other: float) -> T:  # n + x, with n kept as the first operand
+        return cast(T, self._apply(ops.ADD, other, self))
 
-    def __sub__(self, other):
-        return self._apply(ops.SUB, self, other)
+    def __sub__(self: T, other: T | float) -> T:
+        return cast(T, self._apply(ops.SUB, self, other))
 
-    def __rsub__(self, other):  # n - x
-        return self._apply(ops.SUB, other, self)
+    def __rsub__(self: T, other: float) -> T:  # n - x
+        return cast(T, self._apply(ops.SUB, other, self))
 
-    def __mul__(self, other):
-        return self._apply(ops.MUL, self, other)
+    def __mul__(self: T, other: T | float) -> T:
+        return cast(T, self._apply(ops.MUL, self, other))
 
-    def __rmul__(self, other):
-        return self._apply(ops.MUL, other, self)
+    def __rmul__(self: T, other: float) -> T:
+        return cast(T, self._apply(ops.MUL, other, self))
 
-    def __truediv__(self, other):
-        return self._apply(ops.DIV, self, other)
+    def __truediv__(self: T, other: T | float) -> T:
+        return cast(T, self._apply(ops.DIV, self, other))
 
-    def __rtruediv__(self, other):  # n / x
-        return self._apply(ops.DIV, other, self)
+    def __rtruediv__(self: T, other: float) -> T:  # n / x
+        return cast(T, self._apply(ops.DIV, other, self))
 
-    def __mod__(self, other):
-        return self._apply(ops.MOD, self, other)
+    def __mod__(self: T, other: T | float) -> T:
+        return cast(T, self._apply(ops.MOD, self, other))
 
-    def __rmod__(self, other):
-        return self._apply(ops.MOD, other, self)
+    def __rmod__(self: T, other: float) -> T:
+        return cast(T, self._apply(ops.MOD, other, self))
 
-    def __neg__(self):
-        return self._apply(ops.NEG, self)
+    def __neg__(self: T) -> T:
+        return cast(T, self._apply(ops.NEG, self))
 
-    def __pos__(self):
+    def __pos__(self: T) -> T:
         return self
 
-    def __abs__(self):
-        return self._apply(ops.ABS, self)
+    def __abs__(self: T) -> T:
+        return cast(T, self._apply(ops.ABS, self))
 
-    def __pow__(self, other):
+    def __pow__(self: T, other: T | float) -> T:
         """``x ** n`` with a number n is the op '**n' (the exponent is a parameter, not a node);
         ``x ** y`` with a Value y is the op '**', differentiable in both."""
         if isinstance(other, OpMethods):
-            return self._apply(ops.POW, self, other)
-        return self._apply(ops.POW_N.bind(_real(other, "the exponent of '**'")), self)
+            return cast(T, self._apply(ops.POW, self, other))
+        return cast(T, self._apply(ops.POW_N.bind(_real(other, "the exponent of '**'")), self))
 
-    def __rpow__(self, other):  # n ** x: a constant base, a Value exponent
-        return self._apply(ops.POW, other, self)
+    def __rpow__(self: T, other: float) -> T:  # n ** x: a constant base, a Value exponent
+        return cast(T, self._apply(ops.POW, other, self))
 
     # ---- the table's unary ops ----
     sin = _unary(ops.SIN)
@@ -139,7 +152,7 @@ class OpMethods:
     gelu = _unary(ops.GELU)
 
     # ---- ops with a parameter, and binary ops by name ----
-    def log(self, base=None):
+    def log(self: T, base: float | None = None) -> T:
         """Natural logarithm, or with ``base`` the logarithm to that base: log(x) / log(base).
 
         >>> from autograd import Value
@@ -147,31 +160,31 @@ class OpMethods:
         3.0
         """
         if base is None:
-            return self._apply(ops.LOG, self)
+            return cast(T, self._apply(ops.LOG, self))
         b = _real(base, "log(base=...)")
         if not (b > 0.0 and b != 1.0):
             raise ValueError(f"log: base must be positive and not 1, got {base!r}")
-        return self._apply(ops.LOG, self) / ops.LOG.value(b)  # log_b(x) = ln(x) / ln(b)
+        return cast(T, self._apply(ops.LOG, self)) / ops.LOG.value(b)  # log_b(x) = ln(x) / ln(b)
 
-    def leaky_relu(self, slope=0.01):
+    def leaky_relu(self: T, slope: float = 0.01) -> T:
         """x for x > 0, else slope * x (the derivative at 0 is the slope, as in PyTorch).
 
         >>> from autograd import Value
         >>> Value(-2.0).leaky_relu(0.1).data
         -0.2
         """
-        return self._apply(ops.LEAKY_RELU.bind(_real(slope, "leaky_relu(slope=...)")), self)
+        return cast(T, self._apply(ops.LEAKY_RELU.bind(_real(slope, "leaky_relu(slope=...)")), self))
 
-    def elu(self, alpha=1.0):
+    def elu(self: T, alpha: float = 1.0) -> T:
         """x for x > 0, else alpha * (e**x - 1).
 
         >>> from autograd import Value
         >>> Value(0.0).elu().data
         0.0
         """
-        return self._apply(ops.ELU.bind(_real(alpha, "elu(alpha=...)")), self)
+        return cast(T, self._apply(ops.ELU.bind(_real(alpha, "elu(alpha=...)")), self))
 
-    def clamp(self, lo=None, hi=None):
+    def clamp(self: T, lo: float | None = None, hi: float | None = None) -> T:
         """x limited to [lo, hi]; either bound may be None. Derivative 1 inside and at the bounds, 0 outside.
 
         >>> from autograd import Value
@@ -182,7 +195,7 @@ class OpMethods:
         hi = None if hi is None else _real(hi, "clamp(hi=...)")
         if lo is not None and hi is not None and lo > hi:
             raise ValueError(f"clamp: lo must be <= hi, got lo={lo!r}, hi={hi!r}")
-        return self._apply(ops.CLAMP.bind(lo, hi), self)
+        return cast(T, self._apply(ops.CLAMP.bind(lo, hi), self))
 
     atan2 = _binary(ops.ATAN2)
     hypot = _binary(ops.HYPOT)
@@ -190,7 +203,7 @@ class OpMethods:
     minimum = _binary(ops.MINIMUM)
 
 
-def _real(x, what):
+def _real(x: object, what: str) -> float:
     """A number parameter as a float, or TypeError quoting it (bool is refused)."""
     if type(x) is float:
         return x

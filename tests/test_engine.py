@@ -506,3 +506,32 @@ def test_enable_grad_inside_no_grad_and_restored_on_error():
 
     with no_grad():
         assert not f().is_leaf
+
+
+def test_no_global_tape_memory_returns_after_del():
+    """Nothing keeps a graph alive once the user drops it: after `del loss` no node is left, and memory
+    is where it was. (CPython keeps freed small tuples, e.g. a dot node's operands, in a free list that
+    only a full collection empties: so the memory is read after gc.collect().)"""
+    import gc
+    import tracemalloc
+
+    import nn
+
+    model = nn.MLP(2, [8, 8, 1], seed=0)
+    x = [0.5, -1.0]
+    ((model(x)[0] - 1.0) ** 2).backward()  # warm up: caches of bound ops, imports
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    loss = sum_values([(model([i * 0.01, -i * 0.02])[0] - 1.0) ** 2 for i in range(200)])
+    loss.backward()
+    during = tracemalloc.get_traced_memory()[0]
+    nodes = sum(1 for o in gc.get_objects() if type(o) is Value)
+    del loss
+    left = sum(1 for o in gc.get_objects() if type(o) is Value)
+    gc.collect()
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    assert during - before > 100_000 and nodes > 1000  # the graph was there
+    assert left == 0  # freed by reference counting at `del`, not by the collector
+    assert after - before < 5_000, (before, during, after)
