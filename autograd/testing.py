@@ -178,7 +178,7 @@ def expressions(
                 op, idx = _FALLBACK, idx[:1]
                 v = _value_at(op, [values[idx[0]]])
             steps.append((op, idx))
-            values.append(v)  # type: ignore[arg-type]  # tanh is safe at every drawn value
+            values.append(cast(float, v))  # not None: tanh is safe at every drawn value
             used.update(idx)
         sinks = tuple(k for k in range(len(values)) if k not in used)
         if len(sinks) > 1:  # join every unused node, leaves included, so each one reaches the output
