@@ -19,10 +19,11 @@ test: lint dot
 	$(PY) -m coverage run -m pytest -q --doctest-modules autograd nn tests
 	$(PY) -m coverage report
 
-# The rule set and format settings are in pyproject.toml ([tool.ruff]); mypy --strict joins here later.
+# The rule set and format settings are in pyproject.toml ([tool.ruff], [tool.mypy]: strict on autograd and nn).
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 bench: $(INSTALLED)
 	$(PY) benchmarks/bench_floor.py
