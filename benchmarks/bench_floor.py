@@ -25,7 +25,6 @@ import argparse
 import gc
 import math
 import os
-import random
 import statistics
 import sys
 import time
@@ -33,25 +32,13 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.dirname(HERE)]
 
+from bench_engine import make_points, nn_step  # noqa: E402
+from bench_engine import micrograd_style_step as scalar_step  # noqa: E402
+
 import nn  # noqa: E402
 from autograd import Value, compile, sum_values  # noqa: E402
 
 ALPHA, LR = 1e-4, 0.01
-
-
-def make_points(n, seed=0):
-    """Two interleaved half-moons (labels -1 / +1), generated here so no data set is needed."""
-    rng = random.Random(seed)
-    xs, ys = [], []
-    for i in range(n):
-        t = math.pi * rng.random()
-        if i % 2:
-            x, y, label = math.cos(t), math.sin(t), 1
-        else:
-            x, y, label = 1 - math.cos(t), 0.5 - math.sin(t), -1
-        xs.append([x + rng.gauss(0, 0.1), y + rng.gauss(0, 0.1)])
-        ys.append(label)
-    return xs, ys
 
 
 def weights(model):
@@ -143,28 +130,6 @@ class ScalarMLP:
                 for ws, b in layer
             ]
         return x[0]
-
-
-def scalar_step(model, xs, ys, make, lr=LR, alpha=ALPHA):
-    """micrograd's demo loss, backward and SGD update."""
-    scores = [model([make(a), make(b)]) for a, b in xs]
-    losses = [(1 + -yi * si).relu() for yi, si in zip(ys, scores)]
-    total = sum(losses) * (1.0 / len(losses)) + alpha * sum(p * p for p in model.parameters())
-    for p in model.parameters():
-        p.grad = 0.0
-    total.backward()
-    for p in model.parameters():
-        p.data -= lr * p.grad
-    return total
-
-
-def nn_step(model, opt, xs, ys, alpha=ALPHA):
-    scores = [model(x)[0] for x in xs]
-    total = nn.hinge_loss(scores, ys) + alpha * sum_values([p * p for p in opt.params])
-    opt.zero_grad()
-    total.backward()
-    opt.step()
-    return total
 
 
 class CompiledStep:
