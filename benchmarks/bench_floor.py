@@ -32,7 +32,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.dirname(HERE)]
 
-from bench_engine import make_points, nn_step  # noqa: E402
+from bench_compile import CompiledStep  # noqa: E402
+from bench_engine import SameGraphMLP, make_points, nn_step  # noqa: E402
 from bench_engine import micrograd_style_step as scalar_step  # noqa: E402
 
 import nn  # noqa: E402
@@ -113,45 +114,6 @@ class FloatMLP:
 # ---- micrograd's demo code, over any Value class ----
 
 
-class ScalarMLP:
-    """micrograd's MLP, op for op (Neuron: sum((wi*xi for ...), b)), over any Value class."""
-
-    def __init__(self, value_cls, model):
-        self.layers = [[([value_cls(w) for w in ws], value_cls(b)) for ws, b in layer] for layer in weights(model)]
-
-    def parameters(self):
-        return [p for layer in self.layers for ws, b in layer for p in [*ws, b]]
-
-    def __call__(self, x):
-        last = len(self.layers) - 1
-        for i, layer in enumerate(self.layers):
-            x = [
-                (lambda act: act.relu() if i < last else act)(sum((wi * xi for wi, xi in zip(ws, x)), b))
-                for ws, b in layer
-            ]
-        return x[0]
-
-
-class CompiledStep:
-    def __init__(self, model, opt):
-        self.opt = opt
-        self.loss = compile(lambda x0, x1, y: (1.0 - y * model([x0, x1])[0]).relu())
-        self.reg = compile(lambda: ALPHA * sum_values([p * p for p in opt.params]))
-
-    def __call__(self, xs, ys):
-        self.opt.zero_grad()
-        n = len(xs)
-        total = 0.0
-        for (a, b), y in zip(xs, ys):
-            r = self.loss(Value(a), Value(b), Value(float(y)))
-            r.backward(1.0 / n)
-            total += r.data
-        r = self.reg()
-        r.backward()
-        self.opt.step()
-        return total / n + r.data
-
-
 def timed(run, repeats):
     """Median seconds of run(), each timed call right after an untimed one, a full collection before the pair."""
     times = []
@@ -214,7 +176,7 @@ def main(argv=None):
     base = nn.MLP(2, [16, 16, 1], activation="relu", seed=1)
 
     floor = FloatMLP(base)
-    scalar = ScalarMLP(Value, base)
+    scalar = SameGraphMLP(Value, base)
     model = nn.MLP(2, [16, 16, 1], activation="relu", seed=1)
     opt = nn.SGD(model.parameters(), lr=LR)
     cmodel = nn.MLP(2, [16, 16, 1], activation="relu", seed=1)
@@ -228,7 +190,7 @@ def main(argv=None):
     try:
         import micrograd.engine
 
-        mg = ScalarMLP(micrograd.engine.Value, base)
+        mg = SameGraphMLP(micrograd.engine.Value, base)
         steps["micrograd"] = lambda: scalar_step(mg, xs, ys, micrograd.engine.Value)
     except ImportError:
         pass
@@ -284,7 +246,7 @@ def main(argv=None):
     try:
         import torch
 
-        tmodel = ScalarMLP(lambda v: torch.tensor(v, dtype=torch.float64, requires_grad=True), base)
+        tmodel = SameGraphMLP(lambda v: torch.tensor(v, dtype=torch.float64, requires_grad=True), base)
 
         def torch_step():
             scores = [

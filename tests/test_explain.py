@@ -15,17 +15,12 @@ from autograd import Value, draw_steps, ops
 from autograd.cli import main
 from autograd.explain import Derivation, explain, local_forms, with_value
 from autograd.testing import expressions
+from demos.computation_graph import build
 
 
 def textbook():
-    a, b, c = Value(3.0, label="a"), Value(1.0, label="b"), Value(-2.0, label="c")
-    d = 2 * b
-    d.label = "d"
-    e = a + d
-    e.label = "e"
-    L = c * e
-    L.label = "L"
-    return L, dict(a=a, b=b, c=c, d=d, e=e)
+    """L = c(a + 2b) labelled as in the textbook (d = 2b, e = a + d): the demo's own graph."""
+    return build()
 
 
 # ---- the notes' derivation, symbol for symbol ----

@@ -181,28 +181,27 @@ def test_gradient_against_finite_differences(op):
             assert close(g, n, 1e-5, 1e-6), (xs, grads, numeric)
 
 
+def hessian_row(op, xs, i):
+    """d/dx_j of d(op)/dx_i for every j, through backward(create_graph=True) and a second backward."""
+    leaves = [Value(x) for x in xs]
+    user_call(op)(*leaves).backward(create_graph=True)
+    first = leaves[i].grad
+    if not isinstance(first, Value):  # a constant first derivative (+, relu): its derivatives are 0
+        return [0.0] * len(xs)
+    for v in leaves:
+        v.grad = 0.0
+    first.backward()
+    return [v.grad for v in leaves]
+
+
 @pytest.mark.parametrize("op", CASES, ids=case_id)
 def test_second_derivative_against_finite_differences_of_the_first(op):
     for xs in samples(op):
-        leaves = [Value(x) for x in xs]
-        out = user_call(op)(*leaves)
-        out.backward(create_graph=True)
-        for i, first in enumerate(leaves):
-            g = first.grad
-            second = [0.0] * len(xs)
-            if isinstance(g, Value):
-                for v in leaves:
-                    v.grad = 0.0
-                g.backward()
-                second = [v.grad for v in leaves]
-                for v in leaves:
-                    v.grad = 0.0
+        for i in range(len(xs)):
+            second = hessian_row(op, xs, i)
             numeric = numeric_gradient(lambda p, i=i: eager(op, p)[1][i], xs, h=1e-5)
             for s, n in zip(second, numeric):
                 assert close(s, n, 1e-4, 1e-5), (xs, i, second, numeric)
-            for v in leaves:  # the next row starts from a fresh first derivative
-                v.grad = 0.0
-            out.backward(create_graph=True)
 
 
 @pytest.mark.parametrize("op", CASES, ids=case_id)
@@ -482,15 +481,7 @@ def test_value_gradient_and_second_derivative_against_torch(op):
             if not t.requires_grad:
                 continue
             seconds = torch.autograd.grad(t, ts, allow_unused=True, retain_graph=True)
-            leaves = [Value(x) for x in xs]
-            user_call(op)(*leaves).backward(create_graph=True)
-            g = leaves[i].grad
-            mine = [0.0] * len(xs)
-            if isinstance(g, Value):
-                for v in leaves:
-                    v.grad = 0.0
-                g.backward()
-                mine = [v.grad for v in leaves]
+            mine = hessian_row(op, xs, i)
             for m, s in zip(mine, seconds):
                 s = 0.0 if s is None else s.item()
                 assert close(m, s, 1e-11, 1e-12), (xs, i, mine, seconds)
