@@ -8,7 +8,7 @@ The internal API, for the other modules of the package (nothing else in them rea
 name of this one):
 
 - ``apply(op, *operands)``: a table op applied to Values or numbers, a new node;
-- ``fused_dot(ws, xs, b)``: the op 'dot' on Values, inlined for nn's neurons (tests prove it equals apply);
+- ``fused_dot(ws, xs, b, xd=None)``: the op 'dot' on Values, inlined for nn's neurons (tests prove it equals apply);
 - ``op_of(v)``: the op entry (with its parameters) that made ``v``, or None for a leaf;
 - ``topological_order(root, leaves=())``: every node below root once, parents before children;
 - ``gradients(root, seed, create_graph)``: {node: d(root)/d(node)} without touching ``.grad``;
@@ -93,8 +93,7 @@ class Scope:
         return f"Scope({'/'.join(self.path)!r})"
 
 
-@contextmanager
-def scope(name: str) -> Iterator[None]:
+class scope:  # lowercase, as the function it replaced and as no_grad
     """Tag every node made inside the block with the scope ``name``; nested scopes give a path.
 
     Renderers group a scope's nodes (``draw``); ``nn`` modules name their calls this way.
@@ -106,15 +105,22 @@ def scope(name: str) -> Iterator[None]:
     >>> y.scope
     ('step 3', 'cell')
     """
-    if not isinstance(name, str) or not name:
-        raise TypeError(f"scope: name must be a non-empty str, got {name!r}")
-    m = _mode.get()
-    flags, parent = (m, None) if isinstance(m, int) else m
-    token = _mode.set((flags, Scope(name, parent)))
-    try:
-        yield
-    finally:
-        _mode.reset(token)
+
+    # A class, not a @contextmanager generator: nn enters one per layer call, and this costs under half as much.
+    __slots__ = ("_name", "_token")
+
+    def __init__(self, name: str) -> None:
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"scope: name must be a non-empty str, got {name!r}")
+        self._name = name
+
+    def __enter__(self) -> None:
+        m = _mode.get()
+        flags, parent = (m, None) if isinstance(m, int) else m
+        self._token = _mode.set((flags, Scope(self._name, parent)))
+
+    def __exit__(self, *exc: object) -> None:
+        _mode.reset(self._token)
 
 
 class _GradMode:
@@ -253,6 +259,8 @@ def describe(v: Value) -> str:
 
 _new = object.__new__
 _get_grad = operator.attrgetter("grad")
+_mode_get = _mode.get
+_ADD, _MUL = ops.ADD, ops.MUL
 
 
 def _node(data: float, op: ops.Op, a: Any, da: Any, b: Value | None = None, db: Any = None) -> Value:
@@ -316,11 +324,13 @@ def apply(op: ops.Op, *operands: Value | Number) -> Value:
     return _node(y, op, tuple(xs), tuple(d))
 
 
-def fused_dot(ws: Sequence[Value], xs: Sequence[Value], b: Value) -> Value:
+def fused_dot(ws: Sequence[Value], xs: Sequence[Value], b: Value, xd: Sequence[float] | None = None) -> Value:
     """The op DOT on Values: w1 x1 + ... + wn xn + b, hand-inlined (tests/test_ops.py proves it equals the
-    table's entry). Raises AttributeError if an operand is not a Value (the caller then takes `apply`)."""
+    table's entry). Raises AttributeError if an operand is not a Value (the caller then takes `apply`).
+    ``xd``, if given, is ``[x.data for x in xs]``: a layer reads its inputs once for all its neurons."""
     wd = [w.data for w in ws]
-    xd = [x.data for x in xs]
+    if xd is None:
+        xd = [x.data for x in xs]
     return _node(sum(map(operator.mul, wd, xd), b.data), ops.DOT, (*ws, *xs, b), (*xd, *wd, 1.0))
 
 
@@ -463,7 +473,19 @@ class Value(OpMethods):
     # ---- the hottest operators, inlined; tests/test_ops.py proves they equal the table's entries ----
     def __add__(self, other: Value | Number) -> Value:
         other = other if isinstance(other, Value) else _operand(other, "+")
-        return _node(self.data + other.data, ops.ADD, self, 1.0, other, 1.0)
+        if _mode_get() != GRAD:
+            return _node(self.data + other.data, ops.ADD, self, 1.0, other, 1.0)
+        out: Value = _new(Value)  # _node's common case, written out: the hottest op
+        out.data = self.data + other.data
+        out.grad = 0.0
+        out.label = ""
+        out._op = _ADD
+        out._a = self
+        out._da = 1.0
+        out._b = other
+        out._db = 1.0
+        out._scope = None
+        return out
 
     def __radd__(self, other: Value | Number) -> Value:  # n + x, with n kept as the first child
         return _operand(other, "+").__add__(self)
@@ -477,7 +499,20 @@ class Value(OpMethods):
 
     def __mul__(self, other: Value | Number) -> Value:
         other = other if isinstance(other, Value) else _operand(other, "*")
-        return _node(self.data * other.data, ops.MUL, self, other.data, other, self.data)
+        x, y = self.data, other.data
+        if _mode_get() != GRAD:
+            return _node(x * y, ops.MUL, self, y, other, x)
+        out: Value = _new(Value)  # _node's common case, written out: the hottest op
+        out.data = x * y
+        out.grad = 0.0
+        out.label = ""
+        out._op = _MUL
+        out._a = self
+        out._da = y
+        out._b = other
+        out._db = x
+        out._scope = None
+        return out
 
     def __rmul__(self, other: Value | Number) -> Value:  # n * x, with n kept as the first child
         return _operand(other, "*").__mul__(self)
@@ -546,12 +581,18 @@ class Value(OpMethods):
     def _backward(self, order: list[Value], grad: float) -> None:
         # Gradients already in the graph (from an earlier backward) must not flow again:
         # run this pass on zeroed grads, then add the earlier ones back.
-        previous = list(map(_get_grad, order))
-        if any(previous):
+        previous = list(map(_get_grad, order)) if any(map(_get_grad, order)) else None
+        if previous:
             for v in order:
                 v.grad = 0.0
         self.grad = grad
         for v in order:
+            b = v._b
+            if b is not None:  # a binary op, the common case, tested first
+                g = v.grad
+                v._a.grad += v._da * g  # type: ignore[union-attr]  # a binary node's _a is a Value
+                b.grad += v._db * g
+                continue
             a = v._a
             if a is None:
                 continue
@@ -561,14 +602,11 @@ class Value(OpMethods):
                     child.grad += local * g
             else:
                 a.grad += v._da * g
-                b = v._b
-                if b is not None:
-                    b.grad += v._db * g
         if mode() & ANOMALY:
             from .anomaly import check_gradients
 
             check_gradients(order)
-        if any(previous):
+        if previous:
             for v, old in zip(order, previous):
                 v.grad += old
 
@@ -645,29 +683,32 @@ def topological_order(root: Value, leaves: Collection[Value] = ()) -> list[Value
     done and the node is finished. In a DAG a node popped again after that is already finished.
     Nodes in ``leaves`` are taken as leaves: their children are not visited.
     """
-    post = []
-    expanded = set()
+    post: list[Value] = []
+    expanded: set[Value] = set()
     stack: list[Any] = [root]  # nodes, and None markers
-    pop, push, extend = stack.pop, stack.append, stack.extend
+    pop, push, extend, finish, expand = stack.pop, stack.append, stack.extend, post.append, expanded.add
     while stack:
         node = pop()
         if node is None:
-            post.append(pop())
+            finish(pop())
             continue
         if node in expanded:
             continue
-        expanded.add(node)
+        expand(node)
         a = node._a
-        if a is None or node in leaves:
-            post.append(node)
+        if a is None or (leaves and node in leaves):
+            finish(node)
             continue
         push(node)
         push(None)
-        if isinstance(a, tuple):
-            extend([c for c in a if c not in expanded])  # a finished child needs no second visit
+        # An expanded child needs no second visit: skipping it here saves a push and a pop.
+        if type(a) is tuple:
+            extend([c for c in a if c not in expanded])
         else:
-            push(a)
-            if node._b is not None:
-                push(node._b)
+            if a not in expanded:
+                push(a)
+            b = node._b
+            if b is not None and b not in expanded:
+                push(b)
     post.reverse()
     return post

@@ -15,7 +15,7 @@ points plus L2 regularisation, forward + backward + SGD. Lines (each a step's me
 The cyclic garbage collector is on, as users run. Each engine's timed step comes right after an untimed
 step of its own, with a full collection before the pair, so each pays for its own garbage.
 
-Then: the cost per node from 10^4 to 10^6 nodes (a chain and a wide sum, collector on), compile's tracing
+Then: the cost per node from 10^4 to 10^6 nodes (a chain and a wide sum, collector on and off), compile's tracing
 time per node, and backward() of a 10^6-node chain against PyTorch.
 
     python benchmarks/bench_floor.py [--batch 100] [--repeats 11] [--quick]
@@ -137,17 +137,33 @@ def alternate(steps, repeats):
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 
-def per_node(build, sizes, repeats):
-    """Seconds per node to build a graph of n nodes and run backward, collector on, for each n."""
+def collector_off(run):
+    """run, with the cyclic collector off while it runs (restored after, also on error)."""
+
+    def step():
+        gc.disable()
+        try:
+            return run()
+        finally:
+            gc.enable()
+
+    return step
+
+
+def per_node(build, sizes, repeats, collector=True):
+    """Seconds per node to build a graph of n nodes and run backward, for each n (collector on, or off)."""
     out = {}
     for n in sizes:
         ts = []
         for _ in range(repeats):
             gc.collect()
+            if not collector:
+                gc.disable()
             t0 = time.perf_counter()
             root = build(n)
             root.backward()
             ts.append((time.perf_counter() - t0) / n)
+            gc.enable()
             del root
         out[n] = statistics.median(ts)
     return out
@@ -211,13 +227,25 @@ def main(argv=None):
         f"({medians['chaingrad compiled'] / f:.2f}x)"
     )
 
+    # What the collector costs: the same steps with it off inside the timed runs (floor included), so the
+    # gap between the targets and these lines is the collector's walk over the live graph.
+    names = ("floor (hand-written floats)", "chaingrad, scalar ops", "chaingrad nn")
+    off = alternate({name: collector_off(steps[name]) for name in names}, args.repeats)
+    f_off = off[names[0]]
+    print(
+        f"collector off during the steps: scalar ops {off[names[1]] / f_off:.2f}x the floor, "
+        f"nn {off[names[2]] / f_off:.2f}x the floor"
+    )
+
     sizes = [10**4, 10**5] + ([] if args.quick else [10**6])
-    print("\ncost per node, build + backward, collector on (ratio to 10^4 nodes):")
-    for name, build in (("chain", chain), ("wide sum", wide)):
-        costs = per_node(build, sizes, 3)
-        print(
-            f"  {name:10}" + "".join(f"  10^{round(math.log10(n))}: {costs[n] / costs[sizes[0]]:.2f}x" for n in sizes)
-        )
+    print("\ncost per node, build + backward (ratio to 10^4 nodes):")
+    for collector in (True, False):
+        for name, build in (("chain", chain), ("wide sum", wide)):
+            costs = per_node(build, sizes, 3, collector)
+            print(
+                f"  {name:10} collector {'on ' if collector else 'off'}"
+                + "".join(f"  10^{round(math.log10(n))}: {costs[n] / costs[sizes[0]]:.2f}x" for n in sizes)
+            )
 
     print("\ncompile: tracing time per node (one trace = eager call + code generation + Python's compile()):")
     for name, fn, leaves in (

@@ -4,6 +4,7 @@ import random
 from collections.abc import Callable, Mapping, Sequence
 
 from autograd import Value, apply, dot, ops, scope, sum_values
+from autograd.engine import fused_dot
 
 from .init import Init, get_init, make_rng
 from .module import Module, Parameter
@@ -37,13 +38,17 @@ def activate(name: str, z: Value) -> Value:
     >>> activate("relu", Value(-1.0)).data, activate("linear", Value(-1.0)).data
     (0.0, -1.0)
     """
-    op = ACTIVATIONS[name]
-    if op is None:
-        return z
     if isinstance(z, Value):
-        method: Callable[[], Value] = getattr(z, op.name)  # the method: relu, tanh are inlined
-        return method()
-    return apply(op, z)
+        method = _METHODS[name]
+        return z if method is None else method(z)
+    op = ACTIVATIONS[name]
+    return z if op is None else apply(op, z)
+
+
+# Each activation as Value's method (relu and tanh are inlined there), looked up once here.
+_METHODS: dict[str, Callable[[Value], Value] | None] = {
+    name: None if op is None else getattr(Value, op.name) for name, op in ACTIVATIONS.items()
+}
 
 
 def _flag(x: object, what: str) -> bool:
@@ -69,6 +74,11 @@ def _inputs(x: Sequence[Value | float], n: int, who: Module) -> Sequence[Value |
     if len(x) != n:
         raise ValueError(f"{who!r} takes {n} inputs, got {len(x)}: {list(x)!r}")
     return x
+
+
+def _values(x: Sequence[Value | float]) -> list[Value]:
+    """The inputs as Values: numbers become constants once here, so one input node feeds every neuron."""
+    return [xi if isinstance(xi, Value) else Value(xi) for xi in x]
 
 
 class Neuron(Module):
@@ -105,11 +115,19 @@ class Neuron(Module):
         self.b = Parameter(0.0)
 
     def __call__(self, x: Sequence[Value | float]) -> Value:
-        return self._forward(_inputs(x, self.nin, self))
+        xs = _values(_inputs(x, self.nin, self))
+        return self._forward(xs, [v.data for v in xs])
 
-    def _forward(self, x: Sequence[Value | float]) -> Value:
-        """act(w . x + b) for inputs already checked (Layer checks them once for all its neurons)."""
-        z = dot(self.w, x, self.b) if self.fused else sum_values([wi * xi for wi, xi in zip(self.w, x)] + [self.b])
+    def _forward(self, xs: list[Value], xd: list[float]) -> Value:
+        """act(w . x + b) for inputs already checked and made Values, ``xd`` their data (Layer does both
+        once for all its neurons)."""
+        if not self.fused:
+            z = sum_values([wi * xi for wi, xi in zip(self.w, xs)] + [self.b])
+        else:
+            try:
+                z = fused_dot(self.w, xs, self.b, xd)
+            except AttributeError:  # a weight or bias replaced by a number: a constant
+                z = dot(self.w, xs, self.b)
         return activate(self.activation, z)
 
     def __repr__(self) -> str:
@@ -142,9 +160,9 @@ class Layer(Module):
         self.neurons = [Neuron(nin, activation, init=init, rng=rng, fan_out=nout, fused=fused) for _ in range(nout)]
 
     def __call__(self, x: Sequence[Value | float]) -> list[Value]:
-        # numbers become Values once here, not once per neuron: one input node feeds every neuron
-        xs = [xi if isinstance(xi, Value) else Value(xi) for xi in _inputs(x, self.nin, self)]
-        return [n._forward(xs) for n in self.neurons]
+        xs = _values(_inputs(x, self.nin, self))
+        xd = [v.data for v in xs]
+        return [n._forward(xs, xd) for n in self.neurons]
 
     def __repr__(self) -> str:
         return f"Layer({self.nin}, {self.nout}, activation={self.activation!r}{_unfused(self.fused)})"

@@ -521,6 +521,7 @@ def test_no_global_tape_memory_returns_after_del():
     x = [0.5, -1.0]
     ((model(x)[0] - 1.0) ** 2).backward()  # warm up: caches of bound ops, imports
     gc.collect()
+    already = sum(1 for o in gc.get_objects() if type(o) is Value)  # other tests' garbage, if any
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
     loss = sum_values([(model([i * 0.01, -i * 0.02])[0] - 1.0) ** 2 for i in range(200)])
@@ -533,5 +534,5 @@ def test_no_global_tape_memory_returns_after_del():
     after = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
     assert during - before > 100_000 and nodes > 1000  # the graph was there
-    assert left == 0  # freed by reference counting at `del`, not by the collector
+    assert left <= already  # freed by reference counting at `del`, not by the collector
     assert after - before < 5_000, (before, during, after)
