@@ -536,3 +536,21 @@ def test_no_global_tape_memory_returns_after_del():
     assert during - before > 100_000 and nodes > 1000  # the graph was there
     assert left <= already  # freed by reference counting at `del`, not by the collector
     assert after - before < 5_000, (before, during, after)
+
+
+def test_scope_names_nodes_nests_and_is_restored_on_exit_and_on_error():
+    from autograd import scope
+
+    with scope("outer"):
+        with scope("inner"):
+            y = Value(2.0) * 3
+        z = y + 1
+        with pytest.raises(ValueError, match="division by zero"), scope("failing"):
+            _ = Value(1.0) / 0
+        after_error = z * 2
+    outside = z - 1
+    assert (y.scope, z.scope, after_error.scope, outside.scope) == (("outer", "inner"), ("outer",), ("outer",), ())
+    with no_grad(), scope("s"):
+        assert (Value(1.0) + 1).is_leaf  # a scope keeps the mode's flags
+    with pytest.raises(TypeError, match="non-empty str, got ''"):
+        scope("")

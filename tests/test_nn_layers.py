@@ -53,6 +53,16 @@ def test_neuron_weighted_sum_is_one_node_and_the_expanded_form_agrees():
     assert out2.data == pytest.approx(out.data, rel=1e-15)
 
 
+def test_neuron_with_a_weight_replaced_by_a_number_treats_it_as_a_constant():
+    n = nn.Neuron(2, activation="linear", seed=0)
+    n.w[1] = 3.0  # a number: the fused path cannot take it, dot() makes it a constant
+    x = [Value(2.0), Value(-1.0)]
+    out = n(x)
+    out.backward()
+    assert out.op == "dot" and out.data == n.w[0].data * 2.0 + 3.0 * -1.0 + n.b.data
+    assert (n.w[0].grad, x[1].grad, n.b.grad) == (2.0, 3.0, 1.0)
+
+
 def test_fused_and_expanded_mlps_give_the_same_gradients():
     fused = nn.MLP(3, [5, 4, 1], activation="relu", seed=3)
     expanded = nn.MLP(3, [5, 4, 1], activation="relu", seed=3, fused=False)
