@@ -236,7 +236,7 @@ class Dropout(Module):
     def __call__(self, x: Sequence[Value | float]) -> list[Value]:
         if isinstance(x, (Value, int, float)) or not hasattr(x, "__len__"):
             raise TypeError(f"Dropout takes a list of Values or numbers, got {x!r}")
-        xs = [v if isinstance(v, Value) else Value(v) for v in x]
+        xs = _values(x)
         if not self.training or self.p == 0.0:
             return xs
         keep = 0.0 if self.p == 1.0 else 1.0 / (1.0 - self.p)
