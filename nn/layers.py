@@ -37,6 +37,8 @@ def activate(name: str, z: Value) -> Value:
 
     >>> activate("relu", Value(-1.0)).data, activate("linear", Value(-1.0)).data
     (0.0, -1.0)
+    >>> activate("relu", 2.0).op  # a number becomes a constant node
+    'relu'
     """
     if isinstance(z, Value):
         method = _METHODS[name]
