@@ -8,6 +8,8 @@ import struct
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from random_programs import build
+from random_programs import programs as random_programs
 
 import nn
 from autograd import GraphChanged, Value, logsumexp, no_grad, sum_values
@@ -108,43 +110,9 @@ def test_relu_and_abs_derivatives_follow_the_current_data():
 
 # ---- random expression graphs, eager against compiled ----
 
-UNARY = ["tanh", "sigmoid", "exp_small", "log_pos", "square", "neg", "abs", "relu", "inverse", "sqrt"]
-BINARY = ["add", "sub", "mul", "div_pos", "pow_pos", "sum3", "lse"]
-OPS = {
-    "tanh": lambda a: a.tanh(),
-    "sigmoid": lambda a: a.sigmoid(),
-    "exp_small": lambda a: a.tanh().exp(),
-    "log_pos": lambda a: (a * a + 0.5).log(),
-    "square": lambda a: a**2,
-    "neg": lambda a: -a,
-    "abs": lambda a: abs(a),
-    "relu": lambda a: a.relu(),
-    "inverse": lambda a: 1.0 / (a * a + 0.25),
-    "sqrt": lambda a: (a * a + 0.1) ** 0.5,
-    "add": lambda a, b: a + b,
-    "sub": lambda a, b: a - b,
-    "mul": lambda a, b: a * b,
-    "div_pos": lambda a, b: a / (b * b + 1.0),
-    "pow_pos": lambda a, b: (a * a + 0.5) ** b.tanh(),
-    "sum3": lambda a, b: sum_values([a, b, a * b]),
-    "lse": lambda a, b: logsumexp([a, b, b]),
-}
-
-
-def build(program, leaves):
-    nodes = list(leaves)
-    for kind, op, i, j in program:
-        a, b = nodes[i % len(nodes)], nodes[j % len(nodes)]
-        nodes.append(OPS[op](a) if kind == 1 else OPS[op](a, b))
-    return nodes[-1] + nodes[len(nodes) // 2]
-
-
-programs = st.lists(
-    st.one_of(
-        st.tuples(st.just(1), st.sampled_from(UNARY), st.integers(0, 50), st.integers(0, 50)),
-        st.tuples(st.just(2), st.sampled_from(BINARY), st.integers(0, 50), st.integers(0, 50)),
-    ),
-    min_size=1,
+programs = random_programs(
+    unary=["tanh", "sigmoid", "exp_small", "log_pos", "square", "neg", "abs", "relu", "inverse", "sqrt"],
+    binary=["add", "sub", "mul", "div_pos", "pow_pos", "sum3", "lse"],
     max_size=25,
 )
 points = st.lists(st.floats(-2.0, 2.0), min_size=4, max_size=4)

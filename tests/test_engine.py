@@ -7,21 +7,21 @@ import threading
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from numeric import central_differences
+from random_programs import build
+from random_programs import programs as random_programs
 
 from autograd import Value, is_grad_enabled, log_softmax, logsumexp, no_grad, softmax, sum_values
 
 
-def numeric_grads(f, xs, eps=1e-6):
-    """Central differences of f (numbers -> Value) at xs, computed on floats only."""
-    out = []
-    for i in range(len(xs)):
-        up = list(xs)
-        up[i] += eps
-        dn = list(xs)
-        dn[i] -= eps
+def numeric_grads(f, xs):
+    """Central differences of f (Values -> Value) at xs, with no graph built."""
+
+    def on_floats(p):
         with no_grad():
-            out.append((f(*map(Value, up)).data - f(*map(Value, dn)).data) / (2 * eps))
-    return out
+            return f(*map(Value, p)).data
+
+    return central_differences(on_floats, xs)
 
 
 def analytic_grads(f, xs):
@@ -359,41 +359,9 @@ def test_repr_is_readable():
 
 # ---- random expression graphs ----
 
-UNARY = ["tanh", "sigmoid", "exp_small", "log_pos", "square", "neg", "abs_shift", "relu_shift"]
-BINARY = ["add", "sub", "mul", "div_pos", "pow_pos"]
-
-
-def build(program, leaves, lib):
-    """Run a random program (a list of op steps) over leaves with a library of ops (ours or torch's)."""
-    nodes = list(leaves)
-    for kind, op, i, j in program:
-        a, b = nodes[i % len(nodes)], nodes[j % len(nodes)]
-        nodes.append(lib[op](a) if kind == 1 else lib[op](a, b))
-    return lib["add"](nodes[-1], nodes[len(nodes) // 2])
-
-
-OURS = {
-    "tanh": lambda a: a.tanh(),
-    "sigmoid": lambda a: a.sigmoid(),
-    "exp_small": lambda a: a.tanh().exp(),
-    "log_pos": lambda a: (a * a + 0.5).log(),
-    "square": lambda a: a**2,
-    "neg": lambda a: -a,
-    "abs_shift": lambda a: (a.tanh() + 1.5).abs(),
-    "relu_shift": lambda a: (a.tanh() + 1.5).relu(),
-    "add": lambda a, b: a + b,
-    "sub": lambda a, b: a - b,
-    "mul": lambda a, b: a * b,
-    "div_pos": lambda a, b: a / (b * b + 1.0),
-    "pow_pos": lambda a, b: (a * a + 0.5) ** b.tanh(),
-}
-
-programs = st.lists(
-    st.one_of(
-        st.tuples(st.just(1), st.sampled_from(UNARY), st.integers(0, 50), st.integers(0, 50)),
-        st.tuples(st.just(2), st.sampled_from(BINARY), st.integers(0, 50), st.integers(0, 50)),
-    ),
-    min_size=1,
+programs = random_programs(
+    unary=["tanh", "sigmoid", "exp_small", "log_pos", "square", "neg", "abs_shift", "relu_shift"],
+    binary=["add", "sub", "mul", "div_pos", "pow_pos"],
     max_size=12,
 )
 leaf_values = st.lists(st.floats(-1.5, 1.5), min_size=1, max_size=4)
@@ -403,7 +371,7 @@ leaf_values = st.lists(st.floats(-1.5, 1.5), min_size=1, max_size=4)
 @given(programs, leaf_values)
 def test_random_graphs_against_finite_differences(program, xs):
     def f(*vs):
-        return build(program, vs, OURS)
+        return build(program, vs)
 
     for a, n in zip(analytic_grads(f, xs), numeric_grads(f, xs)):
         assert a == pytest.approx(n, rel=1e-4, abs=1e-4)
@@ -432,7 +400,7 @@ def test_random_graphs_against_torch_float64(program, xs):
     out_t = build(program, ts, lib)
     out_t.backward()
     vs = [Value(x) for x in xs]
-    out = build(program, vs, OURS)
+    out = build(program, vs)
     out.backward()
     assert out.data == pytest.approx(out_t.item(), rel=1e-12, abs=1e-12)
     for v, t in zip(vs, ts):

@@ -13,6 +13,7 @@ import operator
 
 import pytest
 from hypothesis import find, settings
+from numeric import central_differences
 
 import autograd
 from autograd import Value, cli, compile, dot, jvp, logsumexp, no_grad, ops, sum_values, testing
@@ -143,16 +144,6 @@ def eager(op, xs):
     return out.data, [v.grad for v in leaves]
 
 
-def numeric_gradient(f, xs, h=1e-6):
-    grads = []
-    for i in range(len(xs)):
-        up, down = list(xs), list(xs)
-        up[i] += h
-        down[i] -= h
-        grads.append((f(up) - f(down)) / (2 * h))
-    return grads
-
-
 def close(a, b, rel, abs_):
     return abs(a - b) <= abs_ + rel * abs(b)
 
@@ -176,7 +167,7 @@ def test_value_against_reference(op):
 def test_gradient_against_finite_differences(op):
     for xs in samples(op):
         _, grads = eager(op, xs)
-        numeric = numeric_gradient(lambda p: REF[op.name](*p, *op.params), xs)
+        numeric = central_differences(lambda p: REF[op.name](*p, *op.params), xs)
         for g, n in zip(grads, numeric):
             assert close(g, n, 1e-5, 1e-6), (xs, grads, numeric)
 
@@ -199,7 +190,7 @@ def test_second_derivative_against_finite_differences_of_the_first(op):
     for xs in samples(op):
         for i in range(len(xs)):
             second = hessian_row(op, xs, i)
-            numeric = numeric_gradient(lambda p, i=i: eager(op, p)[1][i], xs, h=1e-5)
+            numeric = central_differences(lambda p, i=i: eager(op, p)[1][i], xs, h=1e-5)
             for s, n in zip(second, numeric):
                 assert close(s, n, 1e-4, 1e-5), (xs, i, second, numeric)
 
