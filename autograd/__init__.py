@@ -7,7 +7,7 @@ from . import ops
 from .anomaly import AnomalyError, detect_anomaly
 from .compile import GraphChanged, compile
 from .draw import draw, draw_steps, nodes_between
-from .engine import Scope, Value, apply, enable_grad, is_grad_enabled, no_grad, scope
+from .engine import Constant, Scope, Value, apply, enable_grad, is_grad_enabled, no_grad, scope
 from .explain import Derivation, explain
 from .forward import Dual, jvp
 from .functions import (
@@ -59,6 +59,7 @@ from .transforms import grad, value_and_grad
 
 __all__ = [
     "Value",
+    "Constant",
     "no_grad",
     "enable_grad",
     "is_grad_enabled",

@@ -24,8 +24,9 @@ from typing import Any, NoReturn, TextIO, cast
 
 from . import ops
 from .draw import BackwardNotRunError, DotNotFoundError, GraphTooLargeError, draw, draw_steps, nodes_between
-from .engine import Value, apply, no_grad
+from .engine import Constant, Value, apply, no_grad
 from .explain import explain
+from .names import naming
 
 __all__ = ["main", "parse", "evaluate", "ExpressionError", "FUNCTIONS"]
 
@@ -276,7 +277,7 @@ def evaluate(tree: ast.AST, values: dict[str, Value]) -> Value:
 
 def _apply(node: ast.AST, args: list[Value], values: dict[str, Value]) -> Value:
     if isinstance(node, ast.Constant):
-        return Value(cast(float, node.value))  # a number: _check allows no other constant
+        return Constant(cast(float, node.value))  # a number: _check allows no other constant
     if isinstance(node, ast.Name):
         if node.id not in values:
             if node.id in FUNCTIONS:
@@ -285,7 +286,7 @@ def _apply(node: ast.AST, args: list[Value], values: dict[str, Value]) -> Value:
         return values[node.id]
     if isinstance(node, ast.UnaryOp):
         if isinstance(node.operand, ast.Constant):  # a negative number is a constant, as written
-            return Value(-float(cast(float, node.operand.value)))
+            return Constant(-float(cast(float, node.operand.value)))
         return apply(ops.NEG, args[0])
     if isinstance(node, ast.Call):
         op = FUNCTIONS[cast(ast.Name, node.func).id]
@@ -419,11 +420,7 @@ def run(argv: Sequence[str], out: TextIO | None = None) -> int:
     expression = _short(" ".join(args.expression.split()))
     head = expression if expression == root.label else f"{root.label} = {expression}"
     print(f"{head} = {root.data:.10g}", file=out)
-    if values:
-        width = max(4, *(len(n) for n in values))
-        print(f"{'name':<{width}}  {'value':>14}  {'gradient':>18}", file=out)
-        for name, v in values.items():
-            print(f"{name:<{width}}  {v.data:>14.10g}  {v.grad:>18.10g}", file=out)
+    _print_nodes(root, list(values.values()), out)
 
     if args.explain is not None:
         print(f"\n{explain(root, values[args.explain])}", file=out)
@@ -434,6 +431,25 @@ def run(argv: Sequence[str], out: TextIO | None = None) -> int:
     _check_outputs(args, fmt, root, limit)
     _write(args, fmt, root, limit, out)
     return 0
+
+
+_MAX_ROWS = 20  # inner nodes listed under the inputs; a larger graph lists its inputs only
+
+
+def _print_nodes(root: Value, inputs: list[Value], out: TextIO) -> None:
+    """The table of every input, then (for a graph of at most _MAX_ROWS inner nodes) every inner node as
+    the pictures and `explain` name it ('d = 2b'): its value and the gradient backward() gave it."""
+    names = naming(root)
+    inner = [v for v in names if not v.is_leaf]
+    rows = [(names[v], v) for v in inputs if v in names]
+    if len(inner) <= _MAX_ROWS:
+        rows += [(_short(f"{names[v]} = {names.formula(v)}", 40), v) for v in inner]
+    width = max(4, *(len(n) for n, _ in rows))
+    print(f"{'name':<{width}}  {'value':>14}  {'gradient':>18}", file=out)
+    for name, v in rows:
+        print(f"{name:<{width}}  {v.data:>14.10g}  {v.grad:>18.10g}", file=out)
+    if len(inner) > _MAX_ROWS:
+        print(f"({len(inner)} inner nodes: --explain NAME or -o FILE shows them)", file=out)
 
 
 def _check_outputs(

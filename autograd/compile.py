@@ -20,6 +20,7 @@ from typing import Literal, NoReturn, TypeVar, cast
 
 from . import ops
 from .engine import BACKWARD_LOCK, GRAD, Value, mode, op_of, real, topological_order
+from .names import Naming, naming
 
 __all__ = ["compile", "Compiled", "CompiledResult", "GraphChanged"]
 
@@ -223,7 +224,7 @@ class _Program:
         # the program keeps the Value objects and reads their .data on every call.
         self.captured = tuple(v for v in reversed(order) if v not in index and v.is_leaf)
         self.shape = _shape(order, index)
-        self.source, self.names = _generate(order, index, self.captured)
+        self.source, self.names = _generate(order, index, self.captured, naming(out))
         namespace = dict(self.names, _Fallback=_Fallback, inf=math.inf, nan=math.nan)
         exec(builtins.compile(self.source, f"<compiled {len(order)} nodes>", "exec"), namespace)
         self.function = cast(_Replay, namespace["replay"])
@@ -392,12 +393,13 @@ def _trace(fn: Callable[..., R], args: Sequence[object]) -> R | None:
 
 
 def _generate(
-    order: list[Value], index: dict[Value, int], captured: tuple[Value, ...]
+    order: list[Value], index: dict[Value, int], captured: tuple[Value, ...], called: Naming
 ) -> tuple[str, dict[str, object]]:
     """Python source of ``replay(L, K)``, and the names it uses: a generator that computes every value
     and local derivative, yields the output's data, then runs the backward pass each time a gradient is
     sent to it. L are the argument Values, K the captured leaves. Anything that raises (a domain
-    error) raises before the first yield, so the call can be redone eagerly."""
+    error) raises before the first yield, so the call can be redone eagerly. Each node's line ends with
+    a comment naming it as the pictures and `explain` do (`autograd.names`): ``# e = a + d``."""
     names: dict[str, object] = {"abs": builtins.abs, **vars(ops.FLOATS)}
     functions: dict[int, str] = {}  # id(function) -> its name in the generated code
     rules: dict[ops.Op, Callable[..., Sequence[float]]] = {}  # op -> its rule on floats (one function per bound op)
@@ -412,12 +414,12 @@ def _generate(
     lines = ["def replay(L, K):"]
     for i, v in enumerate(captured):
         name[v] = f"k{i}"
-        lines.append(f"    k{i} = K[{i}].data")
+        lines.append(f"    k{i} = K[{i}].data  # {_comment(called[v])}")
     local: dict[Value, list[str]] = {}  # node -> the expression of each local derivative ('' means exactly 1.0)
     for n, v in enumerate(reversed(order)):  # children before parents
         if v in index:
             name[v] = f"x{index[v]}"
-            lines.append(f"    x{index[v]} = L[{index[v]}].data")
+            lines.append(f"    x{index[v]} = L[{index[v]}].data  # {_comment(called[v])}")
         elif not v.is_leaf:
             op, out = _op(v), f"v{n}"
             name[v] = out
@@ -428,7 +430,7 @@ def _generate(
             value: object = _trace(op.value, [_Sym(x) for x in c] + list(op.params))
             if not isinstance(value, _Sym):  # the value branches on the data: call the table's function
                 value = _Sym(f"{call(op.value)}({', '.join(c + params)})")
-            lines.append(f"    {out} = {value.code}")
+            lines.append(f"    {out} = {value.code}  # {_comment(f'{called[v]} = {called.formula(v)}')}")
             grads: Sequence[_Sym | float] | None = _trace(
                 op.grads, [_SYM_MATH, _Sym(out)] + [_Sym(x) for x in c] + list(op.params)
             )
@@ -447,6 +449,12 @@ def _generate(
     lines.append(f"        g = yield {name[order[0]]}")
     lines.extend("        " + line for line in _backward_lines(order, index, captured, name, local))
     return "\n".join(lines) + "\n", names
+
+
+def _comment(text: str) -> str:
+    """text as a comment of generated code: one line of printable characters, at most 60 of them."""
+    text = text if len(text) <= 60 else text[:59] + "…"
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
 
 
 def _float_grads(op: ops.Op) -> Callable[..., Sequence[float]]:

@@ -37,7 +37,7 @@ from . import ops
 from .display import value_html
 from .methods import OpMethods
 
-__all__ = ["Value", "no_grad", "enable_grad", "is_grad_enabled", "scope", "Scope"]
+__all__ = ["Value", "Constant", "no_grad", "enable_grad", "is_grad_enabled", "scope", "Scope"]
 
 # The engine's only global state: a small mode, one ContextVar so that each thread (and each
 # asyncio task) has its own, and so that creating a node costs a single .get(). The mode is an int
@@ -244,12 +244,12 @@ def real(x: object, what: str) -> float:
 
 
 def _operand(x: object, op: str) -> Value:
-    """An operand as a Value (numbers become constant leaves)."""
+    """An operand as a Value (a number becomes a `Constant` leaf)."""
     if isinstance(x, Value):
         return x
     if type(x) is float or type(x) is int:
-        return Value(x)
-    return Value(real(x, f"the operand of {op!r} (a Value or a real number)"))
+        return Constant(x)
+    return Constant(real(x, f"the operand of {op!r} (a Value or a real number)"))
 
 
 def describe(v: Value) -> str:
@@ -389,6 +389,7 @@ class Value(OpMethods):
     _db: Any
     _scope: Scope | None
     is_parameter = False  # True on nn.Parameter, the Values an nn module trains; renderers show them apart
+    is_constant = False  # True on Constant: a number written in an expression
     _apply = staticmethod(apply)
 
     def __init__(self, data: SupportsFloat, label: str = "") -> None:
@@ -425,6 +426,11 @@ class Value(OpMethods):
         """The path of `scope` names the node was made in, outermost first (``()`` outside every scope)."""
         s = self._scope
         return () if s is None else s.path
+
+    @property
+    def path(self) -> str:
+        """Where an nn module holds this Value ('layers.0.neurons.3.w.1', see ``nn.Parameter``), else ''."""
+        return ""
 
     @property
     def is_leaf(self) -> bool:
@@ -620,6 +626,24 @@ class Value(OpMethods):
         with BACKWARD_LOCK:
             for v in order:
                 v.grad = 0.0
+
+
+class Constant(Value):
+    """A number written in an expression, as a node: the 2 in ``2 * b``, the 0.5 in ``h - 0.5``.
+
+    The engine makes one for every number operand; ``nn`` makes its data inputs constants. Every view
+    writes a constant as its number and never names it or shows a gradient for it (nobody differentiates
+    with respect to a number). A Value you make yourself, even unlabelled, is a variable. backward() adds
+    into a constant's ``.grad`` as into any leaf's: skipping it would cost every edge a test
+    (benchmarks/bench_constants.py), and no view reads it.
+
+    >>> b = Value(1.0, label="b"); d = 2 * b
+    >>> [type(c).__name__ for c in d.children]
+    ['Constant', 'Value']
+    """
+
+    __slots__ = ()
+    is_constant = True
 
 
 def _number(x: Value | Number) -> float:

@@ -11,7 +11,7 @@ Each function is the method of the same name: ``sin(x)`` is ``x.sin()``.
 from typing import Any, Protocol, TypeVar, overload
 
 from . import ops
-from .engine import Value
+from .engine import Constant, Value
 from .methods import OpMethods
 
 __all__ = [
@@ -81,7 +81,7 @@ class _Binary(Protocol):
 
 
 def _scalar(x: OpMethods | float) -> OpMethods:
-    return x if isinstance(x, OpMethods) else Value(x)
+    return x if isinstance(x, OpMethods) else Constant(x)
 
 
 def _unary(op: ops.Op) -> _Unary:

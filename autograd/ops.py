@@ -43,7 +43,8 @@ class Op:
     - ``arity``: number of Value operands (``-1``: any number, e.g. ``sum``);
     - ``value(*xs, *params)``: the result on floats;
     - ``grads(m, y, *xs, *params)``: the local derivatives d(y)/d(x_i), one rule for floats and Values;
-    - ``display``: a formula such as ``"{0} - {1}"`` or ``"sin({0})"`` (``{p}`` for a parameter ``p``);
+    - ``display``: a formula such as ``"{0} - {1}"`` or ``"sin({0})"`` (``{p}`` for a parameter ``p``), in the
+      one notation of `autograd.names` (``"{0}·{1}"``, ``"{0}^{n}"``);
       ``prec`` is how tightly it binds (1 ``+ -``, 2 ``* /``, 3 unary minus, 4 ``**``, 5 a call or
       atom) and ``needs[i]`` how tightly operand i must bind to go without parentheses;
     - ``domain(*xs, *params)``: the reason the operands are outside the domain, or None (a ValueError);
@@ -59,7 +60,8 @@ class Op:
     - ``symbolic``: how each local derivative reads, as the lecture notes write it: one format string
       per operand (one for all operands of an n-ary op, ``{x}`` being the operand) over the operands
       ``{0}``, ``{1}``, the result ``{y}`` and the parameters, e.g. ``("{1}", "{0}")`` for a * b and
-      ``("1 − {y}²",)`` for tanh. ``autograd.explain.local_forms`` fills in the names.
+      ``("1 - {y}^2",)`` for tanh, in the notation of `autograd.names` (products ``·``, powers ``^``, minus
+      ``-``, functions as calls), which fills in the names.
     """
 
     __slots__ = (
@@ -151,7 +153,7 @@ class Op:
         """The display with operand texts filled in (no parentheses added: see the renderer).
 
         >>> SUB.formula("a", "b"), POW_N.bind(2.0).formula("x")
-        ('a - b', 'x**2')
+        ('a - b', 'x^2')
         """
         if self.formula_text is not None:
             return self.formula_text
@@ -341,14 +343,14 @@ SUB = Op(
     prec=1,
     needs=(1, 2),
     doc="a - b",
-    symbolic=("1", "−1"),
+    symbolic=("1", "-1"),
 )
 MUL = Op(
     "*",
     2,
     operator.mul,
     lambda m, y, a, b: (b, a),
-    "{0} * {1}",
+    "{0}·{1}",
     prec=2,
     needs=(2, 2),
     doc="a * b",
@@ -359,13 +361,13 @@ DIV = Op(
     2,
     operator.truediv,
     lambda m, y, a, b: (1.0 / b, -a / (b * b)),
-    "{0} / {1}",
+    "{0}/{1}",
     prec=2,
     needs=(2, 3),
     domain=lambda a, b: "division by zero" if b == 0.0 else None,
     samples=((-2.0, 2.0), (0.5, 2.0)),
     doc="a / b",
-    symbolic=("1/{1}", "−{0}/{1}²"),
+    symbolic=("1/{1}", "-{0}/{1}^2"),
 )
 MOD = Op(
     "%",
@@ -382,16 +384,16 @@ MOD = Op(
     kink_points=((2.0, 1.0),),
     samples=((0.1, 0.9), (1.0, 2.0)),
     doc="a % b, with Python's sign rules",
-    symbolic=("1", "−⌊{0}/{1}⌋"),
+    symbolic=("1", "-floor({0}/{1})"),
 )
-NEG = Op("neg", 1, operator.neg, lambda m, y, x: (-1.0,), "-{0}", prec=3, needs=(4,), doc="-x", symbolic=("−1",))
+NEG = Op("neg", 1, operator.neg, lambda m, y, x: (-1.0,), "-{0}", prec=3, needs=(4,), doc="-x", symbolic=("-1",))
 POW_N = Op(
     "**n",
     1,
     _power,
     # d(x^n)/dx = n x^(n-1); the n = 0 case keeps x^-1 out of the higher derivatives at x = 0
     lambda m, y, x, n: (n * x ** (n - 1.0),) if n != 0.0 else (0.0,),
-    "{0}**{n}",
+    "{0}^{n}",
     prec=4,
     needs=(5,),
     domain=lambda x, n: (
@@ -406,7 +408,7 @@ POW_N = Op(
     samples=((0.2, 2.0),),
     title="**{n}",
     doc="x ** n for a number n",
-    symbolic=("{n}·{0}^({n}−1)",),
+    symbolic=("{n}·{0}^({n}-1)",),  # written out by autograd.names: 2x, 3x^2
 )
 POW = Op(
     "**",
@@ -414,7 +416,7 @@ POW = Op(
     _power,
     # d(a^b)/da = b a^(b-1), d(a^b)/db = a^b log(a); at a = 0 the second is taken as 0 (PyTorch)
     lambda m, y, a, b: (b * a ** (b - 1.0), y * m.log(a) if a > 0.0 else 0.0),
-    "{0}**{1}",
+    "{0}^{1}",
     prec=4,
     needs=(5, 4),
     domain=lambda a, b: (
@@ -426,14 +428,14 @@ POW = Op(
     pole=lambda a, b: (0.0 if b == 0.0 else math.inf, 0.0),
     samples=((0.2, 2.0), (-2.0, 2.0)),
     doc="a ** b with b a Value",
-    symbolic=("{1}·{0}^({1}−1)", "{y}·ln({0})"),
+    symbolic=("{1}·{0}^({1}-1)", "{y}·log({0})"),
 )
 
 SIN = Op(
     "sin", 1, math.sin, lambda m, y, x: (m.cos(x),), "sin({0})", math_name="sin", doc="sine", symbolic=("cos({0})",)
 )
 COS = Op(
-    "cos", 1, math.cos, lambda m, y, x: (-m.sin(x),), "cos({0})", math_name="cos", doc="cosine", symbolic=("−sin({0})",)
+    "cos", 1, math.cos, lambda m, y, x: (-m.sin(x),), "cos({0})", math_name="cos", doc="cosine", symbolic=("-sin({0})",)
 )
 TAN = Op(
     "tan",
@@ -444,7 +446,7 @@ TAN = Op(
     math_name="tan",
     samples=((-1.2, 1.2),),
     doc="tangent",
-    symbolic=("1 + {y}²",),
+    symbolic=("1 + {y}^2",),
 )
 ASIN = Op(
     "asin",
@@ -457,7 +459,7 @@ ASIN = Op(
     pole=lambda x: (math.inf,),
     samples=((-0.9, 0.9),),
     doc="inverse sine",
-    symbolic=("1/√(1 − {0}²)",),
+    symbolic=("1/sqrt(1 - {0}^2)",),
 )
 ACOS = Op(
     "acos",
@@ -470,7 +472,7 @@ ACOS = Op(
     pole=lambda x: (-math.inf,),
     samples=((-0.9, 0.9),),
     doc="inverse cosine",
-    symbolic=("−1/√(1 − {0}²)",),
+    symbolic=("-1/sqrt(1 - {0}^2)",),
 )
 ATAN = Op(
     "atan",
@@ -480,7 +482,7 @@ ATAN = Op(
     "atan({0})",
     math_name="atan",
     doc="inverse tangent",
-    symbolic=("1/(1 + {0}²)",),
+    symbolic=("1/(1 + {0}^2)",),
 )
 SINH = Op(
     "sinh",
@@ -510,7 +512,7 @@ TANH = Op(
     "tanh({0})",
     math_name="tanh",
     doc="hyperbolic tangent, stable for any input (tanh(1000) = 1)",
-    symbolic=("1 − {y}²",),
+    symbolic=("1 - {y}^2",),
 )
 ASINH = Op(
     "asinh",
@@ -520,7 +522,7 @@ ASINH = Op(
     "asinh({0})",
     math_name="asinh",
     doc="inverse hyperbolic sine",
-    symbolic=("1/√({0}² + 1)",),
+    symbolic=("1/sqrt({0}^2 + 1)",),
 )
 ACOSH = Op(
     "acosh",
@@ -533,7 +535,7 @@ ACOSH = Op(
     pole=lambda x: (math.inf,),
     samples=((1.1, 3.0),),
     doc="inverse hyperbolic cosine",
-    symbolic=("1/√({0}² − 1)",),
+    symbolic=("1/sqrt({0}^2 - 1)",),
 )
 ATANH = Op(
     "atanh",
@@ -545,7 +547,7 @@ ATANH = Op(
     domain=lambda x: "input must be in (-1, 1)" if not -1.0 < x < 1.0 and x == x else None,
     samples=((-0.9, 0.9),),
     doc="inverse hyperbolic tangent",
-    symbolic=("1/(1 − {0}²)",),
+    symbolic=("1/(1 - {0}^2)",),
 )
 
 EXP = Op(
@@ -559,7 +561,7 @@ EXP = Op(
     symbolic=("{y}",),
 )
 EXP2 = Op(
-    "exp2", 1, _EXP2, lambda m, y, x: (y * _LN2,), "exp2({0})", math_name="exp2", doc="2**x", symbolic=("{y}·ln 2",)
+    "exp2", 1, _EXP2, lambda m, y, x: (y * _LN2,), "exp2({0})", math_name="exp2", doc="2**x", symbolic=("{y}·log(2)",)
 )
 EXPM1 = Op(
     "expm1",
@@ -593,7 +595,7 @@ LOG2 = Op(
     domain=_not_positive,
     samples=((0.1, 3.0),),
     doc="base-2 logarithm",
-    symbolic=("1/({0}·ln 2)",),
+    symbolic=("1/({0}·log(2))",),
 )
 LOG10 = Op(
     "log10",
@@ -605,7 +607,7 @@ LOG10 = Op(
     domain=_not_positive,
     samples=((0.1, 3.0),),
     doc="base-10 logarithm",
-    symbolic=("1/({0}·ln 10)",),
+    symbolic=("1/({0}·log(10))",),
 )
 LOG1P = Op(
     "log1p",
@@ -630,7 +632,7 @@ SQRT = Op(
     pole=lambda x: (math.inf,),
     samples=((0.1, 3.0),),
     doc="square root",
-    symbolic=("1/(2·{y})",),
+    symbolic=("1/(2{y})",),
 )
 CBRT = Op(
     "cbrt",
@@ -642,21 +644,21 @@ CBRT = Op(
     pole=lambda x: (math.inf,),
     samples=((0.2, 3.0),),
     doc="cube root",
-    symbolic=("1/(3·{y}²)",),
+    symbolic=("1/(3{y}^2)",),
 )
-SQUARE = Op("square", 1, lambda x: x * x, lambda m, y, x: (2.0 * x,), "square({0})", doc="x * x", symbolic=("2·{0}",))
+SQUARE = Op("square", 1, lambda x: x * x, lambda m, y, x: (2.0 * x,), "square({0})", doc="x * x", symbolic=("2{0}",))
 RECIPROCAL = Op(
     "reciprocal",
     1,
     lambda x: 1.0 / x,
     lambda m, y, x: (-(y * y),),
-    "1 / {0}",
+    "1/{0}",
     prec=2,
     needs=(3,),
     domain=lambda x: "division by zero" if x == 0.0 else None,
     samples=((0.5, 2.0),),
     doc="1 / x",
-    symbolic=("−{y}²",),
+    symbolic=("-{y}^2",),
 )
 
 ERF = Op(
@@ -667,7 +669,7 @@ ERF = Op(
     "erf({0})",
     math_name="erf",
     doc="error function",
-    symbolic=("(2/√π)·exp(−{0}²)",),
+    symbolic=("(2/sqrt(π))·exp(-{0}^2)",),
 )
 ERFC = Op(
     "erfc",
@@ -677,7 +679,7 @@ ERFC = Op(
     "erfc({0})",
     math_name="erfc",
     doc="1 - erf(x), accurate for large x",
-    symbolic=("−(2/√π)·exp(−{0}²)",),
+    symbolic=("-(2/sqrt(π))·exp(-{0}^2)",),
 )
 SIGN = Op(
     "sign",
@@ -744,7 +746,7 @@ SIGMOID = Op(
     lambda m, y, x: (y * (1.0 - y),),
     "sigmoid({0})",
     doc="1 / (1 + e**-x), stable for any input (sigmoid(-1000) = 0)",
-    symbolic=("{y}(1 − {y})",),
+    symbolic=("{y}(1 - {y})",),
 )
 SOFTPLUS = Op(
     "softplus",
@@ -753,7 +755,7 @@ SOFTPLUS = Op(
     lambda m, y, x: (m.sigmoid(x),),
     "softplus({0})",
     doc="log(1 + e**x), stable at +-1000",
-    symbolic=("σ({0})",),
+    symbolic=("sigmoid({0})",),
 )
 SILU = Op(
     "silu",
@@ -763,7 +765,7 @@ SILU = Op(
     lambda m, y, x: (m.sigmoid(x) * (1.0 + x * (1.0 - m.sigmoid(x))),),
     "silu({0})",
     doc="x * sigmoid(x)",
-    symbolic=("σ({0})·(1 + {0}·(1 − σ({0})))",),
+    symbolic=("sigmoid({0})·(1 + {0}(1 - sigmoid({0})))",),
 )
 GELU = Op(
     "gelu",
@@ -818,7 +820,7 @@ ATAN2 = Op(
     "crosses 0 with b < 0, and the derivative there is that of the branch taken",
     samples=((0.2, 2.0), (-2.0, 2.0)),
     doc="the angle of the point (x, y), for atan2(y, x)",
-    symbolic=("{1}/({0}² + {1}²)", "−{0}/({0}² + {1}²)"),
+    symbolic=("{1}/({0}^2 + {1}^2)", "-{0}/({0}^2 + {1}^2)"),
 )
 HYPOT = Op(
     "hypot",
@@ -844,7 +846,7 @@ MAXIMUM = Op(
     kink_note="at a tie the gradient is split evenly (PyTorch, JAX)",
     kink_points=((1.0, 1.0),),
     doc="the larger of a and b; NaN if either is",
-    symbolic=("1 if {0} > {1} else 0 if {0} < {1} else ½", "1 if {1} > {0} else 0 if {1} < {0} else ½"),
+    symbolic=("1 if {0} > {1} else 0 if {0} < {1} else 0.5", "1 if {1} > {0} else 0 if {1} < {0} else 0.5"),
 )
 MINIMUM = Op(
     "minimum",
@@ -856,7 +858,7 @@ MINIMUM = Op(
     kink_note="at a tie the gradient is split evenly (PyTorch, JAX)",
     kink_points=((1.0, 1.0),),
     doc="the smaller of a and b; NaN if either is",
-    symbolic=("1 if {0} < {1} else 0 if {0} > {1} else ½", "1 if {1} < {0} else 0 if {1} > {0} else ½"),
+    symbolic=("1 if {0} < {1} else 0 if {0} > {1} else 0.5", "1 if {1} < {0} else 0 if {1} > {0} else 0.5"),
 )
 CLAMP = Op(
     "clamp",
@@ -870,7 +872,7 @@ CLAMP = Op(
     params=(("lo", -1.0), ("hi", 1.0)),
     samples=((-0.9, 0.9),),
     doc="x limited to [lo, hi] (either may be None)",
-    symbolic=("1 if {lo} ≤ {0} ≤ {hi} else 0",),
+    symbolic=("1 if {lo} <= {0} <= {hi} else 0",),
 )
 
 SUM = Op(
@@ -908,7 +910,7 @@ LOGSUMEXP = Op(
     prec=5,
     needs=(0,),
     doc="log(e**x1 + ... + e**xn), stable",
-    symbolic=("exp({x} − {y})",),
+    symbolic=("exp({x} - {y})",),
 )
 
 

@@ -3,7 +3,7 @@
 import random
 from collections.abc import Callable, Mapping, Sequence
 
-from autograd import Value, apply, dot, ops, scope, sum_values
+from autograd import Constant, Value, apply, dot, ops, scope, sum_values
 from autograd.engine import fused_dot
 
 from .init import Init, get_init, make_rng
@@ -80,7 +80,7 @@ def _inputs(x: Sequence[Value | float], n: int, who: Module) -> Sequence[Value |
 
 def _values(x: Sequence[Value | float]) -> list[Value]:
     """The inputs as Values: numbers become constants once here, so one input node feeds every neuron."""
-    return [xi if isinstance(xi, Value) else Value(xi) for xi in x]
+    return [xi if isinstance(xi, Value) else Constant(xi) for xi in x]
 
 
 class Neuron(Module):

@@ -7,7 +7,7 @@ import os
 import secrets
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, SupportsFloat, TypeVar
 
 from autograd import Value
 from autograd.display import card_html
@@ -21,13 +21,31 @@ _VERSION = 1
 class Parameter(Value):
     """A Value that a module owns and an optimizer updates. Renderers draw it apart from inputs.
 
+    Its ``path`` is where the module holds it, from the moment it is assigned into one (an attribute, or an
+    item of a list/tuple attribute): every view names it so, unless you give it a label (a label wins).
+
     >>> p = Parameter(0.5)
-    >>> p.is_parameter, p.is_leaf
-    (True, True)
+    >>> p.is_parameter, p.is_leaf, p.path
+    (True, True, '')
     """
 
-    __slots__ = ()
+    __slots__ = ("_owner",)
     is_parameter = True
+
+    def __init__(self, data: SupportsFloat, label: str = "") -> None:
+        super().__init__(data, label)
+        self._owner: tuple[Module, str] | None = None  # the first module it was assigned into, and where
+
+    @property
+    def path(self) -> str:
+        """Its dotted path from the outermost module above it: 'layers.0.neurons.3.w.1' ('' outside modules).
+
+        >>> class M(Module):
+        ...     def __init__(self): self.w = [Parameter(1.0)]
+        >>> M().w[0].path
+        'w.0'
+        """
+        return _path(self._owner)
 
 
 class StateDictError(ValueError):
@@ -42,7 +60,8 @@ class Module:
 
     Parameters are found from the instance's attributes, in the order they were assigned:
     an attribute that is a Parameter, a Module, or a (nested) list/tuple of them.
-    Subclasses need not call ``super().__init__()``.
+    Subclasses need not call ``super().__init__()``. Assigning a Parameter or a Module into a module
+    gives it its place there (``path``), once: the first module that takes it keeps it.
 
     >>> class Affine(Module):
     ...     def __init__(self):
@@ -55,24 +74,29 @@ class Module:
     """
 
     training = True  # class default; train() / eval() set it on the instances
+    _owner: "tuple[Module, str] | None" = None  # the module this one was first assigned into, and where
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if name != "training" and name != "_owner" and isinstance(value, _KINDS):
+            _adopt(self, name, value)
 
     def named_parameters(self) -> list[tuple[str, Parameter]]:
         """``[(dotted_name, parameter), ...]`` in definition order; a parameter shared twice is listed once.
 
-        Names are stable: attribute names and list indices, e.g. ``layers.0.neurons.3.w.1``.
-        A parameter without a label gets its dotted name as label the first time it is named here,
-        so rendered graphs show ``layers.0.neurons.3.w.1`` instead of a bare number.
+        Names are stable: attribute names and list indices, e.g. ``layers.0.neurons.3.w.1``: the
+        parameters' ``path`` (a parameter shared with a module outside this one keeps the path it got there).
+        Labels are never touched.
 
         >>> class M(Module):
         ...     def __init__(self): self.w = [Parameter(1.0)]
-        >>> [(name, p.label) for name, p in M().named_parameters()]
-        [('w.0', 'w.0')]
+        >>> [(name, p.label, p.path) for name, p in M().named_parameters()]
+        [('w.0', '', 'w.0')]
         """
-        out = _named_parameters(self)
-        for name, p in out:
-            if not p.label:
-                p.label = name
-        return out
+        for name, node in _walk(self, ""):
+            if isinstance(node, (Parameter, Module)) and node._owner is None and node is not self:
+                _adopt_one(node, self, name)  # put into a list after the list was assigned: its place now
+        return _named_parameters(self)
 
     def parameters(self) -> list[Parameter]:
         """The parameters as a list, in the order of ``named_parameters()``.
@@ -157,7 +181,7 @@ class Module:
             raise TypeError(
                 f"load_state_dict: state must be a dict of name -> number, got {state!r} of type {type(state).__name__}"
             )
-        named = _named_parameters(self)  # not named_parameters(): a failed load changes no label either
+        named = _named_parameters(self)
         for (_, p), v in zip(named, _checked(type(self).__name__, state, named, "load_state_dict")):
             p.data = v
 
@@ -271,7 +295,6 @@ class Module:
         >>> "1 parameter" in M()._repr_html_()
         True
         """
-        # counted without named_parameters(), which would label the parameters with this module's names
         n = len({id(p) for _, p in _walk(self, "") if isinstance(p, Parameter)})
         rows = [("parameters", f"{n:,} parameter{'s' if n != 1 else ''}")]
         shape = _shape(self)
@@ -284,7 +307,7 @@ class Module:
 
 
 def _named_parameters(module: "Module") -> list[tuple[str, Parameter]]:
-    """[(dotted_name, parameter)] below module, each parameter once; labels are not touched."""
+    """[(dotted_name, parameter)] below module, each parameter once."""
     out: list[tuple[str, Parameter]] = []
     seen: set[int] = set()
     for name, p in _walk(module, ""):
@@ -309,13 +332,60 @@ def _walk(obj: object, prefix: str) -> Iterator[tuple[str, Any]]:
             if id(node) in seen:
                 continue
             seen.add(id(node))
-            items: Iterable[tuple[object, Any]] = [(k, v) for k, v in vars(node).items() if k != "training"]
+            items: Iterable[tuple[object, Any]] = [
+                (k, v) for k, v in vars(node).items() if k != "training" and k != "_owner"
+            ]
         elif isinstance(node, (list, tuple)):
             items = enumerate(node)
         else:
             continue
         dot = name + "." if name else ""
         stack.extend(reversed([(f"{dot}{k}", v) for k, v in items if isinstance(v, kinds)]))
+
+
+_KINDS = (Parameter, Module, list, tuple)
+
+
+def _adopt(module: Module, name: str, value: object) -> None:
+    """Give every Parameter and Module in ``value`` (assigned to ``module.name``) that has no place yet its
+    place: (module, its dotted path below module). Modules below a module are not walked: they have theirs."""
+    stack = [(name, value)]
+    seen: set[int] = set()
+    while stack:
+        where, node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, (Parameter, Module)):
+            if node is not module:
+                _adopt_one(node, module, where)
+        elif isinstance(node, (list, tuple)):
+            stack.extend(reversed([(f"{where}.{k}", v) for k, v in enumerate(node) if isinstance(v, _KINDS)]))
+
+
+def _adopt_one(node: "Parameter | Module", module: Module, where: str) -> None:
+    if node._owner is None and not _above(node, module):
+        node._owner = (module, where)
+
+
+def _above(node: object, module: Module) -> bool:
+    """True if ``node`` is ``module`` or a module it sits in (a cycle would make paths endless)."""
+    m: Module | None = module
+    while m is not None:
+        if m is node:
+            return True
+        m = m._owner[0] if m._owner is not None else None
+    return False
+
+
+def _path(owner: "tuple[Module, str] | None") -> str:
+    """The dotted path that the chain of owners above a parameter or module gives it."""
+    parts: list[str] = []
+    while owner is not None:
+        module, where = owner
+        parts.append(where)
+        owner = module._owner
+    return ".".join(reversed(parts))
 
 
 def _shape(module: Module) -> str:

@@ -53,7 +53,7 @@ def _params(params: Any, who: str) -> tuple[list[Value], list[str]]:
         if not isinstance(p, Value):
             raise TypeError(f"{who}: every parameter must be a Value, got {p!r} of type {type(p).__name__}")
     if names is None:
-        names = [repr(p.label) if p.label else f"params[{i}]" for i, p in enumerate(params)]
+        names = [repr(p.label or p.path) if p.label or p.path else f"params[{i}]" for i, p in enumerate(params)]
     else:
         names = [repr(n) for n in names]
     return params, list(names)

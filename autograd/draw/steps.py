@@ -17,16 +17,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal
 
 from ..engine import Value, topological_order
+from ..names import Naming, naming
 from .groups import Block, Collapse, Expand, Grouping, Item, emit, group
 from .notation import (
     STYLE,
-    Name,
     check_labels,
     escape,
     grad_text,
     kind,
     local_text,
-    names,
     node_rows,
     number,
     table,
@@ -69,17 +68,20 @@ _Run = tuple[_Key, int, int]  # (key, first step index, end step index)
 
 def backward_steps(order: Sequence[Value]) -> list[Step]:
     """The backward pass of ``order[0]`` (``order``: root first, as topological_order gives it), edge by edge
-    in the order backward() uses them, with seed 1: a list of `Step`. No ``.grad`` is touched.
+    in the order backward() uses them, with seed 1: a list of `Step`. No ``.grad`` is touched. An edge into
+    a constant is no step: a constant carries no gradient.
 
     >>> from autograd import Value
-    >>> x = Value(3.0); y = x * x
+    >>> x = Value(3.0); y = x * x + 1
     >>> [(s.contribution, s.after) for s in backward_steps(topological_order(y))]
-    [(3.0, 3.0), (3.0, 6.0)]
+    [(1.0, 1.0), (3.0, 3.0), (3.0, 6.0)]
     """
     grads = {order[0]: 1.0}
     steps: list[Step] = []
     for v in order:
         for j, (child, local) in enumerate(zip(v.children, v.local_grads)):
+            if child.is_constant:
+                continue
             up = grads[v]
             before = grads.get(child)
             contribution = local * up
@@ -104,8 +106,7 @@ def _frames(
     order: Sequence[Value],
     steps: Sequence[Step],
     grouping: Grouping,
-    name: Mapping[Value, Name],
-    formula: Mapping[Value, Name],
+    names: Naming,
     precision: int,
     rankdir: str,
     what: str,
@@ -116,6 +117,10 @@ def _frames(
         return number(x, precision)
 
     unit = grouping.unit
+
+    def drawn(v: Value) -> bool:  # a node the view draws is its own unit (else its block is)
+        return unit.get(v) is v
+
     runs: list[_Run] = []  # (key, first step index, end step index)
     for n, s in enumerate(steps):
         k = _key(s, unit)
@@ -141,7 +146,7 @@ def _frames(
     widths = {
         v: 7
         * max(
-            len(grad_text(v, root, name, precision, t))
+            len(grad_text(v, root, names, precision, t))
             for t in ("?", fmt(final.get(v, 0.0)), f"{fmt(final.get(v, 0.0))} + ?")
         )
         for v in order
@@ -186,13 +191,15 @@ def _frames(
                     rows.append((f'<FONT COLOR="#b71c1c">{escape(text)}</FONT>', f' WIDTH="{width}"'))
                 return table(rows)
             v = item
-            rows = node_rows(v, name, formula, precision)
+            rows = node_rows(v, names, precision)
+            if v.is_constant:  # a constant carries no gradient
+                return table(rows)
             if v not in known:
-                text, color = grad_text(v, root, name, precision, "?"), "#9e9e9e"
+                text, color = grad_text(v, root, names, precision, "?"), "#9e9e9e"
             elif pending.get(v, 0):
-                text, color = grad_text(v, root, name, precision, f"{fmt(known[v])} + ?"), "#b71c1c"
+                text, color = grad_text(v, root, names, precision, f"{fmt(known[v])} + ?"), "#b71c1c"
             else:
-                text, color = grad_text(v, root, name, precision, fmt(known[v])), "#b71c1c"
+                text, color = grad_text(v, root, names, precision, fmt(known[v])), "#b71c1c"
             rows.append((f'<FONT COLOR="{color}"><B>{escape(text)}</B></FONT>', f' WIDTH="{widths[v]}"'))
             return table(rows)
 
@@ -218,9 +225,9 @@ def _frames(
         ids = emit(g, grouping, label, attrs)
         for tail, head, scalar in grouping.edges:
             if isinstance(tail, Block) or isinstance(head, Block):
-                ns = [step_of[p, j] for p, _, _, j in scalar]
+                ns = [step_of[p, j] for p, c, _, j in scalar if not c.is_constant]
                 grads = {p: final.get(p, 0.0) for p, _, _, _ in scalar}
-                lines = edge_lines(tail, scalar, root, name, precision, True, grads, whole)
+                lines = edge_lines(tail, scalar, root, names, precision, True, grads, whole)
                 used = all(n < done for n in ns)
                 colour = "#b71c1c" if used else "#ffffff"
                 attrs_e = dict(color="#b71c1c" if used else "#999999", penwidth="1.5")
@@ -235,10 +242,13 @@ def _frames(
                 )
                 continue
             ((v, child, local, j),) = scalar
+            if child.is_constant:  # a constant carries no gradient: no step, no text
+                g.edge(ids[child], ids[v], dir="back", color="#9e9e9e")
+                continue
             n = step_of[v, j]
             s = steps[n]
             product = f"{fmt(s.upstream)} × {fmt(local)} = {fmt(s.contribution)}"
-            line1 = escape(local_text(v, child, local, name, precision, j))
+            line1 = escape(local_text(v, child, local, names, precision, j, drawn))
             if n < done - 1 or (n == done - 1 and current and current[0] != "edge"):
                 lab, attrs_e = (
                     f'{line1}<BR/><FONT COLOR="#b71c1c"><B>{escape(product)}</B></FONT>',
@@ -254,21 +264,19 @@ def _frames(
                 )
             g.edge(ids[child], ids[v], label=f"<{lab}>", dir="back", **attrs_e)
         graphs.append(g)
-        captions.append(_caption(r, runs, steps, root, name, precision))
+        captions.append(_caption(r, runs, steps, root, names, precision))
     return graphs, captions, ends
 
 
-def _title(item: Item, name: Mapping[Value, Name]) -> str:
-    return item.title if isinstance(item, Block) else name[item][0]
+def _title(item: Item, names: Naming) -> str:
+    return item.title if isinstance(item, Block) else names[item]
 
 
-def _caption(
-    r: int, runs: Sequence[_Run], steps: Sequence[Step], root: Value, name: Mapping[Value, Name], precision: int
-) -> str:
+def _caption(r: int, runs: Sequence[_Run], steps: Sequence[Step], root: Value, names: Naming, precision: int) -> str:
     def fmt(x: float) -> str:
         return number(x, precision)
 
-    rn = name[root][0]
+    rn = names[root]
     if r == 0:
         return (
             f"Start: ∂{rn}/∂{rn} = 1, the seed. Every edge already carries its local derivative, "
@@ -285,12 +293,12 @@ def _caption(
         tail, head = key[1], key[2]
         children = list(dict.fromkeys(s.child for s in steps[a:b]))
         return (
-            f"{where}: {_title(head, name)} passes gradients back to {_title(tail, name)} along {b - a} "
+            f"{where}: {_title(head, names)} passes gradients back to {_title(tail, names)} along {b - a} "
             f"edge{'s' if b - a > 1 else ''}, to {len(children)} value{'s' if len(children) > 1 else ''}"
-            f" ({', '.join(name[c][0] for c in children[:4])}{', ...' if len(children) > 4 else ''})."
+            f" ({', '.join(names[c] for c in children[:4])}{', ...' if len(children) > 4 else ''})."
         )
     s = steps[a]
-    p, c = name[s.parent][0], name[s.child][0]
+    p, c = names[s.parent], names[s.child]
     text = (
         f"{where}: {p} passes its gradient back to {c}: upstream gradient {fmt(s.upstream)} "
         f"× local derivative {fmt(s.local)} = {fmt(s.contribution)}."
@@ -369,10 +377,10 @@ def draw_steps(
     inputs_first = order[::-1]
     grouping = group(inputs_first, clusters, collapse, expand, max_nodes, what)
     steps = backward_steps(order)
+    names = naming(root)
 
     def view(grouping: Grouping) -> tuple[list[Graph], list[str], list[int]]:
-        name, formula = names(inputs_first, precision, root, grouping.crossing_names(), set(grouping.items))
-        return _frames(root, order, steps, grouping, name, formula, precision, rankdir, what)
+        return _frames(root, order, steps, grouping, names, precision, rankdir, what)
 
     graphs, captions, ends = view(grouping)
     opened = set() if expand is None else set(expand) if not isinstance(expand, (str, tuple)) else {expand}
@@ -396,7 +404,7 @@ def draw_steps(
         frames.append(path)
     opened_views = [(title, _render(gs, format)[1], cs, es, t) for (title, gs, cs, es), t in zip(more, targets[1:])]
     page = out_dir / "steps.html"
-    root_name = names(inputs_first, precision, root)[0][root][0]
+    root_name = names[root]
     page.write_text(
         player_page(
             images,
