@@ -64,7 +64,7 @@ def value_html(v: object) -> str:
     if not isinstance(v, Value):
         raise TypeError(f"value_html: needs a Value, got {v!r} of type {type(v).__name__}")
     if v.is_leaf:
-        kind = "parameter" if v.is_parameter else "input" if v.label else "constant"
+        kind = "parameter" if v.is_parameter else "constant" if v.is_constant else "input"
         op = "none (a leaf)"
     else:
         kind = "op"
@@ -72,5 +72,5 @@ def value_html(v: object) -> str:
         op = f"{v.op} of {n} operand{'s' if n != 1 else ''}"
     grad = v.grad
     grad_text = f"{_number(grad.data)} (a Value with its own graph)" if isinstance(grad, Value) else _number(grad)
-    title = v.label or "Value"
+    title = v.label or v.path or "Value"  # a card shows one node, not a graph: no automatic name
     return card_html(title, kind, [("data", _number(v.data)), ("grad", grad_text), ("op", op)])

@@ -229,13 +229,17 @@ class Naming:
         return f"∂({text})" if re.search(r"[\s+\-*/·^−]", text) else f"∂{text}"
 
     def describe(self, v: Value) -> str:
-        """v as a message names it: 'x = 2.0', 'd = a·b = 6.0' (name, formula, value), a constant as written.
+        """v as a message names it: 'x = 2.0', 'd = a·b = 6.0' (name, formula, value), a constant as written;
+        a node not below the root (an operand under no_grad()) by its label or path and value, or its value.
 
         >>> from autograd import Value
         >>> x = Value(2.0, label="x"); y = x * 3; n = naming(y + 1)
-        >>> n.describe(x), n.describe(y), n.describe(y.children[1])
-        ('x = 2.0', 'a = x·3 = 6.0', '3')
+        >>> n.describe(x), n.describe(y), n.describe(y.children[1]), n.describe(Value(0.5))
+        ('x = 2.0', 'a = x·3 = 6.0', '3', '0.5')
         """
+        if v not in self._text:
+            given = cut(v.label or v.path)
+            return f"{given} = {v.data!r}" if given else repr(v.data)
         if self._how[v] == "constant":
             return self._text[v]
         if v.is_leaf:

@@ -202,7 +202,8 @@ def test_random_labels_in_every_view_and_the_stepper(tmp_path_factory, x_label, 
     captions = json.loads(re.search(r'<script type="application/json" id="steps-data">(.*?)</script>', page)[1])[
         "views"
     ][0]["captions"]
-    assert len(captions) == 3 and any(_cut(x_label) in c for c in captions)
+    # the seed, then one step per edge that carries a gradient: x's, not the constant 2's
+    assert len(captions) == 2 and any(_cut(x_label) in c for c in captions)
 
 
 # ---- the command line ----
@@ -340,8 +341,8 @@ def test_optimizers_with_random_gradients(maker, pairs):
         else:  # the first adaptive step moves by lr * |g| / (|g| + eps): at most lr, and lr for a large gradient
             moved = abs(p.data - d)
             assert moved <= 0.1 * (1 + 1e-9) + abs(d) * 1e-15
-            if abs(g) > 1e-3 and abs(d) < 1e10:
-                assert moved == pytest.approx(0.1, rel=1e-6)
+            if abs(g) > 1e-3 and abs(d) < 1e10:  # |g| / (|g| + 1e-8) is within 1e-5 of 1 for |g| > 1e-3
+                assert moved == pytest.approx(0.1, rel=1e-5)
 
 
 @FAST

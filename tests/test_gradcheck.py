@@ -69,7 +69,7 @@ def test_catches_a_wrong_second_derivative():
         "gradgradcheck failed for 2 of 4 input pairs (i, j) (eps=1e-06, atol=1e-05, rtol=0.001; "
         "pass if difference <= atol + rtol * |numeric|):"
     )
-    assert lines[1].split()[:4] == ["input", "label", "value", "analytic"]
+    assert lines[1].split()[:4] == ["input", "name", "value", "analytic"]
     # d2f/dx2: analytic 0 (the frozen factor hides it); numeric: the analytic df/dx = x.data * y moves by y = 2
     assert lines[2].split()[:5] == ["0,0", "x,x", "3.0,3.0", "0", "2"]
 
@@ -97,7 +97,7 @@ def test_failure_message_is_a_table_naming_input_value_and_numbers():
     assert lines[0].startswith("gradcheck failed for 1 of 2 inputs (eps=1e-06, atol=1e-05, rtol=0.001")
     assert lines[1].split() == [
         "input",
-        "label",
+        "name",
         "value",
         "analytic",
         "df/dx",
@@ -114,13 +114,13 @@ def test_failure_message_is_a_table_naming_input_value_and_numbers():
     assert float(cells[6]) == pytest.approx(1e-5 + 1e-3 * 6, rel=1e-6)  # atol + rtol |numeric|
 
 
-def test_labels_come_from_values_then_parameter_names():
+def test_names_come_from_values_then_parameter_names_then_the_graphs_naming():
     with pytest.raises(GradcheckError) as e:
         gradcheck(lambda *xs: xs[0] * Value(xs[0].data), [Value(2.0, label="w")])
     assert e.value.failures[0]["label"] == "w"
     with pytest.raises(GradcheckError) as e:
         gradcheck(lambda *xs: xs[0] * Value(xs[0].data), [2.0])
-    assert "\n  0      -      2" in str(e.value)
+    assert "\n  0      a     2" in str(e.value)  # the name draw and explain give the unlabelled input
 
 
 def test_tolerances_are_used():
@@ -156,7 +156,7 @@ def test_refuses_an_input_exactly_on_a_kink(f, op):
     with pytest.raises(ValueError) as e:
         gradcheck(f, [0.0])
     assert str(e.value).startswith(
-        f"gradcheck: at inputs [0.0] the graph has {op}(0.0) exactly on a kink, "
+        f"gradcheck: at inputs [0.0] the graph has L = {op}(x) exactly on a kink (x = 0.0), "
         "where the derivative is a convention (the derivative at 0 is taken as 0"
     )
     assert str(e.value).endswith(f"choose inputs that keep the operands of {op} away from it")
@@ -164,7 +164,8 @@ def test_refuses_an_input_exactly_on_a_kink(f, op):
 
 def test_refuses_an_intermediate_exactly_on_a_kink():
     # the XOR network of reference-values.md section 4 at x = [1, 0]: h2 = relu(1 + 0 - 1)
-    with pytest.raises(ValueError, match=r"relu\(0\.0\) exactly on a kink"):
+    # named as every view names the graph: e = relu(d) with d = x1 + x2 - 1, the second relu's input
+    with pytest.raises(ValueError, match=r"e = relu\(d\) exactly on a kink \(d = c - 1 = 0\.0\)"):
         gradcheck(lambda x1, x2: (x1 + x2).relu() - 2 * (x1 + x2 - 1).relu(), [1.0, 0.0])
     with pytest.raises(ValueError, match=r"^gradgradcheck: at inputs \[1.0, 0.0\]"):
         gradgradcheck(lambda x1, x2: (x1 + x2 - 1).relu(), [1.0, 0.0])
@@ -272,9 +273,9 @@ def test_strategy_respects_given_leaves_and_ops(expr):
 
 def test_expression_evaluates_and_prints():
     e = Expression([2.0, 3.0], [("*", (0, 1)), ("+", (2, 0)), ("tanh", (3,))])
-    assert repr(e) == "tanh(x0 * x1 + x0)"
+    assert repr(e) == "tanh(x0·x1 + x0)"
     assert e(Value(2.0), Value(3.0)).data == math.tanh(2.0 * 3.0 + 2.0)
-    assert repr(Expression([1.0], [("**2", (0,)), ("neg", (1,))], names=["w"])) == "-w**2"
+    assert repr(Expression([1.0], [("**2", (0,)), ("neg", (1,))], names=["w"])) == "-w^2"
 
 
 def test_expression_errors():
@@ -359,9 +360,9 @@ def test_pytest_plugin_shows_the_table(tmp_path):
     assert run.returncode == 1, out + run.stderr
     assert "2 failed, 1 passed" in out
     assert "gradcheck failed for 1 of 2 inputs" in out
-    assert "  input  label  value  analytic df/dx  numeric df/dx" in out
-    assert "  0      x      3      3               6.000000001" in out
-    assert "gradcheck: refused to check: at inputs [0.0] the graph has relu(0.0) exactly on" in out
+    assert "  input  name  value  analytic df/dx  numeric df/dx" in out
+    assert "  0      x     3      3               6.000000001" in out
+    assert "gradcheck: refused to check: at inputs [0.0] the graph has L = relu(x) exactly on a kink (x = 0.0)" in out
     assert "gradcheck: gradcheck" not in out and "refused to check: gradcheck" not in out
     assert "Traceback" not in out and "def run(" not in out  # the table, not the checker's internals
     assert "During handling" not in out

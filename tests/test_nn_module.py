@@ -39,11 +39,20 @@ def test_named_parameters_in_definition_order_with_dotted_names():
     assert [p.data for p in t.parameters()] == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
 
 
-def test_names_become_labels_only_for_unlabelled_parameters():
-    t = Tree()
+def test_every_parameter_knows_its_path_from_construction_and_no_label_is_set():
+    t = Tree()  # named_parameters() not called: the paths are known as the modules are built
+    assert [p.path for p in (t.first.w[1], t.nested[0][1][0], t.nested[1].w[0], t.bias)] == [
+        "first.w.1",
+        "nested.0.1.0",
+        "nested.1.w.0",
+        "bias",
+    ]
     t.bias.label = "mine"
-    t.named_parameters()
-    assert t.first.w[1].label == "first.w.1" and t.bias.label == "mine"
+    assert [p.path for p in t.parameters()] == [n for n, _ in t.named_parameters()]
+    assert t.first.w[1].label == "" and t.bias.label == "mine" and t.bias.path == "bias"
+    # a module that holds its parent (a cycle) gets no place in it: paths stay finite
+    t.first.back = t
+    assert t.first.w[0].path == "first.w.0" and t._owner is None
 
 
 def test_shared_parameter_and_module_are_listed_once_and_cycles_terminate():

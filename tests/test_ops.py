@@ -227,8 +227,8 @@ def test_the_cli_evaluates_and_draws_it(op, tmp_path, capsys):
     if op.name in cli.FUNCTIONS:
         params = [cli_number(p) for p in op.params]
         text = f"{op.name}({', '.join(names + params)})"
-    else:
-        text = op.formula(*names)
+    else:  # an operator, as Python writes it (the op table's display is the pictures' notation: a·b, x^2)
+        text = PYTHON[op.name].format(*names, n=cli_number(op.params[0]) if op.params else "")
     xs = samples(op)[1]
     code = cli.main([text, *[f"{n}={x!r}" for n, x in zip(names, xs)], "-o", str(tmp_path / "g.dot")])
     out = capsys.readouterr().out
@@ -237,6 +237,10 @@ def test_the_cli_evaluates_and_draws_it(op, tmp_path, capsys):
     for name, g in zip(names, grads):
         assert f"{g:>18.10g}" in out, (name, text, out)
     assert op.name in (tmp_path / "g.dot").read_text() or op.arity != 1 or op.prec < 5
+
+
+PYTHON = {"+": "{0} + {1}", "-": "{0} - {1}", "*": "{0} * {1}", "/": "{0} / {1}", "%": "{0} % {1}"}
+PYTHON.update({"neg": "-{0}", "**n": "{0} ** {n}", "**": "{0} ** {1}"})
 
 
 def cli_number(p):
@@ -291,6 +295,8 @@ def test_every_method_of_a_value_is_an_op_of_the_table():
                 "local_grads",
                 "is_leaf",
                 "is_parameter",
+                "is_constant",
+                "path",
                 "backward",
                 "zero_grad",
                 "tanh",
