@@ -202,3 +202,13 @@ def test_memory_stays_flat_in_a_long_anomaly_mode_loop():
         assert grown < 3_000_000, grown
         with pytest.raises(AnomalyError, match=f"created at {HERE}:{line} in test_memory_stays_flat"):
             held.backward(1e10)
+
+
+def test_a_constants_gradient_is_not_checked():
+    # y = x * 1e-300: x's gradient (1e-290) is finite, the constant's (1e308 * 1e10) is not; a constant
+    # carries no gradient in any view, so anomaly mode does not stop on it
+    x = Value(1e308, label="x")
+    with detect_anomaly():
+        y = x * 1e-300
+        y.backward(1e10)
+    assert x.grad == pytest.approx(1e-290) and math.isinf(y.children[1].grad)

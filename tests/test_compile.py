@@ -427,3 +427,16 @@ def test_non_finite_and_extreme_constants_replay_bit_equal(constant):
             r = fast(x)
             r.backward()
             assert bits(r.data) == bits(e.data) and bits(x.grad) == bits(y.grad), (constant, data, fast.source(1))
+
+
+def test_the_generated_source_names_each_node_as_the_pictures_do():
+    a, b, c = Value(3.0, label="a"), Value(1.0, label="b"), Value(-2.0, label="c")
+    f = ag_compile(lambda a, b, c: c * (a + 2 * b))
+    f(a, b, c)
+    source = f.source(3)
+    for comment in ("# a", "# b", "# c", "# 2", "# d = 2b", "# e = a + d", "# L = c·e"):
+        assert any(line.endswith(comment) for line in source.splitlines()), (comment, source)
+    # a label with a newline or a NUL stays one comment line, and the program still compiles
+    g = ag_compile(lambda x: x * x)
+    assert g(Value(0.5, label="two\nlines\x00")).data == 0.25
+    assert "# two\\nlines\\x00" in g.source(1)

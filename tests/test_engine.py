@@ -522,3 +522,23 @@ def test_scope_names_nodes_nests_and_is_restored_on_exit_and_on_error():
         assert (Value(1.0) + 1).is_leaf  # a scope keeps the mode's flags
     with pytest.raises(TypeError, match="non-empty str, got ''"):
         scope("")
+
+
+def test_numbers_in_expressions_become_constants_and_values_you_make_stay_variables():
+    import nn
+    from autograd import Constant, relu, sum_values
+    from autograd.engine import topological_order
+
+    b = Value(1.0, label="b")
+    d = 2 * b
+    e = b - 0.5
+    assert [type(c) for c in d.children] == [Constant, Value] and type(e.children[1]) is Constant
+    assert d.children[0].is_constant and not b.is_constant and not Value(3.0).is_constant
+    assert type(relu(-1.0).children[0]) is Constant and sum_values([]).is_constant
+    # nn's data inputs are constants: the model's pictures write them as numbers
+    out = nn.Neuron(2, seed=0)([1.0, 2.0])
+    inputs = [v for v in topological_order(out) if v.is_leaf and not v.is_parameter]
+    assert len(inputs) == 2 and all(v.is_constant for v in inputs)
+    # backward() treats a constant like any leaf (skipping it would cost every edge a test)
+    d.backward()
+    assert b.grad == 2.0 and d.children[0].grad == 1.0

@@ -345,7 +345,7 @@ def test_explain_with_many_paths_shows_the_first_terms_and_a_count():
     text = str(d)
     assert "… 9 more terms" in text and "… 9 more" in text  # 16 parents: the first 7 terms, then a count
     # the output node's binding has 16 local derivatives on the way: the first 7 and a count, on one line
-    assert re.search(r"^L = Σ wᵢxᵢ \+ b:\s+.*, … and 9 more$", text, re.M)
+    assert re.search(r"^L = Σ wᵢxᵢ \+ b:\s+.*,\s+… and 9 more$", text, re.M)
     assert max(len(line) for line in d.lines) < 500 and len(d.lines) < 120
 
 
