@@ -672,7 +672,7 @@ def local_values(v: Value) -> tuple[Any, ...]:
 
 
 # The functions rules call on Values, ``m.sin(x)``: each unary op of the table, applied to a Value.
-_VALUES = ops.Namespace({name: functools.partial(apply, op) for name, op in ops.UNARY.items()})
+_VALUES = ops.Namespace({**{name: functools.partial(apply, op) for name, op in ops.UNARY.items()}, "where": ops.where})
 
 
 def topological_order(root: Value, leaves: Collection[Value] = ()) -> list[Value]:
