@@ -422,6 +422,15 @@ def _trace(fn: Callable[..., R], args: Sequence[object]) -> R | None:
         return None
 
 
+def _looks_at_data(domain: Callable[..., object], args: Sequence[object]) -> bool:
+    """Whether an op's domain check depends on the operands' data (else it passed at the trace, for good)."""
+    try:
+        domain(*args)
+    except (_Untraceable, TypeError):
+        return True
+    return False
+
+
 def _generate(
     order: list[Value], index: dict[Value, int], captured: tuple[Value, ...]
 ) -> tuple[str, dict[str, object]]:
@@ -454,7 +463,8 @@ def _generate(
             name[v] = out
             c = [name[child] for child in v.children]
             params = [_literal(p) for p in op.params]
-            if op.domain is not None:
+            # a domain that does not look at the data (dot's operand count) is checked once, here
+            if op.domain is not None and _looks_at_data(op.domain, [_Sym(x) for x in c] + list(op.params)):
                 lines.append(f"    if {call(op.domain)}({', '.join(c + params)}) is not None: raise _Fallback")
             value: object = _trace(op.value, [_Sym(x) for x in c] + list(op.params))
             if not isinstance(value, _Sym) and op.batched is not None and op.arity >= 0:
