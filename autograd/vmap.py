@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import ops
-from .engine import GRAD, Value, apply, mode, op_of, scope, topological_order
+from .engine import GRAD, Value, apply, enable_grad, mode, op_of, scope, topological_order
 
 __all__ = ["vmap", "Vmapped", "BatchingError", "BatchingWarning", "batched_value"]
 
@@ -202,6 +202,22 @@ class Vmapped:
             return self.eager(args, axes, batch)
         return program.call(self, args, np.stack(batch))
 
+    def plan(self) -> list[str]:
+        """The steps of the batched programs traced so far, one line each: ``@ 16x2`` (a matrix product of
+        16 rows over 2 batched operands), ``relu x16`` (an op on 16 rows at once).
+
+        >>> from autograd import Value
+        >>> w = [Value(1.0), Value(2.0)]
+        >>> f = vmap(lambda a, b: (w[0] * a + w[1] * b).relu())
+        >>> _ = f([1.0, 2.0], [3.0, 4.0]); f.plan()
+        ['@ 1x2', 'relu x1']
+        """
+        lines = []
+        for program in self._programs.values():
+            if program is not _EAGER:
+                lines += [step.describe() for step in program.steps]
+        return lines
+
     @property
     def name(self) -> str:
         return getattr(self.fn, "__name__", None) or repr(self.fn)
@@ -214,7 +230,7 @@ class Vmapped:
         """Run fn eagerly on the first point and build the batched program of its graph; check that the
         graph is the same at the middle and the last point."""
         token = f"vmap·{id(self):x}"
-        with scope(token):
+        with scope(token), enable_grad():  # the graph is read even when the call is under no_grad()
             point = self._point(args, axes, batch, 0)
             out = self.fn(*point)
         if not isinstance(out, Value):
@@ -223,7 +239,7 @@ class Vmapped:
         program = _Program(out, inputs, args, token)
         n = len(batch[0])
         for k in sorted({n // 2, n - 1} - {0}):
-            with scope(token):
+            with scope(token), enable_grad():
                 other = self._point(args, axes, batch, k)
                 shape = _shape(_Graph(self.fn(*other), [v for v, a in zip(other, axes) if a is not None], token))
             if shape != program.shape:
@@ -328,6 +344,7 @@ class _Gather:
         b, index, _, _ = self.pieces[0]
         self.whole = len(blocks) == 1 and isinstance(index, slice) and index == slice(0, sizes[b])
         self.single = len(blocks) == 1
+        self.inputs = blocks == [0]  # only the batched arguments: numbers, which need no gradient
 
     def get(self, blocks: list[Any], np: Any) -> Any:
         if self.single:
@@ -339,10 +356,14 @@ class _Gather:
             out[positions] = blocks[b][index]
         return out
 
-    def add(self, grads: list[Any], sizes: list[int], g: Any, np: Any) -> None:
-        """grads[block][rows] += g, piece by piece (np.add.at where a row is repeated)."""
+    def add(self, grads: list[Any], sizes: list[int], g: Any, np: Any, fresh: bool = False) -> None:
+        """grads[block][rows] += g, piece by piece (np.add.at where a row is repeated). A ``fresh`` g (made
+        for this call, referenced nowhere else) becomes the block's gradient without a copy."""
         for b, index, positions, repeated in self.pieces:
             part = g if self.single else g[positions]
+            if self.whole and grads[b] is None:
+                grads[b] = part if fresh and part.shape == (sizes[b], part.shape[1]) else part.copy()
+                continue
             if grads[b] is None:
                 grads[b] = np.zeros((sizes[b], g.shape[1]))
             if self.whole:
@@ -360,6 +381,10 @@ class _Elementwise:
         self.op, self.operands, self.check = op, operands, check
         self.value = batched_value(op)
 
+    def describe(self) -> str:
+        rows = self.operands[0].count if isinstance(self.operands[0], _Gather) else len(self.operands[0])
+        return f"{self.op.title} x{rows}"
+
     def forward(self, blocks: list[Any], shared: Any, np: Any) -> tuple[Any, Any]:
         xs = [x.get(blocks, np) if isinstance(x, _Gather) else shared[x][:, None] for x in self.operands]
         y = self.value(*xs, *self.op.params)
@@ -370,7 +395,10 @@ class _Elementwise:
         for x, d in zip(self.operands, locals_):
             term = g if (type(d) is float and d == 1.0) else d * g
             if isinstance(x, _Gather):
-                x.add(grads, sizes, np.broadcast_to(term, g.shape), np)
+                if x.inputs:
+                    continue
+                fresh = term is not g and term.shape == g.shape  # a product made here, not g or a broadcast
+                x.add(grads, sizes, term if term.shape == g.shape else np.broadcast_to(term, g.shape), np, fresh)
             else:
                 shared_grad += np.bincount(x, np.broadcast_to(term, g.shape).sum(axis=1), len(shared_grad))
 
@@ -380,6 +408,9 @@ class _MatMul:
 
     def __init__(self, weights: Any, operand: _Gather, bias: Any) -> None:
         self.weights, self.operand, self.bias = weights, operand, bias  # slot indices (R, K) and (R, nb)
+
+    def describe(self) -> str:
+        return f"@ {self.weights.shape[0]}x{self.weights.shape[1]}"
 
     def forward(self, blocks: list[Any], shared: Any, np: Any) -> tuple[Any, Any]:
         w = shared[self.weights]
@@ -391,7 +422,8 @@ class _MatMul:
 
     def backward(self, g: Any, y: Any, wu: Any, grads: list[Any], sizes: list[int], shared_grad: Any, np: Any) -> None:
         w, u = wu
-        self.operand.add(grads, sizes, w.T @ g, np)
+        if not self.operand.inputs:
+            self.operand.add(grads, sizes, w.T @ g, np, True)
         n = len(shared_grad)
         shared_grad += np.bincount(self.weights.ravel(), (g @ u.T).ravel(), n)
         if self.bias.shape[1]:
@@ -485,6 +517,18 @@ class _Program:
                 needed.update(u for _, u in form[0])
             else:
                 needed.update(c for c in v.children if batched(c))
+        # The order of rows within a block: the order a matrix product downstream takes them in (a layer's
+        # outputs in the next layer's order), handed down to the nodes they are computed from, so that
+        # every operand is a whole block or a slice of one, not a gather.
+        rank: dict[Value, int] = {}
+        for v in reversed(g.order):  # consumers first
+            if v in forms:
+                for k, (_, u) in enumerate(forms[v][0]):
+                    rank.setdefault(u, k)
+            elif v in needed and v in g.batched and v in rank:
+                for c in v.children:
+                    if batched(c):
+                        rank.setdefault(c, rank[v])
         # Group the computed nodes into blocks: by depth, then by the same op on the same kinds of operands
         # (or the same batched operands of a matrix product).
         level: dict[Value, int] = {v: 0 for v in inputs}
@@ -505,7 +549,7 @@ class _Program:
         sizes = [len(inputs)]
         self.steps: list[_Elementwise | _MatMul] = []
         for key in sorted(groups, key=lambda k: k[0]):  # stable: first appearance within a level
-            members = groups[key]
+            members = sorted(groups[key], key=lambda v: rank.get(v, -1))  # stable: unranked in order of appearance
             block = len(sizes)
             if members[0] in forms:
                 terms0 = forms[members[0]][0]
