@@ -231,3 +231,19 @@ def test_vmap_names_pip_install_numpy_when_the_import_fails(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_numpy)
     with pytest.raises(ImportError, match=r"autograd.vmap needs numpy.*pip install numpy"):
         vmap(lambda x: x)([1.0])
+
+
+@pytest.mark.parametrize("steps", [6])
+def test_the_moons_demo_trains_the_same_through_vmap_and_eagerly(steps):
+    from demos import moons
+
+    points, labels = moons.make_moons()
+    runs = []
+    for eager in (False, True):
+        model = nn.MLP(2, [16, 16, 1], activation="relu", seed=1337)
+        runs.append((moons.train(model, points, labels, steps=steps, eager=eager), model.parameters()))
+    (losses, accuracies), params = runs[0]
+    (eager_losses, eager_accuracies), eager_params = runs[1]
+    assert accuracies == eager_accuracies
+    assert max(rel(a, b) for a, b in zip(losses, eager_losses)) < 1e-12
+    assert max(abs(p.data - q.data) for p, q in zip(params, eager_params)) < 1e-12
