@@ -47,8 +47,7 @@ def _numpy() -> Any:
         import numpy
     except ImportError:
         raise ImportError(
-            "autograd.vmap needs numpy, which is not installed: pip install numpy "
-            "(or pip install 'chaingrad[batch]')"
+            "autograd.vmap needs numpy, which is not installed: pip install numpy (or pip install 'chaingrad[batch]')"
         ) from None
     return numpy
 
@@ -102,7 +101,8 @@ def batched_value(op: ops.Op) -> Callable[..., Any]:
 
     elif op.math_name is not None:
         function = getattr(np, _NUMPY_NAMES.get(op.math_name, op.math_name), None) or np.vectorize(
-            op.value, otypes=[float]  # erf, erfc: numpy has none; math's, element by element
+            op.value,
+            otypes=[float],  # erf, erfc: numpy has none; math's, element by element
         )
     else:
         function = op.value
@@ -122,7 +122,7 @@ def batched_value(op: ops.Op) -> Callable[..., Any]:
     return function
 
 
-def vmap(fn: Callable[..., Value], in_axes: int | None | Sequence[int | None] = 0, reduce: str = "sum") -> Vmapped:
+def vmap(fn: Callable[..., Value], in_axes: int | Sequence[int | None] | None = 0, reduce: str = "sum") -> Vmapped:
     """``fn`` over a batch of points, summed (or averaged): one Value whose gradient flows to the shared Values.
 
     ``fn`` takes scalars (Values or numbers) and returns a Value. An argument with axis 0 is a sequence or
@@ -156,7 +156,7 @@ class Vmapped:
     """A function mapped over a batch (made by `vmap`). Call it with the arguments of ``fn``, batched ones
     as arrays; ``outputs`` holds the per-point values of the last call, as a numpy array."""
 
-    def __init__(self, fn: Callable[..., Value], in_axes: int | None | tuple[int | None, ...], reduce: str) -> None:
+    def __init__(self, fn: Callable[..., Value], in_axes: int | tuple[int | None, ...] | None, reduce: str) -> None:
         self.fn = fn
         self.in_axes = in_axes
         self.reduce = reduce
@@ -185,7 +185,7 @@ class Vmapped:
                 )
             batch.append(arr.astype(float, copy=False))
         n = len(batch[0])
-        for i, b in enumerate(batch):
+        for b in batch:
             if len(b) != n:
                 raise ValueError(f"vmap({self.name}): the batched arguments differ in length: {n} and {len(b)}")
         if n == 0:
@@ -390,7 +390,9 @@ class _Elementwise:
         y = self.value(*xs, *self.op.params)
         return y, xs
 
-    def backward(self, g: Any, y: Any, xs: list[Any], grads: list[Any], sizes: list[int], shared_grad: Any, np: Any) -> None:
+    def backward(
+        self, g: Any, y: Any, xs: list[Any], grads: list[Any], sizes: list[int], shared_grad: Any, np: Any
+    ) -> None:
         locals_ = self.op.grads(_namespace(), y, *xs, *self.op.params)
         for x, d in zip(self.operands, locals_):
             term = g if (type(d) is float and d == 1.0) else d * g
@@ -574,7 +576,6 @@ class _Program:
         self.output: tuple[int, int] | int = row[out] if out in row else slot[out]
 
     def call(self, vm: Vmapped, args: Sequence[Any], x: Any) -> Value:
-        np = _numpy()
         shared_values = [args[s] if isinstance(s, int) else s for s in self.sources]
         if mode() & GRAD == 0 or not shared_values:
             try:

@@ -24,7 +24,6 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"  # before numpy is imported: one BLAS thread
 
 import argparse  # noqa: E402
-import statistics  # noqa: E402
 import sys  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -160,28 +159,31 @@ def main(argv=None):
     try:
         from threadpoolctl import threadpool_info
 
-        blas = ", ".join(f"{i['internal_api']} {i.get('architecture', '')} {i['num_threads']} thread" for i in threadpool_info())
+        blas = ", ".join(
+            f"{i['internal_api']} {i.get('architecture', '')} {i['num_threads']} thread" for i in threadpool_info()
+        )
     except ImportError:
         blas = "OPENBLAS_NUM_THREADS=1"
-    print(f"micrograd's demo step (2-16-16-1 ReLU MLP, hinge + L2, SGD), median of {args.repeats} alternating rounds, "
-          f"collector on, numpy {np.__version__} ({blas}), Python {sys.version.split()[0]}")
+    print(
+        f"micrograd's demo step (2-16-16-1 ReLU MLP, hinge + L2, SGD), median of {args.repeats} alternating rounds, "
+        f"collector on, numpy {np.__version__} ({blas}), Python {sys.version.split()[0]}"
+    )
 
     xs, ys, x0, x1, y = columns(60)
     base = model()
-    steps = {"floor": lambda f=FloatMLP(base): f.step(xs, ys), "vmap": lambda v=VmapStep(SameGraphMLP(Value, base)): v(x0, x1, y)}
-    t = alternate(steps, args.repeats)
-    print(f"  N = 60:     vmap, scalar ops is {t['floor'] / t['vmap']:6.2f}x faster than the float floor   (target >= 3)")
+    floor, small = FloatMLP(base), VmapStep(SameGraphMLP(Value, base))
+    t = alternate({"floor": lambda: floor.step(xs, ys), "vmap": lambda: small(x0, x1, y)}, args.repeats)
+    print(f"  N = 60:     vmap, scalar ops is {t['floor'] / t['vmap']:6.2f}x faster than the float floor (target >= 3)")
 
-    xs, ys, x0, x1, y = columns(big)
-    x = np.stack([x0, x1], axis=1)
-    steps = {
-        "numpy": lambda s=NumpyStep(base): s(x, y),
-        "vmap": lambda v=VmapStep(SameGraphMLP(Value, base)): v(x0, x1, y),
-        "nn": lambda v=NNVmapStep(model()): v(x0, x1, y),
-    }
-    t = alternate(steps, args.repeats)
-    print(f"  N = {big:.0e}: vmap, scalar ops takes {t['vmap'] / t['numpy']:5.2f}x hand-written numpy's time   (target <= 1.5)")
-    print(f"  N = {big:.0e}: vmap, nn.MLP     takes {t['nn'] / t['numpy']:5.2f}x hand-written numpy's time   (target <= 1.3)")
+    _, _, b0, b1, by = columns(big)
+    bx = np.stack([b0, b1], axis=1)
+    hand, scalar, layers = NumpyStep(base), VmapStep(SameGraphMLP(Value, base)), NNVmapStep(model())
+    t = alternate(
+        {"numpy": lambda: hand(bx, by), "vmap": lambda: scalar(b0, b1, by), "nn": lambda: layers(b0, b1, by)},
+        args.repeats,
+    )
+    print(f"  N = {big:.0e}: vmap, scalar ops takes {t['vmap'] / t['numpy']:5.2f}x hand numpy's time (target <= 1.5)")
+    print(f"  N = {big:.0e}: vmap, nn.MLP     takes {t['nn'] / t['numpy']:5.2f}x hand numpy's time (target <= 1.3)")
 
     try:
         import torch
@@ -189,12 +191,16 @@ def main(argv=None):
         print("  N = 1000:   PyTorch is not installed: no torch line")
     else:
         torch.set_num_threads(1)
-        xs, ys, x0, x1, y = columns(1000)
-        tx, ty = torch.tensor(np.stack([x0, x1], axis=1)), torch.tensor(y)
-        steps = {"torch": lambda s=TorchStep(base, torch): s(tx, ty), "vmap": lambda v=VmapStep(SameGraphMLP(Value, base)): v(x0, x1, y)}
-        t = alternate(steps, args.repeats)
-        print(f"  N = 1000:   vmap, scalar ops is {t['torch'] / t['vmap']:6.2f}x faster than PyTorch float64 batched   (target > 1)")
-    print(f"gradients, vmap against eager's sum of 60 per-point losses: at most {agreement():.1e} relative apart (target 1e-12)")
+        _, _, m0, m1, my = columns(1000)
+        tx, ty = torch.tensor(np.stack([m0, m1], axis=1)), torch.tensor(my)
+        batched, mid = TorchStep(base, torch), VmapStep(SameGraphMLP(Value, base))
+        t = alternate({"torch": lambda: batched(tx, ty), "vmap": lambda: mid(m0, m1, my)}, args.repeats)
+        print(
+            f"  N = 1000:   vmap, scalar ops is {t['torch'] / t['vmap']:6.2f}x faster than PyTorch float64 (target > 1)"
+        )
+    print(
+        f"gradients, vmap against eager's sum of 60 per-point losses: {agreement():.1e} apart, relative (target 1e-12)"
+    )
 
 
 if __name__ == "__main__":

@@ -3,8 +3,9 @@
 For every op of `autograd.ops.OPS`, at sample points inside its domain (and at its kinks): the value
 against an independent reference; the gradient against central finite differences; the second
 derivative (backward(create_graph=True)) against finite differences of the first; forward mode
-against reverse mode; compile's replay bit-equal to eager; vmap's batched replay against eager; the CLI; the hypothesis strategies; and,
-with torch installed, value, gradient and second derivative against torch float64. Adding an op to
+against reverse mode; compile's replay bit-equal to eager; vmap's batched replay against eager; the
+CLI; the hypothesis strategies; and, with torch installed, value, gradient and second derivative against
+torch float64. Adding an op to
 the table adds it to every test here, and a test fails until the op has a reference and a way in.
 """
 
