@@ -352,8 +352,7 @@ def naming(root: Value) -> Naming:
     for v in order:
         op = op_of(v)
         if op is not None and op.formula_text is not None:
-            summary = unicodedata.normalize("NFKC", op.formula_text)  # the subscript in wᵢ is an i
-            summaries.update(c.lower() for c in summary if c.isascii() and c.isalpha())
+            summaries.update(_symbols(op.formula_text))
     # labels and paths first: an automatic name must avoid every one of them, also those of later nodes
     for v in order:
         if type(v.label) is not str:
@@ -402,6 +401,18 @@ def naming(root: Value) -> Naming:
         text[v], how[v] = name, kind
         shown.add(name)
     return Naming(root, order, text, how)
+
+
+def _symbols(summary: str) -> set[str]:
+    """The letters a summary uses as symbols: 'Σ wᵢxᵢ + b' uses w, x, b and the subscript i; words such as
+    'point_loss' are no symbols.
+
+    >>> sorted(_symbols("Σ wᵢxᵢ + b")), sorted(_symbols("Σₙ point_loss(xₙ) over 60 points"))
+    (['b', 'i', 'w', 'x'], ['n', 'x'])
+    """
+    letters = {run.lower() for run in re.findall(r"[A-Za-z]+", summary) if len(run) == 1}
+    subscripts = {unicodedata.normalize("NFKC", c).lower() for c in summary if not c.isascii() and c.isalpha()}
+    return letters | {c for c in subscripts if len(c) == 1 and c.isascii()}
 
 
 def _evaluation_order(root: Value) -> list[Value]:
