@@ -1,6 +1,6 @@
 """Pictures of a Value's graph, split by concern:
 
-- `autograd.draw.notation`: the words and numbers (∂L/∂x on nodes, ∂parent/∂child on edges, names);
+- `autograd.draw.notation`: the words and numbers (∂L/∂x on nodes, ∂parent/∂child on edges), with the names `autograd.names` gives;
 - `autograd.draw.groups`: scopes as clusters (open) or blocks (collapsed);
 - `autograd.draw.views`: `draw`, the forward and backward views, and `nodes_between`;
 - `autograd.draw.steps`: `draw_steps`, the backward pass step by step;
