@@ -481,8 +481,8 @@ def _listen(port: int | None) -> PlaygroundServer:
         try:
             return PlaygroundServer(candidate)
         except OSError as e:
-            if e.errno != errno.EADDRINUSE:
-                raise
+            if e.errno != errno.EADDRINUSE:  # not a port that is taken: say why, in one line
+                raise cli.ExpressionError(f"cannot listen on 127.0.0.1 port {candidate}: {e.strerror or e}") from None
     if port is not None:
         raise cli.ExpressionError(f"port {port} on 127.0.0.1 is taken; choose another with --port, or leave it out")
     raise cli.ExpressionError(f"ports {DEFAULT_PORT} to {DEFAULT_PORT + 99} on 127.0.0.1 are all taken; use --port N")
@@ -500,8 +500,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             if name in values:
                 raise cli.ExpressionError(f"{name} is given twice")
             values[name] = x
-        if args.expression is None and values:
-            raise cli.ExpressionError("values need an expression to go with, e.g. serve 'a*b' a=2 b=3")
         if args.expression is not None:
             used = cli.input_names(cli.parse(args.expression))
             for name in values:

@@ -137,10 +137,12 @@ def test_a_1_mb_body_gets_413(server):
 def test_a_long_expression_a_large_or_deep_graph_gets_a_clear_message(server):
     status, answer = ask(server, "POST", "/api/graph", {"expr": "a" + "+a" * 1000, "values": {}})
     assert status == 413 and answer["error"] == "the expression has 2001 characters; the playground takes at most 2000"
-    status, answer = ask(server, "POST", "/api/graph", {"expr": "+".join(f"sin(x*{i + 2})" for i in range(40)), "values": {}})
+    wide = "+".join(f"sin(x*{i + 2})" for i in range(40))
+    status, answer = ask(server, "POST", "/api/graph", {"expr": wide, "values": {}})
     assert status == 200 and answer["error"] == "the graph has 160 nodes; the playground draws at most 150"
     status, answer = ask(server, "POST", "/api/graph", {"expr": "sin(" * 61 + "x" + ")" * 61, "values": {}})
-    assert status == 200 and answer["error"] == "the expression nests 61 operations deep; the playground draws at most 60"
+    assert status == 200
+    assert answer["error"] == "the expression nests 61 operations deep; the playground draws at most 60"
     assert answer["inputs"] == [{"name": "x", "value": 1.0}]  # the page keeps its slider
     status, answer = ask(server, "POST", "/api/graph", {"expr": "+".join(f"x{i}" for i in range(41)), "values": {}})
     assert status == 200 and answer["error"] == "the expression has 41 inputs; the playground takes at most 40"
@@ -277,6 +279,35 @@ def test_a_picture_that_fails_the_check_is_drawn_in_full():
     assert picture.layout is None and picture.texts is None and "block" in picture.svg
 
 
+def test_a_missing_failing_or_slow_dot_is_an_error_not_a_wrong_picture(monkeypatch):
+    from autograd.draw import DotNotFoundError
+    from autograd.draw import live as live_module
+
+    root = output(parse("a*b"), {"a": Value(2.0, label="a"), "b": Value(3.0, label="b")})
+    graph = draw(root, view="backward")
+    with pytest.raises(RuntimeError, match=r"^graphviz's dot failed: .*syntax error"):
+        live_module._dot("digraph { -> }", 10.0)
+    with pytest.raises(TimeoutError, match=r"^graphviz's dot took longer than 1e-06 s to lay the picture out$"):
+        Layouts(timeout=1e-6).picture(graph)
+    monkeypatch.setattr(live_module.shutil, "which", lambda name: None)
+    with pytest.raises(DotNotFoundError):
+        Layouts().picture(graph)
+
+
+def test_layouts_keep_the_latest_structures_and_draw_a_failed_one_in_full_every_time():
+    from autograd import scope
+
+    layouts = Layouts(size=1)
+    a, b = Value(2.0, label="a"), Value(3.0, label="b")
+    first = layouts.picture(draw(a * b, view="forward"))
+    layouts.picture(draw(a.tanh(), view="forward"))  # another structure pushes a * b out
+    assert layouts.picture(draw(a * b, view="forward")).layout != first.layout
+    with scope("s"):
+        y = a * b
+    for _ in range(2):  # the second time the cache knows the check failed
+        assert layouts.picture(draw(y, view="forward")).layout is None
+
+
 def test_explain_answers_an_input_with_its_derivation_and_an_op_with_its_local_derivatives(server):
     answer = ask(server, "POST", "/api/graph", TEXTBOOK)[1]
     svg = answer["views"]["backward"]["svg"]
@@ -322,6 +353,48 @@ def test_gradcheck_answers_with_its_verdict_or_its_refusal(server):
     with pytest.raises(ValueError) as refused:
         gradcheck(lambda a: a.relu(), [Value(0.0, label="a")])
     assert answer["error"] == "gradcheck: " + " ".join(str(refused.value).split())
+
+
+def test_a_failing_gradcheck_shows_its_table(server, monkeypatch):
+    from autograd.gradcheck import GradcheckError
+
+    def failing(f, inputs):
+        raise GradcheckError("gradcheck failed for 1 of 3 inputs ...:\n  input  label ...", [])
+
+    monkeypatch.setattr(serve, "gradcheck", failing)
+    status, answer = ask(server, "POST", "/api/gradcheck", TEXTBOOK)
+    assert (status, answer) == (
+        200,
+        {"passed": False, "text": "gradcheck failed for 1 of 3 inputs ...:\n  input  label ..."},
+    )
+
+
+def test_an_unexpected_error_is_one_line_too(server, capsys):
+    with pytest.raises(serve._Problem, match=r"^internal error \(KeyError: 'x'\); please report it") as e:
+        server.run(lambda request: {}["x"], {})
+    assert e.value.status == 500
+    try:
+        raise RuntimeError("boom\nsecond line")
+    except RuntimeError:
+        server.handle_error(None, ("127.0.0.1", 1))
+    try:
+        raise ConnectionResetError("the browser went away")
+    except ConnectionResetError:
+        server.handle_error(None, ("127.0.0.1", 1))
+    assert capsys.readouterr().err == (
+        "python -m autograd serve: error while answering a request: internal error (RuntimeError: boom second line); "
+        "please report it with the command line\n"
+    )
+    with pytest.raises(KeyboardInterrupt):  # SIGTERM stops the server as Ctrl-C does
+        serve._interrupt(signal.SIGTERM, None)
+
+
+def test_a_small_body_announced_with_expect_100_continue_is_answered(server):
+    body = json.dumps(TEXTBOOK).encode()
+    status, answer = ask(server, "POST", "/api/graph", raw=body, headers={"Expect": "100-continue"})
+    assert status == 200 and answer["output"]["value"] == -10.0
+    status, answer = ask(server, "POST", "/api/graph", {"expr": "a", "values": [1]})
+    assert status == 400 and answer["error"] == "values must be an object {name: number}, got [1]"
 
 
 def test_the_stepper_page_comes_from_draw_steps_and_leaves_no_files(server):
@@ -401,7 +474,25 @@ def test_a_taken_port_is_one_line_and_without_port_the_next_free_one_is_taken():
             s.server_close()
 
 
-def test_serve_refuses_bad_arguments_in_one_line(capsys):
+def test_serve_opens_a_browser_only_from_a_terminal_and_never_with_no_browser(monkeypatch, capsys):
+    opened = []
+    monkeypatch.setattr(serve.webbrowser, "open", opened.append)
+    monkeypatch.setattr(serve.PlaygroundServer, "serve_forever", lambda self: (_ for _ in ()).throw(KeyboardInterrupt))
+    folders = []
+    close = serve.PlaygroundServer.server_close
+    monkeypatch.setattr(serve.PlaygroundServer, "server_close", lambda self: (folders.append(self.folder), close(self)))
+    for tty, flag, expected in ((True, [], 1), (True, ["--no-browser"], 0), (False, [], 0)):
+        monkeypatch.setattr(sys.stdout, "isatty", lambda tty=tty: tty)
+        opened.clear()
+        assert serve.main(["x*y", "x=0.5", "--port", "0", *flag]) == 0
+        out = capsys.readouterr().out
+        url = re.match(r"chaingrad playground: (http://127.0.0.1:\d+/\?expr=x\*y&x=0.5)  \(Ctrl-C stops it\)\n", out)
+        assert url and out.endswith("stopped\n"), out
+        assert opened == [url[1]] * expected
+        assert not folders[-1].exists()
+
+
+def test_serve_refuses_bad_arguments_in_one_line(capsys, monkeypatch):
     for argv, message in [
         (["a+"], "syntax error in the expression: invalid syntax"),
         (["a*b", "a=x"], "bad number 'x' for a (in 'a=x'); write e.g. a=-2.5"),
@@ -415,6 +506,18 @@ def test_serve_refuses_bad_arguments_in_one_line(capsys):
         assert out == "" and err == f"python -m autograd serve: error: {message}\n", argv
     assert serve.command(["serve", "--help"]) == 0
     assert "--no-browser" in capsys.readouterr().out
+
+    def forbidden(port):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(serve, "PlaygroundServer", forbidden)
+    assert serve.command(["serve", "--port", "80"]) == 2
+    assert capsys.readouterr().err == (
+        "python -m autograd serve: error: cannot listen on 127.0.0.1 port 80: Permission denied\n"
+    )
+    monkeypatch.setattr(serve.shutil, "which", lambda name: None)
+    assert serve.command(["serve"]) == 2
+    assert capsys.readouterr().err.startswith("python -m autograd serve: error: graphviz's 'dot' program was not found")
 
 
 def test_every_other_first_argument_is_the_command_line_unchanged(capsys):

@@ -136,14 +136,15 @@
 
   // The lines of text of a laid-out picture: the <text> elements of one node or edge on one baseline.
   // dot placed each run of a line after the previous one and centred the line in its cell; the centre is
-  // kept, and the runs are placed again after each other when their texts change.
+  // kept, and the runs of a line whose texts change are placed again after each other.
   function lines(box) {
-    const out = [];
+    const out = [], lineOf = [];
     let line = null;
     for (const el of box.querySelectorAll("text")) {
       const y = el.getAttribute("y");
-      if (line && line.parent === el.parentNode && line.y === y) line.els.push(el);
-      else out.push(line = {parent: el.parentNode, y, els: [el]});
+      if (!(line && line.parent === el.parentNode && line.y === y)) out.push(line = {parent: el.parentNode, y, els: []});
+      line.els.push(el);
+      lineOf.push(line);
     }
     for (const l of out) {
       const xs = l.els.map(el => parseFloat(el.getAttribute("x")));
@@ -151,19 +152,24 @@
       l.start = last.getAttribute("text-anchor") === "start" || l.els.length > 1;
       l.centre = xs[0] + (xs[xs.length - 1] - xs[0] + last.getComputedTextLength()) / 2;
     }
-    return out;
+    return {all: out, lineOf};
   }
 
-  function write(box, lineList, texts) {
+  function write(box, layout, texts) {
     const els = box.querySelectorAll("text");
     if (els.length !== texts.length) {  // never expected: the server checked the layout
       showError(`the picture has ${els.length} texts but the server sent ${texts.length}; reload the page`);
       return;
     }
-    texts.forEach((text, k) => { if (els[k].textContent !== text) els[k].textContent = text; });
-    const widths = lineList.map(l => l.els.map(el => el.getComputedTextLength()));  // read all, then write
-    lineList.forEach((l, k) => {
-      if (!l.start) return;
+    const dirty = new Set();
+    texts.forEach((text, k) => {
+      if (els[k].textContent === text) return;
+      els[k].textContent = text;
+      if (layout.lineOf[k].start) dirty.add(layout.lineOf[k]);
+    });
+    const changed = [...dirty];
+    const widths = changed.map(l => l.els.map(el => el.getComputedTextLength()));  // read all, then write
+    changed.forEach((l, k) => {
       let x = l.centre - widths[k].reduce((a, b) => a + b, 0) / 2;
       l.els.forEach((el, j) => { el.setAttribute("x", x.toFixed(2)); x += widths[k][j]; });
     });
