@@ -376,8 +376,19 @@ def _literal(x: float | None) -> str:
     return f"float('{sign}{'inf' if math.isinf(x) else 'nan'}')"
 
 
+def _sym_call(name: str) -> Callable[..., _Sym]:
+    """m.<name>(...) in a rule traced on symbols: a call of the table's own float function of that name."""
+
+    def call(*xs: "_Sym | float") -> _Sym:
+        if not all(isinstance(x, _Sym) or type(x) is float for x in xs):
+            raise _Untraceable
+        return _Sym(f"{name}({', '.join(x.code if isinstance(x, _Sym) else _literal(x) for x in xs)})")
+
+    return call
+
+
 # The names rules call as m.<name>(x): in generated code, each one calls the table's own float function.
-_SYM_MATH = ops.Namespace({name: (lambda n: lambda x: _Sym(f"{n}({x.code})"))(name) for name in ops.UNARY})
+_SYM_MATH = ops.Namespace({name: _sym_call(name) for name in ops.NAMED})
 
 
 R = TypeVar("R")
@@ -453,12 +464,7 @@ def _float_grads(op: ops.Op) -> Callable[..., Sequence[float]]:
     """The op's rule on floats, as eager mode runs it (ops.evaluate), for one bound op."""
 
     def grads(y: float, *xs: float) -> Sequence[float]:
-        try:
-            return op.grads(ops.FLOATS, y, *xs, *op.params)
-        except ZeroDivisionError:
-            if op.pole is None:
-                raise
-            return op.pole(*xs, *op.params)
+        return ops.derivatives(op, y, xs)
 
     return grads
 

@@ -302,6 +302,40 @@ def test_render_keeps_the_dot_source_when_asked(tmp_path):
 
 
 @needs_dot
+def test_render_never_writes_or_deletes_the_file_named_as_its_source(tmp_path):
+    """graphviz's own render writes the DOT source to `filename` and, with cleanup, deletes it: a user's file there
+    was overwritten and then deleted (and /dev/null on a probe machine run as root)."""
+    L, _ = textbook()
+    notes = tmp_path / "notes.txt"
+    notes.write_text("data\n")
+    path = draw(L).render(notes, format="svg")
+    assert path == f"{notes}.svg" and pathlib.Path(path).read_bytes().startswith(b"<?xml")
+    assert notes.read_text() == "data\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "notes.txt.svg"]
+    assert draw(L).render(outfile=tmp_path / "out.png") == str(tmp_path / "out.png")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "notes.txt.svg", "out.png"]
+
+
+@needs_dot
+def test_render_follows_a_link_and_refuses_what_is_not_a_regular_file(tmp_path):
+    import os
+
+    L, _ = textbook()
+    real = tmp_path / "real.svg"
+    real.write_text("old")
+    (tmp_path / "link.svg").symlink_to(real)
+    draw(L).render(tmp_path / "link", format="svg")
+    assert (tmp_path / "link.svg").is_symlink() and real.read_bytes().startswith(b"<?xml")
+    os.mkfifo(tmp_path / "fifo.svg")  # writing into it would block; replacing it would destroy it
+    (tmp_path / "folder.svg").mkdir()
+    for name in ("fifo", "folder"):
+        with pytest.raises(FileExistsError, match=rf"render: refusing to replace .*{name}\.svg'"):
+            draw(L).render(tmp_path / name, format="svg")
+    assert (tmp_path / "fifo.svg").is_fifo() and (tmp_path / "folder.svg").is_dir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo.svg", "folder.svg", "link.svg", "real.svg"]
+
+
+@needs_dot
 def test_displays_inline_in_jupyter():
     L, _ = textbook()
     bundle = draw(L)._repr_mimebundle_()
