@@ -70,6 +70,7 @@ _STEPS_CSP = (
 )
 
 
+_CHECK = {"eps": 1e-6, "atol": 1e-5, "rtol": 1e-3}  # gradcheck's own defaults, written here to be shown
 _CANNOT = 200  # the status of an answer that is a message about the expression (the page shows it)
 
 
@@ -124,14 +125,14 @@ class _State:
         depth: dict[Value, int] = {}
         for v in reversed(self.order):
             depth[v] = 1 + max((depth[c] for c in v.children), default=-1)
-        problem = (
-            f"the graph has {len(self.order)} nodes; the playground draws at most {LIMITS['nodes']}"
-            if len(self.order) > LIMITS["nodes"]
-            else f"the expression nests {depth[self.root]} operations deep; the playground draws at most "
-            f"{LIMITS['depth']}"
-            if depth[self.root] > LIMITS["depth"]
-            else None
-        )
+        problem = None
+        if len(self.order) > LIMITS["nodes"]:
+            problem = f"the graph has {len(self.order)} nodes; the playground draws at most {LIMITS['nodes']}"
+        elif depth[self.root] > LIMITS["depth"]:
+            problem = (
+                f"the expression nests {depth[self.root]} operations deep; the playground draws at most "
+                f"{LIMITS['depth']}"
+            )
         if problem:
             raise _Problem(_CANNOT, problem, {"inputs": self.inputs_json(grads=False)})
 
@@ -179,7 +180,8 @@ class Playground:
         """The output, each input's value and gradient, and both pictures (`autograd.draw.live.Picture`):
         only the texts of a view whose layout the page already has (``have``: {view: layout})."""
         state = _State(request.get("expr"), request.get("values", {}))
-        have = request.get("have") or {}
+        have = request.get("have")
+        have = have if isinstance(have, dict) else {}
         views: dict[str, dict[str, Any]] = {}
         for view, prefix in (("forward", "f"), ("backward", "b")):
             ids = {v: f"{prefix}{k}" for k, v in enumerate(state.order)}
@@ -213,7 +215,7 @@ class Playground:
 
         inputs = [Value(x, label=n) for n, x in state.values.items()]
         try:
-            gradcheck(f, inputs)
+            gradcheck(f, inputs, **_CHECK)
         except GradcheckError as e:
             return {"passed": False, "text": str(e)}
         except Exception as e:  # a kink, no inputs, a point where f is undefined at x ± eps
@@ -223,7 +225,8 @@ class Playground:
             "passed": True,
             "text": f"gradcheck passed: the gradients from backward() agree with central differences "
             f"(f(x + eps) - f(x - eps)) / 2eps for all {len(names)} inputs at {at} "
-            f"(eps=1e-06, atol=1e-05, rtol=0.001; pass if difference <= atol + rtol * |numeric|).",
+            f"({', '.join(f'{k}={v!r}' for k, v in _CHECK.items())}; "
+            f"pass if difference <= atol + rtol * |numeric|).",
         }
 
     def steps(self, request: dict[str, Any]) -> str:

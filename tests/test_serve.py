@@ -603,7 +603,7 @@ def test_the_textbook_example_typed_set_moved_and_clicked_in_a_browser(browser, 
     texts = _picture_texts(browser, "backward")
     assert texts == full_render_texts(**TEXTBOOK, view="backward")  # the numbers written in are draw's own
     assert "∂f/∂a = -2" in texts and "-2 × 1 = -2" in texts
-    assert browser.execute_script("return location.search") == "?expr=c*(a%2B2*b)&a=3&b=1&c=-2"
+    _wait(browser, lambda d: d.execute_script("return location.search") == "?expr=c*(a%2B2*b)&a=3&b=1&c=-2")
 
     # move b's slider: the numbers and the picture change
     slider = browser.find_element(By.ID, "slider-b")
@@ -633,6 +633,7 @@ def test_the_textbook_example_typed_set_moved_and_clicked_in_a_browser(browser, 
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     # reload: the URL holds the expression and the values
+    _wait(browser, lambda d: d.execute_script("return location.search") == "?expr=c*(a%2B2*b)&a=3&b=1.05&c=-2")
     browser.refresh()
     _wait(browser, lambda d: _updates(d) >= 1)
     assert browser.find_element(By.ID, "expr").get_attribute("value") == "c*(a+2*b)"

@@ -37,6 +37,13 @@
     return "?" + parts.join("&");
   }
 
+  // The browser allows about 100 URL changes in 10 s: a drag writes the URL when it pauses.
+  let urlTimer = null;
+  function writeUrl() {
+    clearTimeout(urlTimer);
+    urlTimer = setTimeout(() => history.replaceState(null, "", query()), 200);
+  }
+
   // ---- talking to the server ----
 
   async function post(path, body) {
@@ -64,18 +71,21 @@
     again = false;
     const started = changedAt;
     const body = {expr: state.expr, values: state.values, have: state.layouts};
-    const answer = await post("/api/graph", body);
-    show(answer);
-    if (!answer.error) {
-      const ms = performance.now() - started;
-      stats.redraws.push(ms);
-      stats.last = ms;
-      stats.updates += 1;
-      if (state.selected !== null) explainNode(state.selected);
-    } else {
-      stats.errors += 1;
+    try {
+      const answer = await post("/api/graph", body);
+      show(answer);
+      if (!answer.error) {
+        const ms = performance.now() - started;
+        stats.redraws.push(ms);
+        stats.last = ms;
+        stats.updates += 1;
+        if (state.selected !== null) explainNode(state.selected);
+      } else {
+        stats.errors += 1;
+      }
+    } finally {
+      busy = false;  // whatever happened, the next move is sent
     }
-    busy = false;
     if (again) update();
   }
 
@@ -90,7 +100,7 @@
       return;
     }
     showError(null);
-    history.replaceState(null, "", query());
+    writeUrl();
     $("output").textContent = `${answer.output.name} = ${answer.output.text}`;
     const rows = answer.inputs.map(row => {
       const tr = document.createElement("tr");
