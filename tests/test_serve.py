@@ -364,7 +364,7 @@ def test_gradcheck_answers_with_its_verdict_or_its_refusal(server):
 def test_a_failing_gradcheck_shows_its_table(server, monkeypatch):
     from autograd.gradcheck import GradcheckError
 
-    def failing(f, inputs):
+    def failing(f, inputs, **settings):
         raise GradcheckError("gradcheck failed for 1 of 3 inputs ...:\n  input  label ...", [])
 
     monkeypatch.setattr(serve, "gradcheck", failing)
