@@ -32,7 +32,11 @@ bench: $(INSTALLED)
 	$(PY) benchmarks/bench_vmap.py
 	$(PY) benchmarks/bench_threads.py
 	$(PY) benchmarks/bench_state_dict.py
+<<<<<<< HEAD
 	$(PY) benchmarks/bench_constants.py
+=======
+	$(PY) benchmarks/bench_playground.py
+>>>>>>> main
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
