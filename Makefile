@@ -32,11 +32,8 @@ bench: $(INSTALLED)
 	$(PY) benchmarks/bench_vmap.py
 	$(PY) benchmarks/bench_threads.py
 	$(PY) benchmarks/bench_state_dict.py
-<<<<<<< HEAD
-	$(PY) benchmarks/bench_constants.py
-=======
 	$(PY) benchmarks/bench_playground.py
->>>>>>> main
+	$(PY) benchmarks/bench_constants.py
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
