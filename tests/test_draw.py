@@ -27,8 +27,9 @@ def textbook():
 
 
 def plain(label_html):
-    """The text of an HTML-like label, as a reader sees it (tags dropped, <BR/> as newline)."""
-    return html.unescape(re.sub(r"<[^>]+>", "", label_html.replace("<BR/>", "\n")))
+    """The text of an HTML-like label, as a reader sees it (tags dropped, <BR/> as newline, a no-break space
+    as a space)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", label_html.replace("<BR/>", "\n"))).replace("\xa0", " ")
 
 
 def parse_dot(source):
@@ -242,7 +243,7 @@ def test_hostile_labels_stay_inside_the_dot_source(label):
         # every HTML-like label is balanced: no raw < > & " from the label got through
         for m in re.finditer(r"label=<(.*?)>(?: |\]|$)", src, re.M):
             inner = m[1]
-            assert "&" not in re.sub(r"&(amp|lt|gt|quot);", "", inner)
+            assert "&" not in re.sub(r"&(amp|lt|gt|quot|#160);", "", inner)
 
 
 @needs_dot
@@ -482,7 +483,9 @@ def test_huge_labels_are_cut_with_an_ellipsis_and_kept_as_tooltip(tmp_path, n):
     y.backward()
     for view in ("forward", "backward"):
         svg = draw(y, view=view, title=label).pipe(format="svg").decode()
-        shown = [t for t, _ in svg_texts(svg) if t.startswith("w\\N")]
+        title = [t for t, _ in svg_texts(svg)][:4]  # the title wraps, at most 4 lines of 100 characters
+        assert "".join(title) == label[:398] + " …" and all(len(t) <= 100 for t in title)
+        shown = [t for t, _ in svg_texts(svg)[4:] if t.startswith("w\\N")]
         assert shown and all(t.endswith("…") or t.endswith("… = 1") for t in shown), shown
         assert all(len(t) < 100 for t in shown)
         assert any(t.startswith("input: " + label[:1000]) for t in xlink_titles(svg))  # the text, unexpanded

@@ -82,7 +82,7 @@ def test_a_large_graph_is_collapsed_with_a_note_on_how_to_expand():
     assert set(blocks) == {"layers[0]", "layers[1]", "layers[2]"}
     assert blocks["layers[1]"] == ["304 nodes, 272 parameters"]  # 16 x (16 weights, bias, one dot node, relu)
     assert f"{n} nodes, too many to read one by one" in src and "expand=[" in src and "collapse=None" in src
-    assert "loss</B> = " in src  # the output is drawn itself
+    assert "loss</B>&#160;= " in src  # the output is drawn itself
     with pytest.raises(GraphTooLargeError, match=rf"has {n} nodes, more than max_nodes=250.*collapse=1"):
         draw(loss, collapse=None)
     assert "box3d" not in draw(loss, collapse=None, max_nodes=None).source  # every scalar: one argument away

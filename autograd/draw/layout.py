@@ -4,12 +4,17 @@ The stepper draws every frame of a view with the same layout; what differs betwe
 line widths and a few texts (a gradient, a count). So `dot` lays a view out once, and a frame is that SVG with
 some attributes set: the page's script does it in the browser, `draw_steps` in Python for the frame files.
 
-The internal API, for `autograd.draw.steps`: `Sheet` (the parsed SVG: boxes of nodes and edges in the
-picture's pixels, the parts a frame changes, each given an id, and ``set``/``text`` to change them).
+It also finds the edge labels that dot placed nearer another edge's line than their own (a long edge that
+bends away from its label): `autograd.draw.views` attaches those to their edge.
+
+The internal API, for the other modules of ``autograd.draw``: `Sheet` (the parsed SVG: boxes of nodes and
+edges in the picture's pixels, the parts a frame changes, each given an id, and ``get``/``set`` to change
+them; ``strays()``, the edges whose label reads as another edge's).
 """
 
 from __future__ import annotations
 
+import math
 import re
 import xml.etree.ElementTree as ET
 
@@ -85,6 +90,10 @@ class Sheet:
         self._by_id["title"] = t
         return "title"
 
+    def kind(self, element_id: str) -> str:
+        """What a part is: 'path', 'polygon', 'polyline', 'ellipse' or 'text'."""
+        return self._by_id[element_id].tag.rsplit("}", 1)[-1]
+
     def centre(self, text_id: str, gid: str) -> None:
         """Anchor a text line at the middle of node ``gid``, so that a longer or shorter text stays centred."""
         x0, _, x1, _ = self._extent(self._group(gid), texts=False)
@@ -140,9 +149,48 @@ class Sheet:
             return (0.0, 0.0, 0.0, 0.0)
         return (min(xs), min(ys), max(xs), max(ys))
 
+    def strays(self) -> list[str]:
+        """The ids of the edges whose label has its middle nearer another edge's line than its own: a reader
+        would take it for the other edge's label."""
+        lines: dict[str, list[tuple[float, float]]] = {}
+        middles: dict[str, tuple[float, float]] = {}
+        for gid, g in self._groups.items():
+            path = g.find(f"{{{_SVG}}}path")
+            if g.get("class") != "edge" or path is None:
+                continue
+            lines[gid] = _curve(path.get("d", ""))
+            if g.find(_TEXT) is not None:
+                x0, y0, x1, y1 = self._extent(g, shapes=False)
+                middles[gid] = ((x0 + x1) / 2, (y0 + y1) / 2)
+        out = []
+        for gid, middle in middles.items():
+            own = min(math.dist(middle, p) for p in lines[gid])
+            if any(min(math.dist(middle, p) for p in line) < own for other, line in lines.items() if other != gid):
+                out.append(gid)
+        return out
+
     def tostring(self) -> str:
         """The SVG as it stands, as the text of an SVG file."""
         return '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n' + ET.tostring(self.root, encoding="unicode")
+
+
+def _curve(d: str) -> list[tuple[float, float]]:
+    """Points along a path of dot's (M x,y C x,y x,y x,y ...: cubic Béziers), eight per piece."""
+    numbers = [float(n) for n in _NUMBER.findall(d)]
+    points = list(zip(numbers[0::2], numbers[1::2]))
+    out = points[:1]
+    for i in range(1, len(points) - 2, 3):
+        (ax, ay), (bx, by), (cx, cy), (ex, ey) = points[i - 1 : i + 3]
+        for k in range(1, 9):
+            t = k / 8
+            u = 1 - t
+            out.append(
+                (
+                    u * u * u * ax + 3 * u * u * t * bx + 3 * u * t * t * cx + t * t * t * ex,
+                    u * u * u * ay + 3 * u * u * t * by + 3 * u * t * t * cy + t * t * t * ey,
+                )
+            )
+    return out
 
 
 def _points(length: str) -> float:

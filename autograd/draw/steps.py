@@ -188,6 +188,7 @@ class _View:
         }
         self._step_of = {(s.parent, s.j): n for n, s in enumerate(steps)}
         self.looks = self._looks()
+        self.strays: list[str] | None = None  # the edges whose label is attached to them, once laid out
 
     def _fmt(self, x: float) -> str:
         return number(x, self.precision)
@@ -333,6 +334,8 @@ class _View:
                 id=f"e{k}",
                 **_EDGES[str(look[1])],
             )
+        if self.strays is not None:
+            g.attach(self.strays)
         return g
 
     def step_of(self, parent: Value, j: int) -> int:
@@ -347,6 +350,7 @@ class _Picture:
         self.view = view
         first = next(iter(view.states()))
         g = view.graph(first)
+        view.strays = g.settle()  # the same in every frame: the layout is
         self.ids = view.ids
         self.sheet = sheet = Sheet(g.pipe(format="svg"))
         self.parts: dict[_Thing, tuple[list[str], list[str]]] = {"title": ([], [sheet.title()])}
@@ -400,11 +404,16 @@ class _Picture:
             product = _WHITE if look[1] == "todo" else _RED
             out += [(t, "fill", label) for t in texts[:-1]] + [(texts[-1], "fill", product)]
         else:
-            colour, width = (_RED if look[1] else "#999999"), ("3.5" if look[2] else "1.5")
+            colour, width, label = (_RED if look[1] else "#999999"), ("3.5" if look[2] else "1.5"), _BLACK
             out += [(t, "fill", _RED if look[1] else _WHITE) for t in texts]
-        out += [(shapes[0], "stroke", colour), (shapes[0], "stroke-width", width)]
-        for s in shapes[1:]:  # the arrowhead
-            out += [(s, "fill", colour), (s, "stroke", colour), (s, "stroke-width", width)]
+        for s in shapes:  # the line, its arrowhead, and the line from a stray label to its edge (Graph.settle)
+            part = self.sheet.kind(s)
+            if part == "polyline":
+                out += [(s, "stroke", label)]
+            else:
+                out += [(s, "stroke", colour), (s, "stroke-width", width)]
+            if part == "polygon":
+                out += [(s, "fill", colour)]
         return out
 
     def _focus(self, r: int) -> Box:
