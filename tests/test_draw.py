@@ -412,7 +412,9 @@ def test_draw_steps_frames_follow_the_backward_pass(tmp_path):
     assert {"∂L/∂a = -2", "∂L/∂b = -4", "∂L/∂c = 5", "∂L/∂d = -2", "∂L/∂e = -2"} <= visible(6)
     assert "-2 × 2 = -4" in visible(6)
     # the layout never moves: every frame has the same size
-    sizes = {tuple(ET.fromstring(p.read_text(encoding="utf-8")).get(a) for a in ("width", "height")) for p in files.frames}
+    sizes = {
+        tuple(ET.fromstring(p.read_text(encoding="utf-8")).get(a) for a in ("width", "height")) for p in files.frames
+    }
     assert len(sizes) == 1
     assert all(v.grad == 0.0 for v in n.values())  # draw_steps computes its own numbers
 

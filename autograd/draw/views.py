@@ -158,9 +158,7 @@ def new_graph(rankdir: str, title: object, what: str, note: str | None = None) -
     if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"{what}: rankdir must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
     g = Graph(
-        graph_attr=dict(
-            rankdir=rankdir, bgcolor="white", fontname=FONT, nodesep="0.25", ranksep="0.45", pad="0.2"
-        ),
+        graph_attr=dict(rankdir=rankdir, bgcolor="white", fontname=FONT, nodesep="0.25", ranksep="0.45", pad="0.2"),
         node_attr=dict(fontname=FONT, fontsize="12", margin="0.1,0.05"),
         edge_attr=dict(fontname=FONT, fontsize="10", arrowsize="0.7", color="#555555"),
     )
