@@ -86,7 +86,7 @@ def main(out_dir):
         g.attr(dpi="150")  # a sharper PNG for slides; the SVG scales anyway
         (out_dir / f"L_{view}.png").write_bytes(g.pipe(format="png"))
         written += [out_dir / f"L_{view}.svg", out_dir / f"L_{view}.png"]
-    steps = draw_steps(L, out_dir / "L_steps")
+    steps = draw_steps(L, out_dir / "L_steps", format="png")  # PNG frames, for slides
     written += [steps.frames[0].parent / "step_*.png", steps.html]
 
     net, clusters = build_two_layer()
