@@ -119,7 +119,7 @@ _MARKS: dict[str, dict[str, str]] = {
 # this frame's step, and a used edge.
 _EDGES: dict[str, dict[str, str]] = {
     "todo": dict(color="#999999"),
-    "current": dict(color=_RED, penwidth="3.5", fontcolor=_RED),
+    "current": dict(color=_RED, penwidth="3.5"),
     "done": dict(color=_RED),
 }
 
@@ -318,6 +318,7 @@ class _View:
                     dir="back",
                     id=f"e{k}",
                     color=_RED if look[1] else "#999999",
+                    fontcolor=colour,  # the line from a stray label to its edge: shown with the label
                     penwidth="3.5" if look[2] else "1.5",
                 )
                 continue
@@ -325,14 +326,18 @@ class _View:
             s = self.steps[self.step_of(v, j)]
             product = f"{self._fmt(s.upstream)} × {self._fmt(local)} = {self._fmt(s.contribution)}"
             line1 = escape(local_text(v, child, local, name, precision, j))
+            first = _RED if look[1] == "current" else _BLACK
             colour = _WHITE if look[1] == "todo" else _RED
+            style = _EDGES[str(look[1])]
             g.edge(
                 ids[child],
                 ids[v],
-                label=f'<{line1}<BR/><FONT COLOR="{colour}"><B>{escape(product)}</B></FONT>>',
+                label=f'<<FONT COLOR="{first}">{line1}</FONT><BR/>'
+                f'<FONT COLOR="{colour}"><B>{escape(product)}</B></FONT>>',
                 dir="back",
                 id=f"e{k}",
-                **_EDGES[str(look[1])],
+                fontcolor=style["color"],  # the line from a stray label to its edge
+                **style,
             )
         if self.strays is not None:
             g.attach(self.strays)
@@ -400,17 +405,19 @@ class _Picture:
             return out
         if look[0] == "edge":
             style = _EDGES[str(look[1])]
-            colour, width, label = style["color"], style.get("penwidth", "1"), style.get("fontcolor", _BLACK)
+            colour, width = style["color"], style.get("penwidth", "1")
             product = _WHITE if look[1] == "todo" else _RED
-            out += [(t, "fill", label) for t in texts[:-1]] + [(texts[-1], "fill", product)]
+            first = _RED if look[1] == "current" else _BLACK
+            out += [(t, "fill", first) for t in texts[:-1]] + [(texts[-1], "fill", product)]
         else:
-            colour, width, label = (_RED if look[1] else "#999999"), ("3.5" if look[2] else "1.5"), _BLACK
+            colour, width = (_RED if look[1] else "#999999"), ("3.5" if look[2] else "1.5")
             out += [(t, "fill", _RED if look[1] else _WHITE) for t in texts]
+            out += [(s, "stroke", _RED if look[1] else _WHITE) for s in shapes if self.sheet.kind(s) == "polyline"]
         for s in shapes:  # the line, its arrowhead, and the line from a stray label to its edge (Graph.settle)
             part = self.sheet.kind(s)
-            if part == "polyline":
-                out += [(s, "stroke", label)]
-            else:
+            if part == "polyline" and look[0] == "edge":
+                out += [(s, "stroke", colour)]
+            elif part != "polyline":
                 out += [(s, "stroke", colour), (s, "stroke-width", width)]
             if part == "polygon":
                 out += [(s, "fill", colour)]
