@@ -59,7 +59,7 @@ class Sheet:
         # dot writes width and height in points (a browser shows 4/3 pixels each) over a viewBox in points
         self._sx, self._sy = width * 4 / 3 / view[2], height * 4 / 3 / view[3]
         self.size = (round(width * 4 / 3), round(height * 4 / 3))
-        self._groups = {g.get("id"): g for g in self.root.iter(f"{{{_SVG}}}g") if g.get("id")}
+        self._groups = {str(g.get("id")): g for g in self.root.iter(f"{{{_SVG}}}g") if g.get("id")}
         self._by_id: dict[str, ET.Element] = {}
 
     def _group(self, gid: str) -> ET.Element:

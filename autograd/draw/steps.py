@@ -154,11 +154,11 @@ class _View:
         unit = grouping.unit
         self.runs: list[_Run] = []
         for n, s in enumerate(steps):
-            k = _key(s, unit)
-            if self.runs and self.runs[-1][0] == k:
-                self.runs[-1] = (k, self.runs[-1][1], n + 1)
+            key = _key(s, unit)
+            if self.runs and self.runs[-1][0] == key:
+                self.runs[-1] = (key, self.runs[-1][1], n + 1)
             else:
-                self.runs.append((k, n, n + 1))
+                self.runs.append((key, n, n + 1))
         self.ends = [0] + [r[2] for r in self.runs]
         self.captions = [_caption(r, self.runs, steps, root, self.name, precision) for r in range(len(self.runs) + 1)]
         self.edge_of: dict[tuple[Item, Item] | tuple[Value, int], int] = {}
@@ -196,7 +196,8 @@ class _View:
     def _looks(self) -> list[dict[_Thing, _Look]]:
         """The looks of frame 0 (every drawn thing), then, for each later frame, the looks that change."""
         unit, steps, root = self.grouping.unit, self.steps, self.root
-        known, pending = {root: 1.0}, {}
+        known: dict[Value, float] = {root: 1.0}
+        pending: dict[Value, int] = {}
         for v in self.order:
             for child in v.children:
                 pending[child] = pending.get(child, 0) + 1
@@ -431,6 +432,7 @@ class _Picture:
         key = view.runs[r - 1][0]
         if key[0] == "inside":
             return sheet.box(self.ids[key[1]])
+        child: Item
         if key[0] == "edge":
             k, child = view.edge_of[key[1], key[2]], view.steps[view.step_of(key[1], key[2])].child
         else:
