@@ -26,6 +26,7 @@ from . import ops
 from .draw import BackwardNotRunError, DotNotFoundError, GraphTooLargeError, draw, draw_steps, nodes_between
 from .engine import Value, apply, no_grad
 from .explain import explain
+from .files import write_atomic
 
 __all__ = ["main", "parse", "evaluate", "ExpressionError", "FUNCTIONS"]
 
@@ -46,7 +47,7 @@ def parse(text: str) -> ast.expr:
     """The expression `text` as a checked ``ast`` tree (only whitelisted nodes); never evaluated by Python.
 
     Sums and products of any length work: when Python's parser gives up on a long chain
-    (about 3,000 terms or more), the chain is split at its top-level + - and * / and each part parsed alone.
+    (about 3,000 terms or more), the chain is split at its top-level + - and * / % and each part parsed alone.
 
     >>> type(parse("c*(a+2*b)")).__name__
     'BinOp'
@@ -84,7 +85,8 @@ def _parse_one(text: str, offset: int = 0) -> ast.expr:
 
 
 def _parse_long(text: str) -> ast.expr:
-    """A left-to-right chain a + b - c ... (each term a chain of * and /) too long for ast.parse in one go."""
+    """A left-to-right chain a + b - c ... (each term a chain of * / %) too long for ast.parse in one go: split at
+    the top-level operators of the two lowest levels of Python's precedence, the same tree ast.parse builds."""
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
     except (tokenize.TokenError, SyntaxError) as e:
@@ -106,7 +108,7 @@ def _parse_long(text: str) -> ast.expr:
         elif (
             depth == 0
             and tok.type == tokenize.OP
-            and tok.string in ("+", "-", "*", "/")
+            and tok.string in ("+", "-", "*", "/", "%")
             and prev is not None
             and (prev.type in (tokenize.NAME, tokenize.NUMBER) or prev.string == ")")
         ):
@@ -120,7 +122,7 @@ def _parse_long(text: str) -> ast.expr:
     current.append((op, start, len(text)))
     terms.append((term_op, current))
 
-    ops = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div}
+    ops = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "%": ast.Mod}
     result = None
     for term_op, factors in terms:
         term = None
@@ -469,10 +471,7 @@ def _write(
     if args.output is not None:
         g = draw(root, view=args.view, max_nodes=limit(250))
         path = pathlib.Path(args.output)
-        if fmt == "dot":
-            path.write_text(g.source, encoding="utf-8")
-        else:
-            path.write_bytes(g.pipe(format=fmt))
+        write_atomic(path, g.source.encode("utf-8") if fmt == "dot" else g.pipe(format=fmt), "-o")
         said.insert(0, f"wrote {path} ({args.view} view)")
     for line in said:
         print(line, file=out)

@@ -44,6 +44,7 @@ __all__ = ["Value", "no_grad", "enable_grad", "is_grad_enabled", "scope", "Scope
 # of flags, or inside a `scope` the pair (flags, scope): the common case stays one comparison.
 GRAD = 1  # ops record the graph (off inside no_grad())
 ANOMALY = 2  # ops check their results for NaN and infinities (inside anomaly.detect_anomaly())
+IEEE = 4  # an operand outside an op's domain gives the IEEE 754 value, not an error (inside derivative rules)
 # The flags, or (flags, scope) inside a scope.
 _Mode = int | tuple[int, "Scope"]
 _mode: contextvars.ContextVar[_Mode] = contextvars.ContextVar("chaingrad_mode", default=GRAD)
@@ -316,7 +317,12 @@ def apply(op: ops.Op, *operands: Value | Number) -> Value:
         raise TypeError(f"{op.name}: takes {op.arity} operands, got {len(xs)}: {operands!r}")
     if not xs:
         raise ValueError(f"{op.name}: needs at least one operand, got none")
-    y, d = ops.evaluate(op, [x.data for x in xs], lambda i: describe(xs[i]))
+    try:
+        y, d = ops.evaluate(op, [x.data for x in xs], lambda i: describe(xs[i]))
+    except ValueError:
+        if not mode() & IEEE:
+            raise
+        y, d = ops.evaluate(op, [x.data for x in xs], ieee=True)
     if len(xs) == 1 and op.arity == 1:
         return _node(y, op, xs[0], d[0])
     if op.arity == 2:
@@ -531,15 +537,15 @@ class Value(OpMethods):
 
     def relu(self) -> Value:
         """max(0, x); d/dx = 1 for x > 0, else 0. At exactly 0 the derivative is 0, as in PyTorch and
-        micrograd; NaN stays NaN.
+        micrograd; NaN stays NaN (with derivative 1, as in PyTorch).
 
         >>> Value(-3.0).relu().data
         0.0
         """
         x = self.data
-        if x > 0.0:
-            return _node(x, ops.RELU, self, 1.0)
-        return _node(0.0 if x == x else x, ops.RELU, self, 0.0)
+        if x <= 0.0:
+            return _node(0.0, ops.RELU, self, 0.0)
+        return _node(x, ops.RELU, self, 1.0)  # NaN stays NaN and passes the gradient on, as in PyTorch
 
     # ---- backward ----
 
@@ -660,19 +666,24 @@ def _float_gradients(root: Value, seed: float) -> dict[Value, Any]:
 def local_values(v: Value) -> tuple[Any, ...]:
     """v's local derivatives as Values that depend on v's children: the op's rule run on Values.
 
-    Where a local derivative is infinite or NaN (the slope of sqrt at 0) it stays that float constant:
-    there is nothing to differentiate further.
+    The rule runs in IEEE mode, as PyTorch computes derivatives: where it divides by zero at an infinite
+    slope (sqrt at 0) the result is an infinity with derivatives of its own, not an error, so that
+    second derivatives there are ±inf (or NaN) as in PyTorch, not 0.
     """
     op = v._op
     assert op is not None, "local_values of a leaf"
-    floats = v.local_grads
-    if not all(map(math.isfinite, floats)):
-        return floats
-    return tuple(op.grads(_VALUES, v, *v.children, *op.params))
+    with mode_switch(on=IEEE):
+        return tuple(op.grads(_VALUES, v, *v.children, *op.params))
 
 
-# The functions rules call on Values, ``m.sin(x)``: each unary op of the table, applied to a Value.
-_VALUES = ops.Namespace({name: functools.partial(apply, op) for name, op in ops.UNARY.items()})
+# The functions rules call on Values, ``m.sin(x)``: each op of ops.NAMED applied to Values, ops.where and ops.floordiv.
+_VALUES = ops.Namespace(
+    {
+        **{name: functools.partial(apply, op) for name, op in ops.NAMED.items()},
+        "where": ops.where,
+        "floordiv": ops.floordiv,
+    }
+)
 
 
 def topological_order(root: Value, leaves: Collection[Value] = ()) -> list[Value]:

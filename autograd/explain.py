@@ -155,8 +155,7 @@ def _expression(v: Value, name: Mapping[Value, _Name | None], precision: int) ->
     if op.name == "*":
         return _product(*texts), 2
     if op.name in ("**n", "**"):
-        # '**n' has one parameter, the exponent n, always a number (only clamp's bounds may be None)
-        exponent = _number(typing.cast(float, op.params[0]), precision) if op.name == "**n" else named[1]
+        exponent = _number(op.params[0], precision) if op.name == "**n" else named[1]  # '**n': the exponent n
         return f"{texts[0]}^{exponent[0] if exponent[1] >= 5 else '(' + exponent[0] + ')'}", 4
     return op.formula(*texts), op.prec
 

@@ -6,6 +6,7 @@ overrides the hottest operators (``+ - * /``) with hand-inlined versions; a test
 table's entries.
 """
 
+import math
 import numbers
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
@@ -191,10 +192,8 @@ class OpMethods:
         >>> Value(3.0).clamp(0, 1).data
         1.0
         """
-        lo = None if lo is None else _real(lo, "clamp(lo=...)")
-        hi = None if hi is None else _real(hi, "clamp(hi=...)")
-        if lo is not None and hi is not None and lo > hi:
-            raise ValueError(f"clamp: lo must be <= hi, got lo={lo!r}, hi={hi!r}")
+        lo = -math.inf if lo is None else _real(lo, "clamp(lo=...)")  # no bound: an infinite one
+        hi = math.inf if hi is None else _real(hi, "clamp(hi=...)")  # lo > hi is refused by the op's domain
         return cast(T, self._apply(ops.CLAMP.bind(lo, hi), self))
 
     atan2 = _binary(ops.ATAN2)

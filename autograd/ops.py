@@ -23,11 +23,22 @@ import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
-# A number parameter of an op (None for an absent bound of clamp), and a symbolic form.
-Param = float | None
+# A number parameter of an op, and a symbolic form.
+Param = float
 Symbolic = tuple[str, ...] | Callable[[int, int], str]
 
-__all__ = ["Op", "OPS", "UNARY", "FLOATS", "evaluate", "Namespace", "markdown_table"]
+__all__ = [
+    "Op",
+    "OPS",
+    "NAMED",
+    "FLOATS",
+    "where",
+    "floordiv",
+    "evaluate",
+    "derivatives",
+    "Namespace",
+    "markdown_table",
+]
 
 _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -47,8 +58,12 @@ class Op:
       ``prec`` is how tightly it binds (1 ``+ -``, 2 ``* /``, 3 unary minus, 4 ``**``, 5 a call or
       atom) and ``needs[i]`` how tightly operand i must bind to go without parentheses;
     - ``domain(*xs, *params)``: the reason the operands are outside the domain, or None (a ValueError);
-    - ``pole(*xs, *params)``: the local derivatives where the rule divides by zero (an infinite slope,
-      e.g. sqrt at 0), or None where there is no such point;
+    - ``pole(*xs, *params)``: the local derivatives where the rule's float arithmetic raises (a division
+      by zero at an infinite slope, sqrt at 0; a power out of float range): their IEEE 754 values, ±inf
+      (or NaN), as PyTorch computes them; None where the rule never raises;
+    - ``limit(*xs, *params)``: the op's IEEE 754 value at a point outside its domain where it has one
+      (1/0 = inf, 0 ** -1 = inf). Only derivative rules run on Values (``backward(create_graph=True)``)
+      use it: there, as in PyTorch, a pole gives an infinity instead of an error; NaN where there is none;
     - ``kink(*xs, *params)``: on which side of the op's kinks the operands lie (a value that changes
       only across a kink, where the derivative jumps), and None exactly on one, where the derivative is
       a convention, not a limit (ReLU at 0); ``kink_note`` says which convention; ``kink_points`` are
@@ -56,6 +71,10 @@ class Op:
     - ``params``: names and default values of the op's number parameters (``slope`` of leaky_relu),
       fixed per node with `bind`;
     - ``samples``: an interval per operand inside the domain, for the generated tests;
+    - ``batched(m, *xs, *params)``: the value written with ``m``'s functions, for an op whose float value
+      branches on the data (``m.where`` instead of ``if``): what `autograd.vmap` runs on arrays, and what
+      `compile` writes out; None where ``value`` itself works on arrays (arithmetic, or the numpy function
+      of the same ``math_name``);
     - ``symbolic``: how each local derivative reads, as the lecture notes write it: one format string
       per operand (one for all operands of an n-ary op, ``{x}`` being the operand) over the operands
       ``{0}``, ``{1}``, the result ``{y}`` and the parameters, e.g. ``("{1}", "{0}")`` for a * b and
@@ -65,6 +84,7 @@ class Op:
     __slots__ = (
         "_title",
         "arity",
+        "batched",
         "display",
         "doc",
         "domain",
@@ -73,6 +93,7 @@ class Op:
         "kink",
         "kink_note",
         "kink_points",
+        "limit",
         "math_name",
         "name",
         "needs",
@@ -97,6 +118,7 @@ class Op:
         needs: tuple[int, ...] | None = None,
         domain: Callable[..., str | None] | None = None,
         pole: Callable[..., tuple[float, ...]] | None = None,
+        limit: Callable[..., float] | None = None,
         kink: Callable[..., object] | None = None,
         kink_note: str = "",
         kink_points: tuple[tuple[float, ...], ...] = (),
@@ -107,11 +129,13 @@ class Op:
         title: str | None = None,
         symbolic: Symbolic | None = None,
         formula_text: str | None = None,
+        batched: Callable[..., Any] | None = None,
     ) -> None:
         self.name, self.arity, self.value, self.grads = name, arity, value, grads
         self.display, self.prec = display, prec
         self.needs = needs if needs is not None else (0,) * max(arity, 1)
-        self.domain, self.pole, self.kink, self.kink_note, self.kink_points = domain, pole, kink, kink_note, kink_points
+        self.domain, self.pole, self.limit = domain, pole, limit
+        self.kink, self.kink_note, self.kink_points = kink, kink_note, kink_points
         self.param_names: tuple[str, ...] = tuple(p for p, _ in params)
         self.params: tuple[Param, ...] = tuple(d for _, d in params)
         self.samples = samples if samples is not None else ((-2.0, 2.0),) * max(arity, 1)
@@ -120,6 +144,7 @@ class Op:
         self._title = title
         self.symbolic = symbolic
         self.formula_text = formula_text  # an n-ary op's formula when it does not list its operands
+        self.batched = batched
 
     @property
     def title(self) -> str:
@@ -185,56 +210,97 @@ def _bind(op: Op, params: tuple[Param, ...]) -> Op:
 
 
 def _num(x: Param) -> str:
-    """A parameter as short text: 2.0 -> '2', 0.5 -> '0.5', None -> 'None'."""
+    """A parameter as short text: 2.0 -> '2', 0.5 -> '0.5'."""
     if isinstance(x, float) and x.is_integer() and abs(x) < 1e15:
         return str(int(x))
     return repr(x)
 
 
+def where(c: Any, a: Any, b: Any) -> Any:
+    """``a if c else b``: how a rule branches on the data, so that the same rule runs on floats and Values
+    (a plain conditional), on arrays (``numpy.where``) and on `compile`'s symbols (``(a if c else b)``).
+    Both branches are evaluated: each must be safe to compute where it is not taken.
+
+    >>> where(2.0 > 0.0, 1.0, 0.0)
+    1.0
+    """
+    return a if c else b
+
+
+def floordiv(a: Any, b: Any) -> float:
+    """``a // b``, Python's floor division (as its ``%``), as a float constant also for Values: the local
+    derivative of ``a % b`` with respect to b is ``-(a // b)``, piecewise constant.
+
+    >>> floordiv(7.0, 2.0), floordiv(0.5, -math.inf)
+    (3.0, -1.0)
+    """
+    return float(a) // float(b)
+
+
 class Namespace:
-    """The functions a rule calls as ``m.sin(x)``: one attribute per unary op of the table."""
+    """The functions a rule calls as ``m.sin(x)``: one attribute per op of `NAMED`, and ``m.where``, ``m.floordiv``."""
 
     def __init__(self, functions: dict[str, Callable[..., Any]]) -> None:
         self.__dict__.update(functions)
 
 
 def evaluate(
-    op: Op, xs: Sequence[float], describe: Callable[[int], str] | None = None
+    op: Op, xs: Sequence[float], describe: Callable[[int], str] | None = None, ieee: bool = False
 ) -> tuple[float, tuple[Any, ...]]:
-    """``(value, local derivatives)`` of ``op`` at the floats ``xs``, with the op's domain and range errors.
+    """``(value, local derivatives)`` of ``op`` at the floats ``xs``.
 
-    ``describe(i)`` names operand i in an error message (the engine adds its label).
+    One policy for every op: operands outside the op's domain raise ValueError naming the op and the
+    operands (``describe(i)`` names operand i; the engine adds its label). Everything else follows
+    IEEE 754, as PyTorch does: a value or a derivative out of float range is ±inf (never an error: a
+    finite value whose slope overflows has the slope ±inf), an undefined one is NaN (``sin(inf)``), and
+    NaN propagates. With ``ieee=True`` (derivative rules run on Values, see ``Op.limit``) a point outside
+    the domain gives the op's IEEE value instead of an error.
 
     >>> evaluate(MUL, (3.0, 4.0))
     (12.0, (4.0, 3.0))
+    >>> evaluate(EXP, (710.0,)), evaluate(DIV, (1.0, 1e-170))
+    ((inf, (inf,)), (1e+170, (1e+170, -inf)))
     >>> evaluate(LOG, (0.0,))
     Traceback (most recent call last):
     ...
     ValueError: log: input must be positive, got 0.0
     """
     params = op.params
-    if describe is None:
-
-        def describe(i: int) -> str:
-            return repr(xs[i])
-
     if op.domain is not None:
         reason = op.domain(*xs, *params)
         if reason is not None:
-            raise ValueError(f"{op.title}: {reason}, got {_operands(op, xs, describe)}")
+            if not ieee:
+                raise ValueError(f"{op.title}: {reason}, got {_operands(op, xs, describe)}")
+            y = op.limit(*xs, *params) if op.limit is not None else math.nan
+            try:
+                return y, derivatives(op, y, xs)
+            except (ArithmeticError, ValueError):
+                return y, (math.nan,) * len(xs)
     try:
         y = op.value(*xs, *params)
-        try:
-            return y, op.grads(FLOATS, y, *xs, *params)
-        except ZeroDivisionError:
-            if op.pole is None:
-                raise
-            return y, op.pole(*xs, *params)
-    except OverflowError:
-        raise OverflowError(f"{op.title}: result out of float range for {_operands(op, xs, describe)}") from None
+        return y, derivatives(op, y, xs)
+    except (ArithmeticError, ValueError) as e:  # a gap in the policy: still name the op and the operands
+        raise type(e)(f"{op.title}: {e}, for {_operands(op, xs, describe)}") from None
 
 
-def _operands(op: Op, xs: Sequence[float], describe: Callable[[int], str]) -> str:
+def derivatives(op: Op, y: float, xs: Sequence[float]) -> tuple[Any, ...]:
+    """The local derivatives of ``op`` at the floats ``xs`` (``y`` its value there): the rule, or where the
+    rule's float arithmetic raises (a division by zero, a power out of range), the op's ``pole``.
+
+    >>> derivatives(SQRT, 0.0, (0.0,)), derivatives(POW_N.bind(-1.0), 1e300, (1e-300,))
+    ((inf,), (-inf,))
+    """
+    try:
+        return op.grads(FLOATS, y, *xs, *op.params)
+    except (ZeroDivisionError, OverflowError):
+        if op.pole is None:
+            raise
+        return op.pole(*xs, *op.params)
+
+
+def _operands(op: Op, xs: Sequence[float], describe: Callable[[int], str] | None) -> str:
+    if describe is None:
+        return _operands(op, xs, lambda i: repr(xs[i]))
     if len(xs) == 1:
         return describe(0)
     return ", ".join(describe(i) for i in range(len(xs) - 1)) + " and " + describe(len(xs) - 1)
@@ -271,21 +337,51 @@ def _minimum(a: float, b: float) -> float:
     return a if a < b else b if b < a else a if a == b else a + b
 
 
-def _clamp(x: float, lo: Param, hi: Param) -> float:
-    if lo is not None and x < lo:
-        return float(lo)
-    if hi is not None and x > hi:
-        return float(hi)
-    return x
+def _clamp(x: float, lo: float, hi: float) -> float:
+    return lo if x < lo else hi if x > hi else x  # NaN stays NaN
 
 
-def _power(x: Any, n: Any) -> Any:
-    return x**n
+def _clamp_m(m: Any, x: Any, lo: float, hi: float) -> Any:
+    return m.where(x < lo, lo, m.where(x > hi, hi, x))  # _clamp with m.where (NaN stays NaN)
 
 
-def _whole(q: Any) -> Any:
-    """q rounded to a whole number, a float (q is one up to rounding); NaN and infinities stay."""
-    return float(round(q)) if -math.inf < q < math.inf else q
+def _sigmoid_m(m: Any, x: Any) -> Any:
+    e = m.exp(-abs(x))  # e**-x for x >= 0, e**x below: the branches of _sigmoid, and no overflow in either
+    return m.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _power(x: float, n: float) -> float:
+    """x ** n as IEEE 754 (and PyTorch) computes it, where Python raises or gives a complex number."""
+    try:
+        y = x**n
+    except OverflowError:  # out of float range: an infinity, negative for a negative base to an odd power
+        return -math.inf if x < 0.0 and n % 2.0 == 1.0 else math.inf
+    except ZeroDivisionError:  # 0 to a negative power: an infinity, negative for -0.0 to an odd power
+        return -math.inf if math.copysign(1.0, x) < 0.0 and n % 2.0 == 1.0 else math.inf
+    return y if type(y) is not complex else math.nan  # a negative base to a non-integer power
+
+
+def _quotient(a: float, b: float) -> float:
+    """a / b as IEEE 754 (and PyTorch) divides: by zero, ±inf, or NaN for 0/0 (where Python raises)."""
+    if b == 0.0:
+        return math.nan if a == 0.0 or a != a else math.copysign(math.inf, a) * math.copysign(1.0, b)
+    return a / b
+
+
+def _ieee(f: Callable[[float], float], odd: bool = False) -> Callable[[float], float]:
+    """The `math` function f as IEEE 754 (and PyTorch) computes it: a result out of float range is +inf
+    (for an odd f, of x's sign) where `math` raises OverflowError, and an undefined one NaN (sin(inf))."""
+
+    def ieee(x: float) -> float:
+        try:
+            return f(x)
+        except OverflowError:
+            return math.copysign(math.inf, x) if odd else math.inf
+        except ValueError:
+            return math.nan
+
+    ieee.__name__ = ieee.__qualname__ = f.__name__
+    return ieee
 
 
 def _side(a: float, b: float) -> bool | None:
@@ -358,11 +454,14 @@ DIV = Op(
     "/",
     2,
     operator.truediv,
-    lambda m, y, a, b: (1.0 / b, -a / (b * b)),
+    # d(a/b)/db = -a/b² written -(a/b)/b: b*b would leave float range where the derivative does not
+    lambda m, y, a, b: (1.0 / b, -y / b),
     "{0} / {1}",
     prec=2,
     needs=(2, 3),
     domain=lambda a, b: "division by zero" if b == 0.0 else None,
+    limit=_quotient,
+    pole=lambda a, b: (_quotient(1.0, b), -_quotient(_quotient(a, b), b)),
     samples=((-2.0, 2.0), (0.5, 2.0)),
     doc="a / b",
     symbolic=("1/{1}", "−{0}/{1}²"),
@@ -371,8 +470,8 @@ MOD = Op(
     "%",
     2,
     operator.mod,
-    # a % b = a - q b with q = floor(a / b), an integer constant between the jumps
-    lambda m, y, a, b: (1.0, -_whole((a - y) / b)),
+    # a % b = a - q b with q = a // b (Python's floor division, as %), an integer constant between the jumps
+    lambda m, y, a, b: (1.0, -m.floordiv(a, b)),
     "{0} % {1}",
     prec=2,
     needs=(2, 3),
@@ -401,7 +500,8 @@ POW_N = Op(
         if x < 0.0 and not float(n).is_integer()
         else None
     ),
-    pole=lambda x, n: (math.inf,),
+    pole=lambda x, n: (n * _power(x, n - 1.0),),
+    limit=lambda x, n: _power(x, n) if x == 0.0 else math.nan,
     params=(("n", 2.0),),
     samples=((0.2, 2.0),),
     title="**{n}",
@@ -413,7 +513,7 @@ POW = Op(
     2,
     _power,
     # d(a^b)/da = b a^(b-1), d(a^b)/db = a^b log(a); at a = 0 the second is taken as 0 (PyTorch)
-    lambda m, y, a, b: (b * a ** (b - 1.0), y * m.log(a) if a > 0.0 else 0.0),
+    lambda m, y, a, b: (b * a ** (b - 1.0), y * m.log(m.where(a > 0.0, a, 1.0))),
     "{0}**{1}",
     prec=4,
     needs=(5, 4),
@@ -423,22 +523,36 @@ POW = Op(
         if a < 0.0 or (a == 0.0 and b < 0.0)
         else None
     ),
-    pole=lambda a, b: (0.0 if b == 0.0 else math.inf, 0.0),
+    pole=lambda a, b: (0.0 if b == 0.0 else b * _power(a, b - 1.0), _power(a, b) * math.log(a) if a > 0.0 else 0.0),
     samples=((0.2, 2.0), (-2.0, 2.0)),
     doc="a ** b with b a Value",
     symbolic=("{1}·{0}^({1}−1)", "{y}·ln({0})"),
 )
 
 SIN = Op(
-    "sin", 1, math.sin, lambda m, y, x: (m.cos(x),), "sin({0})", math_name="sin", doc="sine", symbolic=("cos({0})",)
+    "sin",
+    1,
+    _ieee(math.sin),
+    lambda m, y, x: (m.cos(x),),
+    "sin({0})",
+    math_name="sin",
+    doc="sine",
+    symbolic=("cos({0})",),
 )
 COS = Op(
-    "cos", 1, math.cos, lambda m, y, x: (-m.sin(x),), "cos({0})", math_name="cos", doc="cosine", symbolic=("−sin({0})",)
+    "cos",
+    1,
+    _ieee(math.cos),
+    lambda m, y, x: (-m.sin(x),),
+    "cos({0})",
+    math_name="cos",
+    doc="cosine",
+    symbolic=("−sin({0})",),
 )
 TAN = Op(
     "tan",
     1,
-    math.tan,
+    _ieee(math.tan),
     lambda m, y, x: (1.0 + y * y,),
     "tan({0})",
     math_name="tan",
@@ -485,7 +599,7 @@ ATAN = Op(
 SINH = Op(
     "sinh",
     1,
-    math.sinh,
+    _ieee(math.sinh, odd=True),
     lambda m, y, x: (m.cosh(x),),
     "sinh({0})",
     math_name="sinh",
@@ -495,7 +609,7 @@ SINH = Op(
 COSH = Op(
     "cosh",
     1,
-    math.cosh,
+    _ieee(math.cosh),
     lambda m, y, x: (m.sinh(x),),
     "cosh({0})",
     math_name="cosh",
@@ -551,20 +665,27 @@ ATANH = Op(
 EXP = Op(
     "exp",
     1,
-    math.exp,
+    _ieee(math.exp),
     lambda m, y, x: (y,),
     "exp({0})",
     math_name="exp",
-    doc="e**x (overflows above about 709.78)",
+    doc="e**x (inf above about 709.78)",
     symbolic=("{y}",),
 )
 EXP2 = Op(
-    "exp2", 1, _EXP2, lambda m, y, x: (y * _LN2,), "exp2({0})", math_name="exp2", doc="2**x", symbolic=("{y}·ln 2",)
+    "exp2",
+    1,
+    _ieee(_EXP2),
+    lambda m, y, x: (y * _LN2,),
+    "exp2({0})",
+    math_name="exp2",
+    doc="2**x",
+    symbolic=("{y}·ln 2",),
 )
 EXPM1 = Op(
     "expm1",
     1,
-    math.expm1,
+    _ieee(math.expm1),
     lambda m, y, x: (m.exp(x),),
     "expm1({0})",
     math_name="expm1",
@@ -636,7 +757,8 @@ CBRT = Op(
     "cbrt",
     1,
     _CBRT,
-    lambda m, y, x: (1.0 / (3.0 * y * y),),
+    # 1/(3y²) written (1/3)/y/y: at x = ±inf its derivatives are 0, where 3·y·y would give inf · 0 = NaN
+    lambda m, y, x: ((1.0 / 3.0) / y / y,),
     "cbrt({0})",
     math_name="cbrt",
     pole=lambda x: (math.inf,),
@@ -654,6 +776,7 @@ RECIPROCAL = Op(
     prec=2,
     needs=(3,),
     domain=lambda x: "division by zero" if x == 0.0 else None,
+    limit=lambda x: _quotient(1.0, x),
     samples=((0.5, 2.0),),
     doc="1 / x",
     symbolic=("−{y}²",),
@@ -685,6 +808,7 @@ SIGN = Op(
     _sign,
     lambda m, y, x: (0.0,),
     "sign({0})",
+    batched=lambda m, x: m.where(x > 0.0, 1.0, m.where(x < 0.0, -1.0, x * 0.0)),
     kink=lambda x: _side(x, 0.0),
     kink_note="a jump at 0; the derivative is 0 everywhere, as in PyTorch",
     kink_points=((0.0,),),
@@ -695,7 +819,7 @@ ABS = Op(
     "abs",
     1,
     abs,
-    lambda m, y, x: (1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0,),
+    lambda m, y, x: (m.where(x > 0.0, 1.0, m.where(x < 0.0, -1.0, 0.0)),),
     "abs({0})",
     kink=lambda x: _side(x, 0.0),
     kink_note="the derivative at 0 is taken as 0 (PyTorch's sign(0))",
@@ -729,8 +853,9 @@ RELU = Op(
     "relu",
     1,
     _relu,
-    lambda m, y, x: (1.0 if x > 0.0 else 0.0,),
+    lambda m, y, x: (m.where(x <= 0.0, 0.0, 1.0),),  # NaN passes the gradient on, as in PyTorch
     "relu({0})",
+    batched=lambda m, x: m.where(x <= 0.0, 0.0, x),
     kink=lambda x: _side(x, 0.0),
     kink_note="the derivative at 0 is taken as 0, as in PyTorch and micrograd",
     kink_points=((0.0,),),
@@ -743,6 +868,7 @@ SIGMOID = Op(
     _sigmoid,
     lambda m, y, x: (y * (1.0 - y),),
     "sigmoid({0})",
+    batched=_sigmoid_m,
     doc="1 / (1 + e**-x), stable for any input (sigmoid(-1000) = 0)",
     symbolic=("{y}(1 − {y})",),
 )
@@ -752,6 +878,7 @@ SOFTPLUS = Op(
     _softplus,
     lambda m, y, x: (m.sigmoid(x),),
     "softplus({0})",
+    batched=lambda m, x: m.where(x > 0.0, x, 0.0) + m.log1p(m.exp(-abs(x))),
     doc="log(1 + e**x), stable at +-1000",
     symbolic=("σ({0})",),
 )
@@ -762,6 +889,7 @@ SILU = Op(
     # d(x s(x))/dx = s + x s (1 - s)
     lambda m, y, x: (m.sigmoid(x) * (1.0 + x * (1.0 - m.sigmoid(x))),),
     "silu({0})",
+    batched=lambda m, x: x * _sigmoid_m(m, x),
     doc="x * sigmoid(x)",
     symbolic=("σ({0})·(1 + {0}·(1 − σ({0})))",),
 )
@@ -772,6 +900,7 @@ GELU = Op(
     # x Phi(x): d/dx = Phi(x) + x phi(x)
     lambda m, y, x: (0.5 * (1.0 + m.erf(x * _INV_SQRT_2)) + x * _INV_SQRT_2PI * m.exp(-0.5 * (x * x)),),
     "gelu({0})",
+    batched=lambda m, x: 0.5 * x * (1.0 + m.erf(x * _INV_SQRT_2)),
     doc="x * Phi(x), the exact (erf) form",
     symbolic=("Φ({0}) + {0}·φ({0})",),
 )
@@ -779,8 +908,9 @@ LEAKY_RELU = Op(
     "leaky_relu",
     1,
     lambda x, slope: x if x > 0.0 else slope * x,
-    lambda m, y, x, slope: (1.0 if x > 0.0 else slope,),
+    lambda m, y, x, slope: (m.where(x > 0.0, 1.0, slope),),
     "leaky_relu({0}, {slope})",
+    batched=lambda m, x, slope: m.where(x > 0.0, x, slope * x),
     kink=lambda x, slope: _side(x, 0.0),
     kink_note="the derivative at 0 is taken as the slope (PyTorch)",
     kink_points=((0.0,),),
@@ -793,8 +923,10 @@ ELU = Op(
     1,
     lambda x, alpha: x if x > 0.0 else alpha * math.expm1(x),
     # alpha (e^x - 1) has the derivative alpha e^x = y + alpha
-    lambda m, y, x, alpha: (1.0 if x > 0.0 else y + alpha,),
+    lambda m, y, x, alpha: (m.where(x <= 0.0, y + alpha, 1.0),),  # NaN passes the gradient on, as in PyTorch
     "elu({0}, {alpha})",
+    # expm1 of min(x, 0): the branch not taken must not overflow
+    batched=lambda m, x, alpha: m.where(x > 0.0, x, alpha * m.expm1(m.where(x > 0.0, 0.0, x))),
     kink=lambda x, alpha: _side(x, 0.0),
     kink_note="at 0 the derivative is taken from the left (alpha)",
     kink_points=((0.0,),),
@@ -803,12 +935,19 @@ ELU = Op(
     symbolic=("1 if {0} > 0 else {y} + {alpha}",),
 )
 
+
+def _atan2_grads(m: Any, y: Any, a: Any, b: Any) -> tuple[Any, Any]:
+    # atan2(a, b) is the angle of the point (b, a): d/da = b / r², d/db = -a / r², written (b/r)/r with
+    # r = hypot(a, b), since a*a + b*b would leave float range where the derivatives do not
+    r = m.hypot(a, b)
+    return b / r / r, -a / r / r
+
+
 ATAN2 = Op(
     "atan2",
     2,
     math.atan2,
-    # atan2(a, b) is the angle of the point (b, a): d/da = b / r^2, d/db = -a / r^2
-    lambda m, y, a, b: (b / (a * a + b * b), -a / (a * a + b * b)),
+    _atan2_grads,
     "atan2({0}, {1})",
     math_name="atan2",
     pole=lambda a, b: (0.0, 0.0),
@@ -838,8 +977,13 @@ MAXIMUM = Op(
     "maximum",
     2,
     _maximum,
-    lambda m, y, a, b: (1.0, 0.0) if a > b else (0.0, 1.0) if b > a else (0.5, 0.5),
+    # at a tie the gradient is split; a NaN operand (neither larger, no tie) passes it to both, as in PyTorch
+    lambda m, y, a, b: (
+        m.where(a > b, 1.0, m.where(b > a, 0.0, m.where(a <= b, 0.5, 1.0))),
+        m.where(a > b, 0.0, m.where(b > a, 1.0, m.where(a <= b, 0.5, 1.0))),
+    ),
     "maximum({0}, {1})",
+    batched=lambda m, a, b: m.where(a > b, a, m.where(b > a, b, m.where(a <= b, a, a + b))),
     kink=_side,
     kink_note="at a tie the gradient is split evenly (PyTorch, JAX)",
     kink_points=((1.0, 1.0),),
@@ -850,8 +994,12 @@ MINIMUM = Op(
     "minimum",
     2,
     _minimum,
-    lambda m, y, a, b: (1.0, 0.0) if a < b else (0.0, 1.0) if b < a else (0.5, 0.5),
+    lambda m, y, a, b: (
+        m.where(a < b, 1.0, m.where(b < a, 0.0, m.where(a <= b, 0.5, 1.0))),
+        m.where(a < b, 0.0, m.where(b < a, 1.0, m.where(a <= b, 0.5, 1.0))),
+    ),
     "minimum({0}, {1})",
+    batched=lambda m, a, b: m.where(a < b, a, m.where(b < a, b, m.where(a <= b, a, a + b))),
     kink=_side,
     kink_note="at a tie the gradient is split evenly (PyTorch, JAX)",
     kink_points=((1.0, 1.0),),
@@ -862,14 +1010,17 @@ CLAMP = Op(
     "clamp",
     1,
     _clamp,
-    lambda m, y, x, lo, hi: (0.0 if (lo is not None and x < lo) or (hi is not None and x > hi) else 1.0,),
+    # 1 inside [lo, hi], bounds included; NaN is outside, as in PyTorch
+    lambda m, y, x, lo, hi: (m.where(lo <= x, m.where(x <= hi, 1.0, 0.0), 0.0),),
     "clamp({0}, {lo}, {hi})",
-    kink=lambda x, lo, hi: None if x in (lo, hi) else (lo is not None and x > lo, hi is not None and x > hi),
+    batched=_clamp_m,
+    domain=lambda x, lo, hi: "lo must be <= hi" if lo > hi else None,
+    kink=lambda x, lo, hi: None if x in (lo, hi) else (x > lo, x > hi),
     kink_note="at lo and hi the derivative is 1 (the bounds are inside, as in PyTorch)",
-    kink_points=((-1.0,), (1.0,)),
-    params=(("lo", -1.0), ("hi", 1.0)),
+    kink_points=((-1.0,), (1.0,)),  # with the bounds -1 and 1 the tests use
+    params=(("lo", -math.inf), ("hi", math.inf)),  # no bound: an infinite one
     samples=((-0.9, 0.9),),
-    doc="x limited to [lo, hi] (either may be None)",
+    doc="x limited to [lo, hi] (-inf and inf: no bound)",
     symbolic=("1 if {lo} ≤ {0} ≤ {hi} else 0",),
 )
 
@@ -888,15 +1039,28 @@ SUM = Op(
 
 def _logsumexp(*xs: float) -> float:
     mx = max(xs)
-    if math.isinf(mx) or mx != mx:  # all -inf, some +inf, or NaN: the sum is mx itself
-        return mx
+    if math.isinf(mx) or mx != mx:  # all -inf, some +inf, or NaN: the sum is mx itself, unless a NaN hides
+        return mx if all(x == x for x in xs) else math.nan  # behind the max (which depends on the order)
     return mx + math.log(math.fsum([math.exp(x - mx) for x in xs]))
 
 
 def _logsumexp_grads(m: Any, y: Any, *xs: Any) -> tuple[Any, ...]:
-    if -math.inf < y < math.inf:
-        return tuple(m.exp(x - y) for x in xs)  # d/dx_i = e^(x_i - y) = softmax(x)_i
-    return tuple(0.0 if x < y else 1.0 for x in xs)  # all -inf, or some +inf: those carry the gradient
+    # d/dx_i = e^(x_i - y) = softmax(x)_i; if y is +inf (some are) those carry it, if -inf (all are) all do;
+    # a NaN y makes every derivative NaN
+    return tuple(
+        m.where(y >= math.inf, m.where(x < y, 0.0, 1.0), m.where(y <= -math.inf, 1.0, m.exp(x - y))) for x in xs
+    )
+
+
+def _logsumexp_m(m: Any, *xs: Any) -> Any:
+    """_logsumexp with m's functions (for arrays): the largest operand first, NaN and infinities as there."""
+    mx = xs[0]
+    for x in xs[1:]:
+        mx = m.where(x > mx, x, mx)
+    finite = abs(mx) < math.inf
+    safe = m.where(finite, mx, 0.0)
+    nan = sum(m.where(x <= x, 0.0, math.nan) for x in xs)  # NaN if any operand is: the max may hide it
+    return m.where(finite, safe + m.log(sum(m.exp(x - safe) for x in xs)), mx) + nan
 
 
 LOGSUMEXP = Op(
@@ -905,6 +1069,7 @@ LOGSUMEXP = Op(
     _logsumexp,
     _logsumexp_grads,
     ", ",
+    batched=_logsumexp_m,
     prec=5,
     needs=(0,),
     doc="log(e**x1 + ... + e**xn), stable",
@@ -995,10 +1160,11 @@ OPS = (
     DOT,
 )
 
-# The unary ops without parameters, by name: what a rule may call as ``m.<name>(x)``.
-UNARY = {op.name: op for op in OPS if op.arity == 1 and not op.params and op.name.isidentifier()}
-# The functions rules call on floats: each unary op's own value function.
-FLOATS = Namespace({name: op.value for name, op in UNARY.items()})
+# The ops of one or two operands without parameters, by name: what a rule may call as ``m.<name>(x)``
+# (``m.hypot(a, b)``).
+NAMED = {op.name: op for op in OPS if op.arity in (1, 2) and not op.params and op.name.isidentifier()}
+# The functions rules call on floats: each op's own value function, where and floordiv.
+FLOATS = Namespace({**{name: op.value for name, op in NAMED.items()}, "where": where, "floordiv": floordiv})
 
 
 def markdown_table() -> str:

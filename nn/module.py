@@ -1,16 +1,14 @@
 """`Parameter` (a Value a module trains) and `Module` (finds its parameters, saves and loads them)."""
 
-import contextlib
 import json
 import math
 import os
-import secrets
-import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from autograd import Value
 from autograd.display import card_html
+from autograd.files import write_atomic
 
 __all__ = ["Parameter", "Module", "StateDictError"]
 
@@ -166,8 +164,11 @@ class Module:
 
         The text goes to a temporary file next to the target (named ``<target>.<pid>.<random>.chaingrad-tmp``),
         which is then renamed over the target in one step; on any error it is removed and the error names the
-        target. One left behind by a killed process is removed by the next save to the same place. The file
-        gets the permissions of any new file (the umask applies).
+        target. One left behind by a killed process is removed by the next save to the same place. A symbolic
+        link is followed: the file it points to is replaced and the link stays. Anything at ``path`` that is
+        not a regular file (a folder, a FIFO, a device) is refused with FileExistsError, and nothing is
+        written. An existing file keeps its permissions; a new one gets those of any new file (the umask
+        applies). See `autograd.files.write_atomic`.
 
         >>> import os, tempfile
         >>> class M(Module):
@@ -187,25 +188,7 @@ class Module:
         text = json.dumps(
             {"format": _FORMAT, "version": _VERSION, "module": type(self).__name__, "parameters": state}, indent=1
         )
-        folder, base = os.path.split(os.path.abspath(path))
-        _remove_stale(folder, base)
-        tmp = None
-        try:
-            tmp, fd = _create_temporary(folder, base)
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException as e:
-            if tmp is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-            if isinstance(e, OSError):  # name the target, not the temporary file
-                if e.errno:
-                    raise OSError(e.errno, f"save: cannot write {path!r}: {e.strerror}", path) from None
-                raise OSError(f"save: cannot write {path!r}: {e}") from None
-            raise
+        write_atomic(path, text.encode("utf-8"), "save")
 
     def load(self, path: str | os.PathLike[str]) -> None:
         """Read parameters written by ``save(path)``; checks everything first, changes nothing on error.
@@ -402,51 +385,3 @@ def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
                 raise _DuplicateName(k)
             seen.add(k)
     return d
-
-
-_TMP_SUFFIX = ".chaingrad-tmp"
-
-
-def _create_temporary(folder: str, base: str) -> tuple[str, int]:
-    """(path, fd) of a new file ``<base>.<pid>.<random>.chaingrad-tmp`` in folder, made with the umask's mode."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    while True:
-        tmp = os.path.join(folder, f"{base}.{os.getpid()}.{secrets.token_hex(4)}{_TMP_SUFFIX}")
-        try:
-            return tmp, os.open(tmp, flags, 0o666)
-        except FileExistsError:
-            continue
-
-
-def _remove_stale(folder: str, base: str) -> None:
-    """Remove temporary files of earlier saves to ``folder/base`` whose process is gone."""
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return  # the save itself will report the problem with the folder
-    for entry in entries:
-        name = entry.name
-        if not (name.startswith(base + ".") and name.endswith(_TMP_SUFFIX)):
-            continue
-        pid, _, token = name[len(base) + 1 : -len(_TMP_SUFFIX)].partition(".")
-        if not (pid.isdigit() and len(token) == 8) or int(pid) == os.getpid():
-            continue
-        if _gone(int(pid), entry):
-            with contextlib.suppress(OSError):
-                os.unlink(entry.path)
-
-
-def _gone(pid: int, entry: os.DirEntry[str]) -> bool:
-    """True if the process that wrote a temporary file has ended (without POSIX: the file is a day old)."""
-    if os.name != "posix":
-        try:
-            return time.time() - entry.stat().st_mtime > 86400
-        except OSError:
-            return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except OSError:  # e.g. PermissionError: it exists, as another user
-        return False
-    return False

@@ -109,7 +109,7 @@ def test_steps_writes_frames_and_page(capsys, tmp_path):
         (["log(a)", "a=-1"], "log: input must be positive, got -1.0 (label 'a')"),
         (["a/b", "a=1", "b=0"], "division by zero"),
         (["a**b", "a=-1", "b=0.5"], "the base must be positive"),
-        (["exp(a)", "a=1000"], "exp: result out of float range"),
+        (["clamp(a, 1, 0)", "a=5"], "clamp(lo=1, hi=0): lo must be <= hi, got 5.0 (label 'a')"),
         (["a", "a=1", "-o", "x.jpg"], "the file name must end in .svg, .png, .pdf or .dot"),
         (["a", "a=1", "--view", "up"], "invalid choice: 'up'"),
         (["a", "a=1", "--max-nodes", "-1"], "--max-nodes must be 0 (no limit) or positive, got -1"),
@@ -210,7 +210,7 @@ def test_constant_exponents_are_numbers_and_value_exponents_are_values():
 @given(
     st.lists(
         st.tuples(
-            st.sampled_from(["+", "-", "*", "/", " + ", " *  "]),
+            st.sampled_from(["+", "-", "*", "/", "%", "**", " + ", " *  ", " % "]),
             st.sampled_from(["x", "y", "2", "-x", "( x+y )", "y**2", "exp(x)", " 0.5"]),
         ),
         min_size=1,
@@ -220,6 +220,36 @@ def test_constant_exponents_are_numbers_and_value_exponents_are_values():
 def test_long_chain_parser_builds_the_same_tree_as_ast(parts):
     text = parts[0][1] + "".join(op + term for op, term in parts[1:])
     assert ast.dump(_parse_long(text)) == ast.dump(parse(text))
+
+
+def test_precedence_is_the_same_at_any_length(capsys):
+    """x * y % z is (x * y) % z: after a 4,000-term prefix too (it was x * (y % z) there)."""
+    prefix = "".join(f"0*w{i} + " for i in range(4000))
+    names = [f"w{i}=1" for i in range(4000)]
+    assert main(["x * y % z", "x=2", "y=3", "z=4"]) == 0
+    assert capsys.readouterr().out.startswith("f = x * y % z = 2\n")
+    values = {"x": Value(2.0), "y": Value(3.0), "z": Value(4.0), **{f"w{i}": Value(1.0) for i in range(4000)}}
+    assert evaluate(parse(prefix + "x * y % z"), values).data == 2.0
+    assert main([prefix + "x * y % z", "x=2", "y=3", "z=4", *names]) == 0
+    assert " = 2\n" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "text, expected", [("clamp(x)", "5"), ("clamp(x, 0)", "5"), ("clamp(x, 0, 1)", "1"), ("clamp(x, None)", None)]
+)
+def test_clamp_takes_the_apis_bounds(capsys, text, expected):
+    """A missing bound is no bound, as in Value.clamp (the CLI used the table's test bounds, -1 and 1)."""
+    code = main([text, "x=5"])
+    out, err = capsys.readouterr()
+    if expected is None:
+        assert code == 2 and "not a number" in err
+    else:
+        assert code == 0 and out.startswith(f"f = {text} = {expected}\n")
+
+
+def test_overflow_prints_an_infinity_as_the_api_gives(capsys):
+    assert main(["exp(a)", "a=1000"]) == 0
+    assert capsys.readouterr().out.startswith("f = exp(a) = inf\n")
 
 
 def test_parse_never_runs_code():

@@ -316,9 +316,6 @@ def test_check_mode_catches_a_different_number_of_nodes():
         (lambda x: 1.0 / x, 0.0, ValueError, r"/: division by zero"),
         (lambda x: x**0.5, -4.0, ValueError, r"\*\*0.5: a negative base to a non-integer power is not real"),
         (lambda x: x ** Value(0.5), -4.0, ValueError, r"\*\*: with a Value exponent the base must be positive"),
-        (lambda x: x.exp(), 1000.0, OverflowError, "exp: result out of float range"),
-        (lambda x: x**2, 1e200, OverflowError, r"\*\*-?\d+: result out of float range"),
-        (lambda x: x**-1, 1e-200, OverflowError, r"\*\*-?\d+: result out of float range"),
     ],
 )
 def test_domain_errors_in_a_replay_are_the_engines_own(fn, x, error, message):
@@ -326,6 +323,18 @@ def test_domain_errors_in_a_replay_are_the_engines_own(fn, x, error, message):
     fast(Value(2.0))  # traced on good data
     with pytest.raises(error, match=message):
         fast(Value(x))
+
+
+@pytest.mark.parametrize("fn, x", [(lambda x: x.exp(), 1000.0), (lambda x: x**2, 1e200), (lambda x: x**-1, 1e-200)])
+def test_overflow_in_a_replay_is_the_engines_infinity(fn, x):
+    fast = ag_compile(fn)
+    fast(Value(2.0))  # traced on good data
+    leaf, eager_leaf = Value(x), Value(x)
+    r, e = fast(leaf), fn(eager_leaf)
+    r.backward()
+    e.backward()
+    assert (r.data, leaf.grad) == (e.data, eager_leaf.grad)
+    assert math.isinf(r.data) or math.isinf(leaf.grad)
 
 
 def test_edge_of_a_domain_replays_as_eager():

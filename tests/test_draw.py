@@ -243,7 +243,7 @@ def test_hostile_labels_stay_inside_the_dot_source(label):
         # every HTML-like label is balanced: no raw < > & " from the label got through
         for m in re.finditer(r"label=<(.*?)>(?: |\]|$)", src, re.M):
             inner = m[1]
-            assert "&" not in re.sub(r"&(amp|lt|gt|quot|#160);", "", inner)
+            assert "&" not in re.sub(r"&(amp|lt|gt|quot|#93|#160);", "", inner)
 
 
 @needs_dot
@@ -268,6 +268,14 @@ def test_control_characters_show_as_escapes():
     x = Value(1.0, label="bell\x07nul\x00tab\t")
     svg = draw(x * 2).pipe(format="svg").decode()
     assert "bell\\x07nul\\x00tab\\x09" in "".join(t for t, _ in svg_texts(svg))
+
+
+@needs_dot
+@pytest.mark.parametrize("label", ["]", "]]", "a]b", "]]>"])
+def test_a_label_with_a_closing_bracket_renders(label):
+    """graphviz's HTML-label lexer failed on a text that starts with "]" (found by the test below)."""
+    svg = draw(Value(2.0, label=label) * 3).pipe(format="svg").decode()
+    assert label in [t for t, _ in svg_texts(svg)]
 
 
 @needs_dot
@@ -300,6 +308,40 @@ def test_render_keeps_the_dot_source_when_asked(tmp_path):
     draw(L).render(tmp_path / "L", format="svg", cleanup=False)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["L", "L.svg"]
     assert (tmp_path / "L").read_text(encoding="utf-8").startswith("digraph")
+
+
+@needs_dot
+def test_render_never_writes_or_deletes_the_file_named_as_its_source(tmp_path):
+    """graphviz's own render writes the DOT source to `filename` and, with cleanup, deletes it: a user's file there
+    was overwritten and then deleted (and /dev/null on a probe machine run as root)."""
+    L, _ = textbook()
+    notes = tmp_path / "notes.txt"
+    notes.write_text("data\n")
+    path = draw(L).render(notes, format="svg")
+    assert path == f"{notes}.svg" and pathlib.Path(path).read_bytes().startswith(b"<?xml")
+    assert notes.read_text() == "data\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "notes.txt.svg"]
+    assert draw(L).render(outfile=tmp_path / "out.png") == str(tmp_path / "out.png")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "notes.txt.svg", "out.png"]
+
+
+@needs_dot
+def test_render_follows_a_link_and_refuses_what_is_not_a_regular_file(tmp_path):
+    import os
+
+    L, _ = textbook()
+    real = tmp_path / "real.svg"
+    real.write_text("old")
+    (tmp_path / "link.svg").symlink_to(real)
+    draw(L).render(tmp_path / "link", format="svg")
+    assert (tmp_path / "link.svg").is_symlink() and real.read_bytes().startswith(b"<?xml")
+    os.mkfifo(tmp_path / "fifo.svg")  # writing into it would block; replacing it would destroy it
+    (tmp_path / "folder.svg").mkdir()
+    for name in ("fifo", "folder"):
+        with pytest.raises(FileExistsError, match=rf"render: refusing to replace .*{name}\.svg'"):
+            draw(L).render(tmp_path / name, format="svg")
+    assert (tmp_path / "fifo.svg").is_fifo() and (tmp_path / "folder.svg").is_dir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo.svg", "folder.svg", "link.svg", "real.svg"]
 
 
 @needs_dot

@@ -249,6 +249,7 @@ _FUNCTIONS = dict(
     cosh=math.cosh,
     floor=math.floor,
     pi=math.pi,
+    inf=math.inf,  # an absent bound of clamp
     sign=lambda x: (x > 0) - (x < 0),
     sig=lambda x: 1 / (1 + math.exp(-x)),
     Phi=lambda x: 0.5 * (1 + math.erf(x / math.sqrt(2))),

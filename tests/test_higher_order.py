@@ -6,7 +6,7 @@ import math
 import pytest
 from hypothesis import given, settings
 
-from autograd import Value, gradgradcheck, logsumexp, no_grad, sum_values
+from autograd import Value, grad, gradgradcheck, logsumexp, no_grad, sum_values
 from autograd.engine import local_values
 from autograd.testing import expressions
 
@@ -127,3 +127,31 @@ def test_hessian_against_torch_float64():
         g.backward()
         for j, leaf in enumerate(leaves):
             assert leaf.grad == pytest.approx(H_torch[i, j].item(), rel=1e-10, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    "f, x, expected",
+    [
+        (lambda x: x.sin(), math.nan, math.nan),
+        (lambda x: x.exp(), math.inf, math.inf),
+        (lambda x: x.square(), 1e308, 2.0),  # the first derivative overflows to inf, the second is finite
+        (lambda x: x.sqrt(), 0.0, -math.inf),
+        (lambda x: x**0.5, 0.0, -math.inf),
+        (lambda x: x.asin(), 1.0, math.inf),
+        (lambda x: x.asin(), -1.0, -math.inf),
+        (lambda x: x.log(), 5e-324, -math.inf),
+        (lambda x: x.log2(), 1e-170, -math.inf),  # -1/(x² ln 2) is out of float range
+        (lambda x: x.log10(), 1e-150, -1.0 / (1e-150 * 1e-150 * math.log(10.0))),
+    ],
+)
+def test_second_derivatives_where_the_first_is_not_finite_follow_ieee_as_torch(f, x, expected):
+    """A first local derivative that is ±inf or NaN is not a constant: its own derivative is ±inf or NaN (or
+    finite), as PyTorch computes it, by both paths (grad of grad, and backward(create_graph=True))."""
+    second = grad(grad(f))(x)
+    v = Value(x)
+    f(v).backward(create_graph=True)
+    first = v.grad
+    v.grad = 0.0
+    first.backward()
+    for got in (second, v.grad):
+        assert got == expected or (math.isnan(got) and math.isnan(expected)), (got, expected)

@@ -292,6 +292,34 @@ def test_temporary_file_of_a_killed_save_is_removed_by_the_next_save(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["m.json", "other.json.1.abcdef12.chaingrad-tmp"]
 
 
+def test_save_follows_a_link_and_refuses_what_is_not_a_regular_file(tmp_path):
+    real, link = tmp_path / "real.json", tmp_path / "link.json"
+    Pair(0.0, 0.0).save(real)
+    link.symlink_to(real)
+    Pair(1.0, 2.0).save(link)  # the file the link names is updated; the link stays a link
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    m = Pair()
+    m.load(real)
+    assert [p.data for p in m.parameters()] == [1.0, 2.0]
+    os.mkfifo(tmp_path / "fifo.json")
+    (tmp_path / "folder.json").mkdir()
+    for name in ("fifo.json", "folder.json"):
+        with pytest.raises(FileExistsError, match=rf"save: refusing to replace .*{name}'.*not a regular file"):
+            Pair().save(tmp_path / name)
+    assert (tmp_path / "fifo.json").is_fifo() and (tmp_path / "folder.json").is_dir()
+    assert sorted(os.listdir(tmp_path)) == ["fifo.json", "folder.json", "link.json", "real.json"]
+
+
+def test_save_keeps_the_permissions_of_the_file_it_replaces(tmp_path):
+    if os.name != "posix":
+        pytest.skip("file modes are POSIX")
+    target = tmp_path / "m.json"
+    target.write_text("{}")
+    target.chmod(0o600)
+    Pair().save(target)
+    assert target.stat().st_mode & 0o777 == 0o600
+
+
 def test_save_uses_the_umask(tmp_path):
     if os.name != "posix":
         pytest.skip("file modes are POSIX")

@@ -99,7 +99,10 @@ def escape(text: str) -> str:
     out = []
     for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         # graphviz expands \\N, \\G, \\E ... even in HTML-like labels, and reads \\\\ as one backslash
-        out.append(html.escape(visible(line), quote=False).replace('"', "&quot;").replace("\\", "\\\\"))
+        # "]" as a reference: graphviz's HTML-label lexer fails on a text that starts with it (a label "]")
+        out.append(
+            html.escape(visible(line), quote=False).replace('"', "&quot;").replace("]", "&#93;").replace("\\", "\\\\")
+        )
     return "<BR/>".join(out)
 
 

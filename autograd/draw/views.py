@@ -13,6 +13,8 @@ The internal API, for `autograd.draw.steps`: ``check_root``, ``new_graph``, ``ch
 
 from __future__ import annotations
 
+import os
+import pathlib
 import re
 import textwrap
 from collections.abc import Callable, Iterable, Mapping
@@ -21,6 +23,7 @@ from typing import Any
 import graphviz
 
 from ..engine import Value, topological_order
+from ..files import write_atomic
 from .groups import Block, Collapse, Expand, GraphTooLargeError, Grouping, Item, ScalarEdge, emit, group
 from .layout import Sheet
 from .notation import (
@@ -115,17 +118,57 @@ class Graph(graphviz.Digraph):  # type: ignore[misc]  # graphviz is untyped
         except graphviz.ExecutableNotFound:
             raise DotNotFoundError() from None
 
-    def render(self, *args: Any, **kwargs: Any) -> str:
-        """Like graphviz's ``render``, but the DOT source file is deleted afterwards unless ``cleanup=False``:
-        ``render("L", format="png")`` leaves ``L.png`` only."""
-        if len(args) < 4:  # cleanup is graphviz's 4th positional parameter
-            kwargs.setdefault("cleanup", True)
-        self.settle()
-        try:
-            path: str = super().render(*args, **kwargs)  # the rendered file's path
-            return path
-        except graphviz.ExecutableNotFound:
-            raise DotNotFoundError() from None
+    def render(
+        self,
+        filename: str | os.PathLike[str] | None = None,
+        directory: str | os.PathLike[str] | None = None,
+        view: bool = False,
+        cleanup: bool = True,
+        format: str | None = None,
+        renderer: str | None = None,
+        formatter: str | None = None,
+        neato_no_op: bool | int | None = None,
+        quiet: bool = False,
+        quiet_view: bool = False,
+        *,
+        outfile: str | os.PathLike[str] | None = None,
+        engine: str | None = None,
+        raise_if_result_exists: bool = False,
+        overwrite_source: bool = False,  # accepted for graphviz's signature: no source file is read here
+    ) -> str:
+        """Render to ``<filename>.<format>`` (or to ``outfile``, its format from its suffix) and return that path:
+        ``render("L", format="png")`` writes ``L.png`` and nothing else. Unlike graphviz's own ``render``, the DOT
+        source goes to ``dot`` through a pipe: no file named ``filename`` is written or deleted, unless
+        ``cleanup=False`` asks for the source there too. The image is written atomically, a symbolic link is
+        followed and a path that is not a regular file is refused (`autograd.files.write_atomic`).
+
+        >>> import os, tempfile
+        >>> folder = tempfile.mkdtemp(); notes = os.path.join(folder, "notes.txt")
+        >>> _ = open(notes, "w").write("mine")
+        >>> draw(Value(1.0, label="x")).render(notes, format="dot") == notes + ".dot", open(notes).read()
+        (True, 'mine')
+        """
+        if outfile is not None:
+            out = pathlib.Path(directory if directory is not None else self.directory, outfile)
+            format = format or out.suffix[1:].lower()
+            if not format:
+                raise ValueError(f"render: cannot tell the format from outfile={os.fspath(outfile)!r}: give format=")
+            source = out.with_suffix(".gv")
+        else:
+            source = pathlib.Path(directory if directory is not None else self.directory, filename or self.filename)
+            format = format or self.format
+            out = pathlib.Path(f"{source}.{format}")
+        if raise_if_result_exists and out.exists():
+            raise graphviz.FileExistsError(f"render: output file exists: {os.fspath(out)!r}")
+        data = self.pipe(
+            format=format, renderer=renderer, formatter=formatter, neato_no_op=neato_no_op, quiet=quiet, engine=engine
+        )
+        write_atomic(out, data, "render")
+        if not cleanup:
+            write_atomic(source, self.source.encode("utf-8"), "render")
+        if view or quiet_view:
+            graphviz.view(out, quiet=quiet_view)
+        return os.fspath(out)
 
 
 def check_root(root: object, what: str) -> None:
