@@ -2,6 +2,7 @@
 unrolled RNN's boxes holding the values of their own time step, and SVG text that a browser draws where dot
 laid it out (DejaVu Sans; checked in headless Chromium)."""
 
+import html
 import math
 import re
 import shutil
@@ -110,7 +111,7 @@ def test_the_unrolled_rnn_boxes_hold_the_values_of_their_own_step():
     loss.backward()
     src = draw(loss, view="backward", collapse=1, expand=["step[1]"]).source
     cluster = src[src.index("subgraph cluster_") :]
-    cluster = cluster[: cluster.index("\n\t}")]
+    cluster = html.unescape(cluster[: cluster.index("\n\t}")])
     assert "label=<step[1]>" in cluster
     names = set(re.findall(r"<B>([xh]\d)</B>", cluster))
     assert names == {"h1"}  # the step's input x1 is a leaf drawn beside it, its output h1 inside
