@@ -290,7 +290,7 @@ def block_rows(b: Block) -> list[Row]:
 
     >>> from autograd.draw.groups import Block
     >>> block_rows(Block(("layers[0]",)))
-    [('<B>layers[0]</B>', ''), ('0 nodes', '')]
+    [('<B>layers[0&#93;</B>', ''), ('0 nodes', '')]
     """
     inside = f"{len(b.nodes)} nodes" + (f", {b.parameters} parameters" if b.parameters and b.is_scope else "")
     return [(f"<B>{escape(cut(b.title))}</B>", ""), (escape(inside), "")]
