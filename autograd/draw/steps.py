@@ -425,7 +425,8 @@ class _Picture:
         return out
 
     def _focus(self, r: int) -> Box:
-        """Where frame r's step is: the edge's label and the node it passes a gradient to, or the block."""
+        """Where frame r's step is: the edge's label and the node it passes a gradient to (the label alone
+        when the two are far apart), or the block."""
         sheet, view = self.sheet, self.view
         if r == 0:
             return sheet.box(self.ids[view.root])
@@ -438,7 +439,9 @@ class _Picture:
         else:
             k, child = view.edge_of[key[1], key[2]], key[1]
         a, b = sheet.box(f"e{k}", shapes=False), sheet.box(self.ids[child])
-        return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+        both = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+        # the label and the node together while they fit a window at the page's opening zoom, else the label
+        return both if both[2] - both[0] <= 1200 and both[3] - both[1] <= 560 else a
 
     def layout(self) -> Layout:
         """The view as the page draws it."""
