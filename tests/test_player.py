@@ -299,7 +299,7 @@ def test_the_counter_and_the_caption_count_the_same_steps_in_every_view(browser,
 
 
 def _frame_svg(driver):
-    """The SVG of the frame on screen (the page draws it into a blob: URL)."""
+    """The SVG of the frame on screen (the page draws it into a data: URL)."""
     return driver.execute_async_script("""
         const done = arguments[arguments.length - 1];
         fetch(document.getElementById('frame').src).then(r => r.text()).then(done);""")
