@@ -44,7 +44,7 @@ def dot_names(source):
         node = re.match(r"\s*n\d+ \[label=<<TABLE.*?<TD>(.*?)</TD>", line)
         if node:
             first = node[1]
-            named = re.match(r"<([BI])>(.*?)</\1> = (.*)", first)
+            named = re.match(r"<([BI])>(.*?)</\1>(?: |&#160;)= (.*)", first)  # a no-break space after the name
             if named:
                 name = html.unescape(named[2])
                 assert name not in names, f"two nodes called {name!r}"

@@ -221,8 +221,10 @@ def node_rows(v: Value, names: Naming, precision: int) -> list[Row]:
     how = names.kind(v)
     if how == "constant":
         return [(value, "")]
+    # the space after a bold or italic name is a no-break space: a browser drops a space that starts a run of
+    # SVG text, and would glue the name to its '=' ('b= 1')
     name = escape(names[v])
     name = f"<B>{name}</B>" if how in ("label", "path") else f"<I>{name}</I>"
     if v.is_leaf:
-        return [(f"{name} = {value}", "")]
-    return [(f"{name} = {escape(names.formula(v))}", ""), (f"= {value}", "")]
+        return [(f"{name}&#160;= {value}", "")]
+    return [(f"{name}&#160;= {escape(names.formula(v))}", ""), (f"= {value}", "")]
