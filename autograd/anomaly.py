@@ -14,8 +14,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
 
-from .engine import ANOMALY, Value, mode_switch
+from .engine import Value
 from .engine import describe as _name
+from .grad_mode import ANOMALY, mode_switch
 
 __all__ = ["detect_anomaly", "AnomalyError"]
 

@@ -19,7 +19,8 @@ from collections.abc import Callable, Generator, Sequence
 from typing import Literal, NoReturn, TypeVar, cast
 
 from . import ops
-from .engine import BACKWARD_LOCK, GRAD, Value, mode, op_of, real, topological_order
+from .engine import BACKWARD_LOCK, Value, op_of, real, topological_order
+from .grad_mode import GRAD, mode
 
 __all__ = ["compile", "Compiled", "CompiledResult", "GraphChanged"]
 
