@@ -58,127 +58,6 @@ Number = float | int
 BACKWARD_LOCK = threading.RLock()  # reentrant: a compiled result may fall back to an eager backward
 
 
-def real(x: object, what: str) -> float:
-    """`x` as a float, or TypeError quoting it. bool is refused: True + x is almost always a bug."""
-    if type(x) is float:
-        return x
-    if type(x) is int or (isinstance(x, numbers.Real) and not isinstance(x, bool)):
-        return float(x)
-    raise TypeError(f"{what} must be a real number (int or float), got {x!r} of type {type(x).__name__}")
-
-
-def _operand(x: object, op: str) -> Value:
-    """An operand as a Value (numbers become constant leaves)."""
-    if isinstance(x, Value):
-        return x
-    if type(x) is float or type(x) is int:
-        return Value(x)
-    return Value(real(x, f"the operand of {op!r} (a Value or a real number)"))
-
-
-def describe(v: Value) -> str:
-    """How an error message names an operand: its value and, if it has one, its label."""
-    return f"{v.data!r} (label {v.label!r})" if v.label else repr(v.data)
-
-
-_new = object.__new__
-_get_grad = operator.attrgetter("grad")
-_mode_get = _mode.get
-_ADD, _MUL = ops.ADD, ops.MUL
-
-
-def _node(data: float, op: ops.Op, a: Any, da: Any, b: Value | None = None, db: Any = None) -> Value:
-    """A new op result: child ``a`` with local derivative ``da``, and ``b``, ``db`` for a binary op.
-
-    An n-ary op passes a tuple of children as ``a`` and a tuple of derivatives as ``da``.
-    Under no_grad() the result is a plain leaf.
-    """
-    out: Value = _new(Value)
-    out.data = data
-    out.grad = 0.0
-    out.label = ""
-    m = _mode.get()
-    if m == GRAD:  # the common case, tested first (separate stores: faster than one tuple unpack)
-        out._op = op
-        out._a = a
-        out._da = da
-        out._b = b
-        out._db = db
-        out._scope = None
-        return out
-    if isinstance(m, int):
-        out._scope = None
-    else:
-        m, out._scope = m
-        if m == GRAD:  # recording inside a scope (nn modules name their calls): the second most common case
-            out._op = op
-            out._a = a
-            out._da = da
-            out._b = b
-            out._db = db
-            return out
-    if m & GRAD:
-        out._op = op
-        out._a, out._da, out._b, out._db = a, da, b, db
-    else:
-        out._op = out._a = out._da = out._b = out._db = None
-    if m & ANOMALY:
-        from .anomaly import check_node  # imported only in anomaly mode, never on the hot path
-
-        check_node(out, data, *_edges(a, da, b, db), op.title)
-    return out
-
-
-def apply(op: ops.Op, *operands: Value | Number) -> Value:
-    """The table op ``op`` applied to Values or numbers (numbers become constant leaves): a new node.
-
-    >>> apply(ops.HYPOT, Value(3.0), 4).data
-    5.0
-    """
-    xs = [x if isinstance(x, Value) else _operand(x, op.name) for x in operands]
-    if op.arity >= 0 and len(xs) != op.arity:
-        raise TypeError(f"{op.name}: takes {op.arity} operands, got {len(xs)}: {operands!r}")
-    if not xs:
-        raise ValueError(f"{op.name}: needs at least one operand, got none")
-    try:
-        y, d = ops.evaluate(op, [x.data for x in xs], lambda i: describe(xs[i]))
-    except ValueError:
-        if not mode() & IEEE:
-            raise
-        y, d = ops.evaluate(op, [x.data for x in xs], ieee=True)
-    if len(xs) == 1 and op.arity == 1:
-        return _node(y, op, xs[0], d[0])
-    if op.arity == 2:
-        return _node(y, op, xs[0], d[0], xs[1], d[1])
-    return _node(y, op, tuple(xs), tuple(d))
-
-
-def fused_dot(ws: Sequence[Value], xs: Sequence[Value], b: Value, xd: Sequence[float] | None = None) -> Value:
-    """The op DOT on Values: w1 x1 + ... + wn xn + b, hand-inlined (tests/test_ops.py proves it equals the
-    table's entry). Raises AttributeError if an operand is not a Value (the caller then takes `apply`).
-    ``xd``, if given, is ``[x.data for x in xs]``: a layer reads its inputs once for all its neurons."""
-    wd = [w.data for w in ws]
-    if xd is None:
-        xd = [x.data for x in xs]
-    return _node(sum(map(operator.mul, wd, xd), b.data), ops.DOT, (*ws, *xs, b), (*xd, *wd, 1.0))
-
-
-def _edges(a: Any, da: Any, b: Value | None, db: Any) -> tuple[tuple[Value, ...], tuple[Any, ...]]:
-    """The (children, local derivatives) tuples of a node stored as ``_a, _da, _b, _db``."""
-    if a is None:
-        return (), ()
-    if type(a) is tuple:
-        return a, da
-    if b is None:
-        return (a,), (da,)
-    return (a, b), (da, db)
-
-
-def op_of(v: Value) -> ops.Op | None:
-    """The op entry that made ``v`` (parameters bound), or None for a leaf."""
-    return v._op
-
-
 class Value(OpMethods):
     """A scalar that remembers how it was computed, so that ``backward()`` can fill in ``.grad``.
 
@@ -218,7 +97,6 @@ class Value(OpMethods):
     _db: Any
     _scope: Scope | None
     is_parameter = False  # True on nn.Parameter, the Values an nn module trains; renderers show them apart
-    _apply = staticmethod(apply)
 
     def __init__(self, data: SupportsFloat, label: str = "") -> None:
         if type(data) is not float:
@@ -260,115 +138,30 @@ class Value(OpMethods):
         """True for inputs, parameters and constants: nodes no op produced."""
         return self._a is None
 
-    def __repr__(self) -> str:
-        label = f", label={self.label!r}" if self.label else ""
-        return f"{type(self).__name__}(data={self.data!r}, grad={self.grad!r}{label})"
+    # ---- ops ----
 
-    def _repr_html_(self) -> str:
-        """Jupyter's rich display: a card with the label, data, grad and op (autograd.display.value_html)."""
-        return value_html(self)
+    @staticmethod
+    def _apply(op: ops.Op, *operands: Value | Number) -> Value:
+        """The table op ``op`` applied to Values or numbers (numbers become constant leaves): a new node.
 
-    # ---- a number where that is safe: these read .data and build no graph ----
-    def __float__(self) -> float:
-        return self.data
-
-    def __int__(self) -> int:
-        return int(self.data)
-
-    def __round__(self, ndigits: int | None = None) -> float:
-        return round(self.data, ndigits)
-
-    def __format__(self, spec: str) -> str:
-        return format(self.data, spec) if spec else repr(self)
-
-    def __bool__(self) -> bool:
-        return bool(self.data)
-
-    def __lt__(self, other: Value | Number) -> bool:
-        return self.data < _number(other)
-
-    def __le__(self, other: Value | Number) -> bool:
-        return self.data <= _number(other)
-
-    def __gt__(self, other: Value | Number) -> bool:
-        return self.data > _number(other)
-
-    def __ge__(self, other: Value | Number) -> bool:
-        return self.data >= _number(other)
-
-    __eq__ = object.__eq__  # identity: see the class docstring
-    __hash__ = object.__hash__
-
-    # ---- the hottest operators, inlined; tests/test_ops.py proves they equal the table's entries ----
-    def __add__(self, other: Value | Number) -> Value:
-        other = other if isinstance(other, Value) else _operand(other, "+")
-        if _mode_get() != GRAD:
-            return _node(self.data + other.data, ops.ADD, self, 1.0, other, 1.0)
-        out: Value = _new(Value)  # _node's common case, written out: the hottest op
-        out.data = self.data + other.data
-        out.grad = 0.0
-        out.label = ""
-        out._op = _ADD
-        out._a = self
-        out._da = 1.0
-        out._b = other
-        out._db = 1.0
-        out._scope = None
-        return out
-
-    def __radd__(self, other: Value | Number) -> Value:  # n + x, with n kept as the first child
-        return _operand(other, "+").__add__(self)
-
-    def __sub__(self, other: Value | Number) -> Value:
-        other = other if isinstance(other, Value) else _operand(other, "-")
-        return _node(self.data - other.data, ops.SUB, self, 1.0, other, -1.0)
-
-    def __rsub__(self, other: Value | Number) -> Value:  # n - x
-        return _operand(other, "-").__sub__(self)
-
-    def __mul__(self, other: Value | Number) -> Value:
-        other = other if isinstance(other, Value) else _operand(other, "*")
-        x, y = self.data, other.data
-        if _mode_get() != GRAD:
-            return _node(x * y, ops.MUL, self, y, other, x)
-        out: Value = _new(Value)  # _node's common case, written out: the hottest op
-        out.data = x * y
-        out.grad = 0.0
-        out.label = ""
-        out._op = _MUL
-        out._a = self
-        out._da = y
-        out._b = other
-        out._db = x
-        out._scope = None
-        return out
-
-    def __rmul__(self, other: Value | Number) -> Value:  # n * x, with n kept as the first child
-        return _operand(other, "*").__mul__(self)
-
-    def __neg__(self) -> Value:
-        return _node(-self.data, ops.NEG, self, -1.0)
-
-    def tanh(self) -> Value:
-        """Hyperbolic tangent; d/dx = 1 - tanh(x)**2. Stable for any input (tanh(1000) = 1).
-
-        >>> Value(0.0).tanh().data
-        0.0
-        """
-        t = math.tanh(self.data)
-        return _node(t, ops.TANH, self, 1.0 - t * t)
-
-    def relu(self) -> Value:
-        """max(0, x); d/dx = 1 for x > 0, else 0. At exactly 0 the derivative is 0, as in PyTorch and
-        micrograd; NaN stays NaN (with derivative 1, as in PyTorch).
-
-        >>> Value(-3.0).relu().data
-        0.0
-        """
-        x = self.data
-        if x <= 0.0:
-            return _node(0.0, ops.RELU, self, 0.0)
-        return _node(x, ops.RELU, self, 1.0)  # NaN stays NaN and passes the gradient on, as in PyTorch
+        Every op of OpMethods (methods.py: ``x.sin()``, ``a / b``, ...) comes here: the op's value and its
+        local derivatives are computed from its entry in the table (autograd/ops.py)."""
+        xs = [x if isinstance(x, Value) else _operand(x, op.name) for x in operands]
+        if op.arity >= 0 and len(xs) != op.arity:
+            raise TypeError(f"{op.name}: takes {op.arity} operands, got {len(xs)}: {operands!r}")
+        if not xs:
+            raise ValueError(f"{op.name}: needs at least one operand, got none")
+        try:
+            y, d = ops.evaluate(op, [x.data for x in xs], lambda i: describe(xs[i]))
+        except ValueError:
+            if not mode() & IEEE:
+                raise
+            y, d = ops.evaluate(op, [x.data for x in xs], ieee=True)
+        if len(xs) == 1 and op.arity == 1:
+            return _node(y, op, xs[0], d[0])
+        if op.arity == 2:
+            return _node(y, op, xs[0], d[0], xs[1], d[1])
+        return _node(y, op, tuple(xs), tuple(d))
 
     # ---- backward ----
 
@@ -450,11 +243,234 @@ class Value(OpMethods):
             for v in order:
                 v.grad = 0.0
 
+    # ---- a number where that is safe: these read .data and build no graph ----
+    def __float__(self) -> float:
+        return self.data
 
-def _number(x: Value | Number) -> float:
-    if isinstance(x, Value):
-        return x.data
-    return x
+    def __int__(self) -> int:
+        return int(self.data)
+
+    def __round__(self, ndigits: int | None = None) -> float:
+        return round(self.data, ndigits)
+
+    def __format__(self, spec: str) -> str:
+        return format(self.data, spec) if spec else repr(self)
+
+    def __bool__(self) -> bool:
+        return bool(self.data)
+
+    def __lt__(self, other: Value | Number) -> bool:
+        return self.data < _number(other)
+
+    def __le__(self, other: Value | Number) -> bool:
+        return self.data <= _number(other)
+
+    def __gt__(self, other: Value | Number) -> bool:
+        return self.data > _number(other)
+
+    def __ge__(self, other: Value | Number) -> bool:
+        return self.data >= _number(other)
+
+    __eq__ = object.__eq__  # identity: see the class docstring
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"{type(self).__name__}(data={self.data!r}, grad={self.grad!r}{label})"
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: a card with the label, data, grad and op (autograd.display.value_html)."""
+        return value_html(self)
+
+    # ==== fast paths: the hottest operators, inlined; tests/test_ops.py proves they equal the table's entries ====
+    def __add__(self, other: Value | Number) -> Value:
+        other = other if isinstance(other, Value) else _operand(other, "+")
+        if _mode_get() != GRAD:
+            return _node(self.data + other.data, ops.ADD, self, 1.0, other, 1.0)
+        out: Value = _new(Value)  # _node's common case, written out: the hottest op
+        out.data = self.data + other.data
+        out.grad = 0.0
+        out.label = ""
+        out._op = _ADD
+        out._a = self
+        out._da = 1.0
+        out._b = other
+        out._db = 1.0
+        out._scope = None
+        return out
+
+    def __radd__(self, other: Value | Number) -> Value:  # n + x, with n kept as the first child
+        return _operand(other, "+").__add__(self)
+
+    def __sub__(self, other: Value | Number) -> Value:
+        other = other if isinstance(other, Value) else _operand(other, "-")
+        return _node(self.data - other.data, ops.SUB, self, 1.0, other, -1.0)
+
+    def __rsub__(self, other: Value | Number) -> Value:  # n - x
+        return _operand(other, "-").__sub__(self)
+
+    def __mul__(self, other: Value | Number) -> Value:
+        other = other if isinstance(other, Value) else _operand(other, "*")
+        x, y = self.data, other.data
+        if _mode_get() != GRAD:
+            return _node(x * y, ops.MUL, self, y, other, x)
+        out: Value = _new(Value)  # _node's common case, written out: the hottest op
+        out.data = x * y
+        out.grad = 0.0
+        out.label = ""
+        out._op = _MUL
+        out._a = self
+        out._da = y
+        out._b = other
+        out._db = x
+        out._scope = None
+        return out
+
+    def __rmul__(self, other: Value | Number) -> Value:  # n * x, with n kept as the first child
+        return _operand(other, "*").__mul__(self)
+
+    def __neg__(self) -> Value:
+        return _node(-self.data, ops.NEG, self, -1.0)
+
+    def tanh(self) -> Value:
+        """Hyperbolic tangent; d/dx = 1 - tanh(x)**2. Stable for any input (tanh(1000) = 1).
+
+        >>> Value(0.0).tanh().data
+        0.0
+        """
+        t = math.tanh(self.data)
+        return _node(t, ops.TANH, self, 1.0 - t * t)
+
+    def relu(self) -> Value:
+        """max(0, x); d/dx = 1 for x > 0, else 0. At exactly 0 the derivative is 0, as in PyTorch and
+        micrograd; NaN stays NaN (with derivative 1, as in PyTorch).
+
+        >>> Value(-3.0).relu().data
+        0.0
+        """
+        x = self.data
+        if x <= 0.0:
+            return _node(0.0, ops.RELU, self, 0.0)
+        return _node(x, ops.RELU, self, 1.0)  # NaN stays NaN and passes the gradient on, as in PyTorch
+
+
+def fused_dot(ws: Sequence[Value], xs: Sequence[Value], b: Value, xd: Sequence[float] | None = None) -> Value:
+    """The op DOT on Values: w1 x1 + ... + wn xn + b, hand-inlined (tests/test_ops.py proves it equals the
+    table's entry). Raises AttributeError if an operand is not a Value (the caller then takes `apply`).
+    ``xd``, if given, is ``[x.data for x in xs]``: a layer reads its inputs once for all its neurons."""
+    wd = [w.data for w in ws]
+    if xd is None:
+        xd = [x.data for x in xs]
+    return _node(sum(map(operator.mul, wd, xd), b.data), ops.DOT, (*ws, *xs, b), (*xd, *wd, 1.0))
+
+
+# ==== end of the fast paths ====
+
+
+def topological_order(root: Value, leaves: Collection[Value] = ()) -> list[Value]:
+    """Every node below root once, each before all of its children (root first). No recursion.
+
+    Depth-first with an explicit stack: a node popped for the first time goes back on the stack
+    under a None marker, with its children on top; when the marker comes off, all the children are
+    done and the node is finished. In a DAG a node popped again after that is already finished.
+    Nodes in ``leaves`` are taken as leaves: their children are not visited.
+    """
+    post: list[Value] = []
+    expanded: set[Value] = set()
+    stack: list[Any] = [root]  # nodes, and None markers
+    pop, push, extend, finish, expand = stack.pop, stack.append, stack.extend, post.append, expanded.add
+    while stack:
+        node = pop()
+        if node is None:
+            finish(pop())
+            continue
+        if node in expanded:
+            continue
+        expand(node)
+        a = node._a
+        if a is None or (leaves and node in leaves):
+            finish(node)
+            continue
+        push(node)
+        push(None)
+        # An expanded child needs no second visit: skipping it here saves a push and a pop.
+        if type(a) is tuple:
+            extend([c for c in a if c not in expanded])
+        else:
+            if a not in expanded:
+                push(a)
+            b = node._b
+            if b is not None and b not in expanded:
+                push(b)
+    post.reverse()
+    return post
+
+
+def apply(op: ops.Op, *operands: Value | Number) -> Value:
+    """The table op ``op`` applied to Values or numbers (numbers become constant leaves): a new node.
+
+    >>> apply(ops.HYPOT, Value(3.0), 4).data
+    5.0
+    """
+    return Value._apply(op, *operands)
+
+
+def _node(data: float, op: ops.Op, a: Any, da: Any, b: Value | None = None, db: Any = None) -> Value:
+    """A new op result: child ``a`` with local derivative ``da``, and ``b``, ``db`` for a binary op.
+
+    An n-ary op passes a tuple of children as ``a`` and a tuple of derivatives as ``da``.
+    Under no_grad() the result is a plain leaf.
+    """
+    out: Value = _new(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    m = _mode.get()
+    if m == GRAD:  # the common case, tested first (separate stores: faster than one tuple unpack)
+        out._op = op
+        out._a = a
+        out._da = da
+        out._b = b
+        out._db = db
+        out._scope = None
+        return out
+    if isinstance(m, int):
+        out._scope = None
+    else:
+        m, out._scope = m
+        if m == GRAD:  # recording inside a scope (nn modules name their calls): the second most common case
+            out._op = op
+            out._a = a
+            out._da = da
+            out._b = b
+            out._db = db
+            return out
+    if m & GRAD:
+        out._op = op
+        out._a, out._da, out._b, out._db = a, da, b, db
+    else:
+        out._op = out._a = out._da = out._b = out._db = None
+    if m & ANOMALY:
+        from .anomaly import check_node  # imported only in anomaly mode, never on the hot path
+
+        check_node(out, data, *_edges(a, da, b, db), op.title)
+    return out
+
+
+def _edges(a: Any, da: Any, b: Value | None, db: Any) -> tuple[tuple[Value, ...], tuple[Any, ...]]:
+    """The (children, local derivatives) tuples of a node stored as ``_a, _da, _b, _db``."""
+    if a is None:
+        return (), ()
+    if type(a) is tuple:
+        return a, da
+    if b is None:
+        return (a,), (da,)
+    return (a, b), (da, db)
+
+
+def op_of(v: Value) -> ops.Op | None:
+    """The op entry that made ``v`` (parameters bound), or None for a leaf."""
+    return v._op
 
 
 def gradients(root: Value, seed: float, create_graph: bool) -> dict[Value, Any]:
@@ -503,40 +519,36 @@ def local_values(v: Value) -> tuple[Any, ...]:
 _VALUES = ops.Namespace({name: functools.partial(apply, op) for name, op in ops.NAMED.items()})
 
 
-def topological_order(root: Value, leaves: Collection[Value] = ()) -> list[Value]:
-    """Every node below root once, each before all of its children (root first). No recursion.
+def real(x: object, what: str) -> float:
+    """`x` as a float, or TypeError quoting it. bool is refused: True + x is almost always a bug."""
+    if type(x) is float:
+        return x
+    if type(x) is int or (isinstance(x, numbers.Real) and not isinstance(x, bool)):
+        return float(x)
+    raise TypeError(f"{what} must be a real number (int or float), got {x!r} of type {type(x).__name__}")
 
-    Depth-first with an explicit stack: a node popped for the first time goes back on the stack
-    under a None marker, with its children on top; when the marker comes off, all the children are
-    done and the node is finished. In a DAG a node popped again after that is already finished.
-    Nodes in ``leaves`` are taken as leaves: their children are not visited.
-    """
-    post: list[Value] = []
-    expanded: set[Value] = set()
-    stack: list[Any] = [root]  # nodes, and None markers
-    pop, push, extend, finish, expand = stack.pop, stack.append, stack.extend, post.append, expanded.add
-    while stack:
-        node = pop()
-        if node is None:
-            finish(pop())
-            continue
-        if node in expanded:
-            continue
-        expand(node)
-        a = node._a
-        if a is None or (leaves and node in leaves):
-            finish(node)
-            continue
-        push(node)
-        push(None)
-        # An expanded child needs no second visit: skipping it here saves a push and a pop.
-        if type(a) is tuple:
-            extend([c for c in a if c not in expanded])
-        else:
-            if a not in expanded:
-                push(a)
-            b = node._b
-            if b is not None and b not in expanded:
-                push(b)
-    post.reverse()
-    return post
+
+def _operand(x: object, op: str) -> Value:
+    """An operand as a Value (numbers become constant leaves)."""
+    if isinstance(x, Value):
+        return x
+    if type(x) is float or type(x) is int:
+        return Value(x)
+    return Value(real(x, f"the operand of {op!r} (a Value or a real number)"))
+
+
+def describe(v: Value) -> str:
+    """How an error message names an operand: its value and, if it has one, its label."""
+    return f"{v.data!r} (label {v.label!r})" if v.label else repr(v.data)
+
+
+def _number(x: Value | Number) -> float:
+    if isinstance(x, Value):
+        return x.data
+    return x
+
+
+_new = object.__new__
+_get_grad = operator.attrgetter("grad")
+_mode_get = _mode.get
+_ADD, _MUL = ops.ADD, ops.MUL
