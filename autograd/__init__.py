@@ -7,7 +7,7 @@ from . import ops
 from .anomaly import AnomalyError, detect_anomaly
 from .compile import GraphChanged, compile
 from .draw import draw, draw_steps, nodes_between
-from .engine import Scope, Value, apply, enable_grad, is_grad_enabled, no_grad, scope
+from .engine import Value, apply
 from .explain import Derivation, explain
 from .forward import Dual, jvp
 from .functions import (
@@ -53,6 +53,7 @@ from .functions import (
     tan,
     tanh,
 )
+from .grad_mode import Scope, enable_grad, is_grad_enabled, no_grad, scope
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .reductions import dot, log_softmax, logsumexp, softmax, sum_values
 from .transforms import grad, value_and_grad

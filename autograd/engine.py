@@ -1,53 +1,47 @@
-"""The scalar reverse-mode engine: `Value`, `backward()`, `no_grad()` and `enable_grad()`.
+"""The scalar reverse-mode engine: `Value` and `backward()`.
 
-Every op is an entry of the op table (`autograd.ops`). Applying one computes, in the forward pass,
-its value and the local derivative of that value with respect to each operand. `backward()` only
-walks the graph from the output to the inputs and does ``child.grad += local * out.grad``.
+A `Value` holds a float and remembers how it was computed. Every op is an entry of the op table
+(`autograd.ops`): applying one computes, in the forward pass, its value and the local derivative of that
+value with respect to each operand (``Value._apply``). ``backward()`` takes the nodes in topological order,
+from the output to the inputs, and does ``child.grad += local * node.grad`` on every edge. Whether ops record
+the graph (`no_grad`), and scopes, are the grad mode's (`autograd.grad_mode`).
 
 The internal API, for the other modules of the package (nothing else in them reads an underscore
 name of this one):
 
 - ``apply(op, *operands)``: a table op applied to Values or numbers, a new node;
-- ``fused_dot(ws, xs, b, xd=None)``: the op 'dot' on Values, inlined for nn's neurons (tests prove it equals apply);
-- ``op_of(v)``: the op entry (with its parameters) that made ``v``, or None for a leaf;
+- ``fused_dot(ws, xs, b, xd=None)``: the op 'dot' on Values, inlined for nn's neurons (a fast path);
+- ``op_of(v)``: the op entry (with its parameters) that made ``v``, or None for a leaf; ``node_op(v)``: the
+  same for a node that is not a leaf;
 - ``topological_order(root, leaves=())``: every node below root once, parents before children;
 - ``gradients(root, seed, create_graph)``: {node: d(root)/d(node)} without touching ``.grad``;
 - ``local_values(v)``: v's local derivatives as Values (the op's rule run on Values);
 - ``describe(v)``: how error messages name a node (its value and label);
-- ``real(x, what)``: a number as a float, or a TypeError naming ``what``;
-- (the per-thread mode flags, ``no_grad`` and scopes are in `autograd.grad_mode`);
-- (and in the other direction, anomaly mode's two hooks ``anomaly.check_node`` and ``anomaly.check_gradients``);
-- ``BACKWARD_LOCK``: held while a backward pass adds into ``.grad`` (also by compiled replays).
+- ``BACKWARD_LOCK``: held while a backward pass adds into ``.grad`` (also by compiled replays);
+- ``ANOMALY_CHECKS``, ``AnomalyChecks``: the hook through which anomaly mode (`autograd.anomaly`) checks
+  every new node and every backward pass; the engine does not import it.
 """
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import math
-import numbers
 import operator
 import threading
-from collections.abc import Collection, Sequence
-from typing import Any, SupportsFloat
+from collections.abc import Callable, Collection, Sequence
+from typing import Any, NamedTuple, SupportsFloat
 
 from . import ops
 from .display import value_html
-from .grad_mode import (
-    ANOMALY,
-    GRAD,
-    IEEE,
-    Scope,
-    _mode,
-    enable_grad,
-    is_grad_enabled,
-    mode,
-    mode_switch,
-    no_grad,
-    scope,
-)
-from .methods import OpMethods
+from .grad_mode import ANOMALY, GRAD, IEEE, MODE, Scope, mode, mode_switch
+from .grad_mode import enable_grad as enable_grad  # the grad mode's public names, importable from here as before
+from .grad_mode import is_grad_enabled as is_grad_enabled
+from .grad_mode import no_grad as no_grad
+from .grad_mode import scope as scope
+from .methods import OpMethods, real
 
-__all__ = ["Value", "no_grad", "enable_grad", "is_grad_enabled", "scope", "Scope"]
+__all__ = ["Value"]
 
 # A number an op accepts as an operand: a constant.
 Number = float | int
@@ -107,7 +101,7 @@ class Value(OpMethods):
         self.grad = 0.0
         self.label = label
         self._op = self._a = self._da = self._b = self._db = None
-        m = _mode.get()
+        m = _mode_get()
         self._scope = None if isinstance(m, int) else m[1]
 
     # Read-only views of the graph, for renderers and users walking it.
@@ -139,18 +133,15 @@ class Value(OpMethods):
         return self._a is None
 
     # ---- ops ----
+    # Every op of the table is a method or an operator of OpMethods (methods.py, one line each), which
+    # calls _apply. The hottest ones take the fast paths at the end of this class.
 
     @staticmethod
     def _apply(op: ops.Op, *operands: Value | Number) -> Value:
-        """The table op ``op`` applied to Values or numbers (numbers become constant leaves): a new node.
-
-        Every op of OpMethods (methods.py: ``x.sin()``, ``a / b``, ...) comes here: the op's value and its
-        local derivatives are computed from its entry in the table (autograd/ops.py)."""
+        """The table op ``op`` applied to Values or numbers (numbers become constant leaves): a new node,
+        with the value and the local derivatives that the op's entry in the table (autograd/ops.py) gives."""
+        ops.check_count(op, operands)
         xs = [x if isinstance(x, Value) else _operand(x, op.name) for x in operands]
-        if op.arity >= 0 and len(xs) != op.arity:
-            raise TypeError(f"{op.name}: takes {op.arity} operands, got {len(xs)}: {operands!r}")
-        if not xs:
-            raise ValueError(f"{op.name}: needs at least one operand, got none")
         try:
             y, d = ops.evaluate(op, [x.data for x in xs], lambda i: describe(xs[i]))
         except ValueError:
@@ -225,9 +216,7 @@ class Value(OpMethods):
             else:
                 a.grad += v._da * g
         if mode() & ANOMALY:
-            from .anomaly import check_gradients
-
-            check_gradients(order)
+            ANOMALY_CHECKS.get().check_gradients(order)
         if previous:
             for v, old in zip(order, previous):
                 v.grad += old
@@ -282,12 +271,16 @@ class Value(OpMethods):
         """Jupyter's rich display: a card with the label, data, grad and op (autograd.display.value_html)."""
         return value_html(self)
 
-    # ==== fast paths: the hottest operators, inlined; tests/test_ops.py proves they equal the table's entries ====
+    # ==== fast paths ====================================================================================
+    # The hottest ops, written out: each computes its value and local derivatives here, without the table's
+    # generic path (_apply, then ops.evaluate), and + and * also make the node themselves in the common case
+    # (recording, outside any scope), as _node would. tests/test_engine.py proves that each gives the node
+    # the table's path gives, bit for bit, in every mode. fused_dot, after the class, is one more.
     def __add__(self, other: Value | Number) -> Value:
         other = other if isinstance(other, Value) else _operand(other, "+")
         if _mode_get() != GRAD:
-            return _node(self.data + other.data, ops.ADD, self, 1.0, other, 1.0)
-        out: Value = _new(Value)  # _node's common case, written out: the hottest op
+            return _node(self.data + other.data, _ADD, self, 1.0, other, 1.0)
+        out: Value = _new(Value)  # _node, written out for the common case: kept on purpose (the hottest op)
         out.data = self.data + other.data
         out.grad = 0.0
         out.label = ""
@@ -313,8 +306,8 @@ class Value(OpMethods):
         other = other if isinstance(other, Value) else _operand(other, "*")
         x, y = self.data, other.data
         if _mode_get() != GRAD:
-            return _node(x * y, ops.MUL, self, y, other, x)
-        out: Value = _new(Value)  # _node's common case, written out: the hottest op
+            return _node(x * y, _MUL, self, y, other, x)
+        out: Value = _new(Value)  # _node, written out for the common case: kept on purpose, as in __add__
         out.data = x * y
         out.grad = 0.0
         out.label = ""
@@ -355,8 +348,8 @@ class Value(OpMethods):
 
 
 def fused_dot(ws: Sequence[Value], xs: Sequence[Value], b: Value, xd: Sequence[float] | None = None) -> Value:
-    """The op DOT on Values: w1 x1 + ... + wn xn + b, hand-inlined (tests/test_ops.py proves it equals the
-    table's entry). Raises AttributeError if an operand is not a Value (the caller then takes `apply`).
+    """The op DOT on Values: w1 x1 + ... + wn xn + b, a fast path (tests/test_engine.py proves it equals the
+    table's path). Raises AttributeError if an operand is not a Value (the caller then takes `apply`).
     ``xd``, if given, is ``[x.data for x in xs]``: a layer reads its inputs once for all its neurons."""
     wd = [w.data for w in ws]
     if xd is None:
@@ -364,7 +357,7 @@ def fused_dot(ws: Sequence[Value], xs: Sequence[Value], b: Value, xd: Sequence[f
     return _node(sum(map(operator.mul, wd, xd), b.data), ops.DOT, (*ws, *xs, b), (*xd, *wd, 1.0))
 
 
-# ==== end of the fast paths ====
+# ==== end of the fast paths ==================================================================================
 
 
 def topological_order(root: Value, leaves: Collection[Value] = ()) -> list[Value]:
@@ -418,42 +411,25 @@ def apply(op: ops.Op, *operands: Value | Number) -> Value:
 def _node(data: float, op: ops.Op, a: Any, da: Any, b: Value | None = None, db: Any = None) -> Value:
     """A new op result: child ``a`` with local derivative ``da``, and ``b``, ``db`` for a binary op.
 
-    An n-ary op passes a tuple of children as ``a`` and a tuple of derivatives as ``da``.
-    Under no_grad() the result is a plain leaf.
+    An n-ary op passes a tuple of children as ``a`` and a tuple of derivatives as ``da``. Under no_grad()
+    the result is a plain leaf; inside a `scope` it is tagged with it; in anomaly mode it is checked.
     """
     out: Value = _new(Value)
     out.data = data
     out.grad = 0.0
     out.label = ""
-    m = _mode.get()
-    if m == GRAD:  # the common case, tested first (separate stores: faster than one tuple unpack)
+    m = _mode_get()
+    flags, out._scope = (m, None) if isinstance(m, int) else m
+    if flags & GRAD:  # separate stores: faster than one tuple unpack
         out._op = op
         out._a = a
         out._da = da
         out._b = b
         out._db = db
-        out._scope = None
-        return out
-    if isinstance(m, int):
-        out._scope = None
-    else:
-        m, out._scope = m
-        if m == GRAD:  # recording inside a scope (nn modules name their calls): the second most common case
-            out._op = op
-            out._a = a
-            out._da = da
-            out._b = b
-            out._db = db
-            return out
-    if m & GRAD:
-        out._op = op
-        out._a, out._da, out._b, out._db = a, da, b, db
     else:
         out._op = out._a = out._da = out._b = out._db = None
-    if m & ANOMALY:
-        from .anomaly import check_node  # imported only in anomaly mode, never on the hot path
-
-        check_node(out, data, *_edges(a, da, b, db), op.title)
+    if flags & ANOMALY:
+        ANOMALY_CHECKS.get().check_node(out, data, *_edges(a, da, b, db), op.title)
     return out
 
 
@@ -473,31 +449,25 @@ def op_of(v: Value) -> ops.Op | None:
     return v._op
 
 
+def node_op(v: Value) -> ops.Op:
+    """The op entry that made ``v``, a node that is not a leaf (for a leaf: an internal error)."""
+    op = v._op
+    assert op is not None, f"{v!r} is a leaf, not an op node"
+    return op
+
+
 def gradients(root: Value, seed: float, create_graph: bool) -> dict[Value, Any]:
     """d(root)/d(node) for every node below root, as a dict {node: gradient}; no ``.grad`` is touched.
 
     The same accumulation as ``backward()``. With create_graph the gradients are Values built from
     the ops' derivative rules (so they have graphs of their own), else floats from the forward pass.
     """
-    if not create_graph:
-        return _float_gradients(root, seed)
-    grads = {root: Value(seed)}
+    grads: dict[Value, Any] = {root: Value(seed) if create_graph else seed}
     for v in topological_order(root):  # under no_grad() the rules build no graph: constant gradients
         if v._a is not None:
             g = grads[v]
-            for child, local in zip(v.children, local_values(v)):
-                d = g if (type(local) is float and local == 1.0) else local * g
-                grads[child] = grads[child] + d if child in grads else d
-    return grads
-
-
-def _float_gradients(root: Value, seed: float) -> dict[Value, Any]:
-    grads = {root: seed}
-    for v in topological_order(root):
-        if v._a is not None:
-            g = grads[v]
-            for child, local in zip(*_edges(v._a, v._da, v._b, v._db)):
-                d = local * g
+            for child, local in zip(v.children, local_values(v) if create_graph else v.local_grads):
+                d = g if (type(local) is float and local == 1.0) else local * g  # 1.0 * g is g, also for floats
                 grads[child] = grads[child] + d if child in grads else d
     return grads
 
@@ -509,23 +479,13 @@ def local_values(v: Value) -> tuple[Any, ...]:
     slope (sqrt at 0) the result is an infinity with derivatives of its own, not an error, so that
     second derivatives there are ±inf (or NaN) as in PyTorch, not 0.
     """
-    op = v._op
-    assert op is not None, "local_values of a leaf"
+    op = node_op(v)
     with mode_switch(on=IEEE):
         return tuple(op.grads(_VALUES, v, *v.children, *op.params))
 
 
 # The functions rules call on Values, ``m.sin(x)``: each op of ops.NAMED, applied to Values.
-_VALUES = ops.Namespace({name: functools.partial(apply, op) for name, op in ops.NAMED.items()})
-
-
-def real(x: object, what: str) -> float:
-    """`x` as a float, or TypeError quoting it. bool is refused: True + x is almost always a bug."""
-    if type(x) is float:
-        return x
-    if type(x) is int or (isinstance(x, numbers.Real) and not isinstance(x, bool)):
-        return float(x)
-    raise TypeError(f"{what} must be a real number (int or float), got {x!r} of type {type(x).__name__}")
+_VALUES = ops.Namespace({name: functools.partial(Value._apply, op) for name, op in ops.NAMED.items()})
 
 
 def _operand(x: object, op: str) -> Value:
@@ -548,7 +508,19 @@ def _number(x: Value | Number) -> float:
     return x
 
 
+class AnomalyChecks(NamedTuple):
+    """Anomaly mode's checks: ``check_node(node, value, children, local derivatives, op title)`` for each new
+    node, ``check_gradients(order)`` after each backward pass (``order`` as `topological_order` gives it)."""
+
+    check_node: Callable[[Value, float, Sequence[Value], Sequence[Any], str], None]
+    check_gradients: Callable[[Sequence[Value]], None]
+
+
+# Anomaly mode's hook: while the grad mode has the ANOMALY flag, the engine calls the checks set here.
+# autograd.anomaly.detect_anomaly() sets both for its block; the engine knows nothing else of anomaly mode.
+ANOMALY_CHECKS: contextvars.ContextVar[AnomalyChecks] = contextvars.ContextVar("chaingrad_anomaly_checks")
+
 _new = object.__new__
 _get_grad = operator.attrgetter("grad")
-_mode_get = _mode.get
+_mode_get = MODE.get
 _ADD, _MUL = ops.ADD, ops.MUL

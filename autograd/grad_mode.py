@@ -3,7 +3,7 @@ other mode flags, as PyTorch's ``torch/autograd/grad_mode.py``.
 
 The internal API, for the engine and the other modules of the package:
 
-- ``_mode``: the ContextVar; its value is an int of flags, or inside a `scope` the pair (flags, scope);
+- ``MODE``: the ContextVar; its value is an int of flags, or inside a `scope` the pair (flags, scope);
 - ``GRAD``, ``ANOMALY`` and ``IEEE``: the flags; ``mode()``: the flags of this thread or task;
 - ``mode_switch(on, off)``: set the flags ``on`` and clear ``off`` inside a block.
 """
@@ -27,22 +27,22 @@ GRAD = 1  # ops record the graph (off inside no_grad())
 ANOMALY = 2  # ops check their results for NaN and infinities (inside anomaly.detect_anomaly())
 IEEE = 4  # an operand outside an op's domain gives the IEEE 754 value, not an error (inside derivative rules)
 # The flags, or (flags, scope) inside a scope.
-_Mode = int | tuple[int, "Scope"]
-_mode: contextvars.ContextVar[_Mode] = contextvars.ContextVar("chaingrad_mode", default=GRAD)
+Mode = int | tuple[int, "Scope"]
+MODE: contextvars.ContextVar[Mode] = contextvars.ContextVar("chaingrad_mode", default=GRAD)
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
 def mode() -> int:
-    """The mode flags of this thread or task (GRAD, ANOMALY)."""
-    m = _mode.get()
+    """The mode flags of this thread or task (GRAD, ANOMALY, IEEE)."""
+    m = MODE.get()
     return m if isinstance(m, int) else m[0]
 
 
-def _set_flags(on: int, off: int) -> contextvars.Token[_Mode]:
-    m = _mode.get()
+def _set_flags(on: int, off: int) -> contextvars.Token[Mode]:
+    m = MODE.get()
     if isinstance(m, int):
-        return _mode.set((m | on) & ~off)
-    return _mode.set(((m[0] | on) & ~off, m[1]))
+        return MODE.set((m | on) & ~off)
+    return MODE.set(((m[0] | on) & ~off, m[1]))
 
 
 @contextmanager
@@ -52,7 +52,7 @@ def mode_switch(on: int = 0, off: int = 0) -> Iterator[None]:
     try:
         yield
     finally:
-        _mode.reset(token)
+        MODE.reset(token)
 
 
 class Scope:
@@ -91,12 +91,12 @@ class scope:  # lowercase, as the function it replaced and as no_grad
         self._name = name
 
     def __enter__(self) -> None:
-        m = _mode.get()
+        m = MODE.get()
         flags, parent = (m, None) if isinstance(m, int) else m
-        self._token = _mode.set((flags, Scope(self._name, parent)))
+        self._token = MODE.set((flags, Scope(self._name, parent)))
 
     def __exit__(self, *exc: object) -> None:
-        _mode.reset(self._token)
+        MODE.reset(self._token)
 
 
 class _GradMode:
@@ -105,14 +105,14 @@ class _GradMode:
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
-        self._tokens: list[contextvars.Token[_Mode]] = []
+        self._tokens: list[contextvars.Token[Mode]] = []
 
     def __enter__(self) -> None:
         on, off = (GRAD, 0) if self.enabled else (0, GRAD)
         self._tokens.append(_set_flags(on, off))
 
     def __exit__(self, *exc: object) -> None:
-        _mode.reset(self._tokens.pop())
+        MODE.reset(self._tokens.pop())
 
     def __call__(self, fn: _F) -> _F:
         if not callable(fn):

@@ -27,7 +27,7 @@ from typing import Any
 Param = float
 Symbolic = tuple[str, ...] | Callable[[int, int], str]
 
-__all__ = ["Op", "OPS", "NAMED", "FLOATS", "evaluate", "derivatives", "Namespace", "markdown_table"]
+__all__ = ["Op", "OPS", "NAMED", "FLOATS", "check_count", "evaluate", "derivatives", "Namespace", "markdown_table"]
 
 _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -203,6 +203,20 @@ class Namespace:
 
     def __init__(self, functions: dict[str, Callable[..., Any]]) -> None:
         self.__dict__.update(functions)
+
+
+def check_count(op: Op, operands: Sequence[object]) -> None:
+    """A TypeError unless ``operands`` are as many as ``op`` takes (an n-ary op: a ValueError for none).
+
+    >>> check_count(HYPOT, (3.0,))
+    Traceback (most recent call last):
+    ...
+    TypeError: hypot: takes 2 operands, got 1: (3.0,)
+    """
+    if op.arity >= 0 and len(operands) != op.arity:
+        raise TypeError(f"{op.name}: takes {op.arity} operands, got {len(operands)}: {operands!r}")
+    if not operands:
+        raise ValueError(f"{op.name}: needs at least one operand, got none")
 
 
 def evaluate(
