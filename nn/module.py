@@ -1,16 +1,14 @@
-"""`Parameter` (a Value a module trains) and `Module` (finds its parameters, saves and loads them)."""
+"""`Parameter` (a Value a module trains) and `Module` (finds its parameters, saves and loads them: the file's
+format and checks are `nn.serialization`'s)."""
 
-import json
-import math
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
 from autograd import Value
 from autograd.display import card_html
-from autograd.files import write_atomic
 
-from .serialization import _FORMAT, _VERSION, StateDictError, _checked, _DuplicateName, _few, _short, _unique_object
+from .serialization import StateDictError, checked_values, read_state, save_state
 
 __all__ = ["Parameter", "Module", "StateDictError"]
 
@@ -151,7 +149,8 @@ class Module:
                 f"load_state_dict: state must be a dict of name -> number, got {state!r} of type {type(state).__name__}"
             )
         named = _named_parameters(self)  # not named_parameters(): a failed load changes no label either
-        for (_, p), v in zip(named, _checked(type(self).__name__, state, named, "load_state_dict")):
+        values = checked_values(type(self).__name__, state, [n for n, _ in named], "load_state_dict")
+        for (_, p), v in zip(named, values):
             p.data = v
 
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -172,18 +171,7 @@ class Module:
         >>> M().save(path); os.path.exists(path)
         True
         """
-        path = os.fspath(path)
-        state = self.state_dict()
-        bad = [n for n, v in state.items() if not math.isfinite(v)]
-        if bad:
-            raise StateDictError(
-                f"save: parameters must be finite to be saved as JSON (to {path!r}), "
-                f"got {_few([f'{n}={state[n]!r}' for n in bad])}"
-            )
-        text = json.dumps(
-            {"format": _FORMAT, "version": _VERSION, "module": type(self).__name__, "parameters": state}, indent=1
-        )
-        write_atomic(path, text.encode("utf-8"), "save")
+        save_state(path, self.state_dict(), type(self).__name__)
 
     def load(self, path: str | os.PathLike[str]) -> None:
         """Read parameters written by ``save(path)``; checks everything first, changes nothing on error.
@@ -199,40 +187,10 @@ class Module:
         >>> M(0.5).save(path); m = M(0.0); m.load(path); m.b.data
         0.5
         """
-        path = os.fspath(path)
-        with open(path, "rb") as f:
-            raw = f.read()
-        where = f"load: {path!r}"
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise StateDictError(f"{where} is not UTF-8 text: {e.reason} at byte {e.start}") from None
-        try:
-            doc = json.loads(text, object_pairs_hook=_unique_object)
-        except json.JSONDecodeError as e:
-            raise StateDictError(f"{where} is not valid JSON ({e})") from None
-        except _DuplicateName as e:
-            raise StateDictError(f"{where} names {e.args[0]!r} twice in one JSON object") from None
-        except RecursionError:
-            raise StateDictError(f"{where} is nested too deeply to be a state dict") from None
-        except ValueError as e:  # an integer too long to convert (Python's limit on digits)
-            raise StateDictError(f"{where} has a number JSON cannot read: {_short(str(e))}") from None
-        if not isinstance(doc, dict) or doc.get("format") != _FORMAT:
-            raise StateDictError(
-                f'{where} is not a chaingrad state dict (expected a JSON object with "format": {_FORMAT!r})'
-            )
-        version = doc.get("version")
-        if type(version) is not int or version != _VERSION:
-            raise StateDictError(f"{where} has version {_short(version)}; this chaingrad reads version {_VERSION!r}")
-        state = doc.get("parameters")
-        if not isinstance(state, dict):
-            raise StateDictError(
-                f'{where} has no "parameters" object {{name: number}}, '
-                f"got {_short(state)} of type {type(state).__name__}"
-            )
+        state, where = read_state(path)
         named = _named_parameters(self)
         try:
-            values = _checked(type(self).__name__, state, named, where)
+            values = checked_values(type(self).__name__, state, [n for n, _ in named], where)
         except TypeError as e:
             raise StateDictError(str(e)) from None
         for (_, p), v in zip(named, values):
