@@ -5,7 +5,7 @@ import argparse
 import pathlib
 import sys
 
-__all__ = ["run", "progress"]
+__all__ = ["run", "add_out_option", "progress"]
 
 
 def run(main, file, doc, add_options=None, argv=None):
@@ -20,13 +20,7 @@ def run(main, file, doc, add_options=None, argv=None):
     """
     name = pathlib.Path(file).stem
     parser = argparse.ArgumentParser(prog=f"python -m demos.{name}", description=doc.strip().splitlines()[0])
-    parser.add_argument(
-        "--out",
-        type=pathlib.Path,
-        default=pathlib.Path("out"),
-        metavar="DIR",
-        help="directory for the files the demo writes (default: out/)",
-    )
+    add_out_option(parser, "the demo writes")
     if add_options is not None:
         add_options(parser)
     options = vars(parser.parse_args(argv))
@@ -39,6 +33,18 @@ def run(main, file, doc, add_options=None, argv=None):
     except nn.NonFiniteGradientError as e:  # training diverged: say where, not a traceback
         sys.exit(f"python -m demos.{name} stopped: {e}")
     print(f"\nfiles are in {out.resolve()}")
+
+
+def add_out_option(parser, writer):
+    """The option ``--out DIR`` (default ``out/``), for the files that ``writer`` ("the demo writes") writes:
+    ``python -m demos`` and each demo on its own take the same one."""
+    parser.add_argument(
+        "--out",
+        type=pathlib.Path,
+        default=pathlib.Path("out"),
+        metavar="DIR",
+        help=f"directory for the files {writer} (default: out/)",
+    )
 
 
 def progress(iterable, **kwargs):
