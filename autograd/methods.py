@@ -26,18 +26,14 @@ def _unary(op: ops.Op) -> Callable[[T], T]:
         return self._apply(op, self)
 
     method.__name__ = method.__qualname__ = op.name
+    x = round(op.sample_points()[0][0], 2)  # a point inside the op's domain
     method.__doc__ = (
         f"{op.doc[:1].upper() + op.doc[1:]}: the op {op.name!r} of `autograd.ops`, "
         f"as {op.formula('x')!r}.\n\n"
         f"        >>> from autograd import Value\n"
-        f"        >>> y = Value({_inside(op)!r}).{op.name}(); y.op\n        {op.name!r}\n        "
+        f"        >>> y = Value({x!r}).{op.name}(); y.op\n        {op.name!r}\n        "
     )
     return method
-
-
-def _inside(op: ops.Op) -> float:
-    lo, hi = op.samples[0]
-    return round((lo + hi) / 2 + 0.25, 2)
 
 
 def _binary(op: ops.Op) -> Callable[[T, T | float], T]:

@@ -1,4 +1,4 @@
-"""The op table: every op chaingrad knows, each declared once, in one `Op` entry.
+"""The op table: every op chaingrad knows, each one an `Op` entry.
 
 An entry holds the op's name and arity, its forward value on floats, its local derivatives, its
 domain, its kinks and how it displays. The local derivatives are one rule, ``grads(m, y, *xs)``:
@@ -27,7 +27,18 @@ from typing import Any
 Param = float
 Symbolic = tuple[str, ...] | Callable[[int, int], str]
 
-__all__ = ["Op", "OPS", "NAMED", "FLOATS", "check_count", "evaluate", "derivatives", "Namespace", "markdown_table"]
+__all__ = [
+    "Op",
+    "OPS",
+    "CALLED_BY_NAME",
+    "NAMED",
+    "FLOATS",
+    "check_count",
+    "evaluate",
+    "derivatives",
+    "Namespace",
+    "markdown_table",
+]
 
 _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -59,7 +70,10 @@ class Op:
       such operands, for the tests;
     - ``params``: names and default values of the op's number parameters (``slope`` of leaky_relu),
       fixed per node with `bind`;
-    - ``samples``: an interval per operand inside the domain, for the generated tests;
+    - ``samples``: an interval per operand inside the domain, for the generated tests (the points they take
+      from it: `sample_points`);
+    - ``reference(*xs, *params)``: the value by an independent formula (not the table's own function where one
+      exists), which the generated tests check ``value`` against, as OpInfo's reference functions;
     - ``symbolic``: how each local derivative reads, as the lecture notes write it: one format string
       per operand (one for all operands of an n-ary op, ``{x}`` being the operand) over the operands
       ``{0}``, ``{1}``, the result ``{y}`` and the parameters, e.g. ``("{1}", "{0}")`` for a * b and
@@ -85,6 +99,7 @@ class Op:
         "params",
         "pole",
         "prec",
+        "reference",
         "samples",
         "symbolic",
         "value",
@@ -113,6 +128,7 @@ class Op:
         title: str | None = None,
         symbolic: Symbolic | None = None,
         formula_text: str | None = None,
+        reference: Callable[..., float] | None = None,
     ) -> None:
         self.name, self.arity, self.value, self.grads = name, arity, value, grads
         self.display, self.prec = display, prec
@@ -127,6 +143,28 @@ class Op:
         self._title = title
         self.symbolic = symbolic
         self.formula_text = formula_text  # an n-ary op's formula when it does not list its operands
+        self.reference = reference
+
+    def register(self) -> Op:
+        """Enter this op into the table, `OPS` (in the order of the entries: the README's), and return it.
+
+        Every entry below ends with it: the entry is all there is to an op's place in the table.
+        """
+        _REGISTERED.append(self)
+        return self
+
+    def sample_points(self) -> list[list[float]]:
+        """The points inside the op's domain where the generated tests (and the methods' examples) evaluate it:
+        three per op, spread over its ``samples`` intervals and never at their middles, where kinks are
+        (3 operands for an n-ary op).
+
+        >>> LOG.sample_points()
+        [[0.477], [1.869], [2.623]]
+        """
+        ranges = self.samples * 3 if self.arity < 0 else self.samples
+        return [
+            [lo + (hi - lo) * ((t + 0.29 * k) % 1.0) for k, (lo, hi) in enumerate(ranges)] for t in (0.13, 0.61, 0.87)
+        ]
 
     @property
     def title(self) -> str:
@@ -172,6 +210,9 @@ class Op:
         params = "".join(f", {p}={v!r}" for p, v in zip(self.param_names, self.params))
         return f"<op {self.name}{params}>"
 
+
+# The entries, in order, as each one registers (see `Op.register`); `OPS` at the end is this list, frozen.
+_REGISTERED: list[Op] = []
 
 # (op, params) -> the bound op; bounded, so that many distinct exponents cannot grow it forever
 _BOUND: dict[tuple[Op, tuple[Param, ...]], Op] = {}
@@ -393,7 +434,8 @@ ADD = Op(
     needs=(1, 1),
     doc="a + b",
     symbolic=("1", "1"),
-)
+    reference=operator.add,
+).register()
 SUB = Op(
     "-",
     2,
@@ -404,7 +446,8 @@ SUB = Op(
     needs=(1, 2),
     doc="a - b",
     symbolic=("1", "−1"),
-)
+    reference=operator.sub,
+).register()
 MUL = Op(
     "*",
     2,
@@ -415,7 +458,8 @@ MUL = Op(
     needs=(2, 2),
     doc="a * b",
     symbolic=("{1}", "{0}"),
-)
+    reference=operator.mul,
+).register()
 DIV = Op(
     "/",
     2,
@@ -431,7 +475,8 @@ DIV = Op(
     samples=((-2.0, 2.0), (0.5, 2.0)),
     doc="a / b",
     symbolic=("1/{1}", "−{0}/{1}²"),
-)
+    reference=operator.truediv,
+).register()
 MOD = Op(
     "%",
     2,
@@ -448,8 +493,20 @@ MOD = Op(
     samples=((0.1, 0.9), (1.0, 2.0)),
     doc="a % b, with Python's sign rules",
     symbolic=("1", "−⌊{0}/{1}⌋"),
-)
-NEG = Op("neg", 1, operator.neg, lambda m, y, x: (-1.0,), "-{0}", prec=3, needs=(4,), doc="-x", symbolic=("−1",))
+    reference=lambda a, b: a - b * math.floor(a / b),
+).register()
+NEG = Op(
+    "neg",
+    1,
+    operator.neg,
+    lambda m, y, x: (-1.0,),
+    "-{0}",
+    prec=3,
+    needs=(4,),
+    doc="-x",
+    symbolic=("−1",),
+    reference=operator.neg,
+).register()
 POW_N = Op(
     "**n",
     1,
@@ -473,7 +530,8 @@ POW_N = Op(
     title="**{n}",
     doc="x ** n for a number n",
     symbolic=("{n}·{0}^({n}−1)",),
-)
+    reference=lambda x, n: math.pow(x, n),
+).register()
 POW = Op(
     "**",
     2,
@@ -493,7 +551,8 @@ POW = Op(
     samples=((0.2, 2.0), (-2.0, 2.0)),
     doc="a ** b with b a Value",
     symbolic=("{1}·{0}^({1}−1)", "{y}·ln({0})"),
-)
+    reference=math.pow,
+).register()
 
 SIN = Op(
     "sin",
@@ -504,7 +563,8 @@ SIN = Op(
     math_name="sin",
     doc="sine",
     symbolic=("cos({0})",),
-)
+    reference=math.sin,
+).register()
 COS = Op(
     "cos",
     1,
@@ -514,7 +574,8 @@ COS = Op(
     math_name="cos",
     doc="cosine",
     symbolic=("−sin({0})",),
-)
+    reference=math.cos,
+).register()
 TAN = Op(
     "tan",
     1,
@@ -525,7 +586,8 @@ TAN = Op(
     samples=((-1.2, 1.2),),
     doc="tangent",
     symbolic=("1 + {y}²",),
-)
+    reference=lambda x: math.sin(x) / math.cos(x),
+).register()
 ASIN = Op(
     "asin",
     1,
@@ -538,7 +600,8 @@ ASIN = Op(
     samples=((-0.9, 0.9),),
     doc="inverse sine",
     symbolic=("1/√(1 − {0}²)",),
-)
+    reference=math.asin,
+).register()
 ACOS = Op(
     "acos",
     1,
@@ -551,7 +614,8 @@ ACOS = Op(
     samples=((-0.9, 0.9),),
     doc="inverse cosine",
     symbolic=("−1/√(1 − {0}²)",),
-)
+    reference=math.acos,
+).register()
 ATAN = Op(
     "atan",
     1,
@@ -561,7 +625,8 @@ ATAN = Op(
     math_name="atan",
     doc="inverse tangent",
     symbolic=("1/(1 + {0}²)",),
-)
+    reference=math.atan,
+).register()
 SINH = Op(
     "sinh",
     1,
@@ -571,7 +636,8 @@ SINH = Op(
     math_name="sinh",
     doc="hyperbolic sine",
     symbolic=("cosh({0})",),
-)
+    reference=lambda x: (math.exp(x) - math.exp(-x)) / 2,
+).register()
 COSH = Op(
     "cosh",
     1,
@@ -581,7 +647,8 @@ COSH = Op(
     math_name="cosh",
     doc="hyperbolic cosine",
     symbolic=("sinh({0})",),
-)
+    reference=lambda x: (math.exp(x) + math.exp(-x)) / 2,
+).register()
 TANH = Op(
     "tanh",
     1,
@@ -591,7 +658,8 @@ TANH = Op(
     math_name="tanh",
     doc="hyperbolic tangent, stable for any input (tanh(1000) = 1)",
     symbolic=("1 − {y}²",),
-)
+    reference=lambda x: (math.exp(2 * x) - 1) / (math.exp(2 * x) + 1),
+).register()
 ASINH = Op(
     "asinh",
     1,
@@ -601,7 +669,8 @@ ASINH = Op(
     math_name="asinh",
     doc="inverse hyperbolic sine",
     symbolic=("1/√({0}² + 1)",),
-)
+    reference=lambda x: math.log(x + math.sqrt(x * x + 1)),
+).register()
 ACOSH = Op(
     "acosh",
     1,
@@ -614,7 +683,8 @@ ACOSH = Op(
     samples=((1.1, 3.0),),
     doc="inverse hyperbolic cosine",
     symbolic=("1/√({0}² − 1)",),
-)
+    reference=lambda x: math.log(x + math.sqrt(x * x - 1)),
+).register()
 ATANH = Op(
     "atanh",
     1,
@@ -626,7 +696,8 @@ ATANH = Op(
     samples=((-0.9, 0.9),),
     doc="inverse hyperbolic tangent",
     symbolic=("1/(1 − {0}²)",),
-)
+    reference=lambda x: 0.5 * math.log((1 + x) / (1 - x)),
+).register()
 
 EXP = Op(
     "exp",
@@ -637,7 +708,8 @@ EXP = Op(
     math_name="exp",
     doc="e**x (inf above about 709.78)",
     symbolic=("{y}",),
-)
+    reference=math.exp,
+).register()
 EXP2 = Op(
     "exp2",
     1,
@@ -647,7 +719,8 @@ EXP2 = Op(
     math_name="exp2",
     doc="2**x",
     symbolic=("{y}·ln 2",),
-)
+    reference=lambda x: 2.0**x,
+).register()
 EXPM1 = Op(
     "expm1",
     1,
@@ -657,7 +730,8 @@ EXPM1 = Op(
     math_name="expm1",
     doc="e**x - 1, accurate near 0",
     symbolic=("exp({0})",),
-)
+    reference=lambda x: math.exp(x) - 1,
+).register()
 LOG = Op(
     "log",
     1,
@@ -669,7 +743,8 @@ LOG = Op(
     samples=((0.1, 3.0),),
     doc="natural logarithm",
     symbolic=("1/{0}",),
-)
+    reference=math.log,
+).register()
 LOG2 = Op(
     "log2",
     1,
@@ -681,7 +756,8 @@ LOG2 = Op(
     samples=((0.1, 3.0),),
     doc="base-2 logarithm",
     symbolic=("1/({0}·ln 2)",),
-)
+    reference=lambda x: math.log(x) / math.log(2),
+).register()
 LOG10 = Op(
     "log10",
     1,
@@ -693,7 +769,8 @@ LOG10 = Op(
     samples=((0.1, 3.0),),
     doc="base-10 logarithm",
     symbolic=("1/({0}·ln 10)",),
-)
+    reference=lambda x: math.log(x) / math.log(10),
+).register()
 LOG1P = Op(
     "log1p",
     1,
@@ -705,7 +782,8 @@ LOG1P = Op(
     samples=((-0.9, 3.0),),
     doc="log(1 + x), accurate near 0",
     symbolic=("1/(1 + {0})",),
-)
+    reference=lambda x: math.log(1 + x),
+).register()
 SQRT = Op(
     "sqrt",
     1,
@@ -718,7 +796,8 @@ SQRT = Op(
     samples=((0.1, 3.0),),
     doc="square root",
     symbolic=("1/(2·{y})",),
-)
+    reference=lambda x: x**0.5,
+).register()
 CBRT = Op(
     "cbrt",
     1,
@@ -731,8 +810,18 @@ CBRT = Op(
     samples=((0.2, 3.0),),
     doc="cube root",
     symbolic=("1/(3·{y}²)",),
-)
-SQUARE = Op("square", 1, lambda x: x * x, lambda m, y, x: (2.0 * x,), "square({0})", doc="x * x", symbolic=("2·{0}",))
+    reference=lambda x: math.copysign(abs(x) ** (1 / 3), x),
+).register()
+SQUARE = Op(
+    "square",
+    1,
+    lambda x: x * x,
+    lambda m, y, x: (2.0 * x,),
+    "square({0})",
+    doc="x * x",
+    symbolic=("2·{0}",),
+    reference=lambda x: x**2,
+).register()
 RECIPROCAL = Op(
     "reciprocal",
     1,
@@ -746,7 +835,8 @@ RECIPROCAL = Op(
     samples=((0.5, 2.0),),
     doc="1 / x",
     symbolic=("−{y}²",),
-)
+    reference=lambda x: 1 / x,
+).register()
 
 ERF = Op(
     "erf",
@@ -757,7 +847,8 @@ ERF = Op(
     math_name="erf",
     doc="error function",
     symbolic=("(2/√π)·exp(−{0}²)",),
-)
+    reference=math.erf,
+).register()
 ERFC = Op(
     "erfc",
     1,
@@ -767,7 +858,8 @@ ERFC = Op(
     math_name="erfc",
     doc="1 - erf(x), accurate for large x",
     symbolic=("−(2/√π)·exp(−{0}²)",),
-)
+    reference=lambda x: 1 - math.erf(x),
+).register()
 SIGN = Op(
     "sign",
     1,
@@ -779,7 +871,8 @@ SIGN = Op(
     kink_points=((0.0,),),
     doc="-1, 0 or 1",
     symbolic=("0",),
-)
+    reference=lambda x: (x > 0) - (x < 0),
+).register()
 ABS = Op(
     "abs",
     1,
@@ -792,7 +885,8 @@ ABS = Op(
     math_name="fabs",
     doc="|x|",
     symbolic=("sign({0})",),
-)
+    reference=math.fabs,
+).register()
 DEGREES = Op(
     "degrees",
     1,
@@ -802,7 +896,8 @@ DEGREES = Op(
     math_name="degrees",
     doc="radians to degrees",
     symbolic=("180/π",),
-)
+    reference=lambda x: x * 180 / math.pi,
+).register()
 RADIANS = Op(
     "radians",
     1,
@@ -812,7 +907,8 @@ RADIANS = Op(
     math_name="radians",
     doc="degrees to radians",
     symbolic=("π/180",),
-)
+    reference=lambda x: x * math.pi / 180,
+).register()
 
 RELU = Op(
     "relu",
@@ -825,7 +921,8 @@ RELU = Op(
     kink_points=((0.0,),),
     doc="max(0, x); NaN stays NaN",
     symbolic=("1 if {0} > 0 else 0",),
-)
+    reference=lambda x: max(0.0, x),
+).register()
 SIGMOID = Op(
     "sigmoid",
     1,
@@ -834,7 +931,8 @@ SIGMOID = Op(
     "sigmoid({0})",
     doc="1 / (1 + e**-x), stable for any input (sigmoid(-1000) = 0)",
     symbolic=("{y}(1 − {y})",),
-)
+    reference=lambda x: 1 / (1 + math.exp(-x)),
+).register()
 SOFTPLUS = Op(
     "softplus",
     1,
@@ -843,7 +941,8 @@ SOFTPLUS = Op(
     "softplus({0})",
     doc="log(1 + e**x), stable at +-1000",
     symbolic=("σ({0})",),
-)
+    reference=lambda x: math.log(1 + math.exp(x)),
+).register()
 SILU = Op(
     "silu",
     1,
@@ -853,7 +952,8 @@ SILU = Op(
     "silu({0})",
     doc="x * sigmoid(x)",
     symbolic=("σ({0})·(1 + {0}·(1 − σ({0})))",),
-)
+    reference=lambda x: x / (1 + math.exp(-x)),
+).register()
 GELU = Op(
     "gelu",
     1,
@@ -863,7 +963,8 @@ GELU = Op(
     "gelu({0})",
     doc="x * Phi(x), the exact (erf) form",
     symbolic=("Φ({0}) + {0}·φ({0})",),
-)
+    reference=lambda x: x * 0.5 * (1 + math.erf(x / math.sqrt(2))),
+).register()
 LEAKY_RELU = Op(
     "leaky_relu",
     1,
@@ -876,7 +977,8 @@ LEAKY_RELU = Op(
     params=(("slope", 0.01),),
     doc="x for x > 0, else slope * x",
     symbolic=("1 if {0} > 0 else {slope}",),
-)
+    reference=lambda x, slope: x if x > 0 else slope * x,
+).register()
 ELU = Op(
     "elu",
     1,
@@ -890,7 +992,8 @@ ELU = Op(
     params=(("alpha", 1.0),),
     doc="x for x > 0, else alpha * (e**x - 1)",
     symbolic=("1 if {0} > 0 else {y} + {alpha}",),
-)
+    reference=lambda x, alpha: x if x > 0 else alpha * (math.exp(x) - 1),
+).register()
 
 
 def _atan2_grads(m: Any, y: Any, a: Any, b: Any) -> tuple[Any, Any]:
@@ -915,7 +1018,8 @@ ATAN2 = Op(
     samples=((0.2, 2.0), (-2.0, 2.0)),
     doc="the angle of the point (x, y), for atan2(y, x)",
     symbolic=("{1}/({0}² + {1}²)", "−{0}/({0}² + {1}²)"),
-)
+    reference=math.atan2,
+).register()
 HYPOT = Op(
     "hypot",
     2,
@@ -929,7 +1033,8 @@ HYPOT = Op(
     kink_note="undefined at (0, 0): NaN, as in PyTorch",
     doc="sqrt(x**2 + y**2) without overflow",
     symbolic=("{0}/{y}", "{1}/{y}"),
-)
+    reference=lambda a, b: math.sqrt(a * a + b * b),
+).register()
 MAXIMUM = Op(
     "maximum",
     2,
@@ -942,7 +1047,8 @@ MAXIMUM = Op(
     kink_points=((1.0, 1.0),),
     doc="the larger of a and b; NaN if either is",
     symbolic=("1 if {0} > {1} else 0 if {0} < {1} else ½", "1 if {1} > {0} else 0 if {1} < {0} else ½"),
-)
+    reference=max,
+).register()
 MINIMUM = Op(
     "minimum",
     2,
@@ -954,7 +1060,8 @@ MINIMUM = Op(
     kink_points=((1.0, 1.0),),
     doc="the smaller of a and b; NaN if either is",
     symbolic=("1 if {0} < {1} else 0 if {0} > {1} else ½", "1 if {1} < {0} else 0 if {1} > {0} else ½"),
-)
+    reference=min,
+).register()
 CLAMP = Op(
     "clamp",
     1,
@@ -970,7 +1077,8 @@ CLAMP = Op(
     samples=((-0.9, 0.9),),
     doc="x limited to [lo, hi] (-inf and inf: no bound)",
     symbolic=("1 if {lo} ≤ {0} ≤ {hi} else 0",),
-)
+    reference=lambda x, lo, hi: min(max(x, lo), hi),
+).register()
 
 SUM = Op(
     "sum",
@@ -982,7 +1090,8 @@ SUM = Op(
     needs=(1,),
     doc="x1 + ... + xn as one node",
     symbolic=("1",),
-)
+    reference=lambda *xs: math.fsum(xs),
+).register()
 
 
 def _logsumexp(*xs: float) -> float:
@@ -1008,7 +1117,8 @@ LOGSUMEXP = Op(
     needs=(0,),
     doc="log(e**x1 + ... + e**xn), stable",
     symbolic=("exp({x} − {y})",),
-)
+    reference=lambda *xs: math.log(math.fsum(math.exp(x) for x in xs)),
+).register()
 
 
 def _dot(*args: float) -> float:
@@ -1035,64 +1145,17 @@ DOT = Op(
     symbolic=lambda k, count: "1" if k == count - 1 else f"{{{(k + count // 2) % (count - 1)}}}",
     samples=((-2.0, 2.0),),
     doc="a neuron's weighted sum w . x + b as one node, dot(ws, xs, b)",
-)
+    reference=lambda *a: math.fsum(w * x for w, x in zip(a[: len(a) // 2], a[len(a) // 2 : -1])) + a[-1],
+).register()
 
 
-# Every op, in the order of the README's table.
-OPS = (
-    ADD,
-    SUB,
-    MUL,
-    DIV,
-    MOD,
-    NEG,
-    POW_N,
-    POW,
-    SIN,
-    COS,
-    TAN,
-    ASIN,
-    ACOS,
-    ATAN,
-    SINH,
-    COSH,
-    TANH,
-    ASINH,
-    ACOSH,
-    ATANH,
-    EXP,
-    EXP2,
-    EXPM1,
-    LOG,
-    LOG2,
-    LOG10,
-    LOG1P,
-    SQRT,
-    CBRT,
-    SQUARE,
-    RECIPROCAL,
-    ERF,
-    ERFC,
-    SIGN,
-    ABS,
-    DEGREES,
-    RADIANS,
-    RELU,
-    SIGMOID,
-    SOFTPLUS,
-    SILU,
-    GELU,
-    LEAKY_RELU,
-    ELU,
-    ATAN2,
-    HYPOT,
-    MAXIMUM,
-    MINIMUM,
-    CLAMP,
-    SUM,
-    LOGSUMEXP,
-    DOT,
-)
+# Every op, in the order of its entry above (the README's table).
+OPS = tuple(_REGISTERED)
+
+# The ops a user calls by their name: each is a method of Value and Dual (``x.sin()``: one line in methods.py)
+# and a function (``autograd.sin(x)``: one line in functions.py). The others are operators (+ - * / % ** and
+# -x, the op neg) or take a list (sum, logsumexp, dot: autograd.reductions).
+CALLED_BY_NAME = tuple(op for op in OPS if op.name.isidentifier() and op.arity > 0 and op is not NEG)
 
 # The ops of one or two operands without parameters, by name: what a rule may call as ``m.<name>(x)``
 # (``m.hypot(a, b)``).

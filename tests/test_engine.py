@@ -1,7 +1,9 @@
 """The engine: every op against central finite differences, the textbook's reference numbers,
 accumulation, no_grad, bad inputs, deep graphs, and random graphs against finite differences and torch."""
 
+import contextlib
 import math
+import struct
 
 import pytest
 from hypothesis import given, settings
@@ -10,7 +12,8 @@ from numeric import central_differences
 from random_programs import build
 from random_programs import programs as random_programs
 
-from autograd import Value, log_softmax, logsumexp, no_grad, softmax, sum_values
+from autograd import Value, dot, log_softmax, logsumexp, no_grad, ops, scope, softmax, sum_values
+from autograd.engine import fused_dot, gradients, op_of
 
 
 def numeric_grads(f, xs):
@@ -110,6 +113,74 @@ def test_sigmoid_unit_reference():
     z = sum_values([Value(wi) * xi for wi, xi in zip(w, x)] + [b])
     assert z.data == pytest.approx(0.87, abs=5e-5)
     assert z.sigmoid().data == pytest.approx(0.704746, abs=5e-7)
+
+
+# ---- the fast paths give the node the table's path gives ----
+
+# The engine's fast paths (the marked section of engine.py), as a user reaches them, with numbers on either side.
+FAST_PATHS = {
+    "+": [lambda a, b: a + b, lambda a, b: a + b.data, lambda a, b: a.data + b],
+    "-": [lambda a, b: a - b, lambda a, b: a - b.data, lambda a, b: a.data - b],
+    "*": [lambda a, b: a * b, lambda a, b: a * b.data, lambda a, b: a.data * b],
+    "neg": [lambda a: -a],
+    "tanh": [lambda a: a.tanh()],
+    "relu": [lambda a: a.relu()],
+}
+MODES = {"recording": contextlib.nullcontext, "in a scope": lambda: scope("s"), "under no_grad": no_grad}
+
+
+def assert_same_node(node, table, where):
+    assert op_of(node) is op_of(table) and node.scope == table.scope and node.is_leaf == table.is_leaf, where
+    assert bits(node.data) == bits(table.data), where
+    assert [bits(d) for d in node.local_grads] == [bits(d) for d in table.local_grads], where
+    assert [c.data for c in node.children] == [c.data for c in table.children], where
+
+
+def bits(x):
+    return struct.pack("<d", x)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("name", FAST_PATHS)
+def test_each_fast_path_gives_the_node_the_tables_path_gives(name, mode):
+    op = next(o for o in ops.OPS if o.name == name)
+    extremes = [[x] * op.arity for x in (0.0, -0.0, math.nan, 1e300, -math.inf)]
+    for xs in op.sample_points() + extremes:
+        for spelling in FAST_PATHS[name]:
+            with MODES[mode]():
+                node = spelling(*[Value(x) for x in xs])
+                table = Value._apply(op, *[Value(x) for x in xs])  # what OpMethods' method would do
+            assert_same_node(node, table, (xs, mode))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_fast_dot_gives_the_node_the_tables_path_gives(mode):
+    for n in (1, 3, 16):
+        ws = [Value(math.sin(k + 1.0)) for k in range(n)]
+        xs = [Value(math.cos(3.0 * k)) for k in range(n)]
+        b = Value(0.25)
+        with MODES[mode]():
+            table = Value._apply(ops.DOT, *ws, *xs, b)
+            for node in (fused_dot(ws, xs, b), fused_dot(ws, xs, b, [x.data for x in xs]), dot(ws, xs, b)):
+                assert_same_node(node, table, (n, mode))
+
+
+def test_float_gradients_equal_the_rules_run_on_values():
+    """gradients() without create_graph multiplies the forward pass's local derivatives; with it, the ops'
+    rules run on Values: the same numbers, on a graph of every op of the table."""
+    leaves = [Value(0.3), Value(-0.8)]
+    x, y = leaves
+    nodes = [x, y]
+    for op in ops.OPS:
+        for point in op.sample_points()[:1]:
+            operands = [p + 0.0 * n for p, n in zip(point, [nodes[-1], nodes[-2], nodes[-1]])]
+            nodes.append(Value._apply(op, *operands) * 0.5 + nodes[-1] * 1e-3)
+    out = sum_values(nodes)
+    floats = gradients(out, 1.0, create_graph=False)
+    values = gradients(out, 1.0, create_graph=True)
+    assert floats.keys() == values.keys()
+    for v in leaves:
+        assert floats[v] == pytest.approx(values[v].data, rel=1e-12, abs=1e-300)
 
 
 # ---- accumulation ----

@@ -1,4 +1,5 @@
-"""nn.Module and nn.Parameter: discovery, names, modes, state dicts. (Saving and loading: tests/test_nn_serialization.py.)"""
+"""nn.Module and nn.Parameter: discovery, names, modes, state dicts.
+(Saving and loading: tests/test_nn_serialization.py.)"""
 
 import math
 
