@@ -1000,6 +1000,8 @@ def _atan2_grads(m: Any, y: Any, a: Any, b: Any) -> tuple[Any, Any]:
     # atan2(a, b) is the angle of the point (b, a): d/da = b / r², d/db = -a / r², written (b/r)/r with
     # r = hypot(a, b), since a*a + b*b would leave float range where the derivatives do not
     r = m.hypot(a, b)
+    if r <= 0.0:  # the origin, where the derivative is taken as 0 (PyTorch): on Values too, not 0/0 = NaN
+        return 0.0, 0.0
     return b / r / r, -a / r / r
 
 

@@ -1,5 +1,6 @@
-"""The engine: every op against central finite differences, the textbook's reference numbers,
-accumulation, no_grad, bad inputs, deep graphs, and random graphs against finite differences and torch."""
+"""The engine: each way to write an op against central finite differences, the fast paths against the table's
+path, the textbook's reference numbers, accumulation, bad inputs, deep graphs, and random graphs against finite
+differences and torch."""
 
 import contextlib
 import math
@@ -9,11 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numeric import central_differences
+from op_cases import torch_function, user_call
 from random_programs import build
 from random_programs import programs as random_programs
 
-from autograd import Value, dot, log_softmax, logsumexp, no_grad, ops, scope, softmax, sum_values
+from autograd import Value, dot, no_grad, ops, scope, sum_values
 from autograd.engine import fused_dot, gradients, op_of
+from autograd.testing import expressions
 
 
 def numeric_grads(f, xs):
@@ -37,8 +40,9 @@ def assert_grads_match(f, xs, tol=1e-5):
         assert a == pytest.approx(n, rel=tol, abs=tol)
 
 
-# One small test per op, at points away from any kink, through finite differences.
-OPS = {
+# Each way to write an op with Values and numbers on either side, through finite differences (each op of the
+# table by itself: tests/test_ops.py; the list functions: tests/test_reductions.py).
+SPELLINGS = {
     "add": (lambda x, y: x + y, [0.3, -1.7]),
     "add_number": (lambda x: x + 2.5, [0.3]),
     "radd": (lambda x: 2.5 + x, [0.3]),
@@ -55,25 +59,12 @@ OPS = {
     "pow_frac": (lambda x: x**0.5, [2.3]),
     "pow_value": (lambda x, y: x**y, [1.7, 0.6]),
     "rpow": (lambda x: 2.0**x, [0.6]),
-    "exp": (lambda x: x.exp(), [0.4]),
-    "log": (lambda x: x.log(), [0.4]),
-    "tanh": (lambda x: x.tanh(), [0.4]),
-    "sigmoid": (lambda x: x.sigmoid(), [-0.9]),
-    "sigmoid_pos": (lambda x: x.sigmoid(), [1.3]),
-    "relu_pos": (lambda x: x.relu(), [0.4]),
-    "relu_neg": (lambda x: x.relu(), [-0.4]),
-    "abs_pos": (lambda x: x.abs(), [0.4]),
-    "abs_neg": (lambda x: abs(x), [-0.4]),
-    "sum_values": (lambda x, y, z: sum_values([x, y * y, z, 1.5]), [0.3, -1.7, 2.0]),
-    "logsumexp": (lambda x, y, z: logsumexp([x, y, z]), [0.3, -1.7, 2.0]),
-    "softmax": (lambda x, y, z: softmax([x, y, z])[1] * 3 + softmax([x, y, z])[2], [0.3, -1.7, 2.0]),
-    "log_softmax": (lambda x, y, z: log_softmax([x, y, z])[0], [0.3, -1.7, 2.0]),
 }
 
 
-@pytest.mark.parametrize("name", OPS)
+@pytest.mark.parametrize("name", SPELLINGS)
 def test_op_against_finite_differences(name):
-    f, xs = OPS[name]
+    f, xs = SPELLINGS[name]
     assert_grads_match(f, xs)
 
 
@@ -372,55 +363,31 @@ def test_repr_is_readable():
     assert repr(Value(-2.0, label="c")) == "Value(data=-2.0, grad=0.0, label='c')"
 
 
-# ---- random expression graphs ----
-
-programs = random_programs(
-    unary=["tanh", "sigmoid", "exp_small", "log_pos", "square", "neg", "abs_shift", "relu_shift"],
-    binary=["add", "sub", "mul", "div_pos", "pow_pos"],
-    max_size=12,
-)
-leaf_values = st.lists(st.floats(-1.5, 1.5), min_size=1, max_size=4)
+# ---- random graphs ----
 
 
 @settings(max_examples=150, deadline=None)
-@given(programs, leaf_values)
-def test_random_graphs_against_finite_differences(program, xs):
-    def f(*vs):
-        return build(program, vs)
-
-    for a, n in zip(analytic_grads(f, xs), numeric_grads(f, xs)):
-        assert a == pytest.approx(n, rel=1e-4, abs=1e-4)
+@given(expressions(st.lists(st.floats(-1.5, 1.5), min_size=1, max_size=4), max_ops=12))
+def test_random_graphs_against_finite_differences(expr):
+    assert_grads_match(expr, expr.inputs, tol=1e-4)
 
 
 @settings(max_examples=150, deadline=None)
-@given(programs, leaf_values)
+@given(random_programs(max_size=12), st.lists(st.floats(-1.5, 1.5), min_size=1, max_size=4))
 def test_random_graphs_against_torch_float64(program, xs):
+    """Random graphs over every op of the table, in chaingrad (as a user calls each op) and in torch."""
     torch = pytest.importorskip("torch")
-    lib = {
-        "tanh": torch.tanh,
-        "sigmoid": torch.sigmoid,
-        "exp_small": lambda a: torch.exp(torch.tanh(a)),
-        "log_pos": lambda a: torch.log(a * a + 0.5),
-        "square": lambda a: a**2,
-        "neg": lambda a: -a,
-        "abs_shift": lambda a: torch.abs(torch.tanh(a) + 1.5),
-        "relu_shift": lambda a: torch.relu(torch.tanh(a) + 1.5),
-        "add": lambda a, b: a + b,
-        "sub": lambda a, b: a - b,
-        "mul": lambda a, b: a * b,
-        "div_pos": lambda a, b: a / (b * b + 1.0),
-        "pow_pos": lambda a, b: (a * a + 0.5) ** torch.tanh(b),
-    }
     ts = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in xs]
-    out_t = build(program, ts, lib)
+    out_t = build(program, ts, lambda op, *a: torch_function(torch, op)(*a, *op.params), torch.sigmoid)
     out_t.backward()
     vs = [Value(x) for x in xs]
-    out = build(program, vs)
+    out = build(program, vs, lambda op, *a: user_call(op)(*a), lambda v: v.sigmoid())
     out.backward()
     assert out.data == pytest.approx(out_t.item(), rel=1e-12, abs=1e-12)
     for v, t in zip(vs, ts):
         expected = t.grad.item() if t.grad is not None else 0.0
-        assert v.grad == pytest.approx(expected, rel=1e-9, abs=1e-12)
+        # NaN where both engines take it: hypot at the origin (an operand in the middle of [-2, 2] is a kink's)
+        assert v.grad == pytest.approx(expected, rel=1e-9, abs=1e-12, nan_ok=True)
 
 
 def test_no_global_tape_memory_returns_after_del():

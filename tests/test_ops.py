@@ -11,63 +11,15 @@ tests/test_functions.py).
 """
 
 import math
-import operator
 
 import pytest
 from hypothesis import find, settings
 from numeric import central_differences
+from op_cases import CASES, OPERATORS, PARAMS, arity, case_id, torch_function, user_call
 
 import autograd
-from autograd import Value, cli, compile, dot, jvp, logsumexp, no_grad, ops, sum_values, testing
+from autograd import Value, cli, compile, jvp, no_grad, ops, testing
 from autograd.engine import op_of
-
-# Parameters to test each op with (the default, and more where the parameter changes the math).
-PARAMS = {
-    "**n": [(2.0,), (3.0,), (0.5,), (-1.0,), (2.5,), (0.0,), (1.0,), (-2.0,)],
-    "leaky_relu": [(0.01,), (0.2,)],
-    "elu": [(1.0,), (0.5,)],
-    "clamp": [(-1.0, 1.0), (-0.5, math.inf), (-math.inf, 0.5)],
-}
-
-# How a user applies each op that has no method of its own name.
-OPERATORS = {
-    "+": operator.add,
-    "-": operator.sub,
-    "*": operator.mul,
-    "/": operator.truediv,
-    "%": operator.mod,
-    "neg": operator.neg,
-    "**": operator.pow,
-    "sum": lambda *xs: sum_values(xs),  # also on Duals
-    "logsumexp": lambda *xs: logsumexp(xs),
-    "dot": lambda *a: dot(a[: len(a) // 2], a[len(a) // 2 : -1], a[-1]),
-}
-
-
-def bound_ops():
-    for op in ops.OPS:
-        for params in PARAMS.get(op.name, [op.params]):
-            yield op.bind(*params)
-
-
-CASES = list(bound_ops())
-
-
-def case_id(op):
-    return op.title
-
-
-def user_call(op):
-    """The op as a user calls it: operator, method or list function, with the op's parameters."""
-    if op.name in OPERATORS:
-        return OPERATORS[op.name]
-    if op.name == "**n":
-        return lambda x: x ** op.params[0]
-    return lambda x, *rest: getattr(x, op.name)(*rest, *op.params)
-
-
-def arity(op):
-    return 3 if op.arity < 0 else op.arity
 
 
 def eager(op, xs):
@@ -290,37 +242,14 @@ def test_a_value_works_as_a_number_where_that_is_safe():
 # ---- against torch in double precision ----
 
 
-def torch_functions():
-    torch = pytest.importorskip("torch")
-    F = torch.nn.functional
-    return torch, {
-        "+": operator.add,
-        "-": operator.sub,
-        "*": operator.mul,
-        "/": operator.truediv,
-        "%": torch.remainder,
-        "neg": operator.neg,
-        "**n": lambda x, n: x**n,
-        "**": torch.pow,
-        "cbrt": lambda x: torch.sign(x) * x.abs() ** (1 / 3),
-        "degrees": torch.rad2deg,
-        "radians": torch.deg2rad,
-        "softplus": F.softplus,
-        "silu": F.silu,
-        "gelu": F.gelu,
-        "leaky_relu": F.leaky_relu,
-        "elu": F.elu,
-        "clamp": torch.clamp,
-        "sum": lambda *xs: sum(xs[1:], xs[0]),
-        "logsumexp": lambda *xs: torch.logsumexp(torch.stack(xs), 0),
-        "dot": lambda *a: torch.dot(torch.stack(a[: len(a) // 2]), torch.stack(a[len(a) // 2 : -1])) + a[-1],
-    }
+def torch_module():
+    return pytest.importorskip("torch")
 
 
 @pytest.mark.parametrize("op", CASES, ids=case_id)
 def test_value_gradient_and_second_derivative_against_torch(op):
-    torch, special = torch_functions()
-    fn = special.get(op.name) or getattr(torch, op.name)
+    torch = torch_module()
+    fn = torch_function(torch, op)
     points = op.sample_points() + [list(p) for p in op.kink_points if len(p) == arity(op)]
     for xs in points:
         ts = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in xs]
@@ -426,8 +355,8 @@ def known_difference(op, xs, what, mine, theirs):
 
 @pytest.mark.parametrize("op", CASES, ids=case_id)
 def test_the_policy_at_extreme_floats_against_torch(op):
-    torch, special = torch_functions()
-    fn = special.get(op.name) or getattr(torch, op.name)
+    torch = torch_module()
+    fn = torch_function(torch, op)
     wrong = []
     for xs in extreme_points(op):
         if not in_domain(op, xs):

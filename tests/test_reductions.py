@@ -3,8 +3,9 @@
 import math
 
 import pytest
+from numeric import central_differences
 
-from autograd import Value, log_softmax, logsumexp, softmax, sum_values
+from autograd import Value, log_softmax, logsumexp, no_grad, softmax, sum_values
 
 
 def test_softmax_reference():
@@ -40,3 +41,25 @@ def test_logsumexp_is_nan_whenever_an_operand_is_nan_whatever_the_order(xs):
     out = logsumexp(leaves)
     out.backward()
     assert math.isnan(out.data) and all(math.isnan(v.grad) for v in leaves)
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda x, y, z: sum_values([x, y * y, z, 1.5]),
+        lambda x, y, z: logsumexp([x, y, z]),
+        lambda x, y, z: softmax([x, y, z])[1] * 3 + softmax([x, y, z])[2],
+        lambda x, y, z: log_softmax([x, y, z])[0],
+    ],
+    ids=["sum_values", "logsumexp", "softmax", "log_softmax"],
+)
+def test_gradients_against_finite_differences(f):
+    xs = [0.3, -1.7, 2.0]
+    leaves = [Value(x) for x in xs]
+    f(*leaves).backward()
+
+    def on_floats(p):
+        with no_grad():
+            return f(*map(Value, p)).data
+
+    assert [v.grad for v in leaves] == pytest.approx(central_differences(on_floats, xs), rel=1e-5, abs=1e-5)
