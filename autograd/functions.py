@@ -18,6 +18,7 @@ __all__ = [
     "sin",
     "cos",
     "tan",
+    "sinc",
     "asin",
     "acos",
     "atan",
@@ -110,6 +111,7 @@ def _binary(op: ops.Op) -> _Binary:
 sin = _unary(ops.SIN)
 cos = _unary(ops.COS)
 tan = _unary(ops.TAN)
+sinc = _unary(ops.SINC)
 asin = _unary(ops.ASIN)
 acos = _unary(ops.ACOS)
 atan = _unary(ops.ATAN)

@@ -117,6 +117,7 @@ class OpMethods:
     sin = _unary(ops.SIN)
     cos = _unary(ops.COS)
     tan = _unary(ops.TAN)
+    sinc = _unary(ops.SINC)
     asin = _unary(ops.ASIN)
     acos = _unary(ops.ACOS)
     atan = _unary(ops.ATAN)

@@ -588,6 +588,32 @@ TAN = Op(
     symbolic=("1 + {y}²",),
     reference=lambda x: math.sin(x) / math.cos(x),
 ).register()
+
+
+def _sinc(x: float) -> float:
+    return SIN.value(x) / x if x != 0.0 else 1.0  # 1 at 0, its limit; NaN at ±inf, as sin(inf)/inf
+
+
+def _sinc_grads(m: Any, y: Any, x: Any) -> tuple[Any]:
+    # d/dx sin(x)/x = (cos x - sinc x)/x, which cancels near 0 (and is 0/0 at 0). There, |x| < 0.1, its Taylor
+    # series -x/3 + x³/30 - x⁵/840 + x⁷/45360 - x⁹/3991680 (the next term is under 1e-16 of it): 0 at 0, and a
+    # polynomial on Values too, whose own derivatives are sinc's (sinc''(0) = -1/3), with no division by 0
+    if -0.1 < x < 0.1:
+        s = x * x
+        return (x * (-1.0 / 3.0 + s * (1.0 / 30.0 + s * (-1.0 / 840.0 + s * (1.0 / 45360.0 - s / 3991680.0)))),)
+    return ((m.cos(x) - y) / x,)
+
+
+SINC = Op(
+    "sinc",
+    1,
+    _sinc,
+    _sinc_grads,
+    "sinc({0})",
+    doc="sin(x) / x, and 1 at 0 (its limit); the unnormalized sinc, not numpy's sin(πx)/(πx)",
+    symbolic=("(cos({0}) − {y})/{0}",),
+    reference=lambda x: 2.0 * math.sin(x / 2.0) * math.cos(x / 2.0) / x if x else 1.0,
+).register()
 ASIN = Op(
     "asin",
     1,

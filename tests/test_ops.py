@@ -224,6 +224,37 @@ def test_subtraction_and_division_are_one_node_each_with_constants_as_written():
     assert "h3 - 0.5" in autograd.draw(y).source
 
 
+def test_sinc_at_0_is_its_limit_in_every_mode():
+    """sin(x)/x is 0/0 at 0: the table takes the limit, 1, and the derivatives of sinc there (its Taylor series
+    1 - x²/6 + x⁴/120: 0, -1/3, 0, 1/5), by every path, and a point just off 0 agrees with them."""
+    f = autograd.sinc
+    assert f(0.0).data == 1.0 and f(1e-300).data == 1.0
+    derivatives = [f]
+    for _ in range(4):
+        derivatives.append(autograd.grad(derivatives[-1]))
+    assert [d(0.0) for d in derivatives[1:]] == pytest.approx([0.0, -1.0 / 3.0, 0.0, 0.2], rel=1e-15, abs=0.0)
+    for x in (1e-8, 0.05, -0.099, 0.1, 0.3):  # the series near 0, the formula beyond 0.1: one smooth function
+        assert derivatives[1](x) == pytest.approx(
+            central_differences(lambda p: math.sin(p[0]) / p[0], [x])[0], abs=1e-9
+        )
+        series = sum(
+            (-1) ** k * 2 * k * (2 * k - 1) * x ** (2 * k - 2) / math.factorial(2 * k + 1) for k in range(1, 9)
+        )
+        assert derivatives[2](x) == pytest.approx(series, rel=1e-12)
+    x = Value(0.0)
+    f(x).backward(create_graph=True)
+    first = x.grad
+    x.grad = 0.0
+    first.backward()
+    assert (first.data, x.grad) == (0.0, -1.0 / 3.0)
+    assert jvp(lambda d: d.sinc(), [0.0], [1.0]) == (1.0, 0.0)
+    fast = compile(lambda v: v.sinc())
+    fast(Value(0.7))
+    r = fast(x := Value(0.0))
+    r.backward()
+    assert (r.data, x.grad) == (1.0, 0.0)
+
+
 # ---- a Value as a number ----
 
 
@@ -335,6 +366,17 @@ def exact_second_derivative(name, x):
     return float(exact)
 
 
+def exact_sinc_derivative(x, order):
+    """The first or second derivative of sin(x)/x at x, in enough digits that the cancellation near 0 leaves the
+    exact value (at 5e-324: 1000 digits)."""
+    mpmath = pytest.importorskip("mpmath")
+    with mpmath.workdps(1000):
+        t = mpmath.mpf(x)
+        s, c = mpmath.sin(t), mpmath.cos(t)
+        exact = (t * c - s) / t**2 if order == 1 else (2 * s - 2 * t * c - t**2 * s) / t**3
+        return float(exact)
+
+
 def known_difference(op, xs, what, mine, theirs):
     """Where chaingrad and torch differ at the extremes on purpose (README, "What chaingrad promises"),
     each checked against its own expectation; False for every other disagreement."""
@@ -346,6 +388,15 @@ def known_difference(op, xs, what, mine, theirs):
         return mine == (0.0 if what == "second" else 1.0 if xs[theirs[1]] == math.inf else 0.0)
     if what == "second" and op.name in ("asinh", "erf", "erfc", "gelu") and math.isnan(theirs):
         return mine == exact_second_derivative(op.name, xs[0])
+    if (
+        op.name == "sinc"
+        and xs[0] == 5e-324
+        and what in ("gradient", "second")
+        and math.isnan(theirs[0] if what == "gradient" else theirs)
+    ):
+        # torch's sin(x)/x computes cos(x)/x - sin(x)/x² = inf - inf at the smallest subnormal; chaingrad's rule
+        # takes the Taylor series near 0 and gives the exact value (-x/3 rounds to 0; the second, -1/3)
+        return mine == exact_sinc_derivative(xs[0], 1 if what == "gradient" else 2)
     if what == "second" and op.name == "**" and xs[0] == 5e-324:
         # a local derivative that overflows (1/a at the smallest subnormal) times an upstream 0 is NaN: the engine
         # multiplies numbers from the forward pass, where torch divides at backward time (0 / a = 0)
