@@ -55,6 +55,7 @@ __all__ = [
     "clamp",
     "atan2",
     "hypot",
+    "logaddexp",
     "maximum",
     "minimum",
 ]
@@ -144,6 +145,7 @@ silu = _unary(ops.SILU)
 gelu = _unary(ops.GELU)
 atan2 = _binary(ops.ATAN2)
 hypot = _binary(ops.HYPOT)
+logaddexp = _binary(ops.LOGADDEXP)
 maximum = _binary(ops.MAXIMUM)
 minimum = _binary(ops.MINIMUM)
 

@@ -195,6 +195,7 @@ class OpMethods:
 
     atan2 = _binary(ops.ATAN2)
     hypot = _binary(ops.HYPOT)
+    logaddexp = _binary(ops.LOGADDEXP)
     maximum = _binary(ops.MAXIMUM)
     minimum = _binary(ops.MINIMUM)
 

@@ -1149,6 +1149,25 @@ LOGSUMEXP = Op(
 ).register()
 
 
+def _logaddexp(a: float, b: float) -> float:
+    if a == b:  # also both +inf or both -inf, where a - b is NaN
+        return a + _LN2
+    # max(a, b) + log(1 + e**-|a - b|): no overflow, and accurate where e**-|a - b| is tiny; NaN stays NaN
+    return (a if a > b else b) + math.log1p(math.exp(-abs(a - b)))
+
+
+LOGADDEXP = Op(
+    "logaddexp",
+    2,
+    _logaddexp,
+    _logsumexp_grads,  # d/da = e**(a - y), d/db = e**(b - y): logsumexp's rule for two operands
+    "logaddexp({0}, {1})",
+    doc="log(e**a + e**b), stable (numpy's and PyTorch's logaddexp)",
+    symbolic=("exp({0} − {y})", "exp({1} − {y})"),
+    reference=lambda a, b: math.log(math.exp(a) + math.exp(b)),
+).register()
+
+
 def _dot(*args: float) -> float:
     n = len(args) // 2
     return sum(map(operator.mul, args[:n], args[n : 2 * n]), args[-1])  # b + w0 x0 + w1 x1 + ..., left to right
