@@ -46,6 +46,13 @@ def user_call(op):
     return lambda x, *rest: getattr(x, op.name)(*rest, *op.params)
 
 
+def table_line(op):
+    """The one line that gives the op called by name its method (in OpMethods) or its function:
+    ``sin = _unary(ops.SIN)``. (An op with parameters, or log with its base, has a ``def`` instead.)"""
+    entry = next(name for name, value in vars(ops).items() if value is op)
+    return f"{op.name} = {'_unary' if op.arity == 1 else '_binary'}(ops.{entry})"
+
+
 def arity(op):
     """How many operands the tests give the op (3 for an n-ary op)."""
     return 3 if op.arity < 0 else op.arity

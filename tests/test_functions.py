@@ -5,6 +5,7 @@ import pathlib
 import re
 
 import pytest
+from op_cases import table_line
 
 import autograd
 from autograd import Value, functions, ops
@@ -14,15 +15,9 @@ from autograd.forward import Dual
 SOURCE = pathlib.Path(functions.__file__).read_text(encoding="utf-8")
 
 
-def constant(op):
-    """The op's name in autograd.ops: SIN for sin."""
-    return next(name for name, value in vars(ops).items() if value is op)
-
-
 @pytest.mark.parametrize("op", ops.CALLED_BY_NAME, ids=lambda op: op.name)
 def test_every_op_called_by_name_has_its_function_line(op):
-    unary_or_binary = "_unary" if op.arity == 1 else "_binary"
-    line = f"{op.name} = {unary_or_binary}(ops.{constant(op)})"
+    line = table_line(op)
     assert line in SOURCE.splitlines() or f"\ndef {op.name}(" in SOURCE, (
         f"autograd/functions.py lacks the function of {op.name!r}: add the line {line!r}"
     )

@@ -5,6 +5,7 @@ import pathlib
 import re
 
 import pytest
+from op_cases import table_line
 
 from autograd import Value, ops
 from autograd.forward import Dual
@@ -13,17 +14,11 @@ from autograd.methods import OpMethods, real
 SOURCE = pathlib.Path(ops.__file__).with_name("methods.py").read_text(encoding="utf-8")
 
 
-def constant(op):
-    """The op's name in autograd.ops: SIN for sin."""
-    return next(name for name, value in vars(ops).items() if value is op)
-
-
 @pytest.mark.parametrize("op", ops.CALLED_BY_NAME, ids=lambda op: op.name)
 def test_every_op_called_by_name_has_its_method_line(op):
-    unary_or_binary = "_unary" if op.arity == 1 else "_binary"
-    line = f"    {op.name} = {unary_or_binary}(ops.{constant(op)})"
-    assert line in SOURCE.splitlines() or f"    def {op.name}(" in SOURCE, (
-        f"autograd/methods.py lacks the method of {op.name!r}: add the line {line.strip()!r} to OpMethods"
+    line = table_line(op)
+    assert "    " + line in SOURCE.splitlines() or f"    def {op.name}(" in SOURCE, (
+        f"autograd/methods.py lacks the method of {op.name!r}: add the line {line!r} to OpMethods"
     )
     for cls in (Value, Dual):
         assert callable(getattr(cls, op.name, None)), f"{cls.__name__} has no method {op.name!r}"
