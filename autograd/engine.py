@@ -10,7 +10,7 @@ The internal API, for the other modules of the package (nothing else in them rea
 name of this one):
 
 - ``apply(op, *operands)``: a table op applied to Values or numbers, a new node;
-- ``fused_dot(ws, xs, b, xd=None)``: the op 'dot' on Values, inlined for nn's neurons (a fast path);
+- ``fused_dot(ws, xs, b)``: the op 'dot' on Values, a fast path (``autograd.dot`` takes it);
 - ``op_of(v)``: the op entry (with its parameters) that made ``v``, or None for a leaf; ``node_op(v)``: the
   same for a node that is not a leaf;
 - ``topological_order(root, leaves=())``: every node below root once, parents before children;
@@ -34,8 +34,9 @@ from typing import Any, NamedTuple, SupportsFloat
 
 from . import ops
 from .display import value_html
-from .grad_mode import ANOMALY, GRAD, IEEE, MODE, Scope, mode, mode_switch
-from .grad_mode import enable_grad as enable_grad  # the grad mode's public names, importable from here as before
+from .grad_mode import ANOMALY, GRAD, IEEE, MODE, mode, mode_switch
+from .grad_mode import Scope as Scope  # the grad mode's public names, importable from here as before
+from .grad_mode import enable_grad as enable_grad
 from .grad_mode import is_grad_enabled as is_grad_enabled
 from .grad_mode import no_grad as no_grad
 from .grad_mode import scope as scope
@@ -347,13 +348,11 @@ class Value(OpMethods):
         return _node(x, ops.RELU, self, 1.0)  # NaN stays NaN and passes the gradient on, as in PyTorch
 
 
-def fused_dot(ws: Sequence[Value], xs: Sequence[Value], b: Value, xd: Sequence[float] | None = None) -> Value:
+def fused_dot(ws: Sequence[Value], xs: Sequence[Value], b: Value) -> Value:
     """The op DOT on Values: w1 x1 + ... + wn xn + b, a fast path (tests/test_engine.py proves it equals the
-    table's path). Raises AttributeError if an operand is not a Value (the caller then takes `apply`).
-    ``xd``, if given, is ``[x.data for x in xs]``: a layer reads its inputs once for all its neurons."""
+    table's path). Raises AttributeError if an operand is not a Value (the caller then takes `apply`)."""
     wd = [w.data for w in ws]
-    if xd is None:
-        xd = [x.data for x in xs]
+    xd = [x.data for x in xs]
     return _node(sum(map(operator.mul, wd, xd), b.data), ops.DOT, (*ws, *xs, b), (*xd, *wd, 1.0))
 
 
