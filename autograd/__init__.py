@@ -15,6 +15,7 @@ from .grad_mode import Scope, enable_grad, is_grad_enabled, no_grad, scope
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .reductions import dot, log_softmax, logsumexp, softmax, sum_values
 from .transforms import grad, value_and_grad
+from .vmap import BatchingError, vmap
 
 __all__ = [
     "Value",
@@ -38,6 +39,8 @@ __all__ += [
     "nodes_between",
     "compile",
     "GraphChanged",
+    "vmap",
+    "BatchingError",
     "gradcheck",
     "gradgradcheck",
     "GradcheckError",

@@ -33,6 +33,8 @@ __all__ = [
     "CALLED_BY_NAME",
     "NAMED",
     "FLOATS",
+    "where",
+    "floordiv",
     "check_count",
     "evaluate",
     "derivatives",
@@ -74,6 +76,10 @@ class Op:
       from it: `sample_points`);
     - ``reference(*xs, *params)``: the value by an independent formula (not the table's own function where one
       exists), which the generated tests check ``value`` against, as OpInfo's reference functions;
+    - ``batched(m, *xs, *params)``: the value written with ``m``'s functions, for an op whose float value
+      branches on the data (``m.where`` instead of ``if``): what `autograd.vmap` runs on arrays, and what
+      `compile` writes out; None where ``value`` itself works on arrays (arithmetic, or the numpy function
+      of the same ``math_name``);
     - ``symbolic``: how each local derivative reads, as the lecture notes write it: one format string
       per operand (one for all operands of an n-ary op, ``{x}`` being the operand) over the operands
       ``{0}``, ``{1}``, the result ``{y}`` and the parameters, e.g. ``("{1}", "{0}")`` for a * b and
@@ -83,6 +89,7 @@ class Op:
     __slots__ = (
         "_title",
         "arity",
+        "batched",
         "display",
         "doc",
         "domain",
@@ -129,6 +136,7 @@ class Op:
         symbolic: Symbolic | None = None,
         formula_text: str | None = None,
         reference: Callable[..., float] | None = None,
+        batched: Callable[..., Any] | None = None,
     ) -> None:
         self.name, self.arity, self.value, self.grads = name, arity, value, grads
         self.display, self.prec = display, prec
@@ -144,6 +152,7 @@ class Op:
         self.symbolic = symbolic
         self.formula_text = formula_text  # an n-ary op's formula when it does not list its operands
         self.reference = reference
+        self.batched = batched
 
     def register(self) -> Op:
         """Enter this op into the table, `OPS` (in the order of the entries: the README's), and return it.
@@ -239,8 +248,29 @@ def _num(x: Param) -> str:
     return repr(x)
 
 
+def where(c: Any, a: Any, b: Any) -> Any:
+    """``a if c else b``: how a rule branches on the data, so that the same rule runs on floats and Values
+    (a plain conditional), on arrays (``numpy.where``) and on `compile`'s symbols (``(a if c else b)``).
+    Both branches are evaluated: each must be safe to compute where it is not taken.
+
+    >>> where(2.0 > 0.0, 1.0, 0.0)
+    1.0
+    """
+    return a if c else b
+
+
+def floordiv(a: Any, b: Any) -> float:
+    """``a // b``, Python's floor division (as its ``%``), as a float constant also for Values: the local
+    derivative of ``a % b`` with respect to b is ``-(a // b)``, piecewise constant.
+
+    >>> floordiv(7.0, 2.0), floordiv(0.5, -math.inf)
+    (3.0, -1.0)
+    """
+    return float(a) // float(b)
+
+
 class Namespace:
-    """The functions a rule calls as ``m.sin(x)``: one attribute per op of `NAMED`."""
+    """The functions a rule calls as ``m.sin(x)``: one attribute per op of `NAMED`, and ``m.where``, ``m.floordiv``."""
 
     def __init__(self, functions: dict[str, Callable[..., Any]]) -> None:
         self.__dict__.update(functions)
@@ -355,6 +385,15 @@ def _minimum(a: float, b: float) -> float:
 
 def _clamp(x: float, lo: float, hi: float) -> float:
     return lo if x < lo else hi if x > hi else x  # NaN stays NaN
+
+
+def _clamp_m(m: Any, x: Any, lo: float, hi: float) -> Any:
+    return m.where(x < lo, lo, m.where(x > hi, hi, x))  # _clamp with m.where (NaN stays NaN)
+
+
+def _sigmoid_m(m: Any, x: Any) -> Any:
+    e = m.exp(-abs(x))  # e**-x for x >= 0, e**x below: the branches of _sigmoid, and no overflow in either
+    return m.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 def _power(x: float, n: float) -> float:
@@ -482,7 +521,7 @@ MOD = Op(
     2,
     operator.mod,
     # a % b = a - q b with q = a // b (Python's floor division, as %), an integer constant between the jumps
-    lambda m, y, a, b: (1.0, -(float(a) // float(b))),
+    lambda m, y, a, b: (1.0, -m.floordiv(a, b)),
     "{0} % {1}",
     prec=2,
     needs=(2, 3),
@@ -537,7 +576,7 @@ POW = Op(
     2,
     _power,
     # d(a^b)/da = b a^(b-1), d(a^b)/db = a^b log(a); at a = 0 the second is taken as 0 (PyTorch)
-    lambda m, y, a, b: (b * a ** (b - 1.0), 0.0 if a <= 0.0 else y * m.log(a)),
+    lambda m, y, a, b: (b * a ** (b - 1.0), y * m.log(m.where(a > 0.0, a, 1.0))),
     "{0}**{1}",
     prec=4,
     needs=(5, 4),
@@ -590,26 +629,32 @@ TAN = Op(
 ).register()
 
 
-def _sinc(x: float) -> float:
-    return SIN.value(x) / x if x != 0.0 else 1.0  # 1 at 0, its limit; NaN at ±inf, as sin(inf)/inf
+def _sinc_m(m: Any, x: Any) -> Any:
+    """sin(x)/x with m's functions (floats, arrays, compile's symbols): 1 at 0, its limit; NaN at ±inf, as
+    sin(inf)/inf. Each branch is safe where it is not taken: the divisor is 1 at 0."""
+    zero = abs(x) <= 0.0
+    return m.where(zero, 1.0, m.sin(x) / m.where(zero, 1.0, x))
 
 
 def _sinc_grads(m: Any, y: Any, x: Any) -> tuple[Any]:
     # d/dx sin(x)/x = (cos x - sinc x)/x, which cancels near 0 (and is 0/0 at 0). There, |x| < 0.1, its Taylor
     # series -x/3 + x³/30 - x⁵/840 + x⁷/45360 - x⁹/3991680 (the next term is under 1e-16 of it): 0 at 0, and a
-    # polynomial on Values too, whose own derivatives are sinc's (sinc''(0) = -1/3), with no division by 0
-    if -0.1 < x < 0.1:
-        s = x * x
-        return (x * (-1.0 / 3.0 + s * (1.0 / 30.0 + s * (-1.0 / 840.0 + s * (1.0 / 45360.0 - s / 3991680.0)))),)
-    return ((m.cos(x) - y) / x,)
+    # polynomial on Values too, whose own derivatives are sinc's (sinc''(0) = -1/3), with no division by 0.
+    # Each branch is safe where it is not taken: the series sees 0 far from 0, the quotient divides by 1 near it.
+    near = abs(x) < 0.1
+    t = m.where(near, x, 0.0)
+    s = t * t
+    series = t * (-1.0 / 3.0 + s * (1.0 / 30.0 + s * (-1.0 / 840.0 + s * (1.0 / 45360.0 - s / 3991680.0))))
+    return (m.where(near, series, (m.cos(x) - y) / m.where(near, 1.0, x)),)
 
 
 SINC = Op(
     "sinc",
     1,
-    _sinc,
+    lambda x: _sinc_m(FLOATS, x),  # the same expression on floats as on arrays and in compile's code
     _sinc_grads,
     "sinc({0})",
+    batched=_sinc_m,
     doc="sin(x) / x, and 1 at 0 (its limit); the unnormalized sinc, not numpy's sin(πx)/(πx)",
     symbolic=("(cos({0}) − {y})/{0}",),
     reference=lambda x: 2.0 * math.sin(x / 2.0) * math.cos(x / 2.0) / x if x else 1.0,
@@ -892,6 +937,7 @@ SIGN = Op(
     _sign,
     lambda m, y, x: (0.0,),
     "sign({0})",
+    batched=lambda m, x: m.where(x > 0.0, 1.0, m.where(x < 0.0, -1.0, x * 0.0)),
     kink=lambda x: _side(x, 0.0),
     kink_note="a jump at 0; the derivative is 0 everywhere, as in PyTorch",
     kink_points=((0.0,),),
@@ -903,7 +949,7 @@ ABS = Op(
     "abs",
     1,
     abs,
-    lambda m, y, x: (1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0,),
+    lambda m, y, x: (m.where(x > 0.0, 1.0, m.where(x < 0.0, -1.0, 0.0)),),
     "abs({0})",
     kink=lambda x: _side(x, 0.0),
     kink_note="the derivative at 0 is taken as 0 (PyTorch's sign(0))",
@@ -940,8 +986,9 @@ RELU = Op(
     "relu",
     1,
     _relu,
-    lambda m, y, x: (0.0 if x <= 0.0 else 1.0,),  # NaN passes the gradient on, as in PyTorch
+    lambda m, y, x: (m.where(x <= 0.0, 0.0, 1.0),),  # NaN passes the gradient on, as in PyTorch
     "relu({0})",
+    batched=lambda m, x: m.where(x <= 0.0, 0.0, x),
     kink=lambda x: _side(x, 0.0),
     kink_note="the derivative at 0 is taken as 0, as in PyTorch and micrograd",
     kink_points=((0.0,),),
@@ -955,6 +1002,7 @@ SIGMOID = Op(
     _sigmoid,
     lambda m, y, x: (y * (1.0 - y),),
     "sigmoid({0})",
+    batched=_sigmoid_m,
     doc="1 / (1 + e**-x), stable for any input (sigmoid(-1000) = 0)",
     symbolic=("{y}(1 − {y})",),
     reference=lambda x: 1 / (1 + math.exp(-x)),
@@ -965,6 +1013,7 @@ SOFTPLUS = Op(
     _softplus,
     lambda m, y, x: (m.sigmoid(x),),
     "softplus({0})",
+    batched=lambda m, x: m.where(x > 0.0, x, 0.0) + m.log1p(m.exp(-abs(x))),
     doc="log(1 + e**x), stable at +-1000",
     symbolic=("σ({0})",),
     reference=lambda x: math.log(1 + math.exp(x)),
@@ -976,6 +1025,7 @@ SILU = Op(
     # d(x s(x))/dx = s + x s (1 - s)
     lambda m, y, x: (m.sigmoid(x) * (1.0 + x * (1.0 - m.sigmoid(x))),),
     "silu({0})",
+    batched=lambda m, x: x * _sigmoid_m(m, x),
     doc="x * sigmoid(x)",
     symbolic=("σ({0})·(1 + {0}·(1 − σ({0})))",),
     reference=lambda x: x / (1 + math.exp(-x)),
@@ -987,6 +1037,7 @@ GELU = Op(
     # x Phi(x): d/dx = Phi(x) + x phi(x)
     lambda m, y, x: (0.5 * (1.0 + m.erf(x * _INV_SQRT_2)) + x * _INV_SQRT_2PI * m.exp(-0.5 * (x * x)),),
     "gelu({0})",
+    batched=lambda m, x: 0.5 * x * (1.0 + m.erf(x * _INV_SQRT_2)),
     doc="x * Phi(x), the exact (erf) form",
     symbolic=("Φ({0}) + {0}·φ({0})",),
     reference=lambda x: x * 0.5 * (1 + math.erf(x / math.sqrt(2))),
@@ -995,8 +1046,9 @@ LEAKY_RELU = Op(
     "leaky_relu",
     1,
     lambda x, slope: x if x > 0.0 else slope * x,
-    lambda m, y, x, slope: (1.0 if x > 0.0 else slope,),
+    lambda m, y, x, slope: (m.where(x > 0.0, 1.0, slope),),
     "leaky_relu({0}, {slope})",
+    batched=lambda m, x, slope: m.where(x > 0.0, x, slope * x),
     kink=lambda x, slope: _side(x, 0.0),
     kink_note="the derivative at 0 is taken as the slope (PyTorch)",
     kink_points=((0.0,),),
@@ -1010,8 +1062,10 @@ ELU = Op(
     1,
     lambda x, alpha: x if x > 0.0 else alpha * math.expm1(x),
     # alpha (e^x - 1) has the derivative alpha e^x = y + alpha
-    lambda m, y, x, alpha: (y + alpha if x <= 0.0 else 1.0,),  # NaN passes the gradient on, as in PyTorch
+    lambda m, y, x, alpha: (m.where(x <= 0.0, y + alpha, 1.0),),  # NaN passes the gradient on, as in PyTorch
     "elu({0}, {alpha})",
+    # expm1 of min(x, 0): the branch not taken must not overflow
+    batched=lambda m, x, alpha: m.where(x > 0.0, x, alpha * m.expm1(m.where(x > 0.0, 0.0, x))),
     kink=lambda x, alpha: _side(x, 0.0),
     kink_note="at 0 the derivative is taken from the left (alpha)",
     kink_points=((0.0,),),
@@ -1026,9 +1080,9 @@ def _atan2_grads(m: Any, y: Any, a: Any, b: Any) -> tuple[Any, Any]:
     # atan2(a, b) is the angle of the point (b, a): d/da = b / r², d/db = -a / r², written (b/r)/r with
     # r = hypot(a, b), since a*a + b*b would leave float range where the derivatives do not
     r = m.hypot(a, b)
-    if r <= 0.0:  # the origin, where the derivative is taken as 0 (PyTorch): on Values too, not 0/0 = NaN
-        return 0.0, 0.0
-    return b / r / r, -a / r / r
+    origin = r <= 0.0  # where the derivative is taken as 0 (PyTorch): on Values too, not 0/0 = NaN
+    r = m.where(origin, 1.0, r)
+    return m.where(origin, 0.0, b / r / r), m.where(origin, 0.0, -a / r / r)
 
 
 ATAN2 = Op(
@@ -1067,9 +1121,13 @@ MAXIMUM = Op(
     "maximum",
     2,
     _maximum,
-    # a NaN operand (neither side larger, no tie) passes the gradient to both, as in PyTorch
-    lambda m, y, a, b: (1.0, 0.0) if a > b else (0.0, 1.0) if b > a else (0.5, 0.5) if a <= b else (1.0, 1.0),
+    # at a tie the gradient is split; a NaN operand (neither larger, no tie) passes it to both, as in PyTorch
+    lambda m, y, a, b: (
+        m.where(a > b, 1.0, m.where(b > a, 0.0, m.where(a <= b, 0.5, 1.0))),
+        m.where(a > b, 0.0, m.where(b > a, 1.0, m.where(a <= b, 0.5, 1.0))),
+    ),
     "maximum({0}, {1})",
+    batched=lambda m, a, b: m.where(a > b, a, m.where(b > a, b, m.where(a <= b, a, a + b))),
     kink=_side,
     kink_note="at a tie the gradient is split evenly (PyTorch, JAX)",
     kink_points=((1.0, 1.0),),
@@ -1081,8 +1139,12 @@ MINIMUM = Op(
     "minimum",
     2,
     _minimum,
-    lambda m, y, a, b: (1.0, 0.0) if a < b else (0.0, 1.0) if b < a else (0.5, 0.5) if a <= b else (1.0, 1.0),
+    lambda m, y, a, b: (
+        m.where(a < b, 1.0, m.where(b < a, 0.0, m.where(a <= b, 0.5, 1.0))),
+        m.where(a < b, 0.0, m.where(b < a, 1.0, m.where(a <= b, 0.5, 1.0))),
+    ),
     "minimum({0}, {1})",
+    batched=lambda m, a, b: m.where(a < b, a, m.where(b < a, b, m.where(a <= b, a, a + b))),
     kink=_side,
     kink_note="at a tie the gradient is split evenly (PyTorch, JAX)",
     kink_points=((1.0, 1.0),),
@@ -1095,8 +1157,9 @@ CLAMP = Op(
     1,
     _clamp,
     # 1 inside [lo, hi], bounds included; NaN is outside, as in PyTorch
-    lambda m, y, x, lo, hi: (1.0 if lo <= x <= hi else 0.0,),
+    lambda m, y, x, lo, hi: (m.where(lo <= x, m.where(x <= hi, 1.0, 0.0), 0.0),),
     "clamp({0}, {lo}, {hi})",
+    batched=_clamp_m,
     domain=lambda x, lo, hi: "lo must be <= hi" if lo > hi else None,
     kink=lambda x, lo, hi: None if x in (lo, hi) else (x > lo, x > hi),
     kink_note="at lo and hi the derivative is 1 (the bounds are inside, as in PyTorch)",
@@ -1130,9 +1193,22 @@ def _logsumexp(*xs: float) -> float:
 
 
 def _logsumexp_grads(m: Any, y: Any, *xs: Any) -> tuple[Any, ...]:
-    if not (y >= math.inf or y <= -math.inf):  # finite, or NaN
-        return tuple(m.exp(x - y) for x in xs)  # d/dx_i = e^(x_i - y) = softmax(x)_i
-    return tuple(0.0 if x < y else 1.0 for x in xs)  # all -inf, or some +inf: those carry the gradient
+    # d/dx_i = e^(x_i - y) = softmax(x)_i; if y is +inf (some are) those carry it, if -inf (all are) all do;
+    # a NaN y makes every derivative NaN
+    return tuple(
+        m.where(y >= math.inf, m.where(x < y, 0.0, 1.0), m.where(y <= -math.inf, 1.0, m.exp(x - y))) for x in xs
+    )
+
+
+def _logsumexp_m(m: Any, *xs: Any) -> Any:
+    """_logsumexp with m's functions (for arrays): the largest operand first, NaN and infinities as there."""
+    mx = xs[0]
+    for x in xs[1:]:
+        mx = m.where(x > mx, x, mx)
+    finite = abs(mx) < math.inf
+    safe = m.where(finite, mx, 0.0)
+    nan = sum(m.where(x <= x, 0.0, math.nan) for x in xs)  # NaN if any operand is: the max may hide it
+    return m.where(finite, safe + m.log(sum(m.exp(x - safe) for x in xs)), mx) + nan
 
 
 LOGSUMEXP = Op(
@@ -1141,6 +1217,7 @@ LOGSUMEXP = Op(
     _logsumexp,
     _logsumexp_grads,
     ", ",
+    batched=_logsumexp_m,
     prec=5,
     needs=(0,),
     doc="log(e**x1 + ... + e**xn), stable",
@@ -1149,19 +1226,21 @@ LOGSUMEXP = Op(
 ).register()
 
 
-def _logaddexp(a: float, b: float) -> float:
-    if a == b:  # also both +inf or both -inf, where a - b is NaN
-        return a + _LN2
-    # max(a, b) + log(1 + e**-|a - b|): no overflow, and accurate where e**-|a - b| is tiny; NaN stays NaN
-    return (a if a > b else b) + math.log1p(math.exp(-abs(a - b)))
+def _logaddexp_m(m: Any, a: Any, b: Any) -> Any:
+    """max(a, b) + log(1 + e**-|a - b|) with m's functions: no overflow, and accurate where e**-|a - b| is tiny.
+    a - b is NaN for two equal infinities (then the max is the sum) and for a NaN operand (then NaN is)."""
+    d = abs(a - b)
+    nan = m.where(a <= a, m.where(b <= b, 0.0, math.nan), math.nan)
+    return m.where(a > b, a, b) + m.where(d <= math.inf, m.log1p(m.exp(-d)), nan)
 
 
 LOGADDEXP = Op(
     "logaddexp",
     2,
-    _logaddexp,
+    lambda a, b: _logaddexp_m(FLOATS, a, b),  # the same expression on floats as on arrays and in compile's code
     _logsumexp_grads,  # d/da = e**(a - y), d/db = e**(b - y): logsumexp's rule for two operands
     "logaddexp({0}, {1})",
+    batched=_logaddexp_m,
     doc="log(e**a + e**b), stable (numpy's and PyTorch's logaddexp)",
     symbolic=("exp({0} − {y})", "exp({1} − {y})"),
     reference=lambda a, b: math.log(math.exp(a) + math.exp(b)),
@@ -1207,8 +1286,8 @@ CALLED_BY_NAME = tuple(op for op in OPS if op.name.isidentifier() and op.arity >
 # The ops of one or two operands without parameters, by name: what a rule may call as ``m.<name>(x)``
 # (``m.hypot(a, b)``).
 NAMED = {op.name: op for op in OPS if op.arity in (1, 2) and not op.params and op.name.isidentifier()}
-# The functions rules call on floats: each op's own value function.
-FLOATS = Namespace({name: op.value for name, op in NAMED.items()})
+# The functions rules call on floats: each op's own value function, where and floordiv.
+FLOATS: Namespace = Namespace({**{name: op.value for name, op in NAMED.items()}, "where": where, "floordiv": floordiv})
 
 
 def markdown_table() -> str:
