@@ -141,7 +141,8 @@ class Value(OpMethods):
     def _apply(op: ops.Op, *operands: Value | Number) -> Value:
         """The table op ``op`` applied to Values or numbers (numbers become constant leaves): a new node,
         with the value and the local derivatives that the op's entry in the table (autograd/ops.py) gives."""
-        ops.check_count(op, operands)
+        if len(operands) != op.arity:  # an n-ary op (arity -1) is checked here too: it needs one operand or more
+            ops.check_count(op, operands)
         xs = [x if isinstance(x, Value) else _operand(x, op.name) for x in operands]
         try:
             y, d = ops.evaluate(op, [x.data for x in xs], lambda i: describe(xs[i]))
@@ -150,10 +151,10 @@ class Value(OpMethods):
                 raise
             y, d = ops.evaluate(op, [x.data for x in xs], ieee=True)
         if len(xs) == 1 and op.arity == 1:
-            return _node(y, op, xs[0], d[0])
+            return _recorded(y, op, xs[0], d[0])
         if op.arity == 2:
-            return _node(y, op, xs[0], d[0], xs[1], d[1])
-        return _node(y, op, tuple(xs), tuple(d))
+            return _recorded(y, op, xs[0], d[0], xs[1], d[1])
+        return _recorded(y, op, tuple(xs), tuple(d))
 
     # ---- backward ----
 
@@ -275,13 +276,14 @@ class Value(OpMethods):
     # ==== fast paths ====================================================================================
     # The hottest ops, written out: each computes its value and local derivatives here, without the table's
     # generic path (_apply, then ops.evaluate), and + and * also make the node themselves in the common case
-    # (recording, outside any scope), as _node would. tests/test_engine.py proves that each gives the node
-    # the table's path gives, bit for bit, in every mode. fused_dot, after the class, is one more.
+    # (recording, outside any scope), as _recorded does for the others. After the class: fused_dot, and
+    # _recorded, _node's common case. tests/test_engine.py proves that each gives the node the table's path
+    # and _node give, bit for bit, in every mode.
     def __add__(self, other: Value | Number) -> Value:
         other = other if isinstance(other, Value) else _operand(other, "+")
         if _mode_get() != GRAD:
             return _node(self.data + other.data, _ADD, self, 1.0, other, 1.0)
-        out: Value = _new(Value)  # _node, written out for the common case: kept on purpose (the hottest op)
+        out: Value = _new(Value)  # _recorded, written out: kept on purpose (the hottest op)
         out.data = self.data + other.data
         out.grad = 0.0
         out.label = ""
@@ -298,7 +300,7 @@ class Value(OpMethods):
 
     def __sub__(self, other: Value | Number) -> Value:
         other = other if isinstance(other, Value) else _operand(other, "-")
-        return _node(self.data - other.data, ops.SUB, self, 1.0, other, -1.0)
+        return _recorded(self.data - other.data, ops.SUB, self, 1.0, other, -1.0)
 
     def __rsub__(self, other: Value | Number) -> Value:  # n - x
         return _operand(other, "-").__sub__(self)
@@ -308,7 +310,7 @@ class Value(OpMethods):
         x, y = self.data, other.data
         if _mode_get() != GRAD:
             return _node(x * y, _MUL, self, y, other, x)
-        out: Value = _new(Value)  # _node, written out for the common case: kept on purpose, as in __add__
+        out: Value = _new(Value)  # _recorded, written out: kept on purpose, as in __add__
         out.data = x * y
         out.grad = 0.0
         out.label = ""
@@ -324,7 +326,7 @@ class Value(OpMethods):
         return _operand(other, "*").__mul__(self)
 
     def __neg__(self) -> Value:
-        return _node(-self.data, ops.NEG, self, -1.0)
+        return _recorded(-self.data, ops.NEG, self, -1.0)
 
     def tanh(self) -> Value:
         """Hyperbolic tangent; d/dx = 1 - tanh(x)**2. Stable for any input (tanh(1000) = 1).
@@ -333,7 +335,7 @@ class Value(OpMethods):
         0.0
         """
         t = math.tanh(self.data)
-        return _node(t, ops.TANH, self, 1.0 - t * t)
+        return _recorded(t, ops.TANH, self, 1.0 - t * t)
 
     def relu(self) -> Value:
         """max(0, x); d/dx = 1 for x > 0, else 0. At exactly 0 the derivative is 0, as in PyTorch and
@@ -344,8 +346,8 @@ class Value(OpMethods):
         """
         x = self.data
         if x <= 0.0:
-            return _node(0.0, ops.RELU, self, 0.0)
-        return _node(x, ops.RELU, self, 1.0)  # NaN stays NaN and passes the gradient on, as in PyTorch
+            return _recorded(0.0, ops.RELU, self, 0.0)
+        return _recorded(x, ops.RELU, self, 1.0)  # NaN stays NaN and passes the gradient on, as in PyTorch
 
 
 def fused_dot(ws: Sequence[Value], xs: Sequence[Value], b: Value) -> Value:
@@ -353,7 +355,24 @@ def fused_dot(ws: Sequence[Value], xs: Sequence[Value], b: Value) -> Value:
     table's path). Raises AttributeError if an operand is not a Value (the caller then takes `apply`)."""
     wd = [w.data for w in ws]
     xd = [x.data for x in xs]
-    return _node(sum(map(operator.mul, wd, xd), b.data), ops.DOT, (*ws, *xs, b), (*xd, *wd, 1.0))
+    return _recorded(sum(map(operator.mul, wd, xd), b.data), ops.DOT, (*ws, *xs, b), (*xd, *wd, 1.0))
+
+
+def _recorded(data: float, op: ops.Op, a: Any, da: Any, b: Value | None = None, db: Any = None) -> Value:
+    """_node's common case, written out: recording, outside any scope (any other mode: _node itself)."""
+    if _mode_get() != GRAD:
+        return _node(data, op, a, da, b, db)
+    out: Value = _new(Value)  # _node's stores, one by one: kept on purpose (faster than its general case)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    out._op = op
+    out._a = a
+    out._da = da
+    out._b = b
+    out._db = db
+    out._scope = None
+    return out
 
 
 # ==== end of the fast paths ==================================================================================

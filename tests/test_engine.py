@@ -15,7 +15,7 @@ from random_programs import build
 from random_programs import programs as random_programs
 
 from autograd import Value, dot, no_grad, ops, scope, sum_values
-from autograd.engine import fused_dot, gradients, op_of
+from autograd.engine import _node, _recorded, fused_dot, gradients, op_of
 from autograd.testing import expressions
 
 
@@ -142,6 +142,15 @@ def test_each_fast_path_gives_the_node_the_tables_path_gives(name, mode):
                 node = spelling(*[Value(x) for x in xs])
                 table = Value._apply(op, *[Value(x) for x in xs])  # what OpMethods' method would do
             assert_same_node(node, table, (xs, mode))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_nodes_made_by_the_common_case_equal_nodes_made_by_node(mode):
+    """_recorded (the common case written out) and _node (every mode) make the same node."""
+    a, b = Value(2.0), Value(-3.0)
+    with MODES[mode]():
+        for args in [(6.0, ops.HYPOT, a, 0.5, b, -0.25), (0.5, ops.TANH, a, 0.75), (1.0, ops.SUM, (a, b), (1.0, 1.0))]:
+            assert_same_node(_recorded(*args), _node(*args), (args, mode))
 
 
 @pytest.mark.parametrize("mode", MODES)
