@@ -7,10 +7,11 @@ from the output to the inputs, and does ``child.grad += local * node.grad`` on e
 the graph (`no_grad`), and scopes, are the grad mode's (`autograd.grad_mode`).
 
 The internal API, for the other modules of the package (nothing else in them reads an underscore
-name of this one):
+name of this one), and ``fused_dot`` for ``nn``'s layers too:
 
 - ``apply(op, *operands)``: a table op applied to Values or numbers, a new node;
-- ``fused_dot(ws, xs, b)``: the op 'dot' on Values, a fast path (``autograd.dot`` takes it);
+- ``fused_dot(ws, xs, b, xd=None)``: the op 'dot' on Values, a fast path (``autograd.dot`` takes it; an ``nn``
+  layer passes its inputs' data ``xd``, read once for all its neurons);
 - ``op_of(v)``: the op entry (with its parameters) that made ``v``, or None for a leaf; ``node_op(v)``: the
   same for a node that is not a leaf;
 - ``topological_order(root, leaves=())``: every node below root once, parents before children;
@@ -350,11 +351,13 @@ class Value(OpMethods):
         return _recorded(x, ops.RELU, self, 1.0)  # NaN stays NaN and passes the gradient on, as in PyTorch
 
 
-def fused_dot(ws: Sequence[Value], xs: Sequence[Value], b: Value) -> Value:
+def fused_dot(ws: Sequence[Value], xs: Sequence[Value], b: Value, xd: Sequence[float] | None = None) -> Value:
     """The op DOT on Values: w1 x1 + ... + wn xn + b, a fast path (tests/test_engine.py proves it equals the
-    table's path). Raises AttributeError if an operand is not a Value (the caller then takes `apply`)."""
+    table's path). Raises AttributeError if an operand is not a Value (the caller then takes `apply`).
+    ``xd``, if given, is ``[x.data for x in xs]``: a layer reads its inputs once for all its neurons."""
     wd = [w.data for w in ws]
-    xd = [x.data for x in xs]
+    if xd is None:
+        xd = [x.data for x in xs]
     return _recorded(sum(map(operator.mul, wd, xd), b.data), ops.DOT, (*ws, *xs, b), (*xd, *wd, 1.0))
 
 

@@ -4,6 +4,7 @@ import random
 from collections.abc import Callable, Mapping, Sequence
 
 from autograd import Value, apply, dot, ops, scope, sum_values
+from autograd.engine import fused_dot  # documented internal API, for nn's layers (see autograd.engine)
 
 from .init import Init, get_init, make_rng
 from .module import Module, Parameter
@@ -117,14 +118,18 @@ class Neuron(Module):
 
     def __call__(self, x: Sequence[Value | float]) -> Value:
         xs = _values(_inputs(x, self.nin, self))
-        return self._forward(xs)
+        return self._forward(xs, [v.data for v in xs])
 
-    def _forward(self, xs: list[Value]) -> Value:
-        """act(w . x + b) for inputs already checked and made Values (Layer does both once for all its neurons)."""
+    def _forward(self, xs: list[Value], xd: list[float]) -> Value:
+        """act(w . x + b) for inputs already checked and made Values, ``xd`` their data (Layer does both
+        once for all its neurons)."""
         if not self.fused:
             z = sum_values([wi * xi for wi, xi in zip(self.w, xs)] + [self.b])
         else:
-            z = dot(self.w, xs, self.b)  # a weight or bias replaced by a number is a constant there
+            try:
+                z = fused_dot(self.w, xs, self.b, xd)
+            except AttributeError:  # a weight or bias replaced by a number: a constant
+                z = dot(self.w, xs, self.b)
         return activate(self.activation, z)
 
     def __repr__(self) -> str:
@@ -158,7 +163,8 @@ class Layer(Module):
 
     def __call__(self, x: Sequence[Value | float]) -> list[Value]:
         xs = _values(_inputs(x, self.nin, self))
-        return [n._forward(xs) for n in self.neurons]
+        xd = [v.data for v in xs]
+        return [n._forward(xs, xd) for n in self.neurons]
 
     def __repr__(self) -> str:
         return f"Layer({self.nin}, {self.nout}, activation={self.activation!r}{_unfused(self.fused)})"
