@@ -15,7 +15,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
 
-from .engine import ANOMALY, Value, mode_switch
+from .engine import ANOMALY_CHECKS, AnomalyChecks, Value
+from .grad_mode import ANOMALY, mode_switch
 from .names import Naming, naming
 
 __all__ = ["detect_anomaly", "AnomalyError"]
@@ -85,10 +86,12 @@ def detect_anomaly() -> Iterator[None]:
     """
     outer = _created.get()
     token_created = _created.set(_Registry() if outer is None else outer)
+    token_checks = ANOMALY_CHECKS.set(_CHECKS)  # the engine's hook: it calls these under the ANOMALY flag
     try:
         with mode_switch(on=ANOMALY):
             yield
     finally:
+        ANOMALY_CHECKS.reset(token_checks)
         _created.reset(token_created)
 
 
@@ -123,8 +126,9 @@ def _operands(children: Sequence[Value], names: Naming) -> str:
 
 
 def check_node(out: Value, data: float, children: Sequence[Value], local: Sequence[float], op: str) -> None:
-    """Called by the engine for every new node in anomaly mode. The operands are named as every view of
-    the graph below the new node names them (`autograd.names`), worked out only when a check fails."""
+    """Called by the engine for every new node in anomaly mode (through its hook, ``engine.ANOMALY_CHECKS``).
+    The operands are named as every view of the graph below the new node names them (`autograd.names`),
+    worked out only when a check fails."""
     where = _user_location()
     created = _created.get()
     if created is not None:
@@ -145,8 +149,9 @@ def check_node(out: Value, data: float, children: Sequence[Value], local: Sequen
 
 
 def check_gradients(order: Sequence[Value]) -> None:
-    """Called by backward() in anomaly mode: raise at the first node (root first) whose grad is not finite.
-    A constant is not checked: it carries no gradient (backward() adds into its .grad, no view reads it)."""
+    """Called by backward() in anomaly mode (through the engine's hook): raise at the first node (root first)
+    whose grad is not finite. A constant is not checked: it carries no gradient (backward() adds into its
+    .grad, no view reads it)."""
     created: dict[int, tuple[Value, str]] = _created.get() or {}
     for i, v in enumerate(order):
         g = v.grad.data if isinstance(v.grad, Value) else v.grad
@@ -167,3 +172,7 @@ def check_gradients(order: Sequence[Value]) -> None:
                         f"local derivative {local!r} times its gradient {p.grad!r}"
                     )
         raise AnomalyError(f"{what}: the sum of its finite contributions overflowed")
+
+
+# What detect_anomaly() installs in the engine's hook for its block.
+_CHECKS = AnomalyChecks(check_node, check_gradients)

@@ -13,7 +13,7 @@ import typing
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 
 from . import ops
-from .engine import Value, op_of, topological_order
+from .engine import Value, node_op, topological_order
 from .names import Naming, Term, constant_text, cut, naming, number, with_value, write
 
 __all__ = ["explain", "Derivation", "Local"]
@@ -33,18 +33,10 @@ def _expansion(names: Naming, precision: int) -> str | None:
         if any(k is None for k in kids):
             full[v] = None
             continue
-        op = _op(v)
-        term = write(op, typing.cast(list[Term], kids))
+        term = write(node_op(v), typing.cast(list[Term], kids))
         full[v] = term if len(term[0]) <= _MAX_HEADER else None
     top = full[names.root]
     return top[0] if top else None
-
-
-def _op(v: Value) -> ops.Op:
-    """The op that made v: every caller here passes an op node, never a leaf (whose op is None)."""
-    op = op_of(v)
-    assert op is not None, f"{v!r} is a leaf, not an op node"
-    return op
 
 
 # ---- the derivation ----

@@ -40,7 +40,7 @@ import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from .engine import Value, op_of
+from .engine import Value, node_op, op_of
 
 if TYPE_CHECKING:
     from .ops import Op
@@ -142,12 +142,6 @@ def power(base: Term, exponent: Term) -> Term:
     return f"{b}^{e}", 4
 
 
-def _op(v: Value) -> Op:
-    op = op_of(v)
-    assert op is not None, f"{v!r} is a leaf, not an op node"
-    return op
-
-
 def write(op: Op, terms: Sequence[Term]) -> Term:
     """The op over its operands' texts, in the one notation: (text, how tightly it binds).
 
@@ -220,7 +214,7 @@ class Naming:
     def _written(self, v: Value) -> Term:
         f = self._formula.get(v)
         if f is None:
-            f = self._formula[v] = write(_op(v), [self.term(k) for k in v.children])
+            f = self._formula[v] = write(node_op(v), [self.term(k) for k in v.children])
         return f
 
     def partial(self, v: Value) -> str:
@@ -273,7 +267,7 @@ def local_forms(v: Value, term: Callable[[Value], Term]) -> tuple[str | None, ..
     >>> local_forms(y, lambda n: ("x", 5) if n is x else ("y", 5))
     ('3x^2',)
     """
-    op, kids = _op(v), v.children
+    op, kids = node_op(v), v.children
     if op.symbolic is None:
         return (None,) * len(kids)
     if op.name == "**n":  # n·x^(n-1), worked out: 2x, 3x^2, 0.5x^(-0.5)

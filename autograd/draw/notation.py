@@ -204,10 +204,6 @@ def grad_text(v: Value, root: Value, names: Naming, precision: int, grad: str, s
     return f"grad = {grad}"
 
 
-# The names the views used before the internal API had public names (issue 17 edits the edge text here).
-_local_text, _grad_text, _esc, _fmt, _visible, _cut = local_text, grad_text, escape, number, visible, cut
-
-
 def table(rows: Iterable[Row]) -> str:
     """An HTML-like label: one row per (html text, extra TD attributes)."""
     cells = "".join(f"<TR><TD{attrs}>{text}</TD></TR>" for text, attrs in rows)
