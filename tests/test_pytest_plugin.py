@@ -44,9 +44,9 @@ def test_pytest_plugin_shows_the_table(tmp_path):
     assert run.returncode == 1, out + run.stderr
     assert "2 failed, 1 passed" in out
     assert "gradcheck failed for 1 of 2 inputs" in out
-    assert "  input  label  value  analytic df/dx  numeric df/dx" in out
-    assert "  0      x      3      3               6.000000001" in out
-    assert "gradcheck: refused to check: at inputs [0.0] the graph has relu(0.0) exactly on" in out
+    assert "  input  name  value  analytic df/dx  numeric df/dx" in out  # named as every view names them
+    assert "  0      x     3      3               6.000000001" in out
+    assert "gradcheck: refused to check: at inputs [0.0] the graph has L = relu(x) exactly on a kink (x = 0.0)" in out
     assert "gradcheck: gradcheck" not in out and "refused to check: gradcheck" not in out
     assert "Traceback" not in out and "def run(" not in out  # the table, not the checker's internals
     assert "During handling" not in out
