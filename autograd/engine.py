@@ -273,7 +273,7 @@ def _node(data: float, op: ops.Op, a: Any, da: Any, b: Value | None = None, db: 
     out: Value = _new(Value)
     out.data = data
     out.grad = 0.0
-    out.label = ""
+    out._label = ""
     m = _mode.get()
     if m == GRAD:  # the common case, tested first (separate stores: faster than one tuple unpack)
         out._op = op
@@ -384,10 +384,10 @@ class Value(OpMethods):
     # tuple in two slots instead of four would add 96. `children` and `local_grads` build tuples on demand.
     # _op is the op's entry in the table (shared, no memory of its own), None for a leaf; _scope the
     # `Scope` the node was made in (shared by its nodes), None outside every scope.
-    __slots__ = ("_a", "_b", "_da", "_db", "_op", "_scope", "data", "grad", "label")
+    __slots__ = ("_a", "_b", "_da", "_db", "_label", "_op", "_scope", "data", "grad")
     data: float
     grad: Any  # a float; a Value after backward(create_graph=True)
-    label: str
+    _label: str
     _op: ops.Op | None
     _a: Value | tuple[Value, ...] | None
     _da: Any  # a float, a Value (create_graph rules keep floats here too) or a tuple of them
@@ -404,10 +404,30 @@ class Value(OpMethods):
             raise TypeError(f"Value label must be a str, got {label!r} of type {type(label).__name__}")
         self.data = data
         self.grad = 0.0
-        self.label = label
+        self._label = label
         self._op = self._a = self._da = self._b = self._db = None
         m = _mode.get()
         self._scope = None if isinstance(m, int) else m[1]
+
+    @property
+    def label(self) -> str:
+        """The node's name in pictures, derivations and messages ('' for none). Only a str is accepted.
+
+        >>> v = Value(1.0); v.label = "w"; v
+        Value(data=1.0, grad=0.0, label='w')
+        >>> v.label = 3
+        Traceback (most recent call last):
+        ...
+        TypeError: the label of Value(data=1.0, grad=0.0, label='w') must be a str, got 3 of type int
+        """
+        return self._label
+
+    @label.setter
+    def label(self, label: str) -> None:
+        # A property over the slot _label: the engine's hot paths write the slot and pay nothing for it.
+        if type(label) is not str:
+            raise TypeError(f"the label of {self!r} must be a str, got {label!r} of type {type(label).__name__}")
+        self._label = label
 
     # Read-only views of the graph, for renderers and users walking it.
     @property
@@ -484,7 +504,7 @@ class Value(OpMethods):
         out: Value = _new(Value)  # _node's common case, written out: the hottest op
         out.data = self.data + other.data
         out.grad = 0.0
-        out.label = ""
+        out._label = ""
         out._op = _ADD
         out._a = self
         out._da = 1.0
@@ -511,7 +531,7 @@ class Value(OpMethods):
         out: Value = _new(Value)  # _node's common case, written out: the hottest op
         out.data = x * y
         out.grad = 0.0
-        out.label = ""
+        out._label = ""
         out._op = _MUL
         out._a = self
         out._da = y

@@ -2,6 +2,7 @@
 accumulation, no_grad, bad inputs, deep graphs, and random graphs against finite differences and torch."""
 
 import math
+import re
 import threading
 
 import pytest
@@ -11,6 +12,7 @@ from numeric import central_differences
 from random_programs import build
 from random_programs import programs as random_programs
 
+import nn
 from autograd import Value, is_grad_enabled, log_softmax, logsumexp, no_grad, softmax, sum_values
 
 
@@ -237,6 +239,22 @@ def test_value_accepts_ints_nan_and_inf():
 def test_label_must_be_a_string():
     with pytest.raises(TypeError, match="label must be a str, got 3"):
         Value(1.0, label=3)
+
+
+@pytest.mark.parametrize("bad", [3, None, 2.5, b"x", ["a"]])
+def test_a_label_assigned_later_must_be_a_string_too(bad):
+    """Every kind of node (a leaf, the inlined + and *, a table op, a parameter) refuses a label that is not a
+    str at assignment, naming the node, and keeps its label (explain failed later on an int label)."""
+    x = Value(2.0, label="x")
+    nodes = [x, x + 1, x * 2, x.sin(), nn.Parameter(1.0)]
+    for v in nodes:
+        before = v.label
+        match = rf"the label of {re.escape(repr(v))} must be a str, got {re.escape(repr(bad))}"
+        with pytest.raises(TypeError, match=match):
+            v.label = bad
+        assert v.label == before
+        v.label = "ok"
+        assert v.label == "ok"
 
 
 def test_bad_operands_name_the_op_and_the_value():

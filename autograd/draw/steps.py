@@ -8,7 +8,6 @@ it, make one frame; the stepper can open each block (the same pass, drawn with t
 from __future__ import annotations
 
 import base64
-import html
 import os
 import pathlib
 import re
@@ -17,11 +16,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal
 
 from ..engine import Value, topological_order
+from ..files import check_folder, check_target, write_atomic
 from .groups import Block, Collapse, Expand, Grouping, Item, emit, group
 from .notation import (
     STYLE,
     Name,
-    check_labels,
     escape,
     grad_text,
     kind,
@@ -137,6 +136,9 @@ def _frames(
         if unit[s.parent] is unit[s.child] and isinstance(unit[s.child], Block):
             inside[unit[s.child]] = inside.get(unit[s.child], 0) + 1
     whole = carries_all(grouping)
+    # a block's link is its number, never its title: graphviz rewrites \\N and the like in links, and a title
+    # may hold any character (a lone surrogate cannot even be sent to dot)
+    block_number = {b: k for k, b in enumerate(grouping.blocks)}
     # every text a grad cell will show, so that its width (and the layout) is the same in every frame
     widths = {
         v: 7
@@ -200,7 +202,7 @@ def _frames(
             if isinstance(item, Block):
                 a = dict(STYLE["block"], tooltip=tip(item.title))
                 if item.is_scope:  # a link, so that graphviz reports where the block is (see _boxes)
-                    a["href"] = f"#block:{item.title}"
+                    a["href"] = f"#block:{block_number[item]}"
                 if item in touched:
                     a.update(penwidth="3", color="#b71c1c")
                 return a
@@ -309,14 +311,13 @@ def _caption(
     return text
 
 
-def _boxes(graph: Graph, view_of: Mapping[str, int]) -> list[Box]:
-    """[(x0, y0, x1, y1, view)]: the box of each block of `graph` that a view opens, in the pixels of its
-    frames (graphviz's client-side image map: 96 per inch, as PNG frames and SVG frames shown by a browser)."""
+def _boxes(graph: Graph, blocks: Sequence[Block], view_of: Mapping[str, int]) -> list[Box]:
+    """[(x0, y0, x1, y1, view)]: the box of each block of `graph` (drawn from a grouping with these `blocks`)
+    that a view opens, in the pixels of its frames (graphviz's client-side image map: 96 per inch, as PNG
+    frames and SVG frames shown by a browser)."""
     out: list[Box] = []
-    for m in re.finditer(
-        r'<area [^>]*href="#block:([^"]*)"[^>]*coords="([\d,]+)"', graph.pipe(format="cmapx").decode()
-    ):
-        title = html.unescape(m[1])
+    for m in re.finditer(r'<area [^>]*href="#block:(\d+)"[^>]*coords="([\d,]+)"', graph.pipe(format="cmapx").decode()):
+        title = blocks[int(m[1])].title
         xy = [int(c) for c in m[2].split(",")]
         if title in view_of and len(xy) >= 4:
             out.append((min(xy[0::2]), min(xy[1::2]), max(xy[0::2]), max(xy[1::2]), view_of[title]))
@@ -344,6 +345,10 @@ def draw_steps(
     self-contained HTML page (``steps.html``, see `autograd.draw.player`: frames embedded, buttons and keys,
     zoom and pan, no network).
 
+    ``out_dir`` is made if missing (a link to a folder is followed; an empty name is refused, '.' is the
+    current folder); in it only ``step_<k>.<format>`` and ``steps.html`` are written, each atomically
+    (`autograd.files.write_atomic`). A folder that cannot be used raises before anything is drawn.
+
     Frame 0 shows the seed ∂L/∂L = 1; frame k the gradients known after k steps of the
     reverse topological order, the edge used in step k highlighted with 'upstream x local = contribution'.
     Gradients are computed here with root's seed 1, without touching any ``.grad``.
@@ -363,9 +368,11 @@ def draw_steps(
     if format not in ("png", "svg"):
         raise ValueError(f"{what}: format must be 'png' or 'svg', got {format!r}")
     check_precision(precision, what)
+    folder = check_folder(out_dir, f"{what}: out_dir")  # before the drawing: a bad folder fails at once
+    if os.path.isdir(folder):
+        check_target(os.path.join(folder, "steps.html"), what)
     out_dir = pathlib.Path(out_dir)
     order = topological_order(root)
-    check_labels(order, what)
     inputs_first = order[::-1]
     grouping = group(inputs_first, clusters, collapse, expand, max_nodes, what)
     steps = backward_steps(order)
@@ -376,28 +383,29 @@ def draw_steps(
 
     graphs, captions, ends = view(grouping)
     opened = set() if expand is None else set(expand) if not isinstance(expand, (str, tuple)) else {expand}
-    views = [graphs]  # the view as asked, then one per block of it with that block opened
+    views = [(graphs, grouping)]  # the view as asked, then one per block of it with that block opened
     more = []
     for b in grouping.blocks:
         if b.is_scope:
             g = group(inputs_first, clusters, 1 if grouping.auto else collapse, opened | {b.path}, None, what)
             more.append((b.title, *view(g)))
-            views.append(more[-1][1])
+            views.append((more[-1][1], g))
     view_of = {title: k + 1 for k, (title, *_) in enumerate(more)}
-    targets = [_boxes(gs[0], view_of) for gs in views]  # where to click to open a block, in each view
+    targets = [_boxes(gs[0], g.blocks, view_of) for gs, g in views]  # where a click opens a block, in each view
 
-    out_dir.mkdir(parents=True, exist_ok=True)
     datas, images = _render(graphs, format)
+    pathlib.Path(folder).mkdir(parents=True, exist_ok=True)  # the real path: a link to a folder is followed
     width = max(2, len(str(len(graphs) - 1)))
     frames = []
     for k, data in enumerate(datas):
         path = out_dir / f"step_{k:0{width}d}.{format}"
-        path.write_bytes(data)
+        write_atomic(path, data, what)
         frames.append(path)
     opened_views = [(title, _render(gs, format)[1], cs, es, t) for (title, gs, cs, es), t in zip(more, targets[1:])]
     page = out_dir / "steps.html"
     root_name = names(inputs_first, precision, root)[0][root][0]
-    page.write_text(
+    write_atomic(
+        page,
         player_page(
             images,
             captions,
@@ -405,7 +413,7 @@ def draw_steps(
             positions=ends,
             blocks=opened_views,
             targets=targets[0],
-        ),
-        encoding="utf-8",
+        ).encode("utf-8"),
+        what,
     )
     return StepFiles(frames, page)

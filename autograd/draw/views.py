@@ -27,7 +27,6 @@ from .notation import (
     STYLE,
     Name,
     Row,
-    check_labels,
     cut,
     escape,
     grad_text,
@@ -77,6 +76,15 @@ class Graph(graphviz.Digraph):  # type: ignore[misc]  # graphviz is untyped
     """
 
     def pipe(self, *args: Any, **kwargs: Any) -> Any:  # bytes, or str when an encoding is given
+        # graphviz starts dot, then encodes the source line by line: a character the encoding refuses (a lone
+        # surrogate in an attribute set by hand) would stop it half way, with dot left waiting on its input
+        try:
+            self.source.encode(self.encoding)
+        except UnicodeEncodeError as e:
+            raise ValueError(
+                f"pipe: the graph's DOT source holds {e.object[e.start : e.end]!r}, which {self.encoding} cannot "
+                f"encode (chaingrad escapes every text it draws: was an attribute set by hand?)"
+            ) from None
         try:
             return super().pipe(*args, **kwargs)
         except graphviz.ExecutableNotFound:
@@ -322,25 +330,25 @@ def draw(
         raise ValueError(f"{what}: view must be 'forward' or 'backward', got {view!r}")
     check_precision(precision, what)
     backward = view == "backward"
-    if backward and root.grad == 0.0:
+    if backward and float(root.grad) == 0.0:
         raise BackwardNotRunError(
             f"{what}(view='backward'): root {root!r} has grad 0, so backward() has not run on this graph; "
             "call root.backward() first, or draw view='forward'"
         )
     order = topological_order(root)
-    check_labels(order, what)
     order.reverse()  # inputs first: graphviz places nodes in the order they are declared
     grouping = group(order, clusters, collapse, expand, max_nodes, what)
     name, formula = names(order, precision, root, grouping.crossing_names(), set(grouping.items))
     g = new_graph(rankdir, title, what, _note(grouping, len(order)) if grouping.auto else None)
-    seed_is_one = root.grad == 1.0
+    grads = {v: float(v.grad) for v in order}  # after backward(create_graph=True) a grad is a Value: its number
+    seed_is_one = grads[root] == 1.0
 
     def label(item: Item) -> str:
         if isinstance(item, Block):
             return table(block_rows(item))
         rows = node_rows(item, name, formula, precision)
         if backward:
-            grad = escape(grad_text(item, root, name, precision, number(item.grad, precision), seed_is_one))
+            grad = escape(grad_text(item, root, name, precision, number(grads[item], precision), seed_is_one))
             rows.append((f'<FONT COLOR="#b71c1c"><B>{grad}</B></FONT>', ""))
         return table(rows)
 
@@ -350,7 +358,6 @@ def draw(
         return dict(STYLE[kind(item, root)], tooltip=tooltip(item, kind(item, root)))
 
     ids = emit(g, grouping, label, attrs)
-    grads = {v: v.grad for v in order}
     whole = carries_all(grouping)
     for tail, head, scalar in grouping.edges:
         if isinstance(tail, Block) or isinstance(head, Block):
@@ -366,7 +373,7 @@ def draw(
             ((v, child, local, j),) = scalar
             lines = [
                 local_text(v, child, local, name, precision, j),
-                f"{number(v.grad, precision)} × {number(local, precision)} = {number(v.grad * local, precision)}",
+                f"{number(grads[v], precision)} × {number(local, precision)} = {number(grads[v] * local, precision)}",
             ]
             g.edge(
                 ids[child],
