@@ -6,7 +6,8 @@
 The expression is parsed with Python's `ast` and checked against a whitelist (numbers, names,
 + - * / % **, unary minus, parentheses, calls of the op table's functions: sin, exp, relu, atan2, ...);
 it is never eval'ed.
-Bad input exits with status 2 and one line on stderr.
+Bad input exits with status 2 and one line on stderr. An expression longer than `MAX_LENGTH` characters
+(100,000: a few seconds of work) is refused before it is parsed, unless ``--max-length`` raises the limit.
 """
 
 import argparse
@@ -14,6 +15,7 @@ import ast
 import io
 import keyword
 import math
+import os
 import pathlib
 import shutil
 import sys
@@ -26,9 +28,14 @@ from . import ops
 from .draw import BackwardNotRunError, DotNotFoundError, GraphTooLargeError, draw, draw_steps, nodes_between
 from .engine import Value, apply, no_grad
 from .explain import explain
-from .files import write_atomic
+from .files import check_folder, check_target, write_atomic
 
-__all__ = ["main", "parse", "evaluate", "ExpressionError", "FUNCTIONS"]
+__all__ = ["main", "parse", "evaluate", "ExpressionError", "FUNCTIONS", "MAX_LENGTH"]
+
+# The longest expression accepted by default, in characters: parsing, evaluating and differentiating take
+# a few seconds and about 100 MB at this size (time and memory grow linearly: a 10 MB expression took 75 s
+# and 3.7 GB). --max-length raises it.
+MAX_LENGTH = 100_000
 
 # Every op of the table that has a name to call: f(x), f(x, y) for a binary op, f(x1, ..., xn) for an
 # n-ary one; an op's number parameters follow its operands as constants: leaky_relu(x, 0.1), clamp(x, 0, 1).
@@ -369,6 +376,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="largest graph to draw (default 250, and 100 for --steps; 0 = no limit)",
     )
+    p.add_argument(
+        "--max-length",
+        type=int,
+        metavar="N",
+        help=f"longest expression accepted, in characters (default {MAX_LENGTH:,}; 0 = no limit)",
+    )
     return p
 
 
@@ -400,8 +413,8 @@ def run(argv: Sequence[str], out: TextIO | None = None) -> int:
         fmt = _FORMATS[suffix]
     if args.max_nodes is not None and args.max_nodes < 0:
         raise ExpressionError(f"--max-nodes must be 0 (no limit) or positive, got {args.max_nodes}")
-    if args.expression == "-":
-        args.expression = sys.stdin.read()
+    _check_paths(args)
+    args.expression = _expression(args)
     tree = parse(args.expression)
     used = _check(tree)
     for name in values:
@@ -438,6 +451,45 @@ def run(argv: Sequence[str], out: TextIO | None = None) -> int:
     return 0
 
 
+def _expression(args: argparse.Namespace) -> str:
+    """The expression (read from stdin for '-'), or ExpressionError if it is longer than the limit: read no
+    further than the limit, so that a huge input is refused at once."""
+    most = MAX_LENGTH if args.max_length is None else args.max_length
+    if most < 0:
+        raise ExpressionError(f"--max-length must be 0 (no limit) or positive, got {most}")
+    if args.expression != "-":
+        if most and len(args.expression) > most:
+            raise ExpressionError(
+                f"the expression has {len(args.expression):,} characters, more than the limit of {most:,}; "
+                f"pass --max-length {len(args.expression)} (or 0 for no limit) to accept it"
+            )
+        return str(args.expression)
+    text = sys.stdin.read() if most == 0 else sys.stdin.read(most + 1)
+    if most and len(text) > most:
+        raise ExpressionError(
+            f"the expression on stdin is longer than the limit of {most:,} characters; pass --max-length N "
+            f"with a larger N (or 0 for no limit) to accept it"
+        )
+    return text
+
+
+def _check_paths(args: argparse.Namespace) -> None:
+    """Every output path usable (the file -o names, the folder --steps names), checked before any work."""
+    target = check_target(args.output, "-o") if args.output is not None else None
+    if args.steps is not None:
+        folder = check_folder(args.steps, "--steps")
+        if target is not None and (target == folder or os.path.dirname(target) == folder):
+            if target == folder or _is_step_file(os.path.basename(target)):
+                raise ExpressionError(
+                    f"-o {args.output!r} would be overwritten by the files of --steps {args.steps!r}; "
+                    f"give -o another name"
+                )
+
+
+def _is_step_file(name: str) -> bool:
+    return name == "steps.html" or (name.startswith("step_") and name.rpartition(".")[0][5:].isdigit())
+
+
 def _check_outputs(
     args: argparse.Namespace, fmt: str | None, root: Value, limit: Callable[[int | None], int | None]
 ) -> None:
@@ -453,10 +505,6 @@ def _check_outputs(
             )
     if (args.steps is not None or fmt != "dot") and shutil.which("dot") is None:
         raise DotNotFoundError()
-    if args.output is not None and pathlib.Path(args.output).is_dir():
-        raise ExpressionError(f"-o {args.output!r} is a folder; give a file name ending in .svg, .png, .pdf or .dot")
-    if args.steps is not None and pathlib.Path(args.steps).exists() and not pathlib.Path(args.steps).is_dir():
-        raise ExpressionError(f"--steps {args.steps!r} is a file; give a folder for the frames and steps.html")
 
 
 def _write(
@@ -492,8 +540,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"python -m autograd: error: {_one_line(e)}", file=sys.stderr)
         return 2
     except OSError as e:
-        name = f" {e.filename!r}" if e.filename else ""
-        print(f"python -m autograd: error: cannot write{name}: {_one_line(e.strerror or e)}", file=sys.stderr)
+        message = _one_line(e.strerror or e)
+        if e.filename and str(e.filename) not in message:  # chaingrad's own file errors name the path already
+            message = f"cannot write {e.filename!r}: {message}"
+        print(f"python -m autograd: error: {message}", file=sys.stderr)
         return 2
     except RecursionError:  # a safety net: the parser and checks are iterative or guarded
         print("python -m autograd: error: the expression is nested too deeply", file=sys.stderr)
