@@ -478,12 +478,12 @@ def _check_paths(args: argparse.Namespace) -> None:
     target = check_target(args.output, "-o") if args.output is not None else None
     if args.steps is not None:
         folder = check_folder(args.steps, "--steps")
-        if target is not None and (target == folder or os.path.dirname(target) == folder):
-            if target == folder or _is_step_file(os.path.basename(target)):
-                raise ExpressionError(
-                    f"-o {args.output!r} would be overwritten by the files of --steps {args.steps!r}; "
-                    f"give -o another name"
-                )
+        if target is not None and (
+            target == folder or (os.path.dirname(target) == folder and _is_step_file(os.path.basename(target)))
+        ):
+            raise ExpressionError(
+                f"-o {args.output!r} would be overwritten by the files of --steps {args.steps!r}; give -o another name"
+            )
 
 
 def _is_step_file(name: str) -> bool:

@@ -481,17 +481,23 @@ class Value(OpMethods):
     def __bool__(self) -> bool:
         return bool(self.data)
 
+    # The other side is read as a float, so that the result is a bool also against numpy's numbers
+    # (np.float64(4) would give an np.bool); anything that is not a real number is left to Python.
     def __lt__(self, other: Value | Number) -> bool:
-        return self.data < _number(other)
+        x = _number(other)
+        return NotImplemented if x is None else self.data < x
 
     def __le__(self, other: Value | Number) -> bool:
-        return self.data <= _number(other)
+        x = _number(other)
+        return NotImplemented if x is None else self.data <= x
 
     def __gt__(self, other: Value | Number) -> bool:
-        return self.data > _number(other)
+        x = _number(other)
+        return NotImplemented if x is None else self.data > x
 
     def __ge__(self, other: Value | Number) -> bool:
-        return self.data >= _number(other)
+        x = _number(other)
+        return NotImplemented if x is None else self.data >= x
 
     __eq__ = object.__eq__  # identity: see the class docstring
     __hash__ = object.__hash__
@@ -648,10 +654,15 @@ class Value(OpMethods):
                 v.grad = 0.0
 
 
-def _number(x: Value | Number) -> float:
+def _number(x: object) -> float | None:
+    """x as a float (a Value's data), or None if it is not a real number (bool is not one here)."""
     if isinstance(x, Value):
         return x.data
-    return x
+    if type(x) is float:
+        return x
+    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+        return float(x)
+    return None
 
 
 def gradients(root: Value, seed: float, create_graph: bool) -> dict[Value, Any]:

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from autograd import Value
 from autograd.display import card_html
-from autograd.files import write_atomic
+from autograd.files import read_regular, write_atomic
 
 __all__ = ["Parameter", "Module", "StateDictError"]
 
@@ -195,7 +195,8 @@ class Module:
 
         Every problem with the file's content raises StateDictError naming the file and what is wrong
         (not UTF-8, not JSON, nested too deeply, a duplicate name, wrong format or version, wrong names,
-        a value that is not a finite number); a file that cannot be read raises OSError.
+        a value that is not a finite number); a file that cannot be read raises OSError, and so does anything
+        at ``path`` that is not a regular file (a folder, a FIFO, a device: refused without waiting on it).
 
         >>> import os, tempfile
         >>> class M(Module):
@@ -205,8 +206,7 @@ class Module:
         0.5
         """
         path = os.fspath(path)
-        with open(path, "rb") as f:
-            raw = f.read()
+        raw = read_regular(path, "load")  # a FIFO or a device is refused at once, never waited on
         where = f"load: {path!r}"
         try:
             text = raw.decode("utf-8")

@@ -590,3 +590,17 @@ def test_logsumexp_is_nan_whenever_an_operand_is_nan_whatever_the_order(xs):
     out = logsumexp(leaves)
     out.backward()
     assert math.isnan(out.data) and all(math.isnan(v.grad) for v in leaves)
+
+
+def test_comparisons_with_numpy_numbers_return_python_bools():
+    np = pytest.importorskip("numpy", reason="numpy is not installed: numpy's numbers are checked only where it is")
+    v = Value(3)
+    results = [v < np.float64(4), v <= np.int64(3), v > np.float32(2.5), v >= np.float64(4), np.float64(4) > v]
+    assert results == [True, True, True, False, True] and all(type(r) is bool for r in results)
+    assert max([Value(1.0), v, Value(2.0)]) is v and max(v, np.float64(5)) == 5
+
+
+@pytest.mark.parametrize("other", ["4", None, True, [4.0]])
+def test_comparisons_with_what_is_not_a_real_number_raise_type_error(other):
+    with pytest.raises(TypeError, match=r"not supported between instances of 'Value' and"):
+        _ = Value(3.0) < other
