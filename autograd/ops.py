@@ -464,8 +464,13 @@ POW = Op(
     "**",
     2,
     _power,
-    # d(a^b)/da = b a^(b-1), d(a^b)/db = a^b log(a); at a = 0 the second is taken as 0 (PyTorch)
-    lambda m, y, a, b: (b * a ** (b - 1.0), 0.0 if a <= 0.0 else y * m.log(a)),
+    # d(a^b)/da = b a^(b-1), d(a^b)/db = a^b log(a); at a = 0 the second is taken as 0 (PyTorch). At a = 0 and
+    # b = 0 the first is 0 (a^0 = 1 for every a >= 0), written as a constant: as b 0^(b-1) it would be
+    # 0 * inf = NaN, and the higher derivatives of a ** Value(1.0) at 0 (which pass through it) NaN too
+    lambda m, y, a, b: (
+        0.0 if a <= 0.0 and 0.0 <= b <= 0.0 else b * a ** (b - 1.0),
+        0.0 if a <= 0.0 else y * m.log(a),
+    ),
     "{0}**{1}",
     prec=4,
     needs=(5, 4),
@@ -476,6 +481,7 @@ POW = Op(
         else None
     ),
     pole=lambda a, b: (0.0 if b == 0.0 else b * _power(a, b - 1.0), _power(a, b) * math.log(a) if a > 0.0 else 0.0),
+    limit=lambda a, b: _power(a, b) if a == 0.0 else math.nan,
     samples=((0.2, 2.0), (-2.0, 2.0)),
     doc="a ** b with b a Value",
     symbolic=("{1}·{0}^({1}−1)", "{y}·ln({0})"),
