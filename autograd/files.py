@@ -175,6 +175,8 @@ def _target(path: "str | os.PathLike[str]", what: str) -> tuple[str, int | None]
     if not isinstance(given, str):
         raise TypeError(f"{what} must be a str or a path, got {path!r}")
     _no_nul(given, what)
+    if given.endswith((os.sep, os.altsep or os.sep)) or os.path.basename(given) in ("", ".", ".."):
+        raise IsADirectoryError(errno.EISDIR, f"{what}: {given!r} names a folder; give the name of a file", given)
     target = os.path.realpath(given)  # through every symbolic link, to the file it names
     try:
         mode: int | None = os.stat(target).st_mode

@@ -14,7 +14,6 @@ The internal API, for `autograd.draw.steps`: ``check_root``, ``new_graph``, ``ch
 from __future__ import annotations
 
 import os
-import pathlib
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -120,17 +119,22 @@ class Graph(graphviz.Digraph):  # type: ignore[misc]  # graphviz is untyped
         >>> draw(Value(1.0, label="x")).render(notes, format="dot") == notes + ".dot", open(notes).read()
         (True, 'mine')
         """
+        # os.path, not pathlib: a trailing '/' (a folder, not a file) must reach write_atomic, which refuses it
+        folder = os.fspath(directory if directory is not None else self.directory)
         if outfile is not None:
-            out = pathlib.Path(directory if directory is not None else self.directory, outfile)
-            format = format or out.suffix[1:].lower()
+            out = os.path.join(folder, os.fspath(outfile))
+            format = format or os.path.splitext(out)[1][1:].lower()
             if not format:
                 raise ValueError(f"render: cannot tell the format from outfile={os.fspath(outfile)!r}: give format=")
-            source = out.with_suffix(".gv")
+            source = os.path.splitext(out)[0] + ".gv"
         else:
-            source = pathlib.Path(directory if directory is not None else self.directory, filename or self.filename)
+            name = os.fspath(filename) if filename is not None else self.filename
+            if not name:
+                raise ValueError("render: the file name is empty; give one, e.g. render('graph', format='svg')")
+            source = os.path.join(folder, name)
             format = format or self.format
-            out = pathlib.Path(f"{source}.{format}")
-        if raise_if_result_exists and out.exists():
+            out = f"{source}.{format}"
+        if raise_if_result_exists and os.path.exists(out):
             raise graphviz.FileExistsError(f"render: output file exists: {os.fspath(out)!r}")
         data = self.pipe(
             format=format, renderer=renderer, formatter=formatter, neato_no_op=neato_no_op, quiet=quiet, engine=engine
@@ -140,7 +144,7 @@ class Graph(graphviz.Digraph):  # type: ignore[misc]  # graphviz is untyped
             write_atomic(source, self.source.encode("utf-8"), "render")
         if view or quiet_view:
             graphviz.view(out, quiet=quiet_view)
-        return os.fspath(out)
+        return out
 
 
 def check_root(root: object, what: str) -> None:
