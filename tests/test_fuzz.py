@@ -61,8 +61,10 @@ def report_tally(request):
     refused = sum(n for (_, outcome), n in TALLY.items() if outcome == "refused")
     parts = [f"{k} {TALLY[k, 'accepted'] + TALLY[k, 'refused']} ({TALLY[k, 'refused']} refused)" for k in kinds]
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(f"\nfuzz: {tried} inputs tried, {refused} refused: " + "; ".join(parts))
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(f"\nfuzz: {tried} inputs tried, {refused} refused: " + "; ".join(parts))
 
 
 class Three(Module):
