@@ -29,12 +29,14 @@ bench: $(INSTALLED)
 	$(PY) benchmarks/bench_floor.py
 	$(PY) benchmarks/bench_engine.py
 	$(PY) benchmarks/bench_compile.py
+	$(PY) benchmarks/bench_vmap.py
 	$(PY) benchmarks/bench_threads.py
 	$(PY) benchmarks/bench_state_dict.py
+	$(PY) benchmarks/bench_playground.py
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q -e ".[test,demos,bench,dev]"
+	$(PY) -m pip install -q -e ".[test,demos,batch,bench,dev]"
 	touch $@
 
 # graphviz's `dot` renders the graph images. Installed with apt when we are root on Debian/Ubuntu;

@@ -56,6 +56,7 @@ from .functions import (
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .reductions import dot, log_softmax, logsumexp, softmax, sum_values
 from .transforms import grad, value_and_grad
+from .vmap import BatchingError, vmap
 
 __all__ = [
     "Value",
@@ -117,6 +118,8 @@ __all__ = [
     "nodes_between",
     "compile",
     "GraphChanged",
+    "vmap",
+    "BatchingError",
     "gradcheck",
     "gradgradcheck",
     "GradcheckError",

@@ -357,10 +357,24 @@ class _Sym:
     def __abs__(self) -> "_Sym":
         return _Sym(f"abs({self.code})")
 
+    # A comparison is a condition for ``m.where`` (written ``(a if c else b)``); a Python ``if`` on it
+    # (``bool``) is a branch on the data, which cannot be one expression.
+    def __lt__(self, o: "_Sym | float") -> "_Sym":
+        return self._bin(o, "<")
+
+    def __le__(self, o: "_Sym | float") -> "_Sym":
+        return self._bin(o, "<=")
+
+    def __gt__(self, o: "_Sym | float") -> "_Sym":
+        return self._bin(o, ">")
+
+    def __ge__(self, o: "_Sym | float") -> "_Sym":
+        return self._bin(o, ">=")
+
     def _refuse(self, *args: object) -> NoReturn:
         raise _Untraceable
 
-    __bool__ = __lt__ = __le__ = __gt__ = __ge__ = __eq__ = __ne__ = __float__ = __index__ = __round__ = _refuse
+    __bool__ = __eq__ = __ne__ = __float__ = __index__ = __round__ = _refuse
     # Unhashable, as any class whose == does not compare values; typeshed declares object.__hash__ as a
     # method, so mypy refuses None here although Python documents it (typeshed's list does the same).
     __hash__ = None  # type: ignore[assignment]
@@ -376,19 +390,38 @@ def _literal(x: float | None) -> str:
     return f"float('{sign}{'inf' if math.isinf(x) else 'nan'}')"
 
 
+def _code(x: "_Sym | float | bool") -> str:
+    if isinstance(x, _Sym):
+        return x.code
+    if type(x) is float:
+        return _literal(x)
+    if type(x) is bool:  # a condition a rule decided without the data (on a parameter)
+        return repr(x)
+    raise _Untraceable
+
+
+def _where(c: "_Sym | bool", a: "_Sym | float", b: "_Sym | float") -> _Sym:
+    return _Sym(f"({_code(a)} if {_code(c)} else {_code(b)})")
+
+
 def _sym_call(name: str) -> Callable[..., _Sym]:
     """m.<name>(...) in a rule traced on symbols: a call of the table's own float function of that name."""
 
     def call(*xs: "_Sym | float") -> _Sym:
-        if not all(isinstance(x, _Sym) or type(x) is float for x in xs):
-            raise _Untraceable
-        return _Sym(f"{name}({', '.join(x.code if isinstance(x, _Sym) else _literal(x) for x in xs)})")
+        return _Sym(f"{name}({', '.join(map(_code, xs))})")
 
     return call
 
 
-# The names rules call as m.<name>(x): in generated code, each one calls the table's own float function.
-_SYM_MATH = ops.Namespace({name: _sym_call(name) for name in ops.NAMED})
+# The names rules call as m.<name>(x): in generated code, each one calls the table's own float function;
+# m.where is Python's conditional expression, m.floordiv Python's //.
+_SYM_MATH = ops.Namespace(
+    {
+        **{name: _sym_call(name) for name in ops.NAMED},
+        "where": _where,
+        "floordiv": lambda a, b: _Sym(f"({_code(a)} // {_code(b)})"),
+    }
+)
 
 
 R = TypeVar("R")
@@ -400,6 +433,15 @@ def _trace(fn: Callable[..., R], args: Sequence[object]) -> R | None:
         return fn(*args)
     except (_Untraceable, TypeError):
         return None
+
+
+def _looks_at_data(domain: Callable[..., object], args: Sequence[object]) -> bool:
+    """Whether an op's domain check depends on the operands' data (else it passed at the trace, for good)."""
+    try:
+        domain(*args)
+    except (_Untraceable, TypeError):
+        return True
+    return False
 
 
 def _generate(
@@ -434,10 +476,15 @@ def _generate(
             name[v] = out
             c = [name[child] for child in v.children]
             params = [_literal(p) for p in op.params]
-            if op.domain is not None:
+            # a domain that does not look at the data (dot's operand count) is checked once, here
+            if op.domain is not None and _looks_at_data(op.domain, [_Sym(x) for x in c] + list(op.params)):
                 lines.append(f"    if {call(op.domain)}({', '.join(c + params)}) is not None: raise _Fallback")
             value: object = _trace(op.value, [_Sym(x) for x in c] + list(op.params))
-            if not isinstance(value, _Sym):  # the value branches on the data: call the table's function
+            if not isinstance(value, _Sym) and op.batched is not None and op.arity >= 0:
+                # the value branches on the data: its form with m.where, the same float expression
+                # (not for an n-ary op: logsumexp's value sums with math.fsum, which arrays cannot)
+                value = _trace(op.batched, [_SYM_MATH] + [_Sym(x) for x in c] + list(op.params))
+            if not isinstance(value, _Sym):  # no such form: call the table's function
                 value = _Sym(f"{call(op.value)}({', '.join(c + params)})")
             lines.append(f"    {out} = {value.code}")
             grads: Sequence[_Sym | float] | None = _trace(

@@ -707,8 +707,14 @@ def local_values(v: Value) -> tuple[Any, ...]:
         return tuple(op.grads(_VALUES, v, *v.children, *op.params))
 
 
-# The functions rules call on Values, ``m.sin(x)``: each op of ops.NAMED, applied to Values.
-_VALUES = ops.Namespace({name: functools.partial(apply, op) for name, op in ops.NAMED.items()})
+# The functions rules call on Values, ``m.sin(x)``: each op of ops.NAMED applied to Values, ops.where and ops.floordiv.
+_VALUES = ops.Namespace(
+    {
+        **{name: functools.partial(apply, op) for name, op in ops.NAMED.items()},
+        "where": ops.where,
+        "floordiv": ops.floordiv,
+    }
+)
 
 
 def topological_order(root: Value, leaves: Collection[Value] = ()) -> list[Value]:

@@ -27,7 +27,18 @@ from typing import Any
 Param = float
 Symbolic = tuple[str, ...] | Callable[[int, int], str]
 
-__all__ = ["Op", "OPS", "NAMED", "FLOATS", "evaluate", "derivatives", "Namespace", "markdown_table"]
+__all__ = [
+    "Op",
+    "OPS",
+    "NAMED",
+    "FLOATS",
+    "where",
+    "floordiv",
+    "evaluate",
+    "derivatives",
+    "Namespace",
+    "markdown_table",
+]
 
 _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -60,6 +71,10 @@ class Op:
     - ``params``: names and default values of the op's number parameters (``slope`` of leaky_relu),
       fixed per node with `bind`;
     - ``samples``: an interval per operand inside the domain, for the generated tests;
+    - ``batched(m, *xs, *params)``: the value written with ``m``'s functions, for an op whose float value
+      branches on the data (``m.where`` instead of ``if``): what `autograd.vmap` runs on arrays, and what
+      `compile` writes out; None where ``value`` itself works on arrays (arithmetic, or the numpy function
+      of the same ``math_name``);
     - ``symbolic``: how each local derivative reads, as the lecture notes write it: one format string
       per operand (one for all operands of an n-ary op, ``{x}`` being the operand) over the operands
       ``{0}``, ``{1}``, the result ``{y}`` and the parameters, e.g. ``("{1}", "{0}")`` for a * b and
@@ -69,6 +84,7 @@ class Op:
     __slots__ = (
         "_title",
         "arity",
+        "batched",
         "display",
         "doc",
         "domain",
@@ -113,6 +129,7 @@ class Op:
         title: str | None = None,
         symbolic: Symbolic | None = None,
         formula_text: str | None = None,
+        batched: Callable[..., Any] | None = None,
     ) -> None:
         self.name, self.arity, self.value, self.grads = name, arity, value, grads
         self.display, self.prec = display, prec
@@ -127,6 +144,7 @@ class Op:
         self._title = title
         self.symbolic = symbolic
         self.formula_text = formula_text  # an n-ary op's formula when it does not list its operands
+        self.batched = batched
 
     @property
     def title(self) -> str:
@@ -198,8 +216,29 @@ def _num(x: Param) -> str:
     return repr(x)
 
 
+def where(c: Any, a: Any, b: Any) -> Any:
+    """``a if c else b``: how a rule branches on the data, so that the same rule runs on floats and Values
+    (a plain conditional), on arrays (``numpy.where``) and on `compile`'s symbols (``(a if c else b)``).
+    Both branches are evaluated: each must be safe to compute where it is not taken.
+
+    >>> where(2.0 > 0.0, 1.0, 0.0)
+    1.0
+    """
+    return a if c else b
+
+
+def floordiv(a: Any, b: Any) -> float:
+    """``a // b``, Python's floor division (as its ``%``), as a float constant also for Values: the local
+    derivative of ``a % b`` with respect to b is ``-(a // b)``, piecewise constant.
+
+    >>> floordiv(7.0, 2.0), floordiv(0.5, -math.inf)
+    (3.0, -1.0)
+    """
+    return float(a) // float(b)
+
+
 class Namespace:
-    """The functions a rule calls as ``m.sin(x)``: one attribute per op of `NAMED`."""
+    """The functions a rule calls as ``m.sin(x)``: one attribute per op of `NAMED`, and ``m.where``, ``m.floordiv``."""
 
     def __init__(self, functions: dict[str, Callable[..., Any]]) -> None:
         self.__dict__.update(functions)
@@ -302,6 +341,15 @@ def _clamp(x: float, lo: float, hi: float) -> float:
     return lo if x < lo else hi if x > hi else x  # NaN stays NaN
 
 
+def _clamp_m(m: Any, x: Any, lo: float, hi: float) -> Any:
+    return m.where(x < lo, lo, m.where(x > hi, hi, x))  # _clamp with m.where (NaN stays NaN)
+
+
+def _sigmoid_m(m: Any, x: Any) -> Any:
+    e = m.exp(-abs(x))  # e**-x for x >= 0, e**x below: the branches of _sigmoid, and no overflow in either
+    return m.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
 def _power(x: float, n: float) -> float:
     """x ** n as IEEE 754 (and PyTorch) computes it, where Python raises or gives a complex number."""
     try:
@@ -311,6 +359,13 @@ def _power(x: float, n: float) -> float:
     except ZeroDivisionError:  # 0 to a negative power: an infinity, negative for -0.0 to an odd power
         return -math.inf if math.copysign(1.0, x) < 0.0 and n % 2.0 == 1.0 else math.inf
     return y if type(y) is not complex else math.nan  # a negative base to a non-integer power
+
+
+def _pow_grad_a(m: Any, a: Any, b: Any) -> Any:
+    """d(a^b)/da = b a^(b-1), and 0 at a = 0, b = 0 (a^0 = 1 for every a >= 0): there b 0^(b-1) is 0 * inf =
+    NaN, and every higher derivative of a ** Value(1.0) at 0 passes through this point."""
+    d = b * a ** (b - 1.0)
+    return m.where(a <= 0.0, m.where(b >= 0.0, m.where(b <= 0.0, 0.0, d), d), d)
 
 
 def _quotient(a: float, b: float) -> float:
@@ -423,7 +478,7 @@ MOD = Op(
     2,
     operator.mod,
     # a % b = a - q b with q = a // b (Python's floor division, as %), an integer constant between the jumps
-    lambda m, y, a, b: (1.0, -(float(a) // float(b))),
+    lambda m, y, a, b: (1.0, -m.floordiv(a, b)),
     "{0} % {1}",
     prec=2,
     needs=(2, 3),
@@ -464,13 +519,8 @@ POW = Op(
     "**",
     2,
     _power,
-    # d(a^b)/da = b a^(b-1), d(a^b)/db = a^b log(a); at a = 0 the second is taken as 0 (PyTorch). At a = 0 and
-    # b = 0 the first is 0 (a^0 = 1 for every a >= 0), written as a constant: as b 0^(b-1) it would be
-    # 0 * inf = NaN, and the higher derivatives of a ** Value(1.0) at 0 (which pass through it) NaN too
-    lambda m, y, a, b: (
-        0.0 if a <= 0.0 and 0.0 <= b <= 0.0 else b * a ** (b - 1.0),
-        0.0 if a <= 0.0 else y * m.log(a),
-    ),
+    # d(a^b)/da = b a^(b-1) (see _pow_grad_a), d(a^b)/db = a^b log(a); at a = 0 the second is taken as 0 (PyTorch)
+    lambda m, y, a, b: (_pow_grad_a(m, a, b), y * m.log(m.where(a > 0.0, a, 1.0))),
     "{0}**{1}",
     prec=4,
     needs=(5, 4),
@@ -766,6 +816,7 @@ SIGN = Op(
     _sign,
     lambda m, y, x: (0.0,),
     "sign({0})",
+    batched=lambda m, x: m.where(x > 0.0, 1.0, m.where(x < 0.0, -1.0, x * 0.0)),
     kink=lambda x: _side(x, 0.0),
     kink_note="a jump at 0; the derivative is 0 everywhere, as in PyTorch",
     kink_points=((0.0,),),
@@ -776,7 +827,7 @@ ABS = Op(
     "abs",
     1,
     abs,
-    lambda m, y, x: (1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0,),
+    lambda m, y, x: (m.where(x > 0.0, 1.0, m.where(x < 0.0, -1.0, 0.0)),),
     "abs({0})",
     kink=lambda x: _side(x, 0.0),
     kink_note="the derivative at 0 is taken as 0 (PyTorch's sign(0))",
@@ -810,8 +861,9 @@ RELU = Op(
     "relu",
     1,
     _relu,
-    lambda m, y, x: (0.0 if x <= 0.0 else 1.0,),  # NaN passes the gradient on, as in PyTorch
+    lambda m, y, x: (m.where(x <= 0.0, 0.0, 1.0),),  # NaN passes the gradient on, as in PyTorch
     "relu({0})",
+    batched=lambda m, x: m.where(x <= 0.0, 0.0, x),
     kink=lambda x: _side(x, 0.0),
     kink_note="the derivative at 0 is taken as 0, as in PyTorch and micrograd",
     kink_points=((0.0,),),
@@ -824,6 +876,7 @@ SIGMOID = Op(
     _sigmoid,
     lambda m, y, x: (y * (1.0 - y),),
     "sigmoid({0})",
+    batched=_sigmoid_m,
     doc="1 / (1 + e**-x), stable for any input (sigmoid(-1000) = 0)",
     symbolic=("{y}(1 − {y})",),
 )
@@ -833,6 +886,7 @@ SOFTPLUS = Op(
     _softplus,
     lambda m, y, x: (m.sigmoid(x),),
     "softplus({0})",
+    batched=lambda m, x: m.where(x > 0.0, x, 0.0) + m.log1p(m.exp(-abs(x))),
     doc="log(1 + e**x), stable at +-1000",
     symbolic=("σ({0})",),
 )
@@ -843,6 +897,7 @@ SILU = Op(
     # d(x s(x))/dx = s + x s (1 - s)
     lambda m, y, x: (m.sigmoid(x) * (1.0 + x * (1.0 - m.sigmoid(x))),),
     "silu({0})",
+    batched=lambda m, x: x * _sigmoid_m(m, x),
     doc="x * sigmoid(x)",
     symbolic=("σ({0})·(1 + {0}·(1 − σ({0})))",),
 )
@@ -853,6 +908,7 @@ GELU = Op(
     # x Phi(x): d/dx = Phi(x) + x phi(x)
     lambda m, y, x: (0.5 * (1.0 + m.erf(x * _INV_SQRT_2)) + x * _INV_SQRT_2PI * m.exp(-0.5 * (x * x)),),
     "gelu({0})",
+    batched=lambda m, x: 0.5 * x * (1.0 + m.erf(x * _INV_SQRT_2)),
     doc="x * Phi(x), the exact (erf) form",
     symbolic=("Φ({0}) + {0}·φ({0})",),
 )
@@ -860,8 +916,9 @@ LEAKY_RELU = Op(
     "leaky_relu",
     1,
     lambda x, slope: x if x > 0.0 else slope * x,
-    lambda m, y, x, slope: (1.0 if x > 0.0 else slope,),
+    lambda m, y, x, slope: (m.where(x > 0.0, 1.0, slope),),
     "leaky_relu({0}, {slope})",
+    batched=lambda m, x, slope: m.where(x > 0.0, x, slope * x),
     kink=lambda x, slope: _side(x, 0.0),
     kink_note="the derivative at 0 is taken as the slope (PyTorch)",
     kink_points=((0.0,),),
@@ -874,8 +931,10 @@ ELU = Op(
     1,
     lambda x, alpha: x if x > 0.0 else alpha * math.expm1(x),
     # alpha (e^x - 1) has the derivative alpha e^x = y + alpha
-    lambda m, y, x, alpha: (y + alpha if x <= 0.0 else 1.0,),  # NaN passes the gradient on, as in PyTorch
+    lambda m, y, x, alpha: (m.where(x <= 0.0, y + alpha, 1.0),),  # NaN passes the gradient on, as in PyTorch
     "elu({0}, {alpha})",
+    # expm1 of min(x, 0): the branch not taken must not overflow
+    batched=lambda m, x, alpha: m.where(x > 0.0, x, alpha * m.expm1(m.where(x > 0.0, 0.0, x))),
     kink=lambda x, alpha: _side(x, 0.0),
     kink_note="at 0 the derivative is taken from the left (alpha)",
     kink_points=((0.0,),),
@@ -926,9 +985,13 @@ MAXIMUM = Op(
     "maximum",
     2,
     _maximum,
-    # a NaN operand (neither side larger, no tie) passes the gradient to both, as in PyTorch
-    lambda m, y, a, b: (1.0, 0.0) if a > b else (0.0, 1.0) if b > a else (0.5, 0.5) if a <= b else (1.0, 1.0),
+    # at a tie the gradient is split; a NaN operand (neither larger, no tie) passes it to both, as in PyTorch
+    lambda m, y, a, b: (
+        m.where(a > b, 1.0, m.where(b > a, 0.0, m.where(a <= b, 0.5, 1.0))),
+        m.where(a > b, 0.0, m.where(b > a, 1.0, m.where(a <= b, 0.5, 1.0))),
+    ),
     "maximum({0}, {1})",
+    batched=lambda m, a, b: m.where(a > b, a, m.where(b > a, b, m.where(a <= b, a, a + b))),
     kink=_side,
     kink_note="at a tie the gradient is split evenly (PyTorch, JAX)",
     kink_points=((1.0, 1.0),),
@@ -939,8 +1002,12 @@ MINIMUM = Op(
     "minimum",
     2,
     _minimum,
-    lambda m, y, a, b: (1.0, 0.0) if a < b else (0.0, 1.0) if b < a else (0.5, 0.5) if a <= b else (1.0, 1.0),
+    lambda m, y, a, b: (
+        m.where(a < b, 1.0, m.where(b < a, 0.0, m.where(a <= b, 0.5, 1.0))),
+        m.where(a < b, 0.0, m.where(b < a, 1.0, m.where(a <= b, 0.5, 1.0))),
+    ),
     "minimum({0}, {1})",
+    batched=lambda m, a, b: m.where(a < b, a, m.where(b < a, b, m.where(a <= b, a, a + b))),
     kink=_side,
     kink_note="at a tie the gradient is split evenly (PyTorch, JAX)",
     kink_points=((1.0, 1.0),),
@@ -952,8 +1019,9 @@ CLAMP = Op(
     1,
     _clamp,
     # 1 inside [lo, hi], bounds included; NaN is outside, as in PyTorch
-    lambda m, y, x, lo, hi: (1.0 if lo <= x <= hi else 0.0,),
+    lambda m, y, x, lo, hi: (m.where(lo <= x, m.where(x <= hi, 1.0, 0.0), 0.0),),
     "clamp({0}, {lo}, {hi})",
+    batched=_clamp_m,
     domain=lambda x, lo, hi: "lo must be <= hi" if lo > hi else None,
     kink=lambda x, lo, hi: None if x in (lo, hi) else (x > lo, x > hi),
     kink_note="at lo and hi the derivative is 1 (the bounds are inside, as in PyTorch)",
@@ -985,9 +1053,22 @@ def _logsumexp(*xs: float) -> float:
 
 
 def _logsumexp_grads(m: Any, y: Any, *xs: Any) -> tuple[Any, ...]:
-    if not (y >= math.inf or y <= -math.inf):  # finite, or NaN
-        return tuple(m.exp(x - y) for x in xs)  # d/dx_i = e^(x_i - y) = softmax(x)_i
-    return tuple(0.0 if x < y else 1.0 for x in xs)  # all -inf, or some +inf: those carry the gradient
+    # d/dx_i = e^(x_i - y) = softmax(x)_i; if y is +inf (some are) those carry it, if -inf (all are) all do;
+    # a NaN y makes every derivative NaN
+    return tuple(
+        m.where(y >= math.inf, m.where(x < y, 0.0, 1.0), m.where(y <= -math.inf, 1.0, m.exp(x - y))) for x in xs
+    )
+
+
+def _logsumexp_m(m: Any, *xs: Any) -> Any:
+    """_logsumexp with m's functions (for arrays): the largest operand first, NaN and infinities as there."""
+    mx = xs[0]
+    for x in xs[1:]:
+        mx = m.where(x > mx, x, mx)
+    finite = abs(mx) < math.inf
+    safe = m.where(finite, mx, 0.0)
+    nan = sum(m.where(x <= x, 0.0, math.nan) for x in xs)  # NaN if any operand is: the max may hide it
+    return m.where(finite, safe + m.log(sum(m.exp(x - safe) for x in xs)), mx) + nan
 
 
 LOGSUMEXP = Op(
@@ -996,6 +1077,7 @@ LOGSUMEXP = Op(
     _logsumexp,
     _logsumexp_grads,
     ", ",
+    batched=_logsumexp_m,
     prec=5,
     needs=(0,),
     doc="log(e**x1 + ... + e**xn), stable",
@@ -1089,8 +1171,8 @@ OPS = (
 # The ops of one or two operands without parameters, by name: what a rule may call as ``m.<name>(x)``
 # (``m.hypot(a, b)``).
 NAMED = {op.name: op for op in OPS if op.arity in (1, 2) and not op.params and op.name.isidentifier()}
-# The functions rules call on floats: each op's own value function.
-FLOATS = Namespace({name: op.value for name, op in NAMED.items()})
+# The functions rules call on floats: each op's own value function, where and floordiv.
+FLOATS = Namespace({**{name: op.value for name, op in NAMED.items()}, "where": where, "floordiv": floordiv})
 
 
 def markdown_table() -> str:

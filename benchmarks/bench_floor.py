@@ -7,6 +7,9 @@ points plus L2 regularisation, forward + backward + SGD. Lines (each a step's me
 - floor:                  the step by hand on floats, forward and backward, computing every product the
                           graph computes (the local derivative times the gradient on every edge);
 - chaingrad, scalar ops:  micrograd's demo code as a micrograd user writes it, on chaingrad's Value;
+- minimal engine:         the same code on a minimal pure-Python engine (MinimalValue below: slots, the local
+                          derivatives computed in the forward pass, no features): the limit of pure Python,
+                          which eager chaingrad is measured against (target: at most 1.3x its time);
 - chaingrad nn:           nn.MLP(2, [16, 16, 1]) with nn.hinge_loss and nn.SGD (one node per neuron);
 - chaingrad compiled:     the nn step with the per-point loss compiled (autograd.compile);
 - micrograd:              micrograd's own MLP and demo loss;
@@ -111,6 +114,65 @@ class FloatMLP:
         return total
 
 
+# ---- the minimal engine: what a scalar engine costs in pure Python without any feature ----
+
+
+class MinimalValue:
+    """A scalar node: up to two children in fixed slots with their local derivatives, computed in the forward
+    pass; an iterative topological order; nothing else (no modes, scopes, labels, checks or n-ary ops)."""
+
+    __slots__ = ("a", "b", "da", "data", "db", "grad")
+
+    def __init__(self, data, a=None, da=0.0, b=None, db=0.0):
+        self.data = data
+        self.grad = 0.0
+        self.a, self.da, self.b, self.db = a, da, b, db
+
+    def __add__(self, other):
+        other = other if isinstance(other, MinimalValue) else MinimalValue(other)
+        return MinimalValue(self.data + other.data, self, 1.0, other, 1.0)
+
+    def __radd__(self, other):
+        return MinimalValue(other) + self
+
+    def __mul__(self, other):
+        other = other if isinstance(other, MinimalValue) else MinimalValue(other)
+        return MinimalValue(self.data * other.data, self, other.data, other, self.data)
+
+    def __rmul__(self, other):
+        return MinimalValue(other) * self
+
+    def relu(self):
+        x = self.data
+        return MinimalValue(x, self, 1.0) if x > 0.0 else MinimalValue(0.0, self, 0.0)
+
+    def backward(self):
+        post, expanded, stack = [], set(), [self]
+        while stack:
+            v = stack.pop()
+            if v is None:
+                post.append(stack.pop())
+                continue
+            if v in expanded:
+                continue
+            expanded.add(v)
+            if v.a is None:
+                post.append(v)
+                continue
+            stack += (v, None)
+            if v.a not in expanded:
+                stack.append(v.a)
+            if v.b is not None and v.b not in expanded:
+                stack.append(v.b)
+        self.grad = 1.0
+        for v in reversed(post):
+            if v.a is not None:
+                g = v.grad
+                v.a.grad += v.da * g
+                if v.b is not None:
+                    v.b.grad += v.db * g
+
+
 # ---- micrograd's demo code, over any Value class ----
 
 
@@ -197,8 +259,10 @@ def main(argv=None):
     opt = nn.SGD(model.parameters(), lr=LR)
     cmodel = nn.MLP(2, [16, 16, 1], activation="relu", seed=1)
     compiled = CompiledStep(cmodel, nn.SGD(cmodel.parameters(), lr=LR))
+    minimal = SameGraphMLP(MinimalValue, base)
     steps = {
         "floor (hand-written floats)": lambda: floor.step(xs, ys),
+        "minimal engine": lambda: scalar_step(minimal, xs, ys, MinimalValue),
         "chaingrad, scalar ops": lambda: scalar_step(scalar, xs, ys, Value),
         "chaingrad nn": lambda: nn_step(model, opt, xs, ys),
         "chaingrad compiled": lambda: compiled(xs, ys),
@@ -220,6 +284,10 @@ def main(argv=None):
     for name, t in medians.items():
         extra = f"   {medians['micrograd'] / t:6.1f}x faster than micrograd" if "micrograd" in medians else ""
         print(f"  {name:30} {t / f:6.2f}x the floor{extra}")
+    print(
+        f"eager chaingrad (scalar ops) takes {e / medians['minimal engine']:.2f}x the minimal engine's time "
+        f"(target: at most 1.3)"
+    )
     print(
         f"targets: scalar ops at most 6x the floor ({e / f:.2f}x), at least 30x faster than micrograd "
         f"({medians.get('micrograd', math.nan) / e:.1f}x); nn at most 3x the floor "

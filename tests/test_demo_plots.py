@@ -84,7 +84,7 @@ def test_moons_plots_and_the_loss_plots_second_axis(saved_figures, tmp_path, mon
     from demos import moons
 
     train = moons.train
-    monkeypatch.setattr(moons, "train", lambda *args: train(*args, steps=3))  # the plots, not the training
+    monkeypatch.setattr(moons, "train", lambda *args, **kw: train(*args, **kw, steps=3))  # the plots, not the training
     moons.main(tmp_path)
     assert len(saved_figures) == 2 and check_images(tmp_path) == 2
     for fig in saved_figures:

@@ -97,7 +97,9 @@ def escape(text: str) -> str:
     out = []
     for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         # graphviz expands \\N, \\G, \\E ... even in HTML-like labels, and reads \\\\ as one backslash
-        out.append(html.escape(visible(line), quote=False).replace('"', "&quot;").replace("\\", "\\\\"))
+        text = html.escape(visible(line), quote=False).replace('"', "&quot;").replace("\\", "\\\\")
+        # graphviz's HTML-label lexer fails on a text made of "]" alone (a label "]"): written as references there
+        out.append(text.replace("]", "&#93;") if text and text.strip("]") == "" else text)
     return "<BR/>".join(out)
 
 

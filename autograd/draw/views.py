@@ -298,6 +298,7 @@ def draw(
     title: object = None,
     collapse: Collapse = "auto",
     expand: Expand = None,
+    svg_ids: Mapping[Value, str] | None = None,
 ) -> Graph:
     """The graph below `root` as a ``graphviz.Digraph`` (a `Graph`).
 
@@ -322,6 +323,8 @@ def draw(
     clusters: {title: iterable of Values} draws those nodes inside a titled box instead of the scopes'
     clusters (see `nodes_between`). max_nodes: the largest number of items drawn; past it a graph with
     scopes is collapsed (collapse="auto"), one without raises `GraphTooLargeError` (None draws any size).
+    svg_ids: {node: text} gives those nodes graphviz's ``id`` attribute, the id of the node's group in an SVG
+    (``<g id="...">``), so that a page can tell which node is clicked (the playground, `autograd.serve`).
 
     >>> a, b = Value(3.0, label="a"), Value(1.0, label="b")
     >>> L = a * b; L.label = "L"; L.backward()
@@ -359,7 +362,10 @@ def draw(
     def attrs(item: Item) -> dict[str, str]:
         if isinstance(item, Block):
             return dict(STYLE["block"], tooltip=tip(f"scope {item.title}" if item.is_scope else item.title))
-        return dict(STYLE[kind(item, root)], tooltip=tooltip(item, kind(item, root)))
+        a = dict(STYLE[kind(item, root)], tooltip=tooltip(item, kind(item, root)))
+        if svg_ids is not None and item in svg_ids:
+            a["id"] = svg_ids[item]
+        return a
 
     ids = emit(g, grouping, label, attrs)
     whole = carries_all(grouping)
