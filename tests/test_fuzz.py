@@ -616,53 +616,21 @@ def check_hostile_path(tmp, function, case):
 
 # What each kind of function must do with each case: the cases listed are refused, the others written (a
 # read-only folder stops only a user who is not root).
-REFUSED_BY_FILES = {
-    "a link to a folder",
-    "a loop of links",
-    "a folder",
-    "a FIFO",
-    "a socket",
-    "a device",
-    "a path under a file",
-    "a missing folder",
-    "a name too long",
-    "a NUL character",
-    "a trailing slash",
-    "the empty name",
-    "a lone surrogate",
-}
+UNUSABLE = {"a path under a file", "a name too long", "a NUL character", "the empty name", "a lone surrogate"}
+NOT_A_FILE = {"a loop of links", "a FIFO", "a socket", "a device"}
 REFUSED = {
     # the path is the file written (or read)
-    "Graph.render(outfile=)": REFUSED_BY_FILES,
-    "Module.save": REFUSED_BY_FILES,
-    "CLI -o": REFUSED_BY_FILES,
+    "Graph.render(outfile=)": UNUSABLE
+    | NOT_A_FILE
+    | {"a link to a folder", "a folder", "a missing folder", "a trailing slash"},
     # the file written is the path + ".svg": a FIFO, a folder ... at the path itself are left alone
-    "Graph.render(filename=)": {
-        "a path under a file",
-        "a missing folder",
-        "a name too long",
-        "a NUL character",
-        "a trailing slash",
-        "the empty name",
-        "a lone surrogate",
-    },
+    "Graph.render(filename=)": UNUSABLE | {"a missing folder", "a trailing slash"},
     # the path is a folder, made if missing
-    "draw_steps(out_dir=)": {
-        "the user's file",
-        "a link to a file",
-        "a loop of links",
-        "a FIFO",
-        "a socket",
-        "a device",
-        "a path under a file",
-        "a name too long",
-        "a NUL character",
-        "the empty name",
-        "a lone surrogate",
-    },
+    "draw_steps(out_dir=)": UNUSABLE | NOT_A_FILE | {"the user's file", "a link to a file"},
     # only a saved file (through a link) loads; everything else is refused, without waiting on a FIFO
     "Module.load": None,
 }
+REFUSED["Module.save"] = REFUSED["CLI -o"] = REFUSED["Graph.render(outfile=)"]
 REFUSED["CLI --steps"] = REFUSED["draw_steps(out_dir=)"]
 CASE_NAMES = [
     "a new file",
