@@ -26,9 +26,10 @@ from typing import Any, NoReturn, TextIO, cast
 
 from . import ops
 from .draw import BackwardNotRunError, DotNotFoundError, GraphTooLargeError, draw, draw_steps, nodes_between
+from .draw.steps import check_out_dir
 from .engine import Value, apply, no_grad
 from .explain import explain
-from .files import check_folder, check_target, write_atomic
+from .files import check_target, write_atomic
 
 __all__ = ["main", "parse", "evaluate", "ExpressionError", "FUNCTIONS", "MAX_LENGTH"]
 
@@ -502,7 +503,7 @@ def _check_paths(args: argparse.Namespace) -> None:
     """Every output path usable (the file -o names, the folder --steps names), checked before any work."""
     target = check_target(args.output, "-o") if args.output is not None else None
     if args.steps is not None:
-        folder = check_folder(args.steps, "--steps")
+        folder = check_out_dir(args.steps, "--steps")
         if target is not None and (
             target == folder or (os.path.dirname(target) == folder and _is_step_file(os.path.basename(target)))
         ):

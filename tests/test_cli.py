@@ -369,6 +369,7 @@ def test_steps_that_is_a_file_is_checked_before_the_output_file_is_written(capsy
         ("file.txt/x", r"--steps: cannot write .*file.txt/x'?: Not a directory"),
         ("fifo", r"--steps: '.*fifo' is a FIFO, not a folder"),
         ("out.svg", r"-o '.*out.svg' would be overwritten by the files of --steps"),
+        ("pages", r"--steps: refusing to replace '.*pages/steps.html': it is a FIFO"),
     ],
 )
 def test_an_unusable_steps_folder_is_found_before_anything_is_written_or_computed(capsys, tmp_path, steps, message):
@@ -376,6 +377,8 @@ def test_an_unusable_steps_folder_is_found_before_anything_is_written_or_compute
     temporary folder: a regular file stands in for /dev/null)."""
     (tmp_path / "file.txt").write_text("mine")
     os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "pages").mkdir()
+    os.mkfifo(tmp_path / "pages" / "steps.html")
     before = sorted(p.name for p in tmp_path.iterdir())
     code, out, err = run(capsys, "a*2", "a=1", "-o", str(tmp_path / "out.svg"), "--steps", str(tmp_path / steps))
     assert one_clean_line(code, err) and re.search(message, err), err

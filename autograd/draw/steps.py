@@ -3,6 +3,9 @@ drawn as numbered frames, and the HTML stepper that plays them (`autograd.draw.p
 
 In a grouped view (scopes collapsed into blocks) the steps inside a block, or along one edge into or out of
 it, make one frame; the stepper can open each block (the same pass, drawn with that block expanded).
+
+The internal API, for the command line: ``check_out_dir(out_dir, what)``, the check `draw_steps` makes of its
+folder before it draws.
 """
 
 from __future__ import annotations
@@ -330,6 +333,19 @@ def _render(graphs: Iterable[Graph], fmt: str) -> tuple[list[bytes], list[str]]:
     return datas, [f"data:{mime};base64,{base64.b64encode(d).decode('ascii')}" for d in datas]
 
 
+_PAGE = "steps.html"
+
+
+def check_out_dir(out_dir: str | os.PathLike[str], what: str) -> str:
+    """The real path of the folder `draw_steps` would write into (made if missing), or the error that would
+    stop it (see `autograd.files.check_folder`; a ``steps.html`` there that is not a regular file too).
+    Writes nothing."""
+    folder = check_folder(out_dir, what)
+    if os.path.isdir(folder):
+        check_target(os.path.join(folder, _PAGE), what)
+    return folder
+
+
 def draw_steps(
     root: Value,
     out_dir: str | os.PathLike[str],
@@ -368,9 +384,7 @@ def draw_steps(
     if format not in ("png", "svg"):
         raise ValueError(f"{what}: format must be 'png' or 'svg', got {format!r}")
     check_precision(precision, what)
-    folder = check_folder(out_dir, f"{what}: out_dir")  # before the drawing: a bad folder fails at once
-    if os.path.isdir(folder):
-        check_target(os.path.join(folder, "steps.html"), what)
+    folder = check_out_dir(out_dir, f"{what}: out_dir")  # before the drawing: a bad folder fails at once
     out_dir = pathlib.Path(out_dir)
     order = topological_order(root)
     inputs_first = order[::-1]
@@ -402,7 +416,7 @@ def draw_steps(
         write_atomic(path, data, what)
         frames.append(path)
     opened_views = [(title, _render(gs, format)[1], cs, es, t) for (title, gs, cs, es), t in zip(more, targets[1:])]
-    page = out_dir / "steps.html"
+    page = out_dir / _PAGE
     root_name = names(inputs_first, precision, root)[0][root][0]
     write_atomic(
         page,
