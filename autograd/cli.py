@@ -394,7 +394,9 @@ def _parser() -> argparse.ArgumentParser:
         help="forward: values; backward: gradients and local derivatives (default: forward)",
     )
     p.add_argument("--steps", metavar="DIR", help="write the backward pass step by step: frames and steps.html")
-    p.add_argument("--steps-format", choices=("png", "svg"), default="png", help="format of the step frames")
+    p.add_argument(
+        "--steps-format", choices=("png", "svg"), default="svg", help="format of the step frames (default: svg)"
+    )
     p.add_argument(
         "--explain",
         metavar="NAME",
@@ -553,14 +555,17 @@ def _check_outputs(
 def _write(
     args: argparse.Namespace, fmt: str | None, root: Value, limit: Callable[[int | None], int | None], out: TextIO
 ) -> None:
+    said = []
+    if args.steps is not None:  # first: draw_steps refuses frames past its budget before writing anything
+        files = draw_steps(root, args.steps, format=args.steps_format, max_nodes=limit(100))
+        said.append(f"wrote {len(files.frames)} frames and {files.html}")
     if args.output is not None:
         g = draw(root, view=args.view, max_nodes=limit(250))
         path = pathlib.Path(args.output)
         write_atomic(path, g.source.encode("utf-8") if fmt == "dot" else g.pipe(format=fmt), "-o")
-        print(f"wrote {path} ({args.view} view)", file=out)
-    if args.steps is not None:
-        files = draw_steps(root, args.steps, format=args.steps_format, max_nodes=limit(100))
-        print(f"wrote {len(files.frames)} frames and {files.html}", file=out)
+        said.insert(0, f"wrote {path} ({args.view} view)")
+    for line in said:
+        print(line, file=out)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

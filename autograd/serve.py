@@ -230,7 +230,7 @@ class Playground:
         }
 
     def steps(self, request: dict[str, Any]) -> str:
-        """The stepper page of `draw_steps` for the expression (frames as SVG, inside the page)."""
+        """The stepper page of `draw_steps` for the expression (its one SVG picture inside the page)."""
         state = _State(request.get("expr"), request.get("values", {}))
         if len(state.order) > LIMITS["stepper nodes"]:
             raise _Problem(
@@ -242,7 +242,7 @@ class Playground:
             self._count += 1
             out = self.folder / f"steps-{self._count}"
         try:
-            files = draw_steps(state.root, out, format="svg", max_nodes=None)
+            files = draw_steps(state.root, out, max_nodes=None, frames=False)  # the page alone: one SVG inside
             return files.html.read_text(encoding="utf-8")
         finally:
             shutil.rmtree(out, ignore_errors=True)

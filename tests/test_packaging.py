@@ -2,8 +2,10 @@
 outside the repository, and the README's example and one demo run from there."""
 
 import http.client
+import json
 import os
 import pathlib
+import re
 import shutil
 import signal
 import subprocess
@@ -84,7 +86,9 @@ def test_the_installed_wheel_runs_the_readme_example_and_a_demo(dist, tmp_path):
     written = sorted(str(p.relative_to(out)) for p in out.rglob("*"))
     assert {"L_forward.svg", "L_backward.svg", "L_forward.png"} <= set(written), written
     steps = (out / "L_steps" / "steps.html").read_text()  # the stepper, built from the shipped player.html
-    assert steps.count("data:image") == len(list((out / "L_steps").glob("step_*.png"))) > 0, steps[:500]
+    data = json.loads(re.search(r'id="steps-data">(.*?)</script>', steps, re.S)[1])
+    frames = len(list((out / "L_steps").glob("step_*.png")))
+    assert len(data["views"][0]["captions"]) == frames > 0 and data["views"][0]["svg"].startswith("<?xml"), steps[:500]
 
     # the console script, and the playground's page from the installed package data
     assert "--no-browser" in run(str(venv / "bin" / "chaingrad"), "serve", "--help", cwd=tmp_path)
