@@ -14,8 +14,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
 
-from .engine import ANOMALY, Value, mode_switch
+from .engine import ANOMALY_CHECKS, AnomalyChecks, Value
 from .engine import describe as _name
+from .grad_mode import ANOMALY, mode_switch
 
 __all__ = ["detect_anomaly", "AnomalyError"]
 
@@ -84,10 +85,12 @@ def detect_anomaly() -> Iterator[None]:
     """
     outer = _created.get()
     token_created = _created.set(_Registry() if outer is None else outer)
+    token_checks = ANOMALY_CHECKS.set(_CHECKS)  # the engine's hook: it calls these under the ANOMALY flag
     try:
         with mode_switch(on=ANOMALY):
             yield
     finally:
+        ANOMALY_CHECKS.reset(token_checks)
         _created.reset(token_created)
 
 
@@ -122,7 +125,7 @@ def _operands(children: Sequence[Value]) -> str:
 
 
 def check_node(out: Value, data: float, children: Sequence[Value], local: Sequence[float], op: str) -> None:
-    """Called by the engine for every new node in anomaly mode."""
+    """Called by the engine for every new node in anomaly mode (through its hook, ``engine.ANOMALY_CHECKS``)."""
     where = _user_location()
     created = _created.get()
     if created is not None:
@@ -141,7 +144,8 @@ def check_node(out: Value, data: float, children: Sequence[Value], local: Sequen
 
 
 def check_gradients(order: Sequence[Value]) -> None:
-    """Called by backward() in anomaly mode: raise at the first node (root first) whose grad is not finite."""
+    """Called by backward() in anomaly mode (through the engine's hook): raise at the first node (root first)
+    whose grad is not finite."""
     created: dict[int, tuple[Value, str]] = _created.get() or {}
     for i, v in enumerate(order):
         g = v.grad.data if isinstance(v.grad, Value) else v.grad
@@ -161,3 +165,7 @@ def check_gradients(order: Sequence[Value]) -> None:
                         f"local derivative {local!r} times its gradient {p.grad!r}"
                     )
         raise AnomalyError(f"{what}: the sum of its finite contributions overflowed")
+
+
+# What detect_anomaly() installs in the engine's hook for its block.
+_CHECKS = AnomalyChecks(check_node, check_gradients)

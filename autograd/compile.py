@@ -19,7 +19,9 @@ from collections.abc import Callable, Generator, Sequence
 from typing import Literal, NoReturn, TypeVar, cast
 
 from . import ops
-from .engine import BACKWARD_LOCK, GRAD, Value, mode, op_of, real, topological_order
+from .engine import BACKWARD_LOCK, Value, node_op, topological_order
+from .grad_mode import GRAD, mode
+from .methods import real
 
 __all__ = ["compile", "Compiled", "CompiledResult", "GraphChanged"]
 
@@ -249,15 +251,8 @@ def _shape(order: list[Value], index: dict[Value, int]) -> list[_Entry]:
         elif v.is_leaf:
             shape.append(("leaf", v))
         else:
-            shape.append((_op(v).title, tuple(position[c] for c in v.children)))
+            shape.append((node_op(v).title, tuple(position[c] for c in v.children)))
     return shape
-
-
-def _op(v: Value) -> ops.Op:
-    """The op that made the op node v."""
-    op = op_of(v)
-    assert op is not None, f"{v!r} is a leaf"
-    return op
 
 
 def _compare(old: list[_Entry], new: list[_Entry]) -> str:
@@ -472,7 +467,7 @@ def _generate(
             name[v] = f"x{index[v]}"
             lines.append(f"    x{index[v]} = L[{index[v]}].data")
         elif not v.is_leaf:
-            op, out = _op(v), f"v{n}"
+            op, out = node_op(v), f"v{n}"
             name[v] = out
             c = [name[child] for child in v.children]
             params = [_literal(p) for p in op.params]

@@ -20,7 +20,7 @@ import typing
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 
 from . import ops
-from .engine import Value, op_of, topological_order
+from .engine import Value, node_op, topological_order
 
 __all__ = ["explain", "Derivation", "Local", "local_forms", "with_value"]
 
@@ -53,13 +53,6 @@ def _constant(x: float, precision: int) -> _Name:
 # ---- symbolic local derivatives ----
 
 
-def _op(v: Value) -> ops.Op:
-    """The op that made v: every caller here passes an op node, never a leaf (whose op is None)."""
-    op = op_of(v)
-    assert op is not None, f"{v!r} is a leaf, not an op node"
-    return op
-
-
 def local_forms(v: Value, name: Callable[[Value], _Name]) -> tuple[str | None, ...]:
     """How the local derivatives of the op node `v` read, one text per operand: the op's ``symbolic``
     templates with the names of v's operands, of v itself and v's parameters filled in.
@@ -71,7 +64,7 @@ def local_forms(v: Value, name: Callable[[Value], _Name]) -> tuple[str | None, .
     >>> local_forms(h, lambda n: (n.label or "a + b", 5 if n.label else 1))
     ('1 − h²',)
     """
-    op, kids = _op(v), v.children
+    op, kids = node_op(v), v.children
     if op.symbolic is None:  # an op without its forms yet (tests/test_explain.py fails): numbers only
         return (None,) * len(kids)
     texts: dict[str, _Name] = {"y": name(v)}
@@ -142,7 +135,7 @@ def _is_number(text: str) -> bool:
 def _expression(v: Value, name: Mapping[Value, _Name | None], precision: int) -> tuple[str | None, int]:
     """v's op written over its operands' names: (text, precedence). Products and powers as the notes write
     them ('2b', 'x^2'), every other op with its display from the op table."""
-    op, kids = _op(v), v.children
+    op, kids = node_op(v), v.children
     if op.formula_text is not None:
         return op.formula_text, op.prec
     if op.arity < 0 and len(kids) > 4:

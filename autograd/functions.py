@@ -18,6 +18,7 @@ __all__ = [
     "sin",
     "cos",
     "tan",
+    "sinc",
     "asin",
     "acos",
     "atan",
@@ -54,6 +55,7 @@ __all__ = [
     "clamp",
     "atan2",
     "hypot",
+    "logaddexp",
     "maximum",
     "minimum",
 ]
@@ -110,6 +112,7 @@ def _binary(op: ops.Op) -> _Binary:
 sin = _unary(ops.SIN)
 cos = _unary(ops.COS)
 tan = _unary(ops.TAN)
+sinc = _unary(ops.SINC)
 asin = _unary(ops.ASIN)
 acos = _unary(ops.ACOS)
 atan = _unary(ops.ATAN)
@@ -142,6 +145,7 @@ silu = _unary(ops.SILU)
 gelu = _unary(ops.GELU)
 atan2 = _binary(ops.ATAN2)
 hypot = _binary(ops.HYPOT)
+logaddexp = _binary(ops.LOGADDEXP)
 maximum = _binary(ops.MAXIMUM)
 minimum = _binary(ops.MINIMUM)
 

@@ -1,4 +1,4 @@
-"""The op table: every op chaingrad knows, each declared once, in one `Op` entry.
+"""The op table: every op chaingrad knows, each one an `Op` entry.
 
 An entry holds the op's name and arity, its forward value on floats, its local derivatives, its
 domain, its kinks and how it displays. The local derivatives are one rule, ``grads(m, y, *xs)``:
@@ -30,10 +30,12 @@ Symbolic = tuple[str, ...] | Callable[[int, int], str]
 __all__ = [
     "Op",
     "OPS",
+    "CALLED_BY_NAME",
     "NAMED",
     "FLOATS",
     "where",
     "floordiv",
+    "check_count",
     "evaluate",
     "derivatives",
     "Namespace",
@@ -70,7 +72,10 @@ class Op:
       such operands, for the tests;
     - ``params``: names and default values of the op's number parameters (``slope`` of leaky_relu),
       fixed per node with `bind`;
-    - ``samples``: an interval per operand inside the domain, for the generated tests;
+    - ``samples``: an interval per operand inside the domain, for the generated tests (the points they take
+      from it: `sample_points`);
+    - ``reference(*xs, *params)``: the value by an independent formula (not the table's own function where one
+      exists), which the generated tests check ``value`` against, as OpInfo's reference functions;
     - ``batched(m, *xs, *params)``: the value written with ``m``'s functions, for an op whose float value
       branches on the data (``m.where`` instead of ``if``): what `autograd.vmap` runs on arrays, and what
       `compile` writes out; None where ``value`` itself works on arrays (arithmetic, or the numpy function
@@ -101,6 +106,7 @@ class Op:
         "params",
         "pole",
         "prec",
+        "reference",
         "samples",
         "symbolic",
         "value",
@@ -129,6 +135,7 @@ class Op:
         title: str | None = None,
         symbolic: Symbolic | None = None,
         formula_text: str | None = None,
+        reference: Callable[..., float] | None = None,
         batched: Callable[..., Any] | None = None,
     ) -> None:
         self.name, self.arity, self.value, self.grads = name, arity, value, grads
@@ -144,7 +151,29 @@ class Op:
         self._title = title
         self.symbolic = symbolic
         self.formula_text = formula_text  # an n-ary op's formula when it does not list its operands
+        self.reference = reference
         self.batched = batched
+
+    def register(self) -> Op:
+        """Enter this op into the table, `OPS` (in the order of the entries: the README's), and return it.
+
+        Every entry below ends with it: the entry is all there is to an op's place in the table.
+        """
+        _REGISTERED.append(self)
+        return self
+
+    def sample_points(self) -> list[list[float]]:
+        """The points inside the op's domain where the generated tests (and the methods' examples) evaluate it:
+        three per op, spread over its ``samples`` intervals and never at their middles, where kinks are
+        (3 operands for an n-ary op).
+
+        >>> LOG.sample_points()
+        [[0.477], [1.869], [2.623]]
+        """
+        ranges = self.samples * 3 if self.arity < 0 else self.samples
+        return [
+            [lo + (hi - lo) * ((t + 0.29 * k) % 1.0) for k, (lo, hi) in enumerate(ranges)] for t in (0.13, 0.61, 0.87)
+        ]
 
     @property
     def title(self) -> str:
@@ -190,6 +219,9 @@ class Op:
         params = "".join(f", {p}={v!r}" for p, v in zip(self.param_names, self.params))
         return f"<op {self.name}{params}>"
 
+
+# The entries, in order, as each one registers (see `Op.register`); `OPS` at the end is this list, frozen.
+_REGISTERED: list[Op] = []
 
 # (op, params) -> the bound op; bounded, so that many distinct exponents cannot grow it forever
 _BOUND: dict[tuple[Op, tuple[Param, ...]], Op] = {}
@@ -242,6 +274,20 @@ class Namespace:
 
     def __init__(self, functions: dict[str, Callable[..., Any]]) -> None:
         self.__dict__.update(functions)
+
+
+def check_count(op: Op, operands: Sequence[object]) -> None:
+    """A TypeError unless ``operands`` are as many as ``op`` takes (an n-ary op: a ValueError for none).
+
+    >>> check_count(HYPOT, (3.0,))
+    Traceback (most recent call last):
+    ...
+    TypeError: hypot: takes 2 operands, got 1: (3.0,)
+    """
+    if op.arity >= 0 and len(operands) != op.arity:
+        raise TypeError(f"{op.name}: takes {op.arity} operands, got {len(operands)}: {operands!r}")
+    if not operands:
+        raise ValueError(f"{op.name}: needs at least one operand, got none")
 
 
 def evaluate(
@@ -434,7 +480,8 @@ ADD = Op(
     needs=(1, 1),
     doc="a + b",
     symbolic=("1", "1"),
-)
+    reference=operator.add,
+).register()
 SUB = Op(
     "-",
     2,
@@ -445,7 +492,8 @@ SUB = Op(
     needs=(1, 2),
     doc="a - b",
     symbolic=("1", "−1"),
-)
+    reference=operator.sub,
+).register()
 MUL = Op(
     "*",
     2,
@@ -456,7 +504,8 @@ MUL = Op(
     needs=(2, 2),
     doc="a * b",
     symbolic=("{1}", "{0}"),
-)
+    reference=operator.mul,
+).register()
 DIV = Op(
     "/",
     2,
@@ -472,7 +521,8 @@ DIV = Op(
     samples=((-2.0, 2.0), (0.5, 2.0)),
     doc="a / b",
     symbolic=("1/{1}", "−{0}/{1}²"),
-)
+    reference=operator.truediv,
+).register()
 MOD = Op(
     "%",
     2,
@@ -489,8 +539,20 @@ MOD = Op(
     samples=((0.1, 0.9), (1.0, 2.0)),
     doc="a % b, with Python's sign rules",
     symbolic=("1", "−⌊{0}/{1}⌋"),
-)
-NEG = Op("neg", 1, operator.neg, lambda m, y, x: (-1.0,), "-{0}", prec=3, needs=(4,), doc="-x", symbolic=("−1",))
+    reference=lambda a, b: a - b * math.floor(a / b),
+).register()
+NEG = Op(
+    "neg",
+    1,
+    operator.neg,
+    lambda m, y, x: (-1.0,),
+    "-{0}",
+    prec=3,
+    needs=(4,),
+    doc="-x",
+    symbolic=("−1",),
+    reference=operator.neg,
+).register()
 POW_N = Op(
     "**n",
     1,
@@ -514,7 +576,8 @@ POW_N = Op(
     title="**{n}",
     doc="x ** n for a number n",
     symbolic=("{n}·{0}^({n}−1)",),
-)
+    reference=lambda x, n: math.pow(x, n),
+).register()
 POW = Op(
     "**",
     2,
@@ -535,7 +598,8 @@ POW = Op(
     samples=((0.2, 2.0), (-2.0, 2.0)),
     doc="a ** b with b a Value",
     symbolic=("{1}·{0}^({1}−1)", "{y}·ln({0})"),
-)
+    reference=math.pow,
+).register()
 
 SIN = Op(
     "sin",
@@ -546,7 +610,8 @@ SIN = Op(
     math_name="sin",
     doc="sine",
     symbolic=("cos({0})",),
-)
+    reference=math.sin,
+).register()
 COS = Op(
     "cos",
     1,
@@ -556,7 +621,8 @@ COS = Op(
     math_name="cos",
     doc="cosine",
     symbolic=("−sin({0})",),
-)
+    reference=math.cos,
+).register()
 TAN = Op(
     "tan",
     1,
@@ -567,7 +633,40 @@ TAN = Op(
     samples=((-1.2, 1.2),),
     doc="tangent",
     symbolic=("1 + {y}²",),
-)
+    reference=lambda x: math.sin(x) / math.cos(x),
+).register()
+
+
+def _sinc_m(m: Any, x: Any) -> Any:
+    """sin(x)/x with m's functions (floats, arrays, compile's symbols): 1 at 0, its limit; NaN at ±inf, as
+    sin(inf)/inf. Each branch is safe where it is not taken: the divisor is 1 at 0."""
+    zero = abs(x) <= 0.0
+    return m.where(zero, 1.0, m.sin(x) / m.where(zero, 1.0, x))
+
+
+def _sinc_grads(m: Any, y: Any, x: Any) -> tuple[Any]:
+    # d/dx sin(x)/x = (cos x - sinc x)/x, which cancels near 0 (and is 0/0 at 0). There, |x| < 0.1, its Taylor
+    # series -x/3 + x³/30 - x⁵/840 + x⁷/45360 - x⁹/3991680 (the next term is under 1e-16 of it): 0 at 0, and a
+    # polynomial on Values too, whose own derivatives are sinc's (sinc''(0) = -1/3), with no division by 0.
+    # Each branch is safe where it is not taken: the series sees 0 far from 0, the quotient divides by 1 near it.
+    near = abs(x) < 0.1
+    t = m.where(near, x, 0.0)
+    s = t * t
+    series = t * (-1.0 / 3.0 + s * (1.0 / 30.0 + s * (-1.0 / 840.0 + s * (1.0 / 45360.0 - s / 3991680.0))))
+    return (m.where(near, series, (m.cos(x) - y) / m.where(near, 1.0, x)),)
+
+
+SINC = Op(
+    "sinc",
+    1,
+    lambda x: _sinc_m(FLOATS, x),  # the same expression on floats as on arrays and in compile's code
+    _sinc_grads,
+    "sinc({0})",
+    batched=_sinc_m,
+    doc="sin(x) / x, and 1 at 0 (its limit); the unnormalized sinc, not numpy's sin(πx)/(πx)",
+    symbolic=("(cos({0}) − {y})/{0}",),
+    reference=lambda x: 2.0 * math.sin(x / 2.0) * math.cos(x / 2.0) / x if x else 1.0,
+).register()
 ASIN = Op(
     "asin",
     1,
@@ -580,7 +679,8 @@ ASIN = Op(
     samples=((-0.9, 0.9),),
     doc="inverse sine",
     symbolic=("1/√(1 − {0}²)",),
-)
+    reference=math.asin,
+).register()
 ACOS = Op(
     "acos",
     1,
@@ -593,7 +693,8 @@ ACOS = Op(
     samples=((-0.9, 0.9),),
     doc="inverse cosine",
     symbolic=("−1/√(1 − {0}²)",),
-)
+    reference=math.acos,
+).register()
 ATAN = Op(
     "atan",
     1,
@@ -603,7 +704,8 @@ ATAN = Op(
     math_name="atan",
     doc="inverse tangent",
     symbolic=("1/(1 + {0}²)",),
-)
+    reference=math.atan,
+).register()
 SINH = Op(
     "sinh",
     1,
@@ -613,7 +715,8 @@ SINH = Op(
     math_name="sinh",
     doc="hyperbolic sine",
     symbolic=("cosh({0})",),
-)
+    reference=lambda x: (math.exp(x) - math.exp(-x)) / 2,
+).register()
 COSH = Op(
     "cosh",
     1,
@@ -623,7 +726,8 @@ COSH = Op(
     math_name="cosh",
     doc="hyperbolic cosine",
     symbolic=("sinh({0})",),
-)
+    reference=lambda x: (math.exp(x) + math.exp(-x)) / 2,
+).register()
 TANH = Op(
     "tanh",
     1,
@@ -633,7 +737,8 @@ TANH = Op(
     math_name="tanh",
     doc="hyperbolic tangent, stable for any input (tanh(1000) = 1)",
     symbolic=("1 − {y}²",),
-)
+    reference=lambda x: (math.exp(2 * x) - 1) / (math.exp(2 * x) + 1),
+).register()
 ASINH = Op(
     "asinh",
     1,
@@ -643,7 +748,8 @@ ASINH = Op(
     math_name="asinh",
     doc="inverse hyperbolic sine",
     symbolic=("1/√({0}² + 1)",),
-)
+    reference=lambda x: math.log(x + math.sqrt(x * x + 1)),
+).register()
 ACOSH = Op(
     "acosh",
     1,
@@ -656,7 +762,8 @@ ACOSH = Op(
     samples=((1.1, 3.0),),
     doc="inverse hyperbolic cosine",
     symbolic=("1/√({0}² − 1)",),
-)
+    reference=lambda x: math.log(x + math.sqrt(x * x - 1)),
+).register()
 ATANH = Op(
     "atanh",
     1,
@@ -668,7 +775,8 @@ ATANH = Op(
     samples=((-0.9, 0.9),),
     doc="inverse hyperbolic tangent",
     symbolic=("1/(1 − {0}²)",),
-)
+    reference=lambda x: 0.5 * math.log((1 + x) / (1 - x)),
+).register()
 
 EXP = Op(
     "exp",
@@ -679,7 +787,8 @@ EXP = Op(
     math_name="exp",
     doc="e**x (inf above about 709.78)",
     symbolic=("{y}",),
-)
+    reference=math.exp,
+).register()
 EXP2 = Op(
     "exp2",
     1,
@@ -689,7 +798,8 @@ EXP2 = Op(
     math_name="exp2",
     doc="2**x",
     symbolic=("{y}·ln 2",),
-)
+    reference=lambda x: 2.0**x,
+).register()
 EXPM1 = Op(
     "expm1",
     1,
@@ -699,7 +809,8 @@ EXPM1 = Op(
     math_name="expm1",
     doc="e**x - 1, accurate near 0",
     symbolic=("exp({0})",),
-)
+    reference=lambda x: math.exp(x) - 1,
+).register()
 LOG = Op(
     "log",
     1,
@@ -711,7 +822,8 @@ LOG = Op(
     samples=((0.1, 3.0),),
     doc="natural logarithm",
     symbolic=("1/{0}",),
-)
+    reference=math.log,
+).register()
 LOG2 = Op(
     "log2",
     1,
@@ -723,7 +835,8 @@ LOG2 = Op(
     samples=((0.1, 3.0),),
     doc="base-2 logarithm",
     symbolic=("1/({0}·ln 2)",),
-)
+    reference=lambda x: math.log(x) / math.log(2),
+).register()
 LOG10 = Op(
     "log10",
     1,
@@ -735,7 +848,8 @@ LOG10 = Op(
     samples=((0.1, 3.0),),
     doc="base-10 logarithm",
     symbolic=("1/({0}·ln 10)",),
-)
+    reference=lambda x: math.log(x) / math.log(10),
+).register()
 LOG1P = Op(
     "log1p",
     1,
@@ -747,7 +861,8 @@ LOG1P = Op(
     samples=((-0.9, 3.0),),
     doc="log(1 + x), accurate near 0",
     symbolic=("1/(1 + {0})",),
-)
+    reference=lambda x: math.log(1 + x),
+).register()
 SQRT = Op(
     "sqrt",
     1,
@@ -760,7 +875,8 @@ SQRT = Op(
     samples=((0.1, 3.0),),
     doc="square root",
     symbolic=("1/(2·{y})",),
-)
+    reference=lambda x: x**0.5,
+).register()
 CBRT = Op(
     "cbrt",
     1,
@@ -773,8 +889,18 @@ CBRT = Op(
     samples=((0.2, 3.0),),
     doc="cube root",
     symbolic=("1/(3·{y}²)",),
-)
-SQUARE = Op("square", 1, lambda x: x * x, lambda m, y, x: (2.0 * x,), "square({0})", doc="x * x", symbolic=("2·{0}",))
+    reference=lambda x: math.copysign(abs(x) ** (1 / 3), x),
+).register()
+SQUARE = Op(
+    "square",
+    1,
+    lambda x: x * x,
+    lambda m, y, x: (2.0 * x,),
+    "square({0})",
+    doc="x * x",
+    symbolic=("2·{0}",),
+    reference=lambda x: x**2,
+).register()
 RECIPROCAL = Op(
     "reciprocal",
     1,
@@ -788,7 +914,8 @@ RECIPROCAL = Op(
     samples=((0.5, 2.0),),
     doc="1 / x",
     symbolic=("−{y}²",),
-)
+    reference=lambda x: 1 / x,
+).register()
 
 ERF = Op(
     "erf",
@@ -799,7 +926,8 @@ ERF = Op(
     math_name="erf",
     doc="error function",
     symbolic=("(2/√π)·exp(−{0}²)",),
-)
+    reference=math.erf,
+).register()
 ERFC = Op(
     "erfc",
     1,
@@ -809,7 +937,8 @@ ERFC = Op(
     math_name="erfc",
     doc="1 - erf(x), accurate for large x",
     symbolic=("−(2/√π)·exp(−{0}²)",),
-)
+    reference=lambda x: 1 - math.erf(x),
+).register()
 SIGN = Op(
     "sign",
     1,
@@ -822,7 +951,8 @@ SIGN = Op(
     kink_points=((0.0,),),
     doc="-1, 0 or 1",
     symbolic=("0",),
-)
+    reference=lambda x: (x > 0) - (x < 0),
+).register()
 ABS = Op(
     "abs",
     1,
@@ -835,7 +965,8 @@ ABS = Op(
     math_name="fabs",
     doc="|x|",
     symbolic=("sign({0})",),
-)
+    reference=math.fabs,
+).register()
 DEGREES = Op(
     "degrees",
     1,
@@ -845,7 +976,8 @@ DEGREES = Op(
     math_name="degrees",
     doc="radians to degrees",
     symbolic=("180/π",),
-)
+    reference=lambda x: x * 180 / math.pi,
+).register()
 RADIANS = Op(
     "radians",
     1,
@@ -855,7 +987,8 @@ RADIANS = Op(
     math_name="radians",
     doc="degrees to radians",
     symbolic=("π/180",),
-)
+    reference=lambda x: x * math.pi / 180,
+).register()
 
 RELU = Op(
     "relu",
@@ -869,7 +1002,8 @@ RELU = Op(
     kink_points=((0.0,),),
     doc="max(0, x); NaN stays NaN",
     symbolic=("1 if {0} > 0 else 0",),
-)
+    reference=lambda x: max(0.0, x),
+).register()
 SIGMOID = Op(
     "sigmoid",
     1,
@@ -879,7 +1013,8 @@ SIGMOID = Op(
     batched=_sigmoid_m,
     doc="1 / (1 + e**-x), stable for any input (sigmoid(-1000) = 0)",
     symbolic=("{y}(1 − {y})",),
-)
+    reference=lambda x: 1 / (1 + math.exp(-x)),
+).register()
 SOFTPLUS = Op(
     "softplus",
     1,
@@ -889,7 +1024,8 @@ SOFTPLUS = Op(
     batched=lambda m, x: m.where(x > 0.0, x, 0.0) + m.log1p(m.exp(-abs(x))),
     doc="log(1 + e**x), stable at +-1000",
     symbolic=("σ({0})",),
-)
+    reference=lambda x: math.log(1 + math.exp(x)),
+).register()
 SILU = Op(
     "silu",
     1,
@@ -900,7 +1036,8 @@ SILU = Op(
     batched=lambda m, x: x * _sigmoid_m(m, x),
     doc="x * sigmoid(x)",
     symbolic=("σ({0})·(1 + {0}·(1 − σ({0})))",),
-)
+    reference=lambda x: x / (1 + math.exp(-x)),
+).register()
 GELU = Op(
     "gelu",
     1,
@@ -911,7 +1048,8 @@ GELU = Op(
     batched=lambda m, x: 0.5 * x * (1.0 + m.erf(x * _INV_SQRT_2)),
     doc="x * Phi(x), the exact (erf) form",
     symbolic=("Φ({0}) + {0}·φ({0})",),
-)
+    reference=lambda x: x * 0.5 * (1 + math.erf(x / math.sqrt(2))),
+).register()
 LEAKY_RELU = Op(
     "leaky_relu",
     1,
@@ -925,7 +1063,8 @@ LEAKY_RELU = Op(
     params=(("slope", 0.01),),
     doc="x for x > 0, else slope * x",
     symbolic=("1 if {0} > 0 else {slope}",),
-)
+    reference=lambda x, slope: x if x > 0 else slope * x,
+).register()
 ELU = Op(
     "elu",
     1,
@@ -941,14 +1080,17 @@ ELU = Op(
     params=(("alpha", 1.0),),
     doc="x for x > 0, else alpha * (e**x - 1)",
     symbolic=("1 if {0} > 0 else {y} + {alpha}",),
-)
+    reference=lambda x, alpha: x if x > 0 else alpha * (math.exp(x) - 1),
+).register()
 
 
 def _atan2_grads(m: Any, y: Any, a: Any, b: Any) -> tuple[Any, Any]:
     # atan2(a, b) is the angle of the point (b, a): d/da = b / r², d/db = -a / r², written (b/r)/r with
     # r = hypot(a, b), since a*a + b*b would leave float range where the derivatives do not
     r = m.hypot(a, b)
-    return b / r / r, -a / r / r
+    origin = r <= 0.0  # where the derivative is taken as 0 (PyTorch): on Values too, not 0/0 = NaN
+    r = m.where(origin, 1.0, r)
+    return m.where(origin, 0.0, b / r / r), m.where(origin, 0.0, -a / r / r)
 
 
 ATAN2 = Op(
@@ -966,7 +1108,8 @@ ATAN2 = Op(
     samples=((0.2, 2.0), (-2.0, 2.0)),
     doc="the angle of the point (x, y), for atan2(y, x)",
     symbolic=("{1}/({0}² + {1}²)", "−{0}/({0}² + {1}²)"),
-)
+    reference=math.atan2,
+).register()
 HYPOT = Op(
     "hypot",
     2,
@@ -980,7 +1123,8 @@ HYPOT = Op(
     kink_note="undefined at (0, 0): NaN, as in PyTorch",
     doc="sqrt(x**2 + y**2) without overflow",
     symbolic=("{0}/{y}", "{1}/{y}"),
-)
+    reference=lambda a, b: math.sqrt(a * a + b * b),
+).register()
 MAXIMUM = Op(
     "maximum",
     2,
@@ -997,7 +1141,8 @@ MAXIMUM = Op(
     kink_points=((1.0, 1.0),),
     doc="the larger of a and b; NaN if either is",
     symbolic=("1 if {0} > {1} else 0 if {0} < {1} else ½", "1 if {1} > {0} else 0 if {1} < {0} else ½"),
-)
+    reference=max,
+).register()
 MINIMUM = Op(
     "minimum",
     2,
@@ -1013,7 +1158,8 @@ MINIMUM = Op(
     kink_points=((1.0, 1.0),),
     doc="the smaller of a and b; NaN if either is",
     symbolic=("1 if {0} < {1} else 0 if {0} > {1} else ½", "1 if {1} < {0} else 0 if {1} > {0} else ½"),
-)
+    reference=min,
+).register()
 CLAMP = Op(
     "clamp",
     1,
@@ -1030,7 +1176,8 @@ CLAMP = Op(
     samples=((-0.9, 0.9),),
     doc="x limited to [lo, hi] (-inf and inf: no bound)",
     symbolic=("1 if {lo} ≤ {0} ≤ {hi} else 0",),
-)
+    reference=lambda x, lo, hi: min(max(x, lo), hi),
+).register()
 
 SUM = Op(
     "sum",
@@ -1042,7 +1189,8 @@ SUM = Op(
     needs=(1,),
     doc="x1 + ... + xn as one node",
     symbolic=("1",),
-)
+    reference=lambda *xs: math.fsum(xs),
+).register()
 
 
 def _logsumexp(*xs: float) -> float:
@@ -1082,7 +1230,29 @@ LOGSUMEXP = Op(
     needs=(0,),
     doc="log(e**x1 + ... + e**xn), stable",
     symbolic=("exp({x} − {y})",),
-)
+    reference=lambda *xs: math.log(math.fsum(math.exp(x) for x in xs)),
+).register()
+
+
+def _logaddexp_m(m: Any, a: Any, b: Any) -> Any:
+    """max(a, b) + log(1 + e**-|a - b|) with m's functions: no overflow, and accurate where e**-|a - b| is tiny.
+    a - b is NaN for two equal infinities (then the max is the sum) and for a NaN operand (then NaN is)."""
+    d = abs(a - b)
+    nan = m.where(a <= a, m.where(b <= b, 0.0, math.nan), math.nan)
+    return m.where(a > b, a, b) + m.where(d <= math.inf, m.log1p(m.exp(-d)), nan)
+
+
+LOGADDEXP = Op(
+    "logaddexp",
+    2,
+    lambda a, b: _logaddexp_m(FLOATS, a, b),  # the same expression on floats as on arrays and in compile's code
+    _logsumexp_grads,  # d/da = e**(a - y), d/db = e**(b - y): logsumexp's rule for two operands
+    "logaddexp({0}, {1})",
+    batched=_logaddexp_m,
+    doc="log(e**a + e**b), stable (numpy's and PyTorch's logaddexp)",
+    symbolic=("exp({0} − {y})", "exp({1} − {y})"),
+    reference=lambda a, b: math.log(math.exp(a) + math.exp(b)),
+).register()
 
 
 def _dot(*args: float) -> float:
@@ -1109,70 +1279,23 @@ DOT = Op(
     symbolic=lambda k, count: "1" if k == count - 1 else f"{{{(k + count // 2) % (count - 1)}}}",
     samples=((-2.0, 2.0),),
     doc="a neuron's weighted sum w . x + b as one node, dot(ws, xs, b)",
-)
+    reference=lambda *a: math.fsum(w * x for w, x in zip(a[: len(a) // 2], a[len(a) // 2 : -1])) + a[-1],
+).register()
 
 
-# Every op, in the order of the README's table.
-OPS = (
-    ADD,
-    SUB,
-    MUL,
-    DIV,
-    MOD,
-    NEG,
-    POW_N,
-    POW,
-    SIN,
-    COS,
-    TAN,
-    ASIN,
-    ACOS,
-    ATAN,
-    SINH,
-    COSH,
-    TANH,
-    ASINH,
-    ACOSH,
-    ATANH,
-    EXP,
-    EXP2,
-    EXPM1,
-    LOG,
-    LOG2,
-    LOG10,
-    LOG1P,
-    SQRT,
-    CBRT,
-    SQUARE,
-    RECIPROCAL,
-    ERF,
-    ERFC,
-    SIGN,
-    ABS,
-    DEGREES,
-    RADIANS,
-    RELU,
-    SIGMOID,
-    SOFTPLUS,
-    SILU,
-    GELU,
-    LEAKY_RELU,
-    ELU,
-    ATAN2,
-    HYPOT,
-    MAXIMUM,
-    MINIMUM,
-    CLAMP,
-    SUM,
-    LOGSUMEXP,
-    DOT,
-)
+# Every op, in the order of its entry above (the README's table).
+OPS = tuple(_REGISTERED)
+
+# The ops a user calls by their name: each is a method of Value and Dual (``x.sin()``: one line in methods.py)
+# and a function (``autograd.sin(x)``: one line in functions.py). The others are operators (+ - * / % ** and
+# -x, the op neg) or take a list (sum, logsumexp, dot: autograd.reductions).
+CALLED_BY_NAME = tuple(op for op in OPS if op.name.isidentifier() and op.arity > 0 and op is not NEG)
 
 # The ops of one or two operands without parameters, by name: what a rule may call as ``m.<name>(x)``
 # (``m.hypot(a, b)``).
 NAMED = {op.name: op for op in OPS if op.arity in (1, 2) and not op.params and op.name.isidentifier()}
 # The functions rules call on floats: each op's own value function, where and floordiv.
-FLOATS = Namespace({**{name: op.value for name, op in NAMED.items()}, "where": where, "floordiv": floordiv})
+FLOATS: Namespace = Namespace({**{name: op.value for name, op in NAMED.items()}, "where": where, "floordiv": floordiv})
 
 
 def markdown_table() -> str:

@@ -21,7 +21,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import ops
-from .engine import GRAD, Value, apply, enable_grad, mode, op_of, scope, topological_order
+from .engine import Value, apply, op_of, topological_order
+from .grad_mode import GRAD, enable_grad, mode, scope
 
 __all__ = ["vmap", "Vmapped", "BatchingError", "BatchingWarning", "batched_value"]
 

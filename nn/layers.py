@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 
 from autograd import Value, apply, dot, ops, scope, sum_values
-from autograd.engine import fused_dot
+from autograd.engine import fused_dot  # documented internal API, for nn's layers (see autograd.engine)
 
 from .init import Init, get_init, make_rng
 from .module import Module, Parameter

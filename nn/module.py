@@ -1,19 +1,16 @@
-"""`Parameter` (a Value a module trains) and `Module` (finds its parameters, saves and loads them)."""
+"""`Parameter` (a Value a module trains) and `Module` (finds its parameters, saves and loads them: the file's
+format and checks are `nn.serialization`'s)."""
 
-import json
-import math
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
 from autograd import Value
 from autograd.display import card_html
-from autograd.files import read_regular, write_atomic
+
+from .serialization import StateDictError, checked_values, read_state, save_state
 
 __all__ = ["Parameter", "Module", "StateDictError"]
-
-_FORMAT = "chaingrad.state_dict"
-_VERSION = 1
 
 
 class Parameter(Value):
@@ -26,10 +23,6 @@ class Parameter(Value):
 
     __slots__ = ()
     is_parameter = True
-
-
-class StateDictError(ValueError):
-    """A state dict or saved file that does not fit the module: wrong names, wrong size, bad values."""
 
 
 _M = TypeVar("_M", bound="Module")
@@ -156,7 +149,8 @@ class Module:
                 f"load_state_dict: state must be a dict of name -> number, got {state!r} of type {type(state).__name__}"
             )
         named = _named_parameters(self)  # not named_parameters(): a failed load changes no label either
-        for (_, p), v in zip(named, _checked(type(self).__name__, state, named, "load_state_dict")):
+        values = checked_values(type(self).__name__, state, [n for n, _ in named], "load_state_dict")
+        for (_, p), v in zip(named, values):
             p.data = v
 
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -177,18 +171,7 @@ class Module:
         >>> M().save(path); os.path.exists(path)
         True
         """
-        path = os.fspath(path)
-        state = self.state_dict()
-        bad = [n for n, v in state.items() if not math.isfinite(v)]
-        if bad:
-            raise StateDictError(
-                f"save: parameters must be finite to be saved as JSON (to {path!r}), "
-                f"got {_few([f'{n}={state[n]!r}' for n in bad])}"
-            )
-        text = json.dumps(
-            {"format": _FORMAT, "version": _VERSION, "module": type(self).__name__, "parameters": state}, indent=1
-        )
-        write_atomic(path, text.encode("utf-8"), "save")
+        save_state(path, self.state_dict(), type(self).__name__)
 
     def load(self, path: str | os.PathLike[str]) -> None:
         """Read parameters written by ``save(path)``; checks everything first, changes nothing on error.
@@ -205,39 +188,10 @@ class Module:
         >>> M(0.5).save(path); m = M(0.0); m.load(path); m.b.data
         0.5
         """
-        path = os.fspath(path)
-        raw = read_regular(path, "load")  # a FIFO or a device is refused at once, never waited on
-        where = f"load: {path!r}"
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise StateDictError(f"{where} is not UTF-8 text: {e.reason} at byte {e.start}") from None
-        try:
-            doc = json.loads(text, object_pairs_hook=_unique_object)
-        except json.JSONDecodeError as e:
-            raise StateDictError(f"{where} is not valid JSON ({e})") from None
-        except _DuplicateName as e:
-            raise StateDictError(f"{where} names {e.args[0]!r} twice in one JSON object") from None
-        except RecursionError:
-            raise StateDictError(f"{where} is nested too deeply to be a state dict") from None
-        except ValueError as e:  # an integer too long to convert (Python's limit on digits)
-            raise StateDictError(f"{where} has a number JSON cannot read: {_short(str(e))}") from None
-        if not isinstance(doc, dict) or doc.get("format") != _FORMAT:
-            raise StateDictError(
-                f'{where} is not a chaingrad state dict (expected a JSON object with "format": {_FORMAT!r})'
-            )
-        version = doc.get("version")
-        if type(version) is not int or version != _VERSION:
-            raise StateDictError(f"{where} has version {_short(version)}; this chaingrad reads version {_VERSION!r}")
-        state = doc.get("parameters")
-        if not isinstance(state, dict):
-            raise StateDictError(
-                f'{where} has no "parameters" object {{name: number}}, '
-                f"got {_short(state)} of type {type(state).__name__}"
-            )
+        state, where = read_state(path)
         named = _named_parameters(self)
         try:
-            values = _checked(type(self).__name__, state, named, where)
+            values = checked_values(type(self).__name__, state, [n for n, _ in named], where)
         except TypeError as e:
             raise StateDictError(str(e)) from None
         for (_, p), v in zip(named, values):
@@ -320,68 +274,3 @@ def _shape(module: Module) -> str:
                 return ""
             sizes += [m.nin, m.nout] if not sizes else [m.nout]
     return " → ".join(map(str, sizes))
-
-
-def _few(names: Sequence[str], limit: int = 5) -> str:
-    """A short list of names for an error message."""
-    if not names:
-        return "none"
-    shown = ", ".join(_short(n, 60) for n in names[:limit])
-    return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
-
-
-def _checked(module: str, state: Mapping[str, Any], named: list[tuple[str, Parameter]], who: str) -> list[float]:
-    """The values of ``state`` as floats in the order of ``named`` (module: the class name, for messages),
-    or StateDictError/TypeError. Linear time."""
-    names = [n for n, _ in named]
-    if len(state) != len(names) or not all(map(state.__contains__, names)):
-        known = set(names)
-        missing = [n for n in names if n not in state]
-        unexpected = [n for n in state if n not in known]
-        raise StateDictError(
-            f"{who}: the state has {len(state)} entries, {module} has "
-            f"{len(named)} parameters; missing names: {_few(missing)}; unexpected names: {_few(unexpected)}"
-        )
-    values = []
-    for n in names:
-        v = state[n]
-        if type(v) is not float:
-            if type(v) is bool or not isinstance(v, (int, float)):
-                raise TypeError(
-                    f"{who}: {n!r} must be a real number (int or float), got {_short(v)} of type {type(v).__name__}"
-                )
-            try:
-                v = float(v)
-            except OverflowError:
-                raise StateDictError(
-                    f"{who}: {n!r} must be a finite float, got an integer of {v.bit_length()} bits, beyond float range"
-                ) from None
-        if not math.isfinite(v):
-            raise StateDictError(f"{who}: {n!r} must be finite, got {v!r}")
-        values.append(v)
-    return values
-
-
-def _short(x: Any, n: int = 80) -> str:
-    """repr(x), cut to n characters: a bad value from a file can be huge."""
-    try:
-        text = repr(x)
-    except ValueError:  # an int too long for repr
-        return f"an integer of {x.bit_length()} bits"
-    return text if len(text) <= n else text[: n - 3] + "..."
-
-
-class _DuplicateName(Exception):
-    pass
-
-
-def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object as a dict; a name given twice raises (json would keep the last silently)."""
-    d = dict(pairs)
-    if len(d) != len(pairs):
-        seen = set()
-        for k, _ in pairs:
-            if k in seen:
-                raise _DuplicateName(k)
-            seen.add(k)
-    return d

@@ -17,7 +17,6 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from autograd import Value
-from autograd.engine import real
 
 if TYPE_CHECKING:
     from .module import Module
@@ -76,7 +75,12 @@ def _grads(params: Iterable[Value], names: Iterable[str], who: str) -> list[floa
 def _number(g: object, name: str, who: str) -> float:
     if isinstance(g, Value):
         return g.data
-    return real(g, f"{who}: the gradient of parameter {name}")
+    if not _real(g):
+        raise TypeError(
+            f"{who}: the gradient of parameter {name} must be a real number (int or float), "
+            f"got {g!r} of type {type(g).__name__}"
+        )
+    return float(g)  # type: ignore[arg-type]  # a real number: _real said so
 
 
 def _first_nonfinite(numbers: Sequence[float]) -> int | None:

@@ -95,10 +95,6 @@ def test_docstring_examples():
     assert result.attempted > 0 and result.failed == 0
 
 
-@pytest.mark.skipif(
-    not hasattr(Value, "_repr_html_"),
-    reason="Value._repr_html_ (a one-line hook calling value_html) is added to engine.py separately",
-)
 def test_jupyter_shows_a_value_as_its_card():
     v = Value(2.0, label="x")
     assert v._repr_html_() == value_html(v)

@@ -9,6 +9,7 @@ import shutil
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from op_cases import CASES, case_id
 
 import autograd
 from autograd import Value, draw_steps, ops
@@ -281,20 +282,9 @@ def _python(form):
     return re.sub(r"\b(x0|x1|x2|y)\(|\)\(", lambda m: m.group(0)[:-1] + "*(", form)  # s(1 - s): a product
 
 
-def _points(op):
-    ts = (0.23, 0.5, 0.81)
-    spans = op.samples if op.arity > 0 else op.samples * 3
-    return [[lo + (hi - lo) * t for lo, hi in spans] for t in ts] + [
-        [lo + (hi - lo) * t for (lo, hi), t in zip(spans, (0.3, 0.7, 0.5))]
-    ]
-
-
-_BOUND = [ops.POW_N.bind(n) for n in (0.5, 3.0, -1.0)] + [ops.LEAKY_RELU.bind(0.2), ops.ELU.bind(0.5)]
-
-
-@pytest.mark.parametrize("op", list(ops.OPS) + _BOUND, ids=lambda op: op.title)
+@pytest.mark.parametrize("op", CASES, ids=case_id)
 def test_the_symbolic_form_reads_as_the_rule(op):
-    for xs in _points(op):
+    for xs in op.sample_points():
         leaves = [Value(x) for x in xs]
         v = autograd.apply(op, *leaves)
         names = {id(k): (f"x{i}", 5) for i, k in enumerate(leaves)}

@@ -36,7 +36,7 @@ import autograd
 import nn
 from autograd import Value, draw, draw_steps
 from autograd.cli import main
-from autograd.draw import _cut
+from autograd.draw.notation import cut
 from nn import Module, Parameter, StateDictError
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz's dot is not installed")
@@ -245,7 +245,7 @@ def test_random_labels_in_every_view_and_the_stepper(tmp_path_factory, x_label, 
     captions = json.loads(re.search(r'<script type="application/json" id="steps-data">(.*?)</script>', page)[1])[
         "views"
     ][0]["captions"]
-    assert len(captions) == 3 and any(_cut(x_label) in c for c in captions)
+    assert len(captions) == 3 and any(cut(x_label) in c for c in captions)
 
 
 # ---- the command line ----

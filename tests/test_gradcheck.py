@@ -1,18 +1,17 @@
 """gradcheck and gradgradcheck: they pass correct gradients, catch wrong ones (the checker is itself
-checked), refuse kinks, report a readable table; the random-graph strategy; the pytest plugin."""
+checked), refuse kinks, report a readable table, and pass on random graphs. (The random-graph strategy:
+tests/test_testing.py; the pytest plugin: tests/test_pytest_plugin.py.)"""
 
 import math
 import re
 import subprocess
 import sys
-import textwrap
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from autograd import GradcheckError, Value, gradcheck, gradgradcheck, no_grad
-from autograd.testing import OPS, Expression, expressions
+from autograd.testing import expressions
 
 # ---- correct gradients pass ----
 
@@ -246,135 +245,6 @@ def test_engine_passes_gradcheck_on_random_graphs(expr):
 @given(expressions(2, max_ops=6))
 def test_engine_passes_gradgradcheck_on_random_graphs(expr):
     assert gradgradcheck(expr, expr.inputs)
-
-
-@settings(max_examples=30, deadline=None)
-@given(expressions(st.lists(st.floats(-3, 3), min_size=1, max_size=4), max_ops=8))
-def test_random_graphs_use_every_leaf_and_are_finite(expr):
-    leaves = [Value(x) for x in expr.inputs]
-    out = expr(*leaves)
-    assert math.isfinite(out.data)
-    reached, stack = set(), [out]
-    while stack:
-        v = stack.pop()
-        if id(v) not in reached:
-            reached.add(id(v))
-            stack.extend(v.children)
-    assert all(id(leaf) in reached for leaf in leaves)
-
-
-@settings(max_examples=30, deadline=None)
-@given(expressions([0.5, -1.5], ops=["*", "tanh"], max_ops=3))
-def test_strategy_respects_given_leaves_and_ops(expr):
-    assert expr.inputs == [0.5, -1.5]
-    assert {op for op, _ in expr.steps} <= {"*", "tanh", "sum"}
-    assert len([s for s in expr.steps if s[0] != "sum"]) <= 3
-
-
-def test_expression_evaluates_and_prints():
-    e = Expression([2.0, 3.0], [("*", (0, 1)), ("+", (2, 0)), ("tanh", (3,))])
-    assert repr(e) == "tanh(x0 * x1 + x0)"
-    assert e(Value(2.0), Value(3.0)).data == math.tanh(2.0 * 3.0 + 2.0)
-    assert repr(Expression([1.0], [("**2", (0,)), ("neg", (1,))], names=["w"])) == "-w**2"
-
-
-def test_expression_errors():
-    with pytest.raises(ValueError, match=r"^Expression: unknown op 'mystery'; known ops: \["):
-        Expression([1.0], [("mystery", (0,))])
-    with pytest.raises(TypeError, match=r"^Expression over 1 leaves called with 2: "):
-        Expression([1.0], [("exp", (0,))])(1.0, 2.0)
-
-
-def test_strategy_errors():
-    with pytest.raises(ValueError, match=r"^expressions: ops must be a non-empty list of known ops"):
-        expressions(2, ops=["mystery"])
-    with pytest.raises(ValueError, match=r"^expressions: max_ops must be an int >= 1, got 0$"):
-        expressions(2, max_ops=0)
-    with pytest.raises(ValueError, match=r"^expressions: leaves must be >= 1, got 0$"):
-        expressions(0)
-    with pytest.raises(ValueError, match=r"^expressions: leaves must be an int, a non-empty list of finite numbers"):
-        expressions([math.nan])
-
-
-def test_every_strategy_op_has_a_domain_that_keeps_it_defined():
-    assert set(OPS) >= {"+", "*", "**", "exp", "log", "tanh", "sigmoid", "relu", "abs", "sum", "logsumexp"}
-
-
-def test_testing_module_imports_without_hypothesis():
-    # hypothesis is a test extra: importing autograd.testing must work without it, calling must explain
-    code = textwrap.dedent("""
-        import sys
-        sys.modules["hypothesis"] = None  # makes `import hypothesis` raise ImportError
-        import autograd.testing
-        try:
-            autograd.testing.expressions(2)
-        except ImportError as e:
-            print(e)
-    """)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == (
-        "autograd.testing.expressions needs hypothesis, a test dependency: "
-        "pip install hypothesis (or pip install 'chaingrad[test]')"
-    )
-
-
-# ---- the pytest plugin ----
-
-PLUGIN_TEST = """
-from autograd import Value
-
-def test_wrong(gradcheck):
-    gradcheck(lambda x, y: x * Value(x.data) + y.tanh(), [3.0, 0.5])
-
-def test_right(gradcheck, gradgradcheck):
-    assert gradcheck(lambda x: x.tanh(), [0.5])
-    assert gradgradcheck(lambda x: x.tanh(), [0.5])
-
-def test_kink(gradcheck):
-    gradcheck(lambda x: x.relu(), [0.0])
-"""
-
-
-def test_pytest_plugin_shows_the_table(tmp_path):
-    (tmp_path / "test_user.py").write_text(PLUGIN_TEST)
-    # -p no:chaingrad drops the installed entry point, so the module is loaded exactly once either way
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:chaingrad",
-            "-p",
-            "autograd.pytest_plugin",
-            "-p",
-            "no:cacheprovider",
-            str(tmp_path / "test_user.py"),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
-    out = run.stdout
-    assert run.returncode == 1, out + run.stderr
-    assert "2 failed, 1 passed" in out
-    assert "gradcheck failed for 1 of 2 inputs" in out
-    assert "  input  label  value  analytic df/dx  numeric df/dx" in out
-    assert "  0      x      3      3               6.000000001" in out
-    assert "gradcheck: refused to check: at inputs [0.0] the graph has relu(0.0) exactly on" in out
-    assert "gradcheck: gradcheck" not in out and "refused to check: gradcheck" not in out
-    assert "Traceback" not in out and "def run(" not in out  # the table, not the checker's internals
-    assert "During handling" not in out
-
-
-def test_pytest_plugin_is_registered_as_an_entry_point():
-    from importlib.metadata import entry_points
-
-    names = {ep.name: ep.value for ep in entry_points(group="pytest11")}
-    assert names.get("chaingrad") == "autograd.pytest_plugin", (
-        "the pytest11 entry point is missing: reinstall with pip install -e ."
-    )
 
 
 # ---- the docstring examples of this issue's modules run as written ----

@@ -1,4 +1,4 @@
-"""Optimizers, clipping and batches against hand computations and (if installed) torch."""
+"""Optimizers and clipping against hand computations and (if installed) torch."""
 
 import math
 import re
@@ -136,18 +136,6 @@ def test_clip_grad_norm():
     assert nn.clip_grad_norm(ps, 10.0) == 5.0 and [p.grad for p in ps] == [3.0, 4.0]
     assert nn.clip_grad_norm(ps, 2.5) == 5.0
     assert [p.grad for p in ps] == pytest.approx([1.5, 2.0], abs=1e-15)
-
-
-def test_batches():
-    data = list(range(10))
-    assert list(nn.batches(data, 4, shuffle=False)) == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
-    assert list(nn.batches(data, 4, shuffle=False, drop_last=True)) == [[0, 1, 2, 3], [4, 5, 6, 7]]
-    a = list(nn.batches(data, 3, seed=7))
-    assert a == list(nn.batches(data, 3, seed=7)) and sorted(x for batch in a for x in batch) == data
-    assert a != [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9]]
-    assert data == list(range(10))  # not shuffled in place
-    with pytest.raises(ValueError, match="got 0"):
-        list(nn.batches(data, 0))
 
 
 def test_batch_averaged_gradient_is_the_mean_of_per_example_gradients():

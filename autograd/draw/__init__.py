@@ -9,7 +9,6 @@
 """
 
 from .groups import GraphTooLargeError
-from .notation import _cut, _visible  # noqa: F401  (how labels are cut and escaped, for tests)
 from .steps import StepFiles, draw_steps
 from .views import BackwardNotRunError, DotNotFoundError, Graph, draw, nodes_between
 

@@ -31,12 +31,11 @@ import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from ..engine import op_of
+from ..engine import node_op
 from ..explain import local_forms, with_value
 
 if TYPE_CHECKING:
     from ..engine import Value
-    from ..ops import Op
     from .groups import Item
 
 Name = tuple[str, int]  # a node's text and its precedence (1 '+', 2 '*', 3 negative number, 4 '**', 5 atom)
@@ -206,7 +205,7 @@ def names(
         elif v.is_leaf:
             name[v] = (number(v.data, precision), 3 if v.data < 0 else 5)
         else:  # a summary ('sum of 17 terms') names no node in particular
-            exact = not (_op(v).arity < 0 and len(v.children) > 4)
+            exact = not (node_op(v).arity < 0 and len(v.children) > 4)
             if exact and len(f[0]) <= _INLINE:
                 name[v] = f
             else:
@@ -214,17 +213,10 @@ def names(
     return name, formula
 
 
-def _op(v: Value) -> Op:
-    """The op that made the op node v."""
-    op = op_of(v)
-    assert op is not None, f"{v!r} is a leaf"
-    return op
-
-
 def _formula(v: Value, name: Mapping[Value, Name]) -> Name:
     """The op's display from the op table, with its operands' names (parenthesised where they bind less
     tightly than the op needs); a long n-ary op is summarised."""
-    op, kids = _op(v), v.children
+    op, kids = node_op(v), v.children
     if op.formula_text is not None:
         return op.formula_text, op.prec
     if op.arity < 0 and len(kids) > 4:
@@ -290,10 +282,6 @@ def grad_text(
     if seed_is_one:
         return f"{partial(root, name)}/{partial(v, name)} = {grad}"
     return f"grad = {grad}"
-
-
-# The names the views used before the internal API had public names (issue 17 edits the edge text here).
-_local_text, _grad_text, _esc, _fmt, _visible, _cut = local_text, grad_text, escape, number, visible, cut
 
 
 def table(rows: Iterable[Row]) -> str:
