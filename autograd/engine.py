@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import math
+import numbers
 import operator
 import threading
 from collections.abc import Callable, Collection, Sequence
@@ -82,10 +83,10 @@ class Value(OpMethods):
     # tuple in two slots instead of four would add 96. `children` and `local_grads` build tuples on demand.
     # _op is the op's entry in the table (shared, no memory of its own), None for a leaf; _scope the
     # `Scope` the node was made in (shared by its nodes), None outside every scope.
-    __slots__ = ("_a", "_b", "_da", "_db", "_op", "_scope", "data", "grad", "label")
+    __slots__ = ("_a", "_b", "_da", "_db", "_label", "_op", "_scope", "data", "grad")
     data: float
     grad: Any  # a float; a Value after backward(create_graph=True)
-    label: str
+    _label: str
     _op: ops.Op | None
     _a: Value | tuple[Value, ...] | None
     _da: Any  # a float, a Value (create_graph rules keep floats here too) or a tuple of them
@@ -102,10 +103,30 @@ class Value(OpMethods):
             raise TypeError(f"Value label must be a str, got {label!r} of type {type(label).__name__}")
         self.data = data
         self.grad = 0.0
-        self.label = label
+        self._label = label
         self._op = self._a = self._da = self._b = self._db = None
         m = _mode_get()
         self._scope = None if isinstance(m, int) else m[1]
+
+    @property
+    def label(self) -> str:
+        """The node's name in pictures, derivations and messages ('' for none). Only a str is accepted.
+
+        >>> v = Value(1.0); v.label = "w"; v
+        Value(data=1.0, grad=0.0, label='w')
+        >>> v.label = 3
+        Traceback (most recent call last):
+        ...
+        TypeError: the label of Value(data=1.0, grad=0.0, label='w') must be a str, got 3 of type int
+        """
+        return self._label
+
+    @label.setter
+    def label(self, label: str) -> None:
+        # A property over the slot _label: the engine's hot paths write the slot and pay nothing for it.
+        if type(label) is not str:
+            raise TypeError(f"the label of {self!r} must be a str, got {label!r} of type {type(label).__name__}")
+        self._label = label
 
     # Read-only views of the graph, for renderers and users walking it.
     @property
@@ -257,17 +278,23 @@ class Value(OpMethods):
     def __bool__(self) -> bool:
         return bool(self.data)
 
+    # The other side is read as a float, so that the result is a bool also against numpy's numbers
+    # (np.float64(4) would give an np.bool); anything that is not a real number is left to Python.
     def __lt__(self, other: Value | Number) -> bool:
-        return self.data < _number(other)
+        x = _number(other)
+        return NotImplemented if x is None else self.data < x
 
     def __le__(self, other: Value | Number) -> bool:
-        return self.data <= _number(other)
+        x = _number(other)
+        return NotImplemented if x is None else self.data <= x
 
     def __gt__(self, other: Value | Number) -> bool:
-        return self.data > _number(other)
+        x = _number(other)
+        return NotImplemented if x is None else self.data > x
 
     def __ge__(self, other: Value | Number) -> bool:
-        return self.data >= _number(other)
+        x = _number(other)
+        return NotImplemented if x is None else self.data >= x
 
     __eq__ = object.__eq__  # identity: see the class docstring
     __hash__ = object.__hash__
@@ -293,7 +320,7 @@ class Value(OpMethods):
         out: Value = _new(Value)  # _recorded, written out: kept on purpose (the hottest op)
         out.data = self.data + other.data
         out.grad = 0.0
-        out.label = ""
+        out._label = ""
         out._op = _ADD
         out._a = self
         out._da = 1.0
@@ -320,7 +347,7 @@ class Value(OpMethods):
         out: Value = _new(Value)  # _recorded, written out: kept on purpose, as in __add__
         out.data = x * y
         out.grad = 0.0
-        out.label = ""
+        out._label = ""
         out._op = _MUL
         out._a = self
         out._da = y
@@ -374,7 +401,7 @@ def _recorded(data: float, op: ops.Op, a: Any, da: Any, b: Value | None = None, 
     out: Value = _new(Value)  # _node's stores, one by one: kept on purpose (faster than its general case)
     out.data = data
     out.grad = 0.0
-    out.label = ""
+    out._label = ""
     out._op = op
     out._a = a
     out._da = da
@@ -444,7 +471,7 @@ def _node(data: float, op: ops.Op, a: Any, da: Any, b: Value | None = None, db: 
     out: Value = _new(Value)
     out.data = data
     out.grad = 0.0
-    out.label = ""
+    out._label = ""
     m = _mode_get()
     flags, out._scope = (m, None) if isinstance(m, int) else m
     if flags & GRAD:  # separate stores: faster than one tuple unpack
@@ -553,10 +580,15 @@ def describe(v: Value) -> str:
     return f"{v.data!r} (label {v.label!r})" if v.label else repr(v.data)
 
 
-def _number(x: Value | Number) -> float:
+def _number(x: object) -> float | None:
+    """x as a float (a Value's data), or None if it is not a real number (bool is not one here)."""
     if isinstance(x, Value):
         return x.data
-    return x
+    if type(x) is float:
+        return x
+    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+        return float(x)
+    return None
 
 
 class AnomalyChecks(NamedTuple):

@@ -349,11 +349,6 @@ def naming(root: Value) -> Naming:
             summaries.update(_symbols(op.formula_text))
     # labels and paths first: an automatic name must avoid every one of them, also those of later nodes
     for v in order:
-        if type(v.label) is not str:
-            raise TypeError(
-                f"the label of node {v!r} must be a str, got {v.label!r} of type {type(v.label).__name__}; "
-                "set node.label to a str"
-            )
         given = cut(v.label) if v.label else cut(v.path) if v.path else ""
         if given:
             name = given

@@ -409,6 +409,13 @@ def _power(x: float, n: float) -> float:
     return y if type(y) is not complex else math.nan  # a negative base to a non-integer power
 
 
+def _pow_grad_a(m: Any, a: Any, b: Any) -> Any:
+    """d(a^b)/da = b a^(b-1), and 0 at a = 0, b = 0 (a^0 = 1 for every a >= 0): there b 0^(b-1) is 0 * inf =
+    NaN, and every higher derivative of a ** Value(1.0) at 0 passes through this point."""
+    d = b * a ** (b - 1.0)
+    return m.where(a <= 0.0, m.where(b >= 0.0, m.where(b <= 0.0, 0.0, d), d), d)
+
+
 def _quotient(a: float, b: float) -> float:
     """a / b as IEEE 754 (and PyTorch) divides: by zero, ±inf, or NaN for 0/0 (where Python raises)."""
     if b == 0.0:
@@ -577,8 +584,8 @@ POW = Op(
     "**",
     2,
     _power,
-    # d(a^b)/da = b a^(b-1), d(a^b)/db = a^b log(a); at a = 0 the second is taken as 0 (PyTorch)
-    lambda m, y, a, b: (b * a ** (b - 1.0), y * m.log(m.where(a > 0.0, a, 1.0))),
+    # d(a^b)/da = b a^(b-1) (see _pow_grad_a), d(a^b)/db = a^b log(a); at a = 0 the second is taken as 0 (PyTorch)
+    lambda m, y, a, b: (_pow_grad_a(m, a, b), y * m.log(m.where(a > 0.0, a, 1.0))),
     "{0}^{1}",
     prec=4,
     needs=(5, 4),
@@ -589,6 +596,7 @@ POW = Op(
         else None
     ),
     pole=lambda a, b: (0.0 if b == 0.0 else b * _power(a, b - 1.0), _power(a, b) * math.log(a) if a > 0.0 else 0.0),
+    limit=lambda a, b: _power(a, b) if a == 0.0 else math.nan,
     samples=((0.2, 2.0), (-2.0, 2.0)),
     doc="a ** b with b a Value",
     symbolic=("{1}·{0}^({1}-1)", "{y}·log({0})"),

@@ -202,7 +202,8 @@ class Module:
 
         Every problem with the file's content raises StateDictError naming the file and what is wrong
         (not UTF-8, not JSON, nested too deeply, a duplicate name, wrong format or version, wrong names,
-        a value that is not a finite number); a file that cannot be read raises OSError.
+        a value that is not a finite number); a file that cannot be read raises OSError, and so does anything
+        at ``path`` that is not a regular file (a folder, a FIFO, a device: refused without waiting on it).
 
         >>> import os, tempfile
         >>> class M(Module):

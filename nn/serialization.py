@@ -7,7 +7,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from autograd.files import write_atomic
+from autograd.files import read_regular, write_atomic
 
 __all__ = ["StateDictError", "save_state", "read_state", "checked_values"]
 
@@ -50,10 +50,10 @@ def save_state(path: str | os.PathLike[str], state: Mapping[str, float], module:
 def read_state(path: str | os.PathLike[str]) -> tuple[dict[str, Any], str]:
     """The parameters ``{name: value}`` that ``save_state`` wrote to ``path``, unchecked against any module,
     and how messages name the file (``"load: 'path'"``). Every problem with the file's content raises
-    StateDictError naming the file and what is wrong; a file that cannot be read raises OSError."""
+    StateDictError naming the file and what is wrong; a file that cannot be read raises OSError, and so does
+    anything at ``path`` that is not a regular file (a folder, a FIFO, a device: refused without waiting on it)."""
     path = os.fspath(path)
-    with open(path, "rb") as f:
-        raw = f.read()
+    raw = read_regular(path, "load")  # a FIFO or a device is refused at once, never waited on
     where = f"load: {path!r}"
     try:
         text = raw.decode("utf-8")

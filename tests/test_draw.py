@@ -173,6 +173,18 @@ def test_backward_view_before_backward_raises():
     assert "c·e" in draw(L).source  # the forward view needs no gradients
 
 
+def test_backward_view_after_backward_with_create_graph_shows_the_same_numbers():
+    """After backward(create_graph=True) every grad is a Value: the view shows its number (it raised
+    AttributeError: 'Value' object has no attribute 'is_integer')."""
+    L, _ = textbook()
+    L.backward()
+    plain = draw(L, view="backward").source
+    L2, _ = textbook()
+    L2.backward(create_graph=True)
+    assert isinstance(L2.grad, Value)
+    assert draw(L2, view="backward").source == plain
+
+
 def test_a_seed_other_than_one_is_not_called_a_derivative():
     L, _ = textbook()
     L.backward()
@@ -493,6 +505,17 @@ def test_draw_steps_checks_its_arguments(tmp_path):
         draw_steps(L, tmp_path, max_nodes=3)
 
 
+def test_draw_steps_refuses_an_empty_folder_name_and_writes_nothing(tmp_path, monkeypatch):
+    """'' meant the current folder: frames and steps.html landed wherever the process happened to be."""
+    L, _ = textbook()
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match=r"draw_steps: out_dir: the folder name is empty"):
+        draw_steps(L, "")
+    assert list(tmp_path.iterdir()) == []
+    assert len(draw_steps(L, ".", format="svg").frames) == 6  # the current folder, by name (no step into the 2)
+    assert (tmp_path / "steps.html").is_file()
+
+
 def test_graph_is_a_digraph_subclass():
     assert issubclass(Graph, graphviz.Digraph)
 
@@ -501,15 +524,17 @@ def test_graph_is_a_digraph_subclass():
 
 
 @pytest.mark.parametrize("bad", [3, None, b"x", ["a"]])
-def test_a_label_set_to_a_non_string_raises_type_error_naming_the_node(tmp_path, bad):
+def test_a_label_set_to_a_non_string_is_refused_at_assignment_and_every_view_still_works(tmp_path, bad):
     x = Value(2.0, label="x")
     y = x * 3
     y.backward()
-    x.label = bad
-    match = rf"label of node Value\(data=2.0, .*must be a str, got {re.escape(repr(bad))}"
-    for call in (lambda: draw(y), lambda: draw(y, view="backward"), lambda: draw_steps(y, tmp_path)):
-        with pytest.raises(TypeError, match=match):
-            call()
+    match = rf"label of Value\(data=2.0, .*label='x'\) must be a str, got {re.escape(repr(bad))}"
+    with pytest.raises(TypeError, match=match):
+        x.label = bad
+    assert x.label == "x"
+    assert "x" in draw(y).source and "x" in draw(y, view="backward").source
+    assert len(draw_steps(y, tmp_path, format="svg").frames) == 2  # the seed and x's step (none into the 3)
+    assert str(autograd.explain(y, x)).splitlines()[-1] == "∂L/∂x = 3"
 
 
 def xlink_titles(svg):

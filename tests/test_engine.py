@@ -4,6 +4,7 @@ differences and torch."""
 
 import contextlib
 import math
+import re
 import struct
 
 import pytest
@@ -14,6 +15,7 @@ from op_cases import torch_function, user_call
 from random_programs import build
 from random_programs import programs as random_programs
 
+import nn
 from autograd import Value, dot, no_grad, ops, scope, sum_values
 from autograd.engine import _node, _recorded, fused_dot, gradients, op_of
 from autograd.testing import expressions
@@ -282,6 +284,22 @@ def test_label_must_be_a_string():
         Value(1.0, label=3)
 
 
+@pytest.mark.parametrize("bad", [3, None, 2.5, b"x", ["a"]])
+def test_a_label_assigned_later_must_be_a_string_too(bad):
+    """Every kind of node (a leaf, the inlined + and *, a table op, a parameter) refuses a label that is not a
+    str at assignment, naming the node, and keeps its label (explain failed later on an int label)."""
+    x = Value(2.0, label="x")
+    nodes = [x, x + 1, x * 2, x.sin(), nn.Parameter(1.0)]
+    for v in nodes:
+        before = v.label
+        match = rf"the label of {re.escape(repr(v))} must be a str, got {re.escape(repr(bad))}"
+        with pytest.raises(TypeError, match=match):
+            v.label = bad
+        assert v.label == before
+        v.label = "ok"
+        assert v.label == "ok"
+
+
 def test_bad_operands_name_the_op_and_the_value():
     x = Value(1.0)
     with pytest.raises(TypeError, match=r"operand of '\+'.*'a'"):
@@ -471,3 +489,17 @@ def test_division_derivatives_stay_in_float_range_where_the_true_value_does():
         x.grad = 0.0
         first.backward()
         assert x.grad == -math.inf  # -1/x² (over ln 2 or ln 10) is out of float range: no ZeroDivisionError
+
+
+def test_comparisons_with_numpy_numbers_return_python_bools():
+    np = pytest.importorskip("numpy", reason="numpy is not installed: numpy's numbers are checked only where it is")
+    v = Value(3)
+    results = [v < np.float64(4), v <= np.int64(3), v > np.float32(2.5), v >= np.float64(4), np.float64(4) > v]
+    assert results == [True, True, True, False, True] and all(type(r) is bool for r in results)
+    assert max([Value(1.0), v, Value(2.0)]) is v and max(v, np.float64(5)) == 5
+
+
+@pytest.mark.parametrize("other", ["4", None, True, [4.0]])
+def test_comparisons_with_what_is_not_a_real_number_raise_type_error(other):
+    with pytest.raises(TypeError, match=r"not supported between instances of 'Value' and"):
+        _ = Value(3.0) < other

@@ -149,3 +149,28 @@ def test_second_derivatives_where_the_first_is_not_finite_follow_ieee_as_torch(f
     first.backward()
     for got in (second, v.grad):
         assert got == expected or (math.isnan(got) and math.isnan(expected)), (got, expected)
+
+
+@pytest.mark.parametrize("b", [1.0, 2.0, 3.0, 0.0])
+def test_derivatives_of_a_to_a_value_power_at_base_zero_are_exact(b):
+    """d^k/da^k a ** Value(b) at a = 0 is b (b-1) ... (b-k+1) 0^(b-k): 1, 0, 0, 0 for b = 1. The second
+    derivative of a ** Value(1.0) raised ValueError; after the IEEE policy it was right eagerly but NaN with
+    Values all the way (b 0^(b-1) at b = 0 was 0 * inf)."""
+
+    def f(a):
+        return a ** Value(b)
+
+    expected = [math.prod(b - i for i in range(k)) * (1.0 if k == b else 0.0) for k in range(1, 5)]
+    g, got = f, []
+    for _ in range(4):
+        g = grad(g)
+        got.append(g(0.0))
+    assert got == expected
+    g = grad(grad(f))(Value(0.0))  # called with a Value: the second derivative as a Value with a graph
+    assert isinstance(g, Value) and g.data == expected[1]
+    a = Value(0.0)
+    f(a).backward(create_graph=True)
+    first = a.grad
+    a.grad = 0.0
+    first.backward(create_graph=True)
+    assert float(a.grad) == expected[1]  # a float when no path leads back to a (b = 0: a constant)

@@ -1,8 +1,8 @@
 """The house of autograd and nn: who imports whom, read from the sources (every import statement, also those
 inside functions and under TYPE_CHECKING). No import circle; the engine on the ground floor knows neither its
 debugger (anomaly mode checks through the engine's hook) nor the notebook card's reader; nn reads only the
-public API of autograd and the internal names documented for it (display's card, files' writer, the engine's
-fused_dot)."""
+public API of autograd and the internal names documented for it (display's card, files' writer and reader, the
+engine's fused_dot)."""
 
 import ast
 import pathlib
@@ -81,10 +81,11 @@ def test_the_ground_floors_import_only_what_lies_below(module, allowed):
 
 
 # What nn may take from autograd beyond its public API: the internal API documented for it (display's card,
-# files' writer, and the engine's fused_dot, by which a layer reads its inputs' data once for all its neurons).
+# files' writer and reader, and the engine's fused_dot, by which a layer reads its inputs' data once for all
+# its neurons).
 DOCUMENTED_FOR_NN = {
     "autograd.display": {"card_html"},
-    "autograd.files": {"write_atomic"},
+    "autograd.files": {"write_atomic", "read_regular"},
     "autograd.engine": {"fused_dot"},
 }
 

@@ -185,3 +185,21 @@ def test_embedding_rows_are_parameters_and_get_gradients():
         e(4)
     with pytest.raises(TypeError, match=r"1\.0"):
         e(1.0)
+
+
+@pytest.mark.parametrize("bad", [{0: 5.0, 1: 7.0}, {5.0, 7.0}, "ab", b"ab", frozenset({1.0, 2.0})])
+@pytest.mark.parametrize(
+    "make", [lambda: nn.MLP(2, [3, 1], seed=0), lambda: nn.Layer(2, 3, seed=0), lambda: nn.Neuron(2, seed=0)]
+)
+def test_a_dict_a_set_or_a_string_is_not_a_list_of_inputs(make, bad):
+    """model({0: 5., 1: 7.}) used the dict's keys 0 and 1 as the inputs."""
+    with pytest.raises(TypeError, match=r"takes a list of 2 inputs \(Values or numbers\), got .* of type"):
+        make()(bad)
+    with pytest.raises(TypeError, match=r"Dropout takes a list of Values or numbers"):
+        nn.Dropout(0.5)(bad)
+
+
+def test_a_numpy_array_is_a_list_of_inputs():
+    np = pytest.importorskip("numpy", reason="numpy is not installed: numpy's arrays are checked only where it is")
+    model = nn.MLP(2, [3, 1], seed=0)
+    assert model(np.array([5.0, 7.0]))[0].data == model([5.0, 7.0])[0].data

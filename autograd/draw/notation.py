@@ -12,7 +12,6 @@ The internal API, for the other modules of ``autograd.draw``:
   surrogates as visible escapes (for text that is not a label, such as the stepper page's title);
 - ``cut(text)``: a label, title or name as the images show it (at most 80 characters, with an ellipsis);
   ``tooltip(v, kind)`` and ``tip(text)``: tooltips that hold the full text (up to 2,000 characters);
-- ``check_labels(order, what)``: a TypeError naming the first node whose label is not a str;
 - ``number(x, precision)``: a float as short text;
 - ``local_text(parent, child, local, names, precision, j, drawn)``: the text of an edge's local derivative, in
   symbols from the op table (``Op.symbolic``) and as a number, for operand j of parent (the one place
@@ -41,7 +40,6 @@ __all__ = [
     "cut",
     "tooltip",
     "tip",
-    "check_labels",
     "number",
     "local_text",
     "grad_text",
@@ -123,24 +121,6 @@ def tooltip(v: Value, kind: str) -> str:
     if len(v.label) <= _MAX_LABEL:
         return kind
     return tip(f"{kind}: {v.label}")
-
-
-def check_labels(order: Iterable[Value], what: str) -> None:
-    """A TypeError unless every node's label is a str (a label can be set to anything after the node is made).
-
-    >>> from autograd import Value
-    >>> x = Value(1.0, label="x"); x.label = 3
-    >>> check_labels([x], "draw")
-    Traceback (most recent call last):
-    ...
-    TypeError: draw: the label of node Value(data=1.0, grad=0.0, label=3) must be a str, got 3 of type int; ...
-    """
-    for v in order:
-        if type(v.label) is not str:
-            raise TypeError(
-                f"{what}: the label of node {v!r} must be a str, got {v.label!r} of type "
-                f"{type(v.label).__name__}; set node.label to a str"
-            )
 
 
 def kind(v: Value, root: Value | None) -> str:

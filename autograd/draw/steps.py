@@ -7,6 +7,9 @@ it, make one frame; the stepper can open each block (the same pass, drawn with t
 Every frame of a view has the same layout: `dot` lays the view out once (`autograd.draw.layout`), and a frame
 is that picture with some colours and texts changed, so the page holds one picture per view and a few bytes
 per step.
+
+The internal API, for the command line: ``check_out_dir(out_dir, what)``, the check `draw_steps` makes of its
+folder before it draws.
 """
 
 from __future__ import annotations
@@ -19,12 +22,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal
 
 from ..engine import Value, topological_order
+from ..files import check_folder, check_target, write_atomic
 from ..names import Naming, naming
 from .groups import Block, Collapse, Expand, GraphTooLargeError, Grouping, Item, emit, group
 from .layout import Box, Sheet
 from .notation import (
     STYLE,
-    check_labels,
     escape,
     grad_text,
     kind,
@@ -549,6 +552,19 @@ def _too_many_frames(what: str, n: int, size: tuple[int, int], svg_bytes: int, f
     )
 
 
+_PAGE = "steps.html"
+
+
+def check_out_dir(out_dir: str | os.PathLike[str], what: str) -> str:
+    """The real path of the folder `draw_steps` would write into (made if missing), or the error that would
+    stop it (see `autograd.files.check_folder`; a ``steps.html`` there that is not a regular file too).
+    Writes nothing."""
+    folder = check_folder(out_dir, what)
+    if os.path.isdir(folder):
+        check_target(os.path.join(folder, _PAGE), what)
+    return folder
+
+
 def draw_steps(
     root: Value,
     out_dir: str | os.PathLike[str],
@@ -575,6 +591,10 @@ def draw_steps(
     that opens it. ``frames=False`` writes the page alone.
     Returns a `StepFiles` (frames, html). Needs graphviz's ``dot``.
 
+    ``out_dir`` is made if missing (a link to a folder is followed; an empty name is refused, '.' is the
+    current folder); in it only ``step_<k>.<format>`` and ``steps.html`` are written, each atomically
+    (`autograd.files.write_atomic`). A folder that cannot be used raises before anything is drawn.
+
     Cost: every frame of a view has the same layout, so `dot` lays out each view once (the first, and one per
     block it can open, each of at most `max_nodes` items); the page holds one SVG picture per view and a few
     bytes per step, and the browser draws a frame when it is shown. SVG frame files are that picture with the
@@ -595,9 +615,9 @@ def draw_steps(
     check_precision(precision, what)
     if not isinstance(frames, bool):
         raise TypeError(f"{what}: frames must be True or False, got {frames!r}")
+    folder = check_out_dir(out_dir, f"{what}: out_dir")  # before the drawing: a bad folder fails at once
     out_dir = pathlib.Path(out_dir)
     order = topological_order(root)
-    check_labels(order, what)
     inputs_first = order[::-1]
     grouping = group(inputs_first, clusters, collapse, expand, max_nodes, what)
     steps = backward_steps(order)
@@ -620,8 +640,8 @@ def draw_steps(
             more.append((b.title, _Picture(_View(root, order, steps, g, precision, rankdir, what))))
     view_of = {title: k + 1 for k, (title, _) in enumerate(more)}
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    page = out_dir / "steps.html"
+    pathlib.Path(folder).mkdir(parents=True, exist_ok=True)  # the real path: a link to a folder is followed
+    page = out_dir / _PAGE
     blocks = [(title, p.layout(), p.view.captions, p.view.ends, p.targets(view_of)) for title, p in more]
     text = player_page(
         first.layout(),
@@ -642,10 +662,7 @@ def draw_steps(
         )
         for k, data in enumerate(datas):
             path = out_dir / f"step_{k:0{width}d}.{format}"
-            if isinstance(data, str):
-                path.write_text(data, encoding="utf-8")
-            else:
-                path.write_bytes(data)
+            write_atomic(path, data.encode("utf-8") if isinstance(data, str) else data, what)
             written.append(path)
-    page.write_text(text, encoding="utf-8")
+    write_atomic(page, text.encode("utf-8"), what)
     return StepFiles(written, page)

@@ -14,7 +14,6 @@ The internal API, for `autograd.draw.steps`: ``check_root``, ``new_graph``, ``ch
 from __future__ import annotations
 
 import os
-import pathlib
 import re
 import textwrap
 from collections.abc import Callable, Iterable, Mapping
@@ -30,7 +29,6 @@ from .layout import Sheet
 from .notation import (
     STYLE,
     Row,
-    check_labels,
     cut,
     escape,
     grad_text,
@@ -111,6 +109,15 @@ class Graph(graphviz.Digraph):  # type: ignore[misc]  # graphviz is untyped
 
     def pipe(self, *args: Any, **kwargs: Any) -> Any:  # bytes, or str when an encoding is given
         self.settle()
+        # graphviz starts dot, then encodes the source line by line: a character the encoding refuses (a lone
+        # surrogate in an attribute set by hand) would stop it half way, with dot left waiting on its input
+        try:
+            self.source.encode(self.encoding)
+        except UnicodeEncodeError as e:
+            raise ValueError(
+                f"pipe: the graph's DOT source holds {e.object[e.start : e.end]!r}, which {self.encoding} cannot "
+                f"encode (chaingrad escapes every text it draws: was an attribute set by hand?)"
+            ) from None
         try:
             return super().pipe(*args, **kwargs)
         except graphviz.ExecutableNotFound:
@@ -146,17 +153,22 @@ class Graph(graphviz.Digraph):  # type: ignore[misc]  # graphviz is untyped
         >>> draw(Value(1.0, label="x")).render(notes, format="dot") == notes + ".dot", open(notes).read()
         (True, 'mine')
         """
+        # os.path, not pathlib: a trailing '/' (a folder, not a file) must reach write_atomic, which refuses it
+        folder = os.fspath(directory if directory is not None else self.directory)
         if outfile is not None:
-            out = pathlib.Path(directory if directory is not None else self.directory, outfile)
-            format = format or out.suffix[1:].lower()
+            out = os.path.join(folder, os.fspath(outfile))
+            format = format or os.path.splitext(out)[1][1:].lower()
             if not format:
                 raise ValueError(f"render: cannot tell the format from outfile={os.fspath(outfile)!r}: give format=")
-            source = out.with_suffix(".gv")
+            source = os.path.splitext(out)[0] + ".gv"
         else:
-            source = pathlib.Path(directory if directory is not None else self.directory, filename or self.filename)
+            name = os.fspath(filename) if filename is not None else self.filename
+            if not name:
+                raise ValueError("render: the file name is empty; give one, e.g. render('graph', format='svg')")
+            source = os.path.join(folder, name)
             format = format or self.format
-            out = pathlib.Path(f"{source}.{format}")
-        if raise_if_result_exists and out.exists():
+            out = f"{source}.{format}"
+        if raise_if_result_exists and os.path.exists(out):
             raise graphviz.FileExistsError(f"render: output file exists: {os.fspath(out)!r}")
         data = self.pipe(
             format=format, renderer=renderer, formatter=formatter, neato_no_op=neato_no_op, quiet=quiet, engine=engine
@@ -166,7 +178,7 @@ class Graph(graphviz.Digraph):  # type: ignore[misc]  # graphviz is untyped
             write_atomic(source, self.source.encode("utf-8"), "render")
         if view or quiet_view:
             graphviz.view(out, quiet=quiet_view)
-        return os.fspath(out)
+        return out
 
 
 def check_root(root: object, what: str) -> None:
@@ -378,25 +390,25 @@ def draw(
         raise ValueError(f"{what}: view must be 'forward' or 'backward', got {view!r}")
     check_precision(precision, what)
     backward = view == "backward"
-    if backward and root.grad == 0.0:
+    if backward and float(root.grad) == 0.0:
         raise BackwardNotRunError(
             f"{what}(view='backward'): root {root!r} has grad 0, so backward() has not run on this graph; "
             "call root.backward() first, or draw view='forward'"
         )
     order = topological_order(root)
-    check_labels(order, what)
     order.reverse()  # inputs first: graphviz places nodes in the order they are declared
     grouping = group(order, clusters, collapse, expand, max_nodes, what)
     names = naming(root)
     g = new_graph(rankdir, title, what, _note(grouping, len(order)) if grouping.auto else None)
-    seed_is_one = root.grad == 1.0
+    grads = {v: float(v.grad) for v in order}  # after backward(create_graph=True) a grad is a Value: its number
+    seed_is_one = grads[root] == 1.0
 
     def label(item: Item) -> str:
         if isinstance(item, Block):
             return table(block_rows(item))
         rows = node_rows(item, names, precision)
         if backward and not item.is_constant:
-            grad = escape(grad_text(item, root, names, precision, number(item.grad, precision), seed_is_one))
+            grad = escape(grad_text(item, root, names, precision, number(grads[item], precision), seed_is_one))
             rows.append((f'<FONT COLOR="#b71c1c"><B>{grad}</B></FONT>', ""))
         return table(rows)
 
@@ -413,7 +425,6 @@ def draw(
     def drawn(v: Value) -> bool:  # a node the view draws is its own unit (else its block is)
         return grouping.unit.get(v) is v
 
-    grads = {v: v.grad for v in order}
     whole = carries_all(grouping)
     for k, (tail, head, scalar) in enumerate(grouping.edges):  # ids e0, e1, ...: see Graph.settle
         if isinstance(tail, Block) or isinstance(head, Block):
@@ -426,12 +437,12 @@ def draw(
                 extra["label"] = f'<<FONT COLOR="{color}">{text}</FONT>>'
             g.edge(ids[tail], ids[head], **extra)
         elif backward and child_of(scalar).is_constant:  # a constant carries no gradient: no text
-            g.edge(ids[tail], ids[head], dir="back", color="#9e9e9e")
+            g.edge(ids[tail], ids[head], dir="back", color="#9e9e9e", id=f"e{k}")
         elif backward:
             ((v, child, local, j),) = scalar
             lines = [
                 local_text(v, child, local, names, precision, j, drawn),
-                f"{number(v.grad, precision)} × {number(local, precision)} = {number(v.grad * local, precision)}",
+                f"{number(grads[v], precision)} × {number(local, precision)} = {number(grads[v] * local, precision)}",
             ]
             g.edge(
                 ids[child],
