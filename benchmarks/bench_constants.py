@@ -11,8 +11,8 @@ runs alternating, collector on.
 Each run times one backward over a graph built just before it (untimed), so that no variant keeps a
 luckier memory layout.
 
-What it showed (2 cores, shared): the type test costs 6 to 11% on the nn step and gains nothing on the
-polynomial; the property costs 3 to 5% on the nn step and 26 to 48% on the polynomial. So the engine does
+What it showed (2 cores, shared; five runs): the type test costs 6 to 13% on the nn step and gains at most
+4% on the polynomial; the property costs 3 to 8% on the nn step and 18 to 48% on the polynomial. So the engine does
 not skip: a constant's .grad receives its additions like any leaf's, and the views never show it.
 
 Workloads: the nn demo step's graph (nn.MLP(2, [16, 16, 1]) over a batch, hinge loss, L2 term: its data
