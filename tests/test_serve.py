@@ -636,7 +636,13 @@ def test_the_textbook_example_typed_set_moved_and_clicked_in_a_browser(browser, 
     # a screenshot for the README (PLAYGROUND_SCREENSHOT=docs/playground.png writes the committed one)
     browser.execute_script("window.scrollTo(0, 0)")
     shot = pathlib.Path(os.environ.get("PLAYGROUND_SCREENSHOT", tmp_path / "playground.png"))
-    browser.save_screenshot(str(shot))
+    size = browser.get_window_size()
+    below = browser.execute_script("return document.documentElement.scrollHeight - window.innerHeight")
+    browser.set_window_size(size["width"], size["height"] + min(max(below, 0), 400))  # the whole derivation
+    try:
+        browser.save_screenshot(str(shot))
+    finally:
+        browser.set_window_size(size["width"], size["height"])
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     # reload: the URL holds the expression and the values
@@ -646,6 +652,101 @@ def test_the_textbook_example_typed_set_moved_and_clicked_in_a_browser(browser, 
     assert browser.find_element(By.ID, "expr").get_attribute("value") == "c*(a+2*b)"
     assert (_text(browser, "output"), _text(browser, "grad-c")) == ("f = -10.2", "5.1")
     _no_errors(browser)
+
+
+# the textbook example; an input called f, which the output's label 'f' must not shadow (the naming primes it);
+# a constant longer than the pictures write it
+AGREE = [
+    ("c*(a+2*b)", {"a": 3, "b": 1, "c": -2}),
+    ("f*g + 1", {"f": 2, "g": 3}),
+    ("x*0.333333333 - 1/3", {"x": 2}),
+]
+
+
+def test_the_page_names_every_node_as_the_pictures_explain_and_the_stepper_do(browser, server):  # noqa: F811
+    """The output line, the gradient table, a clicked node's text and the stepper's captions use the names
+    and the notation of the pictures (the graph's one naming); constants carry no gradient anywhere."""
+    from selenium.webdriver.common.by import By
+
+    from autograd.engine import topological_order
+
+    for expr, values in AGREE:
+        query = "?expr=" + expr.replace("+", "%2B") + "".join(f"&{n}={x}" for n, x in values.items())
+        _open(browser, server, query)
+        inputs = {n: Value(float(x), label=n) for n, x in values.items()}
+        root = output(parse(expr), inputs)
+        order = topological_order(root)  # the page's node ids: b0 (the output) ...
+        nodes = browser.execute_script(
+            "return [...document.querySelectorAll('#backward g.node')].map(g => "
+            "[g.id, [...g.querySelectorAll('text')].map(t => t.textContent)])"
+        )
+        texts = {int(gid[1:]): t for gid, t in nodes}
+        assert len(texts) == len(order)
+        edges = browser.execute_script(
+            "return [...document.querySelectorAll('#backward g.edge')].map(g => "
+            "[...g.querySelectorAll('text')].map(t => t.textContent))"
+        )
+        edge_lines = {t[0] for t in edges if t}
+        name = {v: texts[k][0] for k, v in enumerate(order)}  # what the picture calls each node
+        title = {v: "".join(texts[k][:2]).replace("\xa0", " ") for k, v in enumerate(order)}  # 'd = 2b'
+
+        # the output line and the table: the root's and the inputs' names, each row a gradient the picture shows
+        assert _text(browser, "output") == f"{name[root]} = {root.data:.10g}"
+        rows = browser.execute_script(
+            "return [...document.querySelectorAll('#grads tbody tr')].map(r => [...r.cells].map(c => c.textContent))"
+        )
+        assert [r[0] for r in rows] == [f"∂{name[root]}/∂{name[v]}" for v in inputs.values()]
+        shown = [t for k in texts for t in texts[k] if t.startswith("∂")]
+        for row, v in zip(rows, inputs.values()):
+            assert f"{row[0]} = {float(row[1]):.4g}" in shown or f"{row[0]} = {row[1]}" in shown, (row, shown)
+
+        # constants: their number only, no gradient in the picture, the table or the edges into them
+        constants = [v for v in order if v.is_constant]
+        assert constants
+        for c in constants:
+            assert texts[order.index(c)] == [name[c]]
+            assert not any(f"/∂{name[c]} " in t for t in shown + sorted(edge_lines))
+
+        # click every node: an input's derivation (explain), an op's local derivatives as its edges write them,
+        # a constant's number
+        for k, v in enumerate(order):
+            browser.execute_script("document.getElementById('details').textContent = ''")
+            browser.find_element(By.ID, f"b{k}").click()
+            _wait(browser, lambda d: _text(d, "details"))
+            details = _text(browser, "details").splitlines()
+            if v.is_constant:
+                assert details[0].startswith(f"{name[v]}: ") and "no gradient" in details[0]
+            elif v.is_leaf:
+                assert "\n".join(details) == str(explain(root, v))
+                assert details[0].startswith(f"∂{name[root]}/∂{name[v]}")
+            else:
+                assert details[0] == f"{title[v]} {texts[k][2]}"  # 'd = 2b = 2'
+                assert len(details) == 1 + sum(not c.is_constant for c in v.children)
+                assert set(details[1:]) <= edge_lines, (details, edge_lines)
+
+        # the stepper names the same nodes
+        browser.find_element(By.ID, "steps").click()
+        browser.switch_to.frame(browser.find_element(By.ID, "steps-frame"))
+        try:
+            _wait(browser, lambda d: (_text(d, "counter") or "").startswith("step 0 of"))
+            total = int(_text(browser, "counter").split()[-1])
+            assert total == sum(not c.is_constant for v in order for c in v.children)  # none into a constant
+            for step in range(1, total + 1):
+                browser.find_element(By.ID, "next").click()
+                _wait(browser, lambda d, step=step: _text(d, "counter") == f"step {step} of {total}")
+                m = re.match(r"Step \d+ of \d+: (\S+) passes its gradient back to (\S+):", _text(browser, "caption"))
+                assert m and {m[1], m[2]} <= set(name.values()), _text(browser, "caption")
+            # the last frame (an SVG image): each node's first text is the name the playground's picture shows
+            firsts = browser.execute_script(
+                "const svg = decodeURIComponent(document.getElementById('frame').src.split(',')[1]);"
+                "const doc = new DOMParser().parseFromString(svg, 'image/svg+xml');"
+                "return [...doc.querySelectorAll('g.node')].map(g => g.querySelector('text').textContent)"
+            )
+            assert sorted(firsts) == sorted(name.values())
+        finally:
+            browser.switch_to.default_content()
+        browser.find_element(By.ID, "close-steps").click()
+        _no_errors(browser)
 
 
 def test_a_domain_error_is_one_line_on_the_page_and_the_page_still_works(browser, server, capsys):  # noqa: F811
