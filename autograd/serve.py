@@ -13,7 +13,7 @@ writes only into a temporary folder that it removes when it stops. The page (``a
 plain HTML, CSS and JavaScript) loads nothing from the network.
 
 A slider move is fast because the picture is not laid out again when only numbers change
-(`autograd.draw.live`): the page gets the new texts of `draw`'s picture and writes them into the SVG it
+(`autograd.draw.layout.Layouts`): the page gets the new texts of `draw`'s picture and writes them into the SVG it
 has; and the page sends one request at a time, the newest values when the last answer is in.
 """
 
@@ -41,7 +41,8 @@ from typing import Any, NoReturn
 
 from . import cli
 from .draw import DotNotFoundError, draw, draw_steps
-from .draw.live import Layouts, local_derivatives
+from .draw.layout import Layouts
+from .draw.notation import local_derivatives
 from .engine import Value, topological_order
 from .explain import explain
 from .gradcheck import GradcheckError, gradcheck
@@ -185,7 +186,7 @@ class Playground:
         self._lock = threading.Lock()
 
     def graph(self, request: dict[str, Any]) -> dict[str, Any]:
-        """The output, each input's value and gradient, and both pictures (`autograd.draw.live.Picture`):
+        """The output, each input's value and gradient, and both pictures (`autograd.draw.layout.Picture`):
         only the texts of a view whose layout the page already has (``have``: {view: layout})."""
         state = _State(request.get("expr"), request.get("values", {}))
         have = request.get("have")

@@ -1,5 +1,5 @@
 """autograd.serve, the playground: the server (limits, refusals, threads, Ctrl-C, ports), the fast path of
-autograd.draw.live, and the page in a real headless browser (Debian's chromium through selenium)."""
+autograd.draw.layout's Layouts, and the page in a real headless browser (Debian's chromium through selenium)."""
 
 import concurrent.futures
 import http.client
@@ -24,7 +24,8 @@ from test_player import _no_errors, browser  # noqa: F401
 from autograd import Value, draw, explain, gradcheck, serve
 from autograd.cli import main as cli_main
 from autograd.cli import output, parse
-from autograd.draw.live import Layouts, local_derivatives
+from autograd.draw.layout import Layouts
+from autograd.draw.notation import local_derivatives
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz's dot is not installed")
 pytestmark = needs_dot
@@ -273,6 +274,22 @@ def test_layouts_grow_when_a_number_outgrows_its_room_and_check_their_svg():
     assert picture(0.6)[0].layout == wide.layout  # more room never hurts: the wide layout stays
 
 
+def test_the_playgrounds_picture_attaches_stray_edge_labels_as_draw_does():
+    """dot can place an edge's label nearer another edge's line (here ∂a/∂w under the edge to x): draw's
+    picture then draws a line from the label to its own edge, and so must the playground's, laid out or full."""
+    expr, values = "(tanh(w*x+b)-0.5)**2", {"w": 0.5, "x": 2.0, "b": 0.5}
+
+    def attached_edges(svg):  # dot draws a label attached to its edge (decorate=true) with a polyline under it
+        return set(re.findall(r'<g id="(e\d+)" class="edge">(?:(?!</g>).)*<polyline', svg, re.S))
+
+    root = output(parse(expr), {n: Value(x, label=n) for n, x in values.items()})
+    root.backward()
+    graph = draw(root, view="backward")
+    drawn = attached_edges(graph.pipe(format="svg").decode())
+    assert drawn, "the example no longer has a stray label: pick another"
+    assert attached_edges(Layouts().picture(draw(root, view="backward")).svg) == drawn
+
+
 def test_a_picture_that_fails_the_check_is_drawn_in_full():
     from autograd import scope
 
@@ -287,15 +304,15 @@ def test_a_picture_that_fails_the_check_is_drawn_in_full():
 
 def test_a_missing_failing_or_slow_dot_is_an_error_not_a_wrong_picture(monkeypatch):
     from autograd.draw import DotNotFoundError
-    from autograd.draw import live as live_module
+    from autograd.draw import layout as layout_module
 
     root = output(parse("a*b"), {"a": Value(2.0, label="a"), "b": Value(3.0, label="b")})
     graph = draw(root, view="backward")
     with pytest.raises(RuntimeError, match=r"^graphviz's dot failed: .*syntax error"):
-        live_module._dot("digraph { -> }", 10.0)
+        layout_module._dot("digraph { -> }", 10.0)
     with pytest.raises(TimeoutError, match=r"^graphviz's dot took longer than 1e-06 s to lay the picture out$"):
         Layouts(timeout=1e-6).picture(graph)
-    monkeypatch.setattr(live_module.shutil, "which", lambda name: None)
+    monkeypatch.setattr(layout_module.shutil, "which", lambda name: None)
     with pytest.raises(DotNotFoundError):
         Layouts().picture(graph)
 
@@ -697,7 +714,7 @@ def test_the_page_names_every_node_as_the_pictures_explain_and_the_stepper_do(br
         )
         assert [r[0] for r in rows] == [f"∂{name[root]}/∂{name[v]}" for v in inputs.values()]
         shown = [t for k in texts for t in texts[k] if t.startswith("∂")]
-        for row, v in zip(rows, inputs.values()):
+        for row in rows:
             assert f"{row[0]} = {float(row[1]):.4g}" in shown or f"{row[0]} = {row[1]}" in shown, (row, shown)
 
         # constants: their number only, no gradient in the picture, the table or the edges into them
@@ -733,7 +750,7 @@ def test_the_page_names_every_node_as_the_pictures_explain_and_the_stepper_do(br
             assert total == sum(not c.is_constant for v in order for c in v.children)  # none into a constant
             for step in range(1, total + 1):
                 browser.find_element(By.ID, "next").click()
-                _wait(browser, lambda d, step=step: _text(d, "counter") == f"step {step} of {total}")
+                _wait(browser, lambda d, want=f"step {step} of {total}": _text(d, "counter") == want)
                 m = re.match(r"Step \d+ of \d+: (\S+) passes its gradient back to (\S+):", _text(browser, "caption"))
                 assert m and {m[1], m[2]} <= set(name.values()), _text(browser, "caption")
             # the last frame (an SVG image): each node's first text is the name the playground's picture shows
