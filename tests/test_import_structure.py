@@ -1,8 +1,8 @@
 """The house of autograd and nn: who imports whom, read from the sources (every import statement, also those
-inside functions and under TYPE_CHECKING). No import circle, module by module; the engine on the ground floor knows neither its
-debugger (anomaly mode checks through the engine's hook) nor the notebook card's reader; nn reads only the
-public API of autograd and the internal names documented for it (display's card, files' writer and reader, the
-engine's fused_dot)."""
+inside functions and under TYPE_CHECKING). No import circle, module by module; the engine on the ground floor
+knows neither its debugger (anomaly mode checks through the engine's hook) nor the notebook card's reader; nn
+reads only the public API of autograd and the internal names documented for it (display's card, files' writer
+and reader, the engine's fused_dot)."""
 
 import ast
 import pathlib
