@@ -1,27 +1,44 @@
 """Compiled replay: trace a fixed-shape function once, then replay its forward and backward fast.
 
-``fast = compile(fn)``: the first call ``fast(*leaves)`` runs ``fn`` eagerly and turns the graph it
-built into one generated Python function: one line per node forward, one line per edge backward,
-every number a plain local variable. Later calls with as many leaves run that function on the
-leaves' current ``.data`` and build no Value at all. Results equal eager mode bit for bit: each line is
-written from the op table, by running the op's value and derivative rule on symbols (so the line is
-the very float expression eager mode evaluates, or a call of the same function where a rule branches
-on the data), and the backward adds gradients in the engine's order.
+``fast = compile(fn)``: the first call ``fast(*leaves)`` runs ``fn`` eagerly and writes the graph it built down
+as a *tape*: one instruction per node (an op of the table and the positions of its operands). Later calls
+with as many leaves replay the tape on the leaves' current ``.data`` and build no Value at all. The work comes
+in tiers, as a JIT's does:
 
-The limit: the replay repeats the *traced* graph. A function whose graph depends on the data (a
-Python ``if`` on ``.data``, a loop whose length depends on a value) must not be compiled, or only
-with ``check=True``, which traces every call again and raises `GraphChanged` when the graph differs.
+1. **the tape**, made at the trace (a couple of µs a node): its replay evaluates each op with the table's own
+   functions (`ops.evaluate`, as eager mode does) and adds the gradients in the engine's order;
+2. **generated Python source**, once a program has been replayed ``source_after`` times: one line per node
+   forward, one line per edge backward, every number a plain local variable, every op's value and derivative
+   written out from the table (by running its rule on symbols), so nothing is called back in the table.
+   Generating and compiling the source costs some 20 µs a node, which a program replayed often pays back;
+3. **a cache keyed by the graph's structure** (the ops and how they connect, not the numbers): a second trace
+   of the same shape, by another `compile` of the same function or of another model of the same architecture,
+   finds the tape and the source made for the first.
+
+Results equal eager mode bit for bit in every tier: the same float expressions, the gradients added in the
+engine's order.
+
+The limit: the replay repeats the *traced* graph. A function whose graph depends on the data (a Python ``if``
+on ``.data``, a loop whose length depends on a value) must not be compiled, or only with ``check=True``, which
+traces every call again and raises `GraphChanged` when the graph differs.
 """
 
 import builtins
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Generator, Sequence
-from typing import Literal, NoReturn, TypeVar, cast
+from typing import NoReturn, TypeVar, cast
 
 from . import ops
 from .engine import BACKWARD_LOCK, GRAD, Value, mode, op_of, real, topological_order
 
-__all__ = ["compile", "Compiled", "CompiledResult", "GraphChanged"]
+__all__ = ["compile", "Compiled", "CompiledResult", "GraphChanged", "clear_cache"]
+
+# Replays of a program before its Python source is generated. Measured per op node (the MLP's per-point loss, a
+# chain, the RNN): a replay of the tape costs 1.1-2.4 µs more than one of the source, and generating the source
+# 50-160 µs, so the source pays for itself after some 30-70 replays.
+SOURCE_AFTER = 50
 
 
 class GraphChanged(RuntimeError):
@@ -41,13 +58,16 @@ class _Fallback(Exception):
     """Raised by generated code where the engine would check the data: the call is redone eagerly."""
 
 
-def compile(fn: Callable[..., Value], check: bool = False) -> "Compiled":
+def compile(fn: Callable[..., Value], check: bool = False, source_after: int = SOURCE_AFTER) -> "Compiled":
     """Trace ``fn(*leaves) -> Value`` on the first call, replay it on later calls.
+
+    ``source_after``: the replays of the tape after which Python source is generated for the graph (0: at the
+    second call; a large number: never).
 
     >>> from autograd import Value
     >>> f = compile(lambda a, b: (a * b + b).tanh())
     >>> a, b = Value(0.5), Value(-1.0)
-    >>> r = f(a, b)          # traces, then replays
+    >>> r = f(a, b)          # traces
     >>> a.data = 2.0
     >>> r = f(a, b)          # replays on the new data: no Value is built
     >>> r.backward()
@@ -58,7 +78,9 @@ def compile(fn: Callable[..., Value], check: bool = False) -> "Compiled":
         raise TypeError(f"compile: fn must be callable, got {fn!r} of type {type(fn).__name__}")
     if type(check) is not bool:
         raise TypeError(f"compile: check must be True or False, got {check!r}")
-    return Compiled(fn, check)
+    if type(source_after) is not int or source_after < 0:
+        raise TypeError(f"compile: source_after must be an int >= 0 (replays of the tape), got {source_after!r}")
+    return Compiled(fn, check, source_after)
 
 
 class Compiled:
@@ -67,14 +89,20 @@ class Compiled:
     >>> f = compile(lambda x: x * x)
     >>> f(Value(3.0)).data
     9.0
+    >>> f.tier(1)
+    'tape'
     >>> print(f.source(1).splitlines()[0])
     def replay(L, K):
+    >>> f.tier(1)
+    'source'
     """
 
-    def __init__(self, fn: Callable[..., Value], check: bool = False) -> None:
+    def __init__(self, fn: Callable[..., Value], check: bool = False, source_after: int = SOURCE_AFTER) -> None:
         self.fn = fn
         self.check = check
-        self._programs: dict[int, _Program] = {}  # number of leaves -> _Program
+        self.source_after = source_after
+        # number of leaves -> (the program of the traced graph, the leaves fn reached besides its arguments)
+        self._programs: dict[int, tuple[_Program, tuple[Value, ...]]] = {}
 
     def __call__(self, *leaves: Value) -> "CompiledResult":
         """Replay on the leaves' current data; trace first if this number of leaves is new.
@@ -82,16 +110,23 @@ class Compiled:
         Returns a `CompiledResult`. Under ``no_grad()`` and ``detect_anomaly()`` ``fn`` runs eagerly,
         and so does a call whose data reach the edge of an op's domain (the engine's error, or value).
         """
-        program = self._programs.get(len(leaves))
-        traced: float | None = None
-        if program is None or self.check or mode() != GRAD:
+        entry = self._programs.get(len(leaves))
+        traced: Value | None = None
+        if entry is None or self.check or mode() != GRAD:
             if mode() != GRAD:
                 # Under no_grad() or detect_anomaly() the function runs eagerly, exactly as uncompiled
                 # (no graph, or every op checked for NaN and infinities).
                 out = _value(self.fn(*leaves), self.fn)
                 return CompiledResult(out.data, out.backward)
-            program, traced = self._trace(leaves, program)
-        replay = program.function(leaves, program.captured)
+            first = entry is None
+            entry, traced = self._trace(leaves, entry)
+            if first and traced is not None:
+                # the first call: the graph just built is the result (its backward is eager mode's own)
+                return CompiledResult(traced.data, traced.backward)
+        program, captured = entry
+        if program.function is None and program.replays >= self.source_after:
+            program.generate(leaves, captured)
+        replay = program.replay(leaves, captured)
         try:
             data = next(replay)
         except (ArithmeticError, ValueError, _Fallback):
@@ -102,16 +137,19 @@ class Compiled:
         except AttributeError:
             _check_leaves(leaves, self.fn)
             raise
-        if self.check and traced is not None and not _same(data, traced):  # traced: set when checking
+        if self.check and traced is not None and not _same(data, traced.data):
             raise GraphChanged(
                 f"compiled {_name(self.fn)} (check=True): same graph, but the replay gives "
-                f"{data!r} where the function gives {traced!r}"
+                f"{data!r} where the function gives {traced.data!r}"
             )
         return CompiledResult(data, replay.send)
 
-    def _trace(self, leaves: tuple[Value, ...], program: "_Program | None") -> "tuple[_Program, float]":
-        """Run fn eagerly; return (the program for its graph, the output's data). With an existing
-        program (check=True), compare the new graph with it and raise GraphChanged if it differs."""
+    def _trace(
+        self, leaves: tuple[Value, ...], entry: "tuple[_Program, tuple[Value, ...]] | None"
+    ) -> "tuple[tuple[_Program, tuple[Value, ...]], Value | None]":
+        """Run fn eagerly; return (the program of its graph and the leaves it reached, the output, or None if
+        the output's own backward would differ from the replay's). With an entry (check=True), compare the new
+        graph with its program and raise GraphChanged if they differ."""
         _check_leaves(leaves, self.fn)
         # The same Value passed twice: trace with a copy in the later places, so that the
         # program keeps one input per argument and later calls may pass different Values.
@@ -124,26 +162,41 @@ class Compiled:
             traced.append(v)
         out = _value(self.fn(*traced), self.fn)
         index = {v: i for i, v in enumerate(traced)}
-        order = topological_order(out, leaves=index)
-        if program is None:
-            program = self._programs[len(leaves)] = _Program(out, order, index, traced)
-            return program, out.data
-        difference = _compare(program.shape, _shape(order, index))
+        structure, captured = _structure(topological_order(out, leaves=index), index)
+        # The graph just built is the first call's result when its backward is the replay's: every argument a
+        # leaf (the replay stops at an argument that has a graph of its own) and none passed twice.
+        result = out if self.check or (len(set(leaves)) == len(leaves) and all(v.is_leaf for v in leaves)) else None
+        if entry is None:
+            entry = self._programs[len(leaves)] = (_cached(structure), captured)
+            return entry, result
+        difference = _compare(entry, structure, captured)
         if difference:
             raise GraphChanged(
                 f"compiled {_name(self.fn)} (check=True): the graph differs from the traced one: "
                 f"{difference}. The graph depends on the data (a Python `if` on .data?), so it "
                 f"cannot be replayed: call the function uncompiled"
             )
-        return program, out.data
+        return entry, out
+
+    def tier(self, n_leaves: int) -> str:
+        """How the program for ``n_leaves`` leaves replays now: 'tape', or 'source' (generated Python)."""
+        return "tape" if self._entry(n_leaves)[0].function is None else "source"
 
     def source(self, n_leaves: int) -> str:
-        """The generated Python source of the program for ``n_leaves`` leaves (traced already)."""
+        """The generated Python source of the program for ``n_leaves`` leaves (traced already); generated now
+        if it was not yet, and replayed from then on."""
+        program, captured = self._entry(n_leaves)
+        if program.function is None:
+            program.generate(None, captured)
+        assert program.source is not None
+        return program.source
+
+    def _entry(self, n_leaves: int) -> "tuple[_Program, tuple[Value, ...]]":
         if n_leaves not in self._programs:
             raise KeyError(
                 f"compiled {_name(self.fn)}: no program for {n_leaves!r} leaves yet; traced: {sorted(self._programs)}"
             )
-        return self._programs[n_leaves].source
+        return self._programs[n_leaves]
 
     def __repr__(self) -> str:
         return f"compile({_name(self.fn)}, check={self.check})"
@@ -204,73 +257,153 @@ def _name(fn: object) -> str:
     return qualname or repr(fn)
 
 
-# ---- the trace ----
+# ---- the trace: a graph's structure, and the tape that replays it ----
 
-# One node of a traced graph, inputs first: ("input", argument index), ("leaf", the leaf Value), or
-# (the op's title, the positions of its children).
-_Entry = tuple[Literal["input"], int] | tuple[Literal["leaf"], Value] | tuple[str, tuple[int, ...]]
+# One node of a traced graph, in forward order (operands first): ("input", argument index), ("leaf", index among
+# the captured leaves: parameters a closure reaches, constants made inside fn), or (the op, the positions of its
+# operands). The last node is the output.
+_Entry = tuple[str, int] | tuple[ops.Op, tuple[int, ...]]
+_Structure = tuple[_Entry, ...]
+
+# A replay, ``replay(L, K)`` (L the arguments, K the captured leaves): yields the output's data, then runs a
+# backward pass per gradient sent to it.
+_Replay = Callable[[Sequence[Value], Sequence[Value]], Generator[float, float, None]]
 
 
-# The generated ``replay(L, K)``: yields the output's data, then runs a backward pass per gradient sent.
-_Replay = Callable[[Sequence[Value], tuple[Value, ...]], Generator[float, float, None]]
+def _structure(order: list[Value], index: dict[Value, int]) -> tuple[_Structure, tuple[Value, ...]]:
+    """The structure of a graph given root first, and the leaves it reached besides the arguments in ``index``."""
+    position: dict[Value, int] = {}
+    entries: list[_Entry] = []
+    captured: list[Value] = []
+    for v in reversed(order):
+        position[v] = len(entries)
+        if v in index:
+            entries.append(("input", index[v]))
+        else:
+            op = op_of(v)
+            if op is None:
+                entries.append(("leaf", len(captured)))
+                captured.append(v)
+            else:
+                entries.append((op, tuple([position[c] for c in v.children])))
+    return tuple(entries), tuple(captured)
+
+
+# structure -> its program, shared by every compiled function; the least recently traced shapes are dropped
+# beyond _CACHE_NODES nodes in all (a program lives on in the compiled functions that hold it)
+_CACHE: "OrderedDict[_Structure, _Program]" = OrderedDict()
+_CACHE_NODES = 10**6
+_CACHE_LOCK = threading.Lock()
+
+
+def _cached(structure: _Structure) -> "_Program":
+    """The program of a structure: the one made for an earlier trace of the same shape, or a new one."""
+    with _CACHE_LOCK:
+        program = _CACHE.get(structure)
+        if program is not None:
+            _CACHE.move_to_end(structure)
+            return program
+        program = _CACHE[structure] = _Program(structure)
+        total = sum(p.size for p in _CACHE.values())
+        while total > _CACHE_NODES and len(_CACHE) > 1:
+            total -= _CACHE.popitem(last=False)[1].size
+        return program
+
+
+def clear_cache() -> None:
+    """Forget every traced shape: the next trace of any graph makes a new tape (benchmarks time a first trace so).
+
+    >>> clear_cache()
+    """
+    with _CACHE_LOCK:
+        _CACHE.clear()
 
 
 class _Program:
-    """The generated replay function of one traced graph, and what `check=True` compares."""
+    """The replay of one graph structure: its tape, and once it has been replayed often, its generated source."""
 
-    def __init__(self, out: Value, order: list[Value], index: dict[Value, int], leaves: list[Value]) -> None:
-        # Leaves that are not arguments (parameters a closure reaches, constants made inside fn):
-        # the program keeps the Value objects and reads their .data on every call.
-        self.captured = tuple(v for v in reversed(order) if v not in index and v.is_leaf)
-        self.shape = _shape(order, index)
-        self.source, self.names = _generate(order, index, self.captured)
-        namespace = dict(self.names, _Fallback=_Fallback, inf=math.inf, nan=math.nan)
-        exec(builtins.compile(self.source, f"<compiled {len(order)} nodes>", "exec"), namespace)
-        self.function = cast(_Replay, namespace["replay"])
-        # Internal invariant: the program reproduces the traced value (same expressions, same bits).
-        replay = self.function(leaves, self.captured)
-        try:
-            data = next(replay)
-        except (ArithmeticError, ValueError, _Fallback):
-            pass  # at an edge of an op's domain the replay defers to eager mode; nothing to compare
-        else:
-            assert _same(data, out.data), "compiled forward differs from the traced graph"
-            replay.close()
+    def __init__(self, structure: _Structure) -> None:
+        self.structure = structure
+        self.size = len(structure)
+        self.loads: list[tuple[int, bool, int]] = []  # (position, an argument (else a captured leaf), its index)
+        self.steps: list[tuple[int, ops.Op, tuple[int, ...]]] = []  # (position, op, operand positions)
+        for p, (kind, arg) in enumerate(structure):
+            if isinstance(kind, ops.Op):
+                self.steps.append((p, kind, cast(tuple[int, ...], arg)))
+            else:
+                self.loads.append((p, kind == "input", cast(int, arg)))
+        self.replays = 0
+        self.function: _Replay | None = None
+        self.source: str | None = None
+        self._lock = threading.Lock()
+
+    def replay(self, L: Sequence[Value], K: Sequence[Value]) -> Generator[float, float, None]:
+        """A replay on the leaves' current data: the generated source's, or the tape's."""
+        if self.function is not None:
+            return self.function(L, K)
+        self.replays += 1
+        return self.tape(L, K)
+
+    def tape(self, L: Sequence[Value], K: Sequence[Value]) -> Generator[float, float, None]:
+        """The tape's replay: every op evaluated as eager mode evaluates it, the gradients added in its order."""
+        values = [0.0] * self.size
+        for p, argument, i in self.loads:
+            values[p] = (L if argument else K)[i].data
+        local: list[tuple[float, ...]] = [()] * self.size
+        evaluate = ops.evaluate
+        for p, op, children in self.steps:
+            values[p], local[p] = evaluate(op, [values[c] for c in children])
+        leaves = [((L if argument else K)[i], p) for p, argument, i in self.loads]
+        steps = self.steps[::-1]
+        root = self.size - 1
+        while True:
+            g = yield values[root]
+            # a leaf's contributions are summed from -0.0 (x + -0.0 is x, exactly) and added to its .grad once,
+            # which is what the engine's accumulation into .grad comes to; other nodes start from 0.0, as new
+            grads = [0.0] * self.size
+            for _, p in leaves:
+                grads[p] = -0.0
+            grads[root] = g
+            for p, _, children in steps:
+                gp = grads[p]
+                for c, d in zip(children, local[p]):
+                    grads[c] += d * gp
+            for leaf, p in leaves:
+                leaf.grad += grads[p]
+
+    def generate(self, L: Sequence[Value] | None, K: Sequence[Value]) -> None:
+        """Generate, compile and check the Python source; replays use it from now on."""
+        with self._lock:
+            if self.function is not None:
+                return
+            source, names = _generate(self.structure)
+            namespace = dict(names, _Fallback=_Fallback, inf=math.inf, nan=math.nan)
+            exec(builtins.compile(source, f"<compiled {self.size} nodes>", "exec"), namespace)
+            function = cast(_Replay, namespace["replay"])
+            if L is not None:
+                # Internal invariant: the source reproduces the tape (the same expressions, the same bits).
+                try:
+                    expected, data = next(self.tape(L, K)), next(function(L, K))
+                except (ArithmeticError, ValueError, _Fallback):
+                    pass  # at an edge of an op's domain the replay defers to eager mode; nothing to compare
+                else:
+                    assert _same(data, expected), "the generated source differs from the tape"
+            self.source, self.function = source, function
 
 
-def _shape(order: list[Value], index: dict[Value, int]) -> list[_Entry]:
-    """Per node, inputs first: (op, child positions), or ('input', i) / ('leaf', value) for leaves."""
-    forward = order[::-1]
-    position = {v: i for i, v in enumerate(forward)}
-    shape: list[_Entry] = []
-    for v in forward:
-        if v in index:
-            shape.append(("input", index[v]))
-        elif v.is_leaf:
-            shape.append(("leaf", v))
-        else:
-            shape.append((_op(v).title, tuple(position[c] for c in v.children)))
-    return shape
-
-
-def _op(v: Value) -> ops.Op:
-    """The op that made the op node v."""
-    op = op_of(v)
-    assert op is not None, f"{v!r} is a leaf"
-    return op
-
-
-def _compare(old: list[_Entry], new: list[_Entry]) -> str:
-    """'' if two shapes replay the same computation, else the first difference, in words."""
-    if len(old) != len(new):
-        return f"it had {len(old)} nodes, now {len(new)}"
-    for i, (a, b) in enumerate(zip(old, new)):
-        if isinstance(a[1], Value) and isinstance(b[1], Value):  # two ("leaf", v): only they hold a Value
-            # the same leaf object (a parameter), or a constant rebuilt with the same value
-            if a[1] is not b[1] and not _same(a[1].data, b[1].data):
-                return f"node {i} is a constant that was {a[1].data!r}, now {b[1].data!r}"
-        elif a != b:
+def _compare(entry: "tuple[_Program, tuple[Value, ...]]", structure: _Structure, captured: tuple[Value, ...]) -> str:
+    """'' if a new trace replays the same computation as the program, else the first difference, in words."""
+    program, old_captured = entry
+    old = program.structure
+    if len(old) != len(structure):
+        return f"it had {len(old)} nodes, now {len(structure)}"
+    for i, (a, b) in enumerate(zip(old, structure)):
+        if a != b and _describe(a) != _describe(b):  # (an op bound anew to the same parameters is the same op)
             return f"node {i} was {_describe(a)}, now {_describe(b)}"
+        if a[0] == "leaf":  # the same leaf object (a parameter), or a constant rebuilt with the same value
+            u, v = old_captured[a[1]], captured[cast(int, b[1])]
+            if u is not v and not _same(u.data, v.data):
+                return f"node {i} is a constant that was {u.data!r}, now {v.data!r}"
     return ""
 
 
@@ -279,8 +412,8 @@ def _describe(entry: _Entry) -> str:
     if kind == "input":
         return f"argument {arg}"
     if kind == "leaf":
-        return f"the leaf {arg!r}"
-    return f"op {kind!r} of nodes {list(cast(tuple[int, ...], arg))}"
+        return "a leaf"
+    return f"op {cast(ops.Op, kind).title!r} of nodes {list(cast(tuple[int, ...], arg))}"
 
 
 def _same(a: float, b: float) -> bool:
@@ -444,9 +577,16 @@ def _looks_at_data(domain: Callable[..., object], args: Sequence[object]) -> boo
     return False
 
 
-def _generate(
-    order: list[Value], index: dict[Value, int], captured: tuple[Value, ...]
-) -> tuple[str, dict[str, object]]:
+def _local_names(structure: _Structure) -> list[str]:
+    """The name of each node in generated source: ``x{i}`` argument i, ``k{j}`` captured leaf j, ``v{p}`` the op
+    node at position p. (The one place that names nodes in generated code.)"""
+    names = []
+    for p, (kind, arg) in enumerate(structure):
+        names.append(f"x{arg}" if kind == "input" else f"k{arg}" if kind == "leaf" else f"v{p}")
+    return names
+
+
+def _generate(structure: _Structure) -> tuple[str, dict[str, object]]:
     """Python source of ``replay(L, K)``, and the names it uses: a generator that computes every value
     and local derivative, yields the output's data, then runs the backward pass each time a gradient is
     sent to it. L are the argument Values, K the captured leaves. Anything that raises (a domain
@@ -461,21 +601,17 @@ def _generate(
             names[functions[id(fn)]] = fn
         return functions[id(fn)]
 
-    name: dict[Value, str] = {}
+    name = _local_names(structure)
     lines = ["def replay(L, K):"]
-    for i, v in enumerate(captured):
-        name[v] = f"k{i}"
-        lines.append(f"    k{i} = K[{i}].data")
-    local: dict[Value, list[str]] = {}  # node -> the expression of each local derivative ('' means exactly 1.0)
-    for n, v in enumerate(reversed(order)):  # children before parents
-        if v in index:
-            name[v] = f"x{index[v]}"
-            lines.append(f"    x{index[v]} = L[{index[v]}].data")
-        elif not v.is_leaf:
-            op, out = _op(v), f"v{n}"
-            name[v] = out
-            c = [name[child] for child in v.children]
-            params = [_literal(p) for p in op.params]
+    lines += [f"    {name[p]} = K[{arg}].data" for p, (kind, arg) in enumerate(structure) if kind == "leaf"]
+    local: dict[int, list[str]] = {}  # node -> the expression of each local derivative ('' means exactly 1.0)
+    for p, (kind, arg) in enumerate(structure):  # operands before the nodes that use them
+        if kind == "input":
+            lines.append(f"    {name[p]} = L[{arg}].data")
+        elif isinstance(kind, ops.Op):
+            op, out = kind, name[p]
+            c = [name[child] for child in cast(tuple[int, ...], arg)]
+            params = [_literal(q) for q in op.params]
             # a domain that does not look at the data (dot's operand count) is checked once, here
             if op.domain is not None and _looks_at_data(op.domain, [_Sym(x) for x in c] + list(op.params)):
                 lines.append(f"    if {call(op.domain)}({', '.join(c + params)}) is not None: raise _Fallback")
@@ -495,15 +631,15 @@ def _generate(
                     rules[op] = _float_grads(op)
                 lines.append(f"    {out}d = {call(rules[op])}({', '.join([out, *c])})")
                 grads = [_Sym(f"{out}d[{k}]") for k in range(len(c))]
-            local[v] = []
+            local[p] = []
             for k, d in enumerate(grads):
                 if isinstance(d, _Sym) and d.code not in c:
                     lines.append(f"    {out}d{k} = {d.code}")
                     d = _Sym(f"{out}d{k}")
-                local[v].append("" if type(d) is float and d == 1.0 else d.code if isinstance(d, _Sym) else _literal(d))
+                local[p].append("" if type(d) is float and d == 1.0 else d.code if isinstance(d, _Sym) else _literal(d))
     lines.append("    while True:")
-    lines.append(f"        g = yield {name[order[0]]}")
-    lines.extend("        " + line for line in _backward_lines(order, index, captured, name, local))
+    lines.append(f"        g = yield {name[-1]}")
+    lines.extend("        " + line for line in _backward_lines(structure, name, local))
     return "\n".join(lines) + "\n", names
 
 
@@ -516,39 +652,42 @@ def _float_grads(op: ops.Op) -> Callable[..., Sequence[float]]:
     return grads
 
 
-def _backward_lines(
-    order: list[Value],
-    index: dict[Value, int],
-    captured: tuple[Value, ...],
-    name: dict[Value, str],
-    local: dict[Value, list[str]],
-) -> list[str]:
-    """``child.grad += local * g`` for every edge, nodes in the engine's order (root first).
+def _backward_lines(structure: _Structure, name: list[str], local: dict[int, list[str]]) -> list[str]:
+    """``child.grad += local * g`` for every edge, nodes in the engine's order (the output first).
 
     An intermediate node's gradient is a local variable: set by its first edge, added to by the others
     (the engine starts from 0.0 and adds in the same order). A leaf's contributions are summed the same
     way and then added to its ``.grad`` once, as the engine adds the previous grads back at the end.
     """
+
+    def is_leaf(p: int) -> bool:
+        return not isinstance(structure[p][0], ops.Op)
+
+    def grad_of(p: int) -> str:  # the expression of a leaf's .grad: an argument L[i] or a captured leaf K[j]
+        kind, arg = structure[p]
+        return f"L[{arg}].grad" if kind == "input" else f"K[{arg}].grad"
+
     lines: list[str] = []
-    root = order[0]
+    root = len(structure) - 1
     grad = {root: "g"}
-    alias: set[Value] = set()  # gradient names that belong to a parent ("+" passes its gradient through unchanged)
-    edges: dict[Value, int] = {}  # leaf -> number of edges into it
-    for v in order:
-        if not v.is_leaf and v not in index:
-            for child in v.children:
-                if child.is_leaf or child in index:
+    alias: set[int] = set()  # gradient names that belong to a parent ("+" passes its gradient through unchanged)
+    edges: dict[int, int] = {}  # leaf -> number of edges into it
+    for kind, arg in structure:
+        if isinstance(kind, ops.Op):
+            for child in cast(tuple[int, ...], arg):
+                if is_leaf(child):
                     edges[child] = edges.get(child, 0) + 1
-    leaf_grads = [root] if root.is_leaf or root in index else []
-    for v in order:
-        if v.is_leaf or v in index:
+    leaf_grads = [root] if is_leaf(root) else []
+    for p in range(root, -1, -1):
+        kind, arg = structure[p]
+        if not isinstance(kind, ops.Op):
             continue
-        g = grad[v]
-        for child, expr in zip(v.children, local[v]):
+        g = grad[p]
+        for child, expr in zip(cast(tuple[int, ...], arg), local[p]):
             term = f"{expr} * {g}" if expr else g
             own = f"g{name[child]}"
             if child in edges and edges[child] == 1:
-                lines.append(f"{_grad_of(child, index, name)} += {term}")  # the leaf's only edge
+                lines.append(f"{grad_of(child)} += {term}")  # the leaf's only edge
             elif child not in grad:
                 if not expr and child not in edges:
                     grad[child] = g  # the first and maybe only contribution is g itself: no line
@@ -565,10 +704,5 @@ def _backward_lines(
             else:
                 lines.append(f"{own} += {term}")
     for leaf in leaf_grads:
-        lines.append(f"{_grad_of(leaf, index, name)} += {grad[leaf]}")
+        lines.append(f"{grad_of(leaf)} += {grad[leaf]}")
     return lines
-
-
-def _grad_of(leaf: Value, index: dict[Value, int], name: dict[Value, str]) -> str:
-    """The expression of a leaf's .grad: an argument L[i] or a captured leaf K[i]."""
-    return f"L[{index[leaf]}].grad" if leaf in index else f"K[{name[leaf][1:]}].grad"
