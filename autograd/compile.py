@@ -273,19 +273,21 @@ _Replay = Callable[[Sequence[Value], Sequence[Value]], Generator[float, float, N
 def _structure(order: list[Value], index: dict[Value, int]) -> tuple[_Structure, tuple[Value, ...]]:
     """The structure of a graph given root first, and the leaves it reached besides the arguments in ``index``."""
     position: dict[Value, int] = {}
+    at = position.__getitem__
     entries: list[_Entry] = []
+    append = entries.append
     captured: list[Value] = []
-    for v in reversed(order):
-        position[v] = len(entries)
+    for p, v in enumerate(reversed(order)):
+        position[v] = p
         if v in index:
-            entries.append(("input", index[v]))
+            append(("input", index[v]))
+            continue
+        op = op_of(v)
+        if op is None:
+            append(("leaf", len(captured)))
+            captured.append(v)
         else:
-            op = op_of(v)
-            if op is None:
-                entries.append(("leaf", len(captured)))
-                captured.append(v)
-            else:
-                entries.append((op, tuple([position[c] for c in v.children])))
+            append((op, tuple(map(at, v.children))))
     return tuple(entries), tuple(captured)
 
 
