@@ -124,13 +124,19 @@ def batched_value(op: ops.Op) -> Callable[..., Any]:
     return function
 
 
-def vmap(fn: Callable[..., Value], in_axes: int | Sequence[int | None] | None = 0, reduce: str = "sum") -> Vmapped:
+def vmap(
+    fn: Callable[..., Value], in_axes: int | Sequence[int | None] | None = 0, reduce: str = "sum", check: bool = False
+) -> Vmapped:
     """``fn`` over a batch of points, summed (or averaged): one Value whose gradient flows to the shared Values.
 
     ``fn`` takes scalars (Values or numbers) and returns a Value. An argument with axis 0 is a sequence or
     a 1-d numpy array of N numbers, one per point; one with axis None is shared by all points (a Value,
     whose gradient is filled, or a number). Values that ``fn`` closes over (a model's parameters) are
     shared too. The names follow JAX.
+
+    The graph is traced on the first call (at the first point, and checked at the middle and the last one);
+    later calls replay it. ``check=True`` traces ``fn`` again at those three points on every call and raises
+    `BatchingError` if the graph differs (a branch on the data, a closed-over Value replaced by another).
 
     >>> from autograd import Value
     >>> w = Value(2.0)
@@ -151,17 +157,22 @@ def vmap(fn: Callable[..., Value], in_axes: int | Sequence[int | None] | None = 
     for a in axes if isinstance(axes, tuple) else (axes,):
         if a is not None and (type(a) is not int or a != 0):
             raise ValueError(f"vmap: an axis must be 0 (batched) or None (shared), got {a!r} in in_axes={in_axes!r}")
-    return Vmapped(fn, axes, reduce)
+    if type(check) is not bool:
+        raise TypeError(f"vmap: check must be True or False, got {check!r}")
+    return Vmapped(fn, axes, reduce, check)
 
 
 class Vmapped:
     """A function mapped over a batch (made by `vmap`). Call it with the arguments of ``fn``, batched ones
     as arrays; ``outputs`` holds the per-point values of the last call, as a numpy array."""
 
-    def __init__(self, fn: Callable[..., Value], in_axes: int | tuple[int | None, ...] | None, reduce: str) -> None:
+    def __init__(
+        self, fn: Callable[..., Value], in_axes: int | tuple[int | None, ...] | None, reduce: str, check: bool = False
+    ) -> None:
         self.fn = fn
         self.in_axes = in_axes
         self.reduce = reduce
+        self.check = check
         self.outputs: Any = None
         self._programs: dict[tuple[Any, ...], _Program] = {}
 
@@ -200,6 +211,8 @@ class Vmapped:
             except NotImplementedError as e:  # an op without a batched form
                 warnings.warn(f"{e}; vmap({self.name}) runs eagerly, point by point", BatchingWarning, stacklevel=2)
                 program = self._programs[key] = _EAGER
+        elif self.check and program is not _EAGER:
+            self._compare(args, axes, batch, program, [0])
         if program is _EAGER:
             return self.eager(args, axes, batch)
         return program.call(self, args, np.stack(batch))
@@ -240,19 +253,29 @@ class Vmapped:
             raise TypeError(f"vmap({self.name}): fn must return a Value, got {out!r} of type {type(out).__name__}")
         inputs = [v for v, a in zip(point, axes) if a is not None]
         program = _Program(out, inputs, args, token)
+        self._compare(args, axes, batch, program, [])
+        return program
+
+    def _compare(
+        self, args: Sequence[Any], axes: Sequence[int | None], batch: list[Any], program: _Program, also: list[int]
+    ) -> None:
+        """Trace fn at the middle and the last point (and at the points ``also``); raise BatchingError if a
+        graph differs from the program's."""
+        token = f"vmap·{id(self):x}"
         n = len(batch[0])
-        for k in sorted({n // 2, n - 1} - {0}):
+        for k in sorted({n // 2, n - 1, *also}):
             with scope(token), enable_grad():
-                other = self._point(args, axes, batch, k)
-                shape = _shape(_Graph(self.fn(*other), [v for v, a in zip(other, axes) if a is not None], token))
+                point = self._point(args, axes, batch, k)
+                inputs = [v for v, a in zip(point, axes) if a is not None]
+                shape = _shape(_Graph(self.fn(*point), inputs, token), args)
             if shape != program.shape:
                 raise BatchingError(
-                    f"vmap({self.name}): the graph at point {k} differs from the one at point 0 (it has "
-                    f"{len(shape)} nodes, point 0 {len(program.shape)}, or other ops): fn branches on the data "
-                    f"(a Python `if` on .data?). vmap replays one graph for every point: write the branch with an "
-                    f"op (relu, maximum, clamp, ...), or sum fn over the points eagerly"
+                    f"vmap({self.name}): the graph at point {k} differs from the one traced (it has {len(shape)} "
+                    f"nodes, the traced one {len(program.shape)}, or other ops or shared Values): fn branches on the "
+                    f"data (a Python `if` on .data?), or reads a Value that was replaced since. vmap replays one graph "
+                    f"for every point: write a branch with an op (relu, maximum, clamp, ...), or sum fn over the "
+                    f"points eagerly"
                 )
-        return program
 
     def eager(self, args: Sequence[Any], axes: Sequence[int | None], batch: list[Any]) -> Value:
         """fn on every point, summed (or averaged) with the engine: the fallback, exact by construction."""
@@ -263,7 +286,8 @@ class Vmapped:
         return total if self.reduce == "sum" else total * (1.0 / len(outs))
 
     def __repr__(self) -> str:
-        return f"vmap({self.name}, in_axes={self.in_axes!r}, reduce={self.reduce!r})"
+        check = ", check=True" if self.check else ""
+        return f"vmap({self.name}, in_axes={self.in_axes!r}, reduce={self.reduce!r}{check})"
 
 
 def _short(x: object) -> str:
@@ -305,8 +329,10 @@ class _Graph:
         self.batched = batched
 
 
-def _shape(g: _Graph) -> list[tuple[Any, ...]]:
-    """What a second trace must repeat: per node, its kind and op and its children's positions."""
+def _shape(g: _Graph, args: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """What a second trace must repeat: per node, its kind and op and its children's positions; a shared Value
+    is the argument in its place, or the very Value fn reached (a parameter)."""
+    arguments = {id(x): i for i, x in enumerate(args) if isinstance(x, Value)}
     position = {v: i for i, v in enumerate(g.order)}
     shape: list[tuple[Any, ...]] = []
     for v in g.order:
@@ -314,7 +340,7 @@ def _shape(g: _Graph) -> list[tuple[Any, ...]]:
         if v in g.input_index:
             shape.append(("input", g.input_index[v]))
         elif v in g.is_external:
-            shape.append(("shared", id(v)))
+            shape.append(("argument", arguments[id(v)]) if id(v) in arguments else ("shared", id(v)))
         elif op is None:
             shape.append(("constant", v.data))
         else:
@@ -1136,7 +1162,7 @@ class _Program:
     def __init__(self, out: Value, inputs: list[Value], args: Sequence[Any], token: str) -> None:
         np = _numpy()
         g = _Graph(out, inputs, token)
-        self.shape = _shape(g)
+        self.shape = _shape(g, args)
         # slots: shared Values (read on every call), constants, 1.0, then the shared nodes fn computes
         self.external = g.external
         arg_position = {id(x): i for i, x in enumerate(args) if isinstance(x, Value)}
