@@ -36,7 +36,7 @@ class BatchingError(ValueError):
     >>> f([1.0, -1.0])
     Traceback (most recent call last):
     ...
-    autograd.vmap.BatchingError: vmap(<lambda>): the graph at point 1 differs from the one at point 0 ...
+    autograd.vmap.BatchingError: vmap(<lambda>): the graph at point 1 differs from the one traced ...
     """
 
 
@@ -233,6 +233,17 @@ class Vmapped:
                 lines += [f"shared {step.describe()}" for step in program.shared_steps]
                 lines += [step.describe() for step in program.steps]
         return lines
+
+    def source(self) -> str:
+        """The generated numpy programs of the graphs traced so far, to read (one function per graph).
+
+        >>> from autograd import Value
+        >>> w = Value(2.0)
+        >>> f = vmap(lambda x: (w * x).relu())
+        >>> _ = f([1.0, -1.0]); print(f.source().splitlines()[0])
+        def program(S, X, B, backward, scale):
+        """
+        return "\n".join(p.source for p in self._programs.values() if p is not _EAGER)
 
     @property
     def name(self) -> str:
