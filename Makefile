@@ -32,6 +32,7 @@ bench: $(INSTALLED)
 	$(PY) benchmarks/bench_vmap.py
 	$(PY) benchmarks/bench_threads.py
 	$(PY) benchmarks/bench_state_dict.py
+	$(PY) benchmarks/bench_playground.py
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -30,6 +30,10 @@ from .files import write_atomic
 
 __all__ = ["main", "parse", "evaluate", "ExpressionError", "FUNCTIONS"]
 
+# The internal API, for the other front end (the playground, `autograd.serve`), so that it reads expressions
+# and reports errors exactly as this command line does: ``input_names(tree)``, ``assignment(text)``,
+# ``output(tree, values)`` and ``error_line(e)``.
+
 # Every op of the table that has a name to call: f(x), f(x, y) for a binary op, f(x1, ..., xn) for an
 # n-ary one; an op's number parameters follow its operands as constants: leaky_relu(x, 0.1), clamp(x, 0, 1).
 FUNCTIONS = {op.name: op for op in ops.OPS if op.name.isidentifier()}
@@ -250,6 +254,25 @@ def _operands(node: ast.AST) -> list[ast.expr]:
     return []
 
 
+def input_names(tree: ast.AST) -> list[str]:
+    """The names a tree from `parse` uses, in the order they are first written. Iterative.
+
+    >>> input_names(parse("c*(a+2*b) + a"))
+    ['c', 'a', 'b']
+    """
+    seen: dict[str, None] = {}
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name):
+            seen.setdefault(node.id)
+        elif isinstance(node, ast.Call):  # the function's name is not an input
+            stack.extend(reversed(node.args))
+        else:
+            stack.extend(reversed(list(ast.iter_child_nodes(node))))
+    return list(seen)
+
+
 def _is_constant(tree: ast.AST) -> bool:
     return not any(isinstance(n, ast.Name) for n in ast.walk(tree))
 
@@ -306,7 +329,12 @@ def _constant(tree: ast.AST) -> float:
         return evaluate(tree, {}).data
 
 
-def _assignment(text: str) -> tuple[str, float]:
+def assignment(text: str) -> tuple[str, float]:
+    """(name, number) from 'NAME=NUMBER', checked as the command line checks it.
+
+    >>> assignment(" b = -2.5")
+    ('b', -2.5)
+    """
     name, eq, number = text.partition("=")
     # NFKC, as Python's parser does with the names in the expression
     name, number = unicodedata.normalize("NFKC", name.strip()), number.strip()
@@ -338,7 +366,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Evaluate an expression, run backward, print each input's value and gradient, "
         "and optionally draw the graph. Allowed in the expression: numbers, names, + - * / % **, unary minus, "
         "parentheses and calls of " + _FUNCTION_LIST + ".",
-        epilog='example: python -m autograd "c*(a+2*b)" a=3 b=1 c=-2 -o L.svg --view backward',
+        epilog='example: python -m autograd "c*(a+2*b)" a=3 b=1 c=-2 -o L.svg --view backward; '
+        "python -m autograd serve [EXPRESSION NAME=NUMBER ...] starts the playground in a browser "
+        "(see python -m autograd serve --help)",
     )
     p.add_argument(
         "expression",
@@ -356,7 +386,9 @@ def _parser() -> argparse.ArgumentParser:
         help="forward: values; backward: gradients and local derivatives (default: forward)",
     )
     p.add_argument("--steps", metavar="DIR", help="write the backward pass step by step: frames and steps.html")
-    p.add_argument("--steps-format", choices=("png", "svg"), default="png", help="format of the step frames")
+    p.add_argument(
+        "--steps-format", choices=("png", "svg"), default="svg", help="format of the step frames (default: svg)"
+    )
     p.add_argument(
         "--explain",
         metavar="NAME",
@@ -382,7 +414,7 @@ def run(argv: Sequence[str], out: TextIO | None = None) -> int:
     args = _parser().parse_args(argv)
     values = {}
     for item in args.assignments:
-        name, x = _assignment(item)
+        name, x = assignment(item)
         if name in values:
             raise ExpressionError(f"{name} is given twice")
         values[name] = Value(x, label=name)
@@ -411,12 +443,7 @@ def run(argv: Sequence[str], out: TextIO | None = None) -> int:
         raise ExpressionError(
             f"--explain: {args.explain!r} is not an input; the inputs are {', '.join(values) or '(none)'}"
         )
-    root = evaluate(tree, values)
-    if root.is_leaf and not root.label:
-        root = root * 1.0  # a constant expression: give the output a node of its own
-    if not root.label:
-        root.label = "f"
-    root.backward()
+    root = output(tree, values)
 
     expression = _short(" ".join(args.expression.split()))
     head = expression if expression == root.label else f"{root.label} = {expression}"
@@ -436,6 +463,23 @@ def run(argv: Sequence[str], out: TextIO | None = None) -> int:
     _check_outputs(args, fmt, root, limit)
     _write(args, fmt, root, limit, out)
     return 0
+
+
+def output(tree: ast.AST, values: dict[str, Value]) -> Value:
+    """The output of a tree from `parse`, evaluated with `values` (see `evaluate`), after ``backward()``:
+    labelled 'f' unless it is an input, a node of its own for a constant expression.
+
+    >>> a = Value(3.0, label="a"); f = output(parse("2*a"), {"a": a})
+    >>> f.label, f.data, a.grad
+    ('f', 6.0, 2.0)
+    """
+    root = evaluate(tree, values)
+    if root.is_leaf and not root.label:
+        root = root * 1.0  # a constant expression: give the output a node of its own
+    if not root.label:
+        root.label = "f"
+    root.backward()
+    return root
 
 
 def _check_outputs(
@@ -462,14 +506,17 @@ def _check_outputs(
 def _write(
     args: argparse.Namespace, fmt: str | None, root: Value, limit: Callable[[int | None], int | None], out: TextIO
 ) -> None:
+    said = []
+    if args.steps is not None:  # first: draw_steps refuses frames past its budget before writing anything
+        files = draw_steps(root, args.steps, format=args.steps_format, max_nodes=limit(100))
+        said.append(f"wrote {len(files.frames)} frames and {files.html}")
     if args.output is not None:
         g = draw(root, view=args.view, max_nodes=limit(250))
         path = pathlib.Path(args.output)
         write_atomic(path, g.source.encode("utf-8") if fmt == "dot" else g.pipe(format=fmt), "-o")
-        print(f"wrote {path} ({args.view} view)", file=out)
-    if args.steps is not None:
-        files = draw_steps(root, args.steps, format=args.steps_format, max_nodes=limit(100))
-        print(f"wrote {len(files.frames)} frames and {files.html}", file=out)
+        said.insert(0, f"wrote {path} ({args.view} view)")
+    for line in said:
+        print(line, file=out)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -480,34 +527,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as e:  # --help
         code = e.code or 0
         return code if isinstance(code, int) else 1  # exit(message) exits with 1, as Python does
-    except (
-        ExpressionError,
-        ValueError,
-        OverflowError,
-        TypeError,
-        GraphTooLargeError,
-        BackwardNotRunError,
-        DotNotFoundError,
-    ) as e:
-        print(f"python -m autograd: error: {_one_line(e)}", file=sys.stderr)
+    except Exception as e:  # never a traceback on the command line
+        print(f"python -m autograd: error: {error_line(e)}", file=sys.stderr)
         return 2
-    except OSError as e:
+
+
+def error_line(e: Exception) -> str:
+    """The one line the command line prints for the error `e` (after 'python -m autograd: error: ').
+
+    >>> error_line(ExpressionError("the expression is empty"))
+    'the expression is empty'
+    """
+    if isinstance(
+        e,
+        (
+            ExpressionError,
+            ValueError,
+            OverflowError,
+            TypeError,
+            GraphTooLargeError,
+            BackwardNotRunError,
+            DotNotFoundError,
+        ),
+    ):
+        return _one_line(e)
+    if isinstance(e, OSError):
         name = f" {e.filename!r}" if e.filename else ""
-        print(f"python -m autograd: error: cannot write{name}: {_one_line(e.strerror or e)}", file=sys.stderr)
-        return 2
-    except RecursionError:  # a safety net: the parser and checks are iterative or guarded
-        print("python -m autograd: error: the expression is nested too deeply", file=sys.stderr)
-        return 2
-    except MemoryError:
-        print("python -m autograd: error: the expression is too large for the memory available", file=sys.stderr)
-        return 2
-    except Exception as e:  # never a traceback on the command line; this is a bug to report
-        print(
-            f"python -m autograd: error: internal error ({type(e).__name__}: {_short(_one_line(e), 200)}); "
-            f"please report it with the command line",
-            file=sys.stderr,
-        )
-        return 2
+        return f"cannot write{name}: {_one_line(e.strerror or e)}"
+    if isinstance(e, RecursionError):  # a safety net: the parser and checks are iterative or guarded
+        return "the expression is nested too deeply"
+    if isinstance(e, MemoryError):
+        return "the expression is too large for the memory available"
+    # this is a bug to report
+    return f"internal error ({type(e).__name__}: {_short(_one_line(e), 200)}); please report it with the command line"
 
 
 def _one_line(e: object) -> str:

@@ -33,7 +33,7 @@ def _failing_cleanly(check: _Check) -> _Check:
             # the checker's messages start with its name already: keep it once, at the front
             reason = str(e).removeprefix(f"{check.__name__}: ")
             message = f"{check.__name__}: refused to check: {reason}"
-        pytest.fail(message, pytrace=False)  # outside the except: no "during handling" chain
+        pytest.fail(message)  # outside the except: no "during handling" chain; this frame hidden, the user's shown
 
     run.__name__ = check.__name__
     run.__doc__ = check.__doc__

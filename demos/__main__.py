@@ -8,6 +8,7 @@ import sys
 import time
 
 import nn
+from demos._cli import make_out, tidy_out
 
 # Each demo module has main(out_dir). Listed explicitly, in the order a reader meets them.
 DEMOS = [
@@ -43,7 +44,7 @@ def main(argv=None):
     if unknown:
         parser.error(f"unknown demo {unknown[0]!r}; the demos are: {', '.join(DEMOS)}")
     out = args.out
-    out.mkdir(parents=True, exist_ok=True)
+    made = make_out(out)
     for name in names:
         print(f"\n=== {name} ===")
         t0 = time.perf_counter()
@@ -51,9 +52,11 @@ def main(argv=None):
             importlib.import_module(f"demos.{name}").main(out)
         except nn.NonFiniteGradientError as e:  # training diverged: say where, not a traceback
             print(f"python -m demos: {name} stopped: {e}", file=sys.stderr)
+            tidy_out(out, made)
             sys.exit(1)
         print(f"--- {name} done in {time.perf_counter() - t0:.1f}s")
-    print(f"\nAll files are in {out.resolve()}")
+    if tidy_out(out, made):
+        print(f"\nAll files are in {out.resolve()}")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ import argparse
 import pathlib
 import sys
 
-__all__ = ["run", "progress"]
+__all__ = ["run", "progress", "make_out", "tidy_out"]
 
 
 def run(main, file, doc, add_options=None, argv=None):
@@ -13,7 +13,9 @@ def run(main, file, doc, add_options=None, argv=None):
 
     >>> import tempfile
     >>> out = tempfile.mkdtemp()
-    >>> run(lambda out_dir: print("writing into", out_dir.name), "demos/x.py", "A demo.", argv=["--out", out + "/o"])
+    >>> def main(out_dir):
+    ...     print("writing into", out_dir.name); (out_dir / "a.txt").write_text("a")
+    >>> run(main, "demos/x.py", "A demo.", argv=["--out", out + "/o"])
     writing into o
     <BLANKLINE>
     files are in ...
@@ -31,14 +33,44 @@ def run(main, file, doc, add_options=None, argv=None):
         add_options(parser)
     options = vars(parser.parse_args(argv))
     out = options.pop("out")
-    out.mkdir(parents=True, exist_ok=True)
+    made = make_out(out)
     import nn
 
     try:
         main(out, **options)
     except nn.NonFiniteGradientError as e:  # training diverged: say where, not a traceback
+        tidy_out(out, made)
         sys.exit(f"python -m demos.{name} stopped: {e}")
-    print(f"\nfiles are in {out.resolve()}")
+    if tidy_out(out, made):
+        print(f"\nfiles are in {out.resolve()}")
+
+
+def make_out(out):
+    """Make the folder ``out`` (and its missing parents) for demos to write into; returns the folders it made,
+    innermost first, for `tidy_out`."""
+    made = []
+    folder = out
+    while not folder.exists():
+        made.append(folder)
+        folder = folder.parent
+    out.mkdir(parents=True, exist_ok=True)
+    return made
+
+
+def tidy_out(out, made):
+    """Remove the folders `make_out` made that are still empty (a demo that writes no file leaves no folder);
+    True if ``out`` is still there, holding something to show.
+
+    >>> import tempfile
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "out" / "sub"
+    >>> tidy_out(out, make_out(out)), out.parent.exists()
+    (False, False)
+    """
+    for folder in made:
+        if any(folder.iterdir()):
+            break
+        folder.rmdir()
+    return out.is_dir() and any(out.iterdir())
 
 
 def progress(iterable, **kwargs):

@@ -54,15 +54,16 @@ def build_two_layer():
 def build_rnn(steps=3):
     """A 1-unit tanh RNN unrolled over `steps` inputs, loss (h_T - 0.5)^2, each time step made inside a scope
     (step[0], step[1], ...). The weights are shared by every step, so they stay outside the steps and collect
-    a gradient from each step (backpropagation through time)."""
+    a gradient from each step (backpropagation through time). Time is counted from 0, as nn.RNN counts its
+    steps and lists (step[t], xs[t], hiddens[t]): step[t] reads x_t and makes h_t."""
     cell = RNNCell(1, 1, seed=0)
     cell.W_xh[0][0].label, cell.W_hh[0][0].label, cell.b_h[0].label = "W_xh", "W_hh", "b_h"
-    xs = [Value(x, label=f"x{t + 1}") for t, x in enumerate([1.0, -0.5, 0.8][:steps])]
+    xs = [Value(x, label=f"x{t}") for t, x in enumerate([1.0, -0.5, 0.8][:steps])]
     h = None
     for t, x in enumerate(xs):
         with scope(f"step[{t}]"):
             h = cell([x], h)
-        h[0].label = f"h{t + 1}"
+        h[0].label = f"h{t}"
     return _named((h[0] - 0.5) ** 2, "loss")
 
 
@@ -85,7 +86,7 @@ def main(out_dir):
         g.attr(dpi="150")  # a sharper PNG for slides; the SVG scales anyway
         (out_dir / f"L_{view}.png").write_bytes(g.pipe(format="png"))
         written += [out_dir / f"L_{view}.svg", out_dir / f"L_{view}.png"]
-    steps = draw_steps(L, out_dir / "L_steps")
+    steps = draw_steps(L, out_dir / "L_steps", format="png")  # PNG frames, for slides
     written += [steps.frames[0].parent / "step_*.png", steps.html]
 
     net, clusters = build_two_layer()

@@ -10,7 +10,7 @@ import autograd
 import nn
 from autograd import sum_values
 
-__all__ = ["VOCAB", "WORD", "training_pair", "train", "step_probabilities", "main"]
+__all__ = ["VOCAB", "WORD", "training_pair", "train", "step_probabilities", "unrolled_graph", "render_unrolled", "main"]
 
 VOCAB = "helo"
 WORD = "hello"
@@ -62,7 +62,7 @@ def step_probabilities(rnn, word=WORD):
         return [(c, [p.data for p in autograd.softmax(y)]) for c, y in zip(word, outputs)]
 
 
-def render_unrolled(rnn, out_dir, word=WORD, collapse=1):
+def unrolled_graph(rnn, word=WORD, collapse=1):
     """The backward view of the loss over a short sequence, time running left to right: nn.RNN names each
     time step's nodes (scope step[t]), and each step's loss term is made in the same scope, so with
     collapse=1 every step is one block (x_t in, h_t on to the next step, its loss term out) and the
@@ -88,7 +88,12 @@ def render_unrolled(rnn, out_dir, word=WORD, collapse=1):
         f"{word!r}: the RNN unrolled over {len(xs)} time steps, backward; "
         f"each step[t] takes x_t and h_(t-1), passes h_t on and gives its loss term L_t"
     )
-    graph = autograd.draw(loss, view="backward", collapse=collapse, max_nodes=None, title=title)
+    return autograd.draw(loss, view="backward", collapse=collapse, max_nodes=None, title=title)
+
+
+def render_unrolled(rnn, out_dir, word=WORD, collapse=1):
+    """`unrolled_graph` drawn into out_dir/hello_rnn_unrolled.png; returns the file's path."""
+    graph = unrolled_graph(rnn, word, collapse)
     return graph.render(pathlib.Path(out_dir) / "hello_rnn_unrolled", format="png", cleanup=True)
 
 

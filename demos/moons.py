@@ -98,7 +98,7 @@ def main(out_dir, eager=False):
     ys = [-1.0 + 0.05 * j for j in range(51)]
     with no_grad():
         score = [[model([x, y])[0].data for x in xs] for y in ys]
-    fig, ax = plt.subplots(figsize=(6, 4.5))
+    fig, ax = plt.subplots(figsize=(6, 5))
     ax.contourf(xs, ys, score, levels=[-1e9, 0.0, 1e9], colors=["#c6dbef", "#fdd0a2"])
     ax.contour(xs, ys, score, levels=[0.0], colors="k", linewidths=1)
     ax.plot([], [], color="k", lw=1, label="decision boundary (score 0)")  # contour lines have no legend entry
@@ -108,7 +108,7 @@ def main(out_dir, eager=False):
     ax.set_title(f"2-16-16-1 MLP on two moons: accuracy {accuracies[-1]:.0%}")
     ax.set_xlabel("x1")
     ax.set_ylabel("x2")
-    ax.legend(loc="upper right")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=3, fontsize=9)  # below: covers nothing
     fig.tight_layout()
     fig.savefig(out_dir / "moons_boundary.png", dpi=110)
     plt.close(fig)

@@ -209,7 +209,8 @@ def plot_similarities(emb, words, path):
     ax.set_yticks(range(len(words)), words)
     for i, row in enumerate(sims):
         for j, v in enumerate(row):
-            ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=7, color="white" if abs(v) > 0.6 else "black")
+            text = f"{v:.1f}".replace("-0.0", "0.0")  # a tiny negative cosine is 0 at this precision
+            ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white" if abs(v) > 0.6 else "black")
     ax.set_xlabel("word")
     ax.set_ylabel("word")
     ax.set_title("Cosine similarity of learned word embeddings")

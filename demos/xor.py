@@ -5,6 +5,7 @@ four inputs next to the expected values, and a trained MLP's success rate over 2
 Draws the points in x-space and in the hidden h-space into out/xor.png.
 """
 
+import itertools
 import pathlib
 import statistics
 
@@ -113,24 +114,47 @@ def _annotate(ax, xs, hs):
 
 
 def _label(ax, point, text):
-    """Text under a point (over it near the bottom edge), shifted inward near the side edges so that it stays
-    inside the axes, on a white box so that lines under it do not cross the letters."""
-    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
-    fx, fy = (point[0] - x0) / (x1 - x0), (point[1] - y0) / (y1 - y0)
-    ha = "right" if fx > 0.85 else "left" if fx < 0.15 else "center"
-    dx = {"right": 6, "left": -6, "center": 0}[ha]
-    dy = 14 if fy < 0.2 else -14
-    ax.annotate(
-        text,
-        point,
-        textcoords="offset points",
-        xytext=(dx, dy),
-        ha=ha,
-        va="center",
-        fontsize=9,
-        bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.85),
-        zorder=4,
-    )
+    """Text by a point, on a white box: below it, else above, right or left of it, the first place where it
+    stays inside the axes and crosses no line drawn on them (the separating line). Call after the layout is
+    done (tight_layout), since the place is chosen in the figure's pixels."""
+    renderer = ax.figure.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    lines = [line.get_transform().transform(line.get_xydata()) for line in ax.get_lines() if len(line.get_xdata())]
+    first = None
+    for dx, dy, ha in ((0, -14, "center"), (0, 14, "center"), (9, 0, "left"), (-9, 0, "right")):
+        mark = ax.annotate(
+            text,
+            point,
+            textcoords="offset points",
+            xytext=(dx, dy),
+            ha=ha,
+            va="center",
+            fontsize=9,
+            bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.85),
+            zorder=4,
+        )
+        box = mark.get_window_extent(renderer).padded(3)  # the text and its white box
+        inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+        if inside and not any(_crosses(xy, box) for xy in lines):
+            if first is not None:
+                first.remove()
+            return mark
+        if first is None:
+            first = mark
+        else:
+            mark.remove()
+    return first  # nowhere clear: below the point
+
+
+def _crosses(xy, box):
+    """Whether the polyline through the points xy (pixels) passes through box."""
+    for (x0, y0), (x1, y1) in itertools.pairwise(xy):
+        for k in range(201):
+            t = k / 200
+            x, y = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
+            if box.x0 <= x <= box.x1 and box.y0 <= y <= box.y1:
+                return True
+    return False
 
 
 def main(out_dir):
@@ -148,17 +172,14 @@ def main(out_dir):
     ax.set_ylim(-0.5, 1.5)
     p = runs["XOR"].perceptron
     _line(ax, p.w, p.b, "perceptron's last line", "gray")
-    for x in xs:
-        _label(ax, x, str(tuple(x)))
-
     ax = axes[1]
     hs = [[v.data for v in net.features(x)] for x in xs]
     _scatter(ax, hs, targets, "textbook ReLU net: h-space", "h1", "h2")
     ax.set_xlim(-0.5, 2.5)
-    ax.set_ylim(-0.5, 1.5)
+    ax.set_ylim(-1.0, 2.0)  # spans as long as x's: a square panel, the size of the others
     # y = h1 - 2 h2, thresholded at 0.5
     _line(ax, [1.0, -2.0], -0.5, "y = 0.5", "k")
-    _annotate(ax, xs, hs)
+    textbook_hs = hs
 
     ax = axes[2]
     if trained is not None:
@@ -169,10 +190,15 @@ def main(out_dir):
         ax.set_ylim(-1.5, 1.5)
         out = tnet.out.neurons[0]
         _line(ax, [w.data for w in out.w], out.b.data, "logit = 0", "k")
-        _annotate(ax, xs, hs)
     for ax in axes:
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, fontsize=8)
     fig.tight_layout()
+    # the points' labels last: each is placed clear of the lines, in the final layout
+    for x in xs:
+        _label(axes[0], x, str(tuple(x)))
+    _annotate(axes[1], xs, textbook_hs)
+    if trained is not None:
+        _annotate(axes[2], xs, hs)
     path = out_dir / "xor.png"
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -327,3 +327,15 @@ def test_missing_dot_for_steps_is_checked_before_the_dot_file_is_written(capsys,
     dot = tmp_path / "x.dot"
     code, _out, err = run(capsys, "a*2", "a=1", "-o", str(dot), "--steps", str(tmp_path / "s"))
     assert one_clean_line(code, err) and "graphviz" in err and not dot.exists()
+
+
+def test_error_line_is_one_line_for_every_kind_of_error():
+    from autograd.cli import error_line
+
+    assert error_line(ExpressionError("the expression\nis empty")) == "the expression is empty"
+    assert error_line(PermissionError(13, "Permission denied", "out/L.svg")) == (
+        "cannot write 'out/L.svg': Permission denied"
+    )
+    assert error_line(RecursionError()) == "the expression is nested too deeply"
+    assert error_line(MemoryError()) == "the expression is too large for the memory available"
+    assert error_line(KeyError("x")) == "internal error (KeyError: 'x'); please report it with the command line"

@@ -1,6 +1,7 @@
 """Every demo plot labels both axes and names every line in a legend (the figures are caught as they are saved),
 and no image a demo writes is larger than 4000 px on a side or 6 megapixels (past that nobody can read it)."""
 
+import itertools
 import shutil
 import struct
 
@@ -8,6 +9,7 @@ import pytest
 
 matplotlib = pytest.importorskip("matplotlib", reason="the demos' plots need matplotlib (pip install -e '.[demos]')")
 matplotlib.use("Agg")
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 
@@ -57,6 +59,17 @@ def check_images(out_dir):
     return len(pngs)
 
 
+def crosses(line, box):
+    """Whether a drawn line passes through box (both in the figure's pixels)."""
+    xy = line.get_transform().transform(line.get_xydata())
+    for (x0, y0), (x1, y1) in itertools.pairwise(xy):
+        for k in range(501):
+            x, y = x0 + k / 500 * (x1 - x0), y0 + k / 500 * (y1 - y0)
+            if box.x0 <= x <= box.x1 and box.y0 <= y <= box.y1:
+                return True
+    return False
+
+
 def test_xor_vanishing_and_neural_lm_plots(saved_figures, tmp_path, capsys):
     from demos import neural_lm, vanishing_gradients, xor
 
@@ -66,6 +79,22 @@ def test_xor_vanishing_and_neural_lm_plots(saved_figures, tmp_path, capsys):
     for fig in saved_figures:
         check(fig)
     assert check_images(tmp_path) == 3
+
+    xor_fig, _, similarity = saved_figures
+    renderer = FigureCanvasAgg(xor_fig).get_renderer()  # the figure is closed: a canvas again, to measure
+    panels = [ax.get_window_extent(renderer) for ax in xor_fig.axes]
+    # main drew the middle panel smaller than its neighbours (its limits were not square)
+    assert len(panels) == 3 and max(p.width for p in panels) - min(p.width for p in panels) < 2
+    assert max(p.height for p in panels) - min(p.height for p in panels) < 2
+    for ax in xor_fig.axes:  # main's dashed lines ran through the points' labels
+        labels = [t for t in ax.texts if t.get_text()]
+        assert len(labels) >= 3
+        for label in labels:
+            box = label.get_window_extent(renderer)
+            assert not any(crosses(line, box) for line in ax.get_lines()), label.get_text()
+    # main wrote -0.0 for tiny negative cosines
+    numbers = [t.get_text() for ax in similarity.axes for t in ax.texts]
+    assert len(numbers) == 11 * 11 and "-0.0" not in numbers
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz's dot is not installed")
@@ -89,6 +118,11 @@ def test_moons_plots_and_the_loss_plots_second_axis(saved_figures, tmp_path, mon
     assert len(saved_figures) == 2 and check_images(tmp_path) == 2
     for fig in saved_figures:
         check(fig)
+    boundary = saved_figures[0]
+    renderer = FigureCanvasAgg(boundary).get_renderer()
+    (ax,) = boundary.axes
+    legend, plot = ax.get_legend().get_window_extent(renderer), ax.get_window_extent(renderer)
+    assert not legend.overlaps(plot)  # main's legend covered the boundary in the upper right corner
     loss_axes = saved_figures[1].axes
     assert len(loss_axes) == 2 and {ax.get_ylabel() for ax in loss_axes} == {
         "hinge loss + L2 penalty",

@@ -30,7 +30,19 @@ def test_runs_a_named_demo_into_out(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     runner.main(["demos.sigmoid_unit"])  # the module path works too
     out = capsys.readouterr().out
-    assert "=== sigmoid_unit ===" in out and (tmp_path / "out").is_dir()
+    # it writes no file: no folder, and no "files are in" (main made an empty out/ and pointed at it)
+    assert "=== sigmoid_unit ===" in out and "files are in" not in out and not (tmp_path / "out").exists()
+    runner.main(["worked_mlp", "--out", "deep/er"])
+    assert "All files are in" in capsys.readouterr().out and (tmp_path / "deep" / "er" / "worked_mlp_steps").is_dir()
+
+
+def test_a_demo_that_writes_nothing_makes_no_folder(tmp_path):
+    out = _run(["-m", "demos.sigmoid_unit"], tmp_path)
+    assert "y   0.704746" in out and "files are in" not in out
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "out").mkdir()  # a folder that was there before stays
+    _run(["-m", "demos.sigmoid_unit", "--out", "out/new/sub"], tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["out"] and list((tmp_path / "out").iterdir()) == []
 
 
 # ---- every demo runs however it is started, from any directory, writing where --out says ----
@@ -59,7 +71,7 @@ def test_module_and_file_and_runner_forms_write_into_out_from_elsewhere(tmp_path
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     out = _run(["-m", "demos.sigmoid_unit", "--out", str(tmp_path / "a")], elsewhere)
-    assert "y   0.704746" in out and (tmp_path / "a").is_dir()
+    assert "y   0.704746" in out and not (tmp_path / "a").exists()  # it writes no file
     out = _run([str(REPO_DEMOS / "worked_mlp.py"), "--out", "b"], elsewhere)
     assert "E before 0.5932" in out
     assert (elsewhere / "b" / "worked_mlp_steps" / "steps.html").is_file()
@@ -73,7 +85,7 @@ def test_a_demos_own_options_and_bad_values(tmp_path, capsys):
 
     seen = {}
     _cli.run(
-        lambda out, **kw: seen.update(kw, out=out),
+        lambda out, **kw: (seen.update(kw, out=out), (out / "f").touch()),
         "demos/x.py",
         "Doc.",
         lambda p: p.add_argument("--steps", type=int, default=3),

@@ -340,7 +340,7 @@ def test_optimizers_with_random_gradients(maker, pairs):
         else:  # the first adaptive step moves by lr * |g| / (|g| + eps): at most lr, and lr for a large gradient
             moved = abs(p.data - d)
             assert moved <= 0.1 * (1 + 1e-9) + abs(d) * 1e-15
-            if abs(g) > 1e-3 and abs(d) < 1e10:
+            if abs(g) > 1e-1 and abs(d) < 1e10:  # eps (1e-8 in Adam) next to |g| moves it by eps / |g| less
                 assert moved == pytest.approx(0.1, rel=1e-6)
 
 

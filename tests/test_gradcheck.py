@@ -2,6 +2,7 @@
 checked), refuse kinks, report a readable table; the random-graph strategy; the pytest plugin."""
 
 import math
+import re
 import subprocess
 import sys
 import textwrap
@@ -388,3 +389,49 @@ def test_docstring_examples(name):
 
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+USER_CHECKS = """
+from autograd import gradcheck, gradgradcheck
+
+def test_on_a_kink():
+    gradcheck(lambda x: x.relu(), [0.0])
+
+def test_across_a_kink():
+    gradgradcheck(lambda x: x.abs() * x, [1e-9])
+
+def test_bad_input():
+    gradcheck(lambda x: x.tanh(), ["a"])
+
+def test_undefined_next_to_the_input():
+    gradcheck(lambda x: x.log(), [1e-7])
+
+def test_a_wrong_derivative():
+    gradcheck(lambda x: x.tanh() * 2, [0.5], eps=0.1, atol=0, rtol=0)
+
+def test_the_fixture_on_a_kink(gradcheck):
+    gradcheck(lambda x: x.relu(), [0.0])
+"""
+
+
+def test_under_pytest_a_refusal_or_failure_shows_the_users_line_and_the_message_only(tmp_path):
+    # main printed about 20 lines of gradcheck.py (the helper that raised) before the message
+    (tmp_path / "test_user.py").write_text(USER_CHECKS)
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path / "test_user.py")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    out = run.stdout
+    assert "6 failed" in out, out + run.stderr
+    reports = re.split(r"\n_{5,} test_\w+ _{5,}\n", out.split("= FAILURES =")[1].split("short test summary")[0])[1:]
+    assert len(reports) == 6
+    for report in reports:
+        code = [line for line in report.splitlines() if line.startswith(("    ", ">   "))]
+        assert [line for line in code if "check(" in line and line.startswith(">")], report  # the user's line
+        assert all(line.strip().startswith(("def test_", "gradcheck(", "gradgradcheck(", ">")) for line in code), report
+        assert "autograd" not in report.replace("autograd.gradcheck.GradcheckError", "").replace(
+            "from autograd import", ""
+        ), report  # no library file, no library source
+        assert re.search(r"^E +(ValueError|TypeError|Failed|autograd\.gradcheck\.GradcheckError): \w+", report, re.M)

@@ -1,9 +1,13 @@
 """The wheel and sdist as a user gets them: built with `python -m build`, the wheel installed into a fresh venv
 outside the repository, and the README's example and one demo run from there."""
 
+import http.client
+import json
 import os
 import pathlib
+import re
 import shutil
+import signal
 import subprocess
 import sys
 import tarfile
@@ -31,6 +35,7 @@ def package_data(names):
     expected = {f"demos/data/{p.name}" for p in (ROOT / "demos" / "data").glob("*.txt")}
     assert expected, "demos/data/*.txt: nothing to check"
     expected |= {"demos/tour.ipynb", "autograd/py.typed", "nn/py.typed", "chaingrad/py.typed"}
+    expected |= {f"autograd/playground/{f}" for f in ("index.html", "playground.js", "playground.css")}
     missing = expected - set(names)
     assert not missing, f"missing from the archive: {sorted(missing)}"
 
@@ -81,4 +86,29 @@ def test_the_installed_wheel_runs_the_readme_example_and_a_demo(dist, tmp_path):
     written = sorted(str(p.relative_to(out)) for p in out.rglob("*"))
     assert {"L_forward.svg", "L_backward.svg", "L_forward.png"} <= set(written), written
     steps = (out / "L_steps" / "steps.html").read_text()  # the stepper, built from the shipped player.html
-    assert steps.count("data:image") == len(list((out / "L_steps").glob("step_*.png"))) > 0, steps[:500]
+    data = json.loads(re.search(r'id="steps-data">(.*?)</script>', steps, re.S)[1])
+    frames = len(list((out / "L_steps").glob("step_*.png")))
+    assert len(data["views"][0]["captions"]) == frames > 0 and data["views"][0]["svg"].startswith("<?xml"), steps[:500]
+
+    # the console script, and the playground's page from the installed package data
+    assert "--no-browser" in run(str(venv / "bin" / "chaingrad"), "serve", "--help", cwd=tmp_path)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+    server = subprocess.Popen(
+        [str(venv / "bin" / "chaingrad"), "serve", "a*b", "--port", "0", "--no-browser"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = server.stdout.readline().split()[2]
+        port = int(url.split(":")[2].split("/")[0])
+        for path in ("/", "/playground.js", "/playground.css"):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn.request("GET", path)
+            answer = conn.getresponse()
+            assert answer.status == 200 and answer.read(), path
+            conn.close()
+    finally:
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=30) == 0

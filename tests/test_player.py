@@ -2,7 +2,9 @@
 (Debian's chromium + chromium-driver through selenium): stepping, zoom, pan, hostile labels, no script error."""
 
 import os
+import re
 import shutil
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -211,9 +213,8 @@ def test_a_collapsed_view_steps_and_opens_a_block_in_a_browser(browser, tmp_path
     menu = Select(browser.find_element(By.ID, "block"))
     assert [o.text for o in menu.options] == ["all blocks collapsed", "expand e = a + 2b"]
     assert browser.find_element(By.ID, "block").is_displayed()
-    start = _state(browser)
-    frames = int(start["counter"].split(" of ")[1])
-    assert frames < 6  # the steps inside the block, and along each of its edges, make one frame each
+    frames = int(browser.find_element(By.ID, "slider").get_attribute("max")) + 1
+    assert frames < 7  # the steps inside the block, and along each of its edges, make one frame each
 
     def steps_done(caption):
         m = re.match(r"Steps? (?:\d+ to )?(\d+) of 6", caption)
@@ -232,7 +233,7 @@ def test_a_collapsed_view_steps_and_opens_a_block_in_a_browser(browser, tmp_path
     assert _state(browser)["counter"] == "step 6 of 6"
     browser.find_element(By.TAG_NAME, "body").send_keys("b")  # b: the next view, back to all collapsed
     back = _state(browser)
-    assert menu.first_selected_option.text == "all blocks collapsed" and back["counter"] == f"step {frames} of {frames}"
+    assert menu.first_selected_option.text == "all blocks collapsed" and back["counter"].endswith(" 6 of 6")
 
     # a click on the block opens it too: the centre of its box, from the frame's pixels to the window's
     from selenium.webdriver.common.action_chains import ActionChains
@@ -247,4 +248,138 @@ def test_a_collapsed_view_steps_and_opens_a_block_in_a_browser(browser, tmp_path
     ActionChains(browser).move_to_element_with_offset(browser.find_element(By.ID, "view"), dx, dy).click().perform()
     assert menu.first_selected_option.text == "expand e = a + 2b"
     assert _state(browser)["counter"] == "step 6 of 6"  # still at the end of the pass
+    _no_errors(browser)
+
+
+# ---- the stepper's counter, zoom and following (issue: "step 11 of 23" beside "Step 16 of 38"; 28% zoom) ----
+
+
+def _steps_in(text):
+    """(first, last, total) steps a counter or caption names: 'step 3 of 6', 'Steps 3 to 5 of 48', 'Start'."""
+    m = re.match(r"(?:[Ss]teps? (\d+)(?: to (\d+))? of (\d+))", text)
+    if m:
+        return int(m[1]), int(m[2] or m[1]), int(m[3])
+    assert text.startswith("Start:"), text
+    return 0, 0, int(re.search(r"(\d+) steps follow", text)[1])
+
+
+@needs_dot
+def test_the_counter_and_the_caption_count_the_same_steps_in_every_view(browser, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select
+
+    import nn
+
+    model = nn.MLP(2, [3, 1], seed=0)
+    loss = (model([0.5, -1.0])[0] - 1.0) ** 2
+    _open(browser, draw_steps(loss, tmp_path, collapse=1).html)
+    menu = Select(browser.find_element(By.ID, "block"))
+    assert len(menu.options) == 3
+    for n in range(3):
+        menu.select_by_index(n)
+        browser.execute_script("document.activeElement.blur()")  # arrow keys would move the menu
+        _key(browser, Keys.HOME)
+        frames = int(browser.find_element(By.ID, "slider").get_attribute("max")) + 1
+        seen = []
+        for k in range(frames):
+            state = _state(browser)
+            counter = _steps_in(state["counter"])
+            caption = _steps_in(state["caption"])
+            if k == 0:
+                assert counter == (0, 0, caption[2])
+            else:
+                assert counter == caption, (menu.first_selected_option.text, k, state)
+            seen.append(counter)
+            _key(browser, Keys.ARROW_RIGHT)
+        assert seen[-1][1] == seen[-1][2] and len({s[2] for s in seen}) == 1  # the whole pass, counted alike
+        if n == 0:
+            assert any(a < b for a, b, _ in seen)  # the collapsed view has frames of several steps
+    _no_errors(browser)
+
+
+def _frame_svg(driver):
+    """The SVG of the frame on screen (the page draws it into a data: URL)."""
+    return driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        fetch(document.getElementById('frame').src).then(r => r.text()).then(done);""")
+
+
+def _active_box(svg):
+    """The box of the active edge's label (the edge drawn 3.5 wide), or of the output node in frame 0, in the
+    picture's pixels; and the label's font size in pixels at natural size. Read from the picture alone."""
+    ns = "{http://www.w3.org/2000/svg}"
+    root = ET.fromstring(svg)
+    dx, dy = map(float, re.search(r"translate\(([-\d.]+) ([-\d.]+)\)", root.find(ns + "g").get("transform")).groups())
+    scale = float(root.get("width").removesuffix("pt")) * 4 / 3 / float(root.get("viewBox").split()[2])
+    groups = [g for g in root.iter(ns + "g") if g.get("class") in ("edge", "node")]
+    edge = [g for g in groups if g.get("class") == "edge" and g.find(ns + "path").get("stroke-width") == "3.5"]
+    if edge:
+        texts = list(edge[0].iter(ns + "text"))
+    else:  # frame 0: the seed, on the output (the node with two outlines)
+        (out,) = [g for g in groups if len([e for e in g.iter(ns + "path")]) == 2 and g.get("class") == "node"]
+        texts = list(out.iter(ns + "text"))
+    xs, ys, size = [], [], 0.0
+    for t in texts:
+        size = float(t.get("font-size"))
+        x, y, n = float(t.get("x")), float(t.get("y")), len("".join(t.itertext()))
+        left = x - 0.3 * size * n if t.get("text-anchor") == "middle" else x
+        xs += [left, left + 0.6 * size * n]
+        ys += [y - size, y]
+    box = [(min(xs) + dx) * scale, (min(ys) + dy) * scale, (max(xs) + dx) * scale, (max(ys) + dy) * scale]
+    return box, size * 4 / 3
+
+
+@needs_dot
+def test_the_stepper_opens_readable_without_blank_bands_and_follows_the_step_until_moved_by_hand(browser, tmp_path):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    from demos.computation_graph import build_two_layer
+
+    net, clusters = build_two_layer()  # a wide picture: 17 ranks of labelled edges
+    _open(browser, draw_steps(net, tmp_path, clusters=clusters).html)
+
+    def view_rect():
+        return browser.execute_script(
+            "const v = document.getElementById('view'), r = v.getBoundingClientRect();"  # inside its top border
+            "return [r.left + v.clientLeft, r.top + v.clientTop, r.right, r.bottom];"
+        )
+
+    def on_screen(state):
+        (x0, y0, x1, y1), px = _active_box(_frame_svg(browser))
+        left, top, right, bottom = view_rect()
+        sx, sy = left + state["x"], top + state["y"]
+        box = (sx + x0 * state["scale"], sy + y0 * state["scale"], sx + x1 * state["scale"], sy + y1 * state["scale"])
+        inside = left <= box[0] and box[2] <= right and top <= box[1] and box[3] <= bottom
+        return inside, px * state["scale"]
+
+    start = _state(browser)
+    inside, text_px = on_screen(start)
+    assert inside and text_px >= 11  # the seed, readable
+    left, top, right, bottom = view_rect()
+    img = browser.execute_script(
+        "const r = document.getElementById('frame').getBoundingClientRect();return [r.left, r.top, r.right, r.bottom];"
+    )
+    assert img[0] <= left + 1 and img[1] <= top + 1 and img[2] >= right - 1 and img[3] >= bottom - 1  # no band
+    for _ in range(12):  # each step's edge label in the window, at 11 px or more
+        _key(browser, Keys.ARROW_RIGHT)
+        inside, text_px = on_screen(_state(browser))
+        assert inside and text_px >= 11, _state(browser)["counter"]
+
+    # moved by hand: stepping leaves the picture where the reader put it
+    view = browser.find_element(By.ID, "view")
+    ActionChains(browser).move_to_element(view).click_and_hold().move_by_offset(300, 0).release().perform()
+    moved = _state(browser)
+    assert not browser.find_element(By.ID, "follow").is_selected()
+    for _ in range(6):
+        _key(browser, Keys.ARROW_RIGHT)
+    after = _state(browser)
+    assert (after["x"], after["y"], after["scale"]) == (moved["x"], moved["y"], moved["scale"])
+    _key(browser, "f")  # follow again: back to the step
+    assert browser.find_element(By.ID, "follow").is_selected()
+    assert on_screen(_state(browser))[0]
+    _key(browser, "+")  # zooming by hand stops following too
+    assert not browser.find_element(By.ID, "follow").is_selected()
     _no_errors(browser)

@@ -99,10 +99,9 @@ def escape(text: str) -> str:
     out = []
     for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         # graphviz expands \\N, \\G, \\E ... even in HTML-like labels, and reads \\\\ as one backslash
-        # "]" as a reference: graphviz's HTML-label lexer fails on a text that starts with it (a label "]")
-        out.append(
-            html.escape(visible(line), quote=False).replace('"', "&quot;").replace("]", "&#93;").replace("\\", "\\\\")
-        )
+        text = html.escape(visible(line), quote=False).replace('"', "&quot;").replace("\\", "\\\\")
+        # graphviz's HTML-label lexer fails on a text made of "]" alone (a label "]"): written as references there
+        out.append(text.replace("]", "&#93;") if text and text.strip("]") == "" else text)
     return "<BR/>".join(out)
 
 
@@ -327,15 +326,17 @@ def node_rows(v: Value, name: Mapping[Value, Name], formula: Mapping[Value, Name
     """The title row(s) every view shows: 'a = 3' for a leaf, 'e = a + d' then '= 5' for an op
     (a generated name in italics: 'v3 = tanh(v2)')."""
     value = number(v.data, precision)
+    # the space after a bold or italic name is a no-break space: a browser drops a space that starts a run of
+    # SVG text, and would glue the name to its '=' ('b= 1')
     if v.is_leaf:
         if not v.label:
             return [(value, "")]
-        return [(f"<B>{escape(cut(v.label))}</B> = {value}", "")]
+        return [(f"<B>{escape(cut(v.label))}</B>&#160;= {value}", "")]
     text = escape(formula[v][0])
     if v.label:
-        title = f"<B>{escape(cut(v.label))}</B> = {text}"
+        title = f"<B>{escape(cut(v.label))}</B>&#160;= {text}"
     elif name[v] != formula[v]:
-        title = f"<I>{escape(name[v][0])}</I> = {text}"
+        title = f"<I>{escape(name[v][0])}</I>&#160;= {text}"
     else:
         title = text
     return [(title, ""), (f"= {value}", "")]

@@ -3,21 +3,24 @@ drawn as numbered frames, and the HTML stepper that plays them (`autograd.draw.p
 
 In a grouped view (scopes collapsed into blocks) the steps inside a block, or along one edge into or out of
 it, make one frame; the stepper can open each block (the same pass, drawn with that block expanded).
+
+Every frame of a view has the same layout: `dot` lays the view out once (`autograd.draw.layout`), and a frame
+is that picture with some colours and texts changed, so the page holds one picture per view and a few bytes
+per step.
 """
 
 from __future__ import annotations
 
-import base64
-import html
+import math
 import os
 import pathlib
-import re
 import typing
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal
 
 from ..engine import Value, topological_order
-from .groups import Block, Collapse, Expand, Grouping, Item, emit, group
+from .groups import Block, Collapse, Expand, GraphTooLargeError, Grouping, Item, emit, group
+from .layout import Box, Sheet
 from .notation import (
     STYLE,
     Name,
@@ -34,14 +37,20 @@ from .notation import (
     tooltip,
     visible,
 )
-from .player import Box, player_page
+from .player import Layout, player_page
 from .views import Graph, block_rows, carries_all, check_precision, check_root, edge_lines, new_graph
 
 __all__ = ["draw_steps", "StepFiles", "backward_steps"]
 
+# What one call may write as frame files (the page itself is one picture per view and a few bytes per step):
+# PNG frames cost dot about 0.1 s per megapixel, SVG frames are one picture each.
+MAX_PNG_MEGAPIXELS = 150
+MAX_SVG_MEGABYTES = 100
+
 
 class StepFiles(typing.NamedTuple):
-    """What `draw_steps` wrote: the numbered frames (frame 0 first) and the HTML stepper."""
+    """What `draw_steps` wrote: the numbered frames (frame 0 first; none with ``frames=False``) and the
+    HTML stepper."""
 
     frames: list[pathlib.Path]
     html: pathlib.Path
@@ -99,163 +108,366 @@ def _key(step: Step, unit: Mapping[Value, Item]) -> _Key:
     return ("edge", step.parent, step.j)
 
 
-def _frames(
-    root: Value,
-    order: Sequence[Value],
-    steps: Sequence[Step],
-    grouping: Grouping,
-    name: Mapping[Value, Name],
-    formula: Mapping[Value, Name],
-    precision: int,
-    rankdir: str,
-    what: str,
-) -> tuple[list[Graph], list[str], list[int]]:
-    """The graphs of one view's frames, their captions, and how many steps each frame has done."""
+_RED, _GREY, _WHITE, _BLACK = "#b71c1c", "#9e9e9e", "#ffffff", "#000000"
+# How a frame marks a node: the child of its step (its gradient changes), the parent (and a block at work).
+_MARKS: dict[str, dict[str, str]] = {
+    "": {},
+    "child": dict(fillcolor="#fff59d", penwidth="3", color=_RED),
+    "parent": dict(penwidth="3", color=_RED),
+}
+# A scalar edge not used yet (its product is there, in white, so that the layout never moves), the edge of
+# this frame's step, and a used edge.
+_EDGES: dict[str, dict[str, str]] = {
+    "todo": dict(color="#999999"),
+    "current": dict(color=_RED, penwidth="3.5"),
+    "done": dict(color=_RED),
+}
 
-    def fmt(x: float) -> str:
-        return number(x, precision)
+# What a frame shows of each drawn thing (a look), keyed by the item, the index of an edge in
+# grouping.edges, or "title":
+# a node ("node", gradient text, its colour, mark), a block ("block", steps-inside text, mark),
+# a scalar edge ("edge", todo | current | done), an edge of a block ("block edge", used, current),
+# the title ("title", text).
+_Look = tuple[object, ...]
+_Thing = Item | int | str
+_Change = tuple[str, str, str]  # (id of a part of the picture, attribute or "#text", value)
 
-    unit = grouping.unit
-    runs: list[_Run] = []  # (key, first step index, end step index)
-    for n, s in enumerate(steps):
-        k = _key(s, unit)
-        if runs and runs[-1][0] == k:
-            runs[-1] = (k, runs[-1][1], n + 1)
-        else:
-            runs.append((k, n, n + 1))
-    ends = [0] + [r[2] for r in runs]
-    step_of = {(s.parent, s.j): n for n, s in enumerate(steps)}
-    parents: dict[Value, int] = {}
-    for v in order:
-        for child in v.children:
-            parents[child] = parents.get(child, 0) + 1
-    final = {order[0]: 1.0}
-    for s in steps:
-        final[s.child] = s.after
-    inside: dict[Item, int] = {}
-    for s in steps:
-        if unit[s.parent] is unit[s.child] and isinstance(unit[s.child], Block):
-            inside[unit[s.child]] = inside.get(unit[s.child], 0) + 1
-    whole = carries_all(grouping)
-    # every text a grad cell will show, so that its width (and the layout) is the same in every frame
-    widths = {
-        v: 7
-        * max(
-            len(grad_text(v, root, name, precision, t))
-            for t in ("?", fmt(final.get(v, 0.0)), f"{fmt(final.get(v, 0.0))} + ?")
-        )
-        for v in order
-        if unit[v] is v
-    }
 
-    graphs: list[Graph] = []
-    captions: list[str] = []
-    for r in range(len(runs) + 1):
-        done = ends[r]
-        g = new_graph(rankdir, None, what)
-        g.attr(label=f"backward pass, step {done} of {len(steps)}", labelloc="t", fontsize="13")
-        known, pending = {order[0]: 1.0}, dict(parents)
-        done_inside: dict[Item, int] = {}
-        for s in steps[:done]:
-            known[s.child] = s.after
-            pending[s.child] -= 1
+class _View:
+    """One view of the pass (a grouping of the graph): its frames as looks, their captions and positions, and
+    its DOT source for any frame."""
+
+    def __init__(
+        self,
+        root: Value,
+        order: Sequence[Value],
+        steps: Sequence[Step],
+        grouping: Grouping,
+        precision: int,
+        rankdir: str,
+        what: str,
+    ) -> None:
+        self.root, self.order, self.steps, self.grouping = root, order, steps, grouping
+        self.precision, self.rankdir, self.what = precision, rankdir, what
+        inputs_first = order[::-1]
+        self.name, self.formula = names(inputs_first, precision, root, grouping.crossing_names(), set(grouping.items))
+        unit = grouping.unit
+        self.runs: list[_Run] = []
+        for n, s in enumerate(steps):
+            key = _key(s, unit)
+            if self.runs and self.runs[-1][0] == key:
+                self.runs[-1] = (key, self.runs[-1][1], n + 1)
+            else:
+                self.runs.append((key, n, n + 1))
+        self.ends = [0] + [r[2] for r in self.runs]
+        self.captions = [_caption(r, self.runs, steps, root, self.name, precision) for r in range(len(self.runs) + 1)]
+        self.edge_of: dict[tuple[Item, Item] | tuple[Value, int], int] = {}
+        for k, (tail, head, scalar) in enumerate(grouping.edges):
+            if isinstance(tail, Block) or isinstance(head, Block):
+                self.edge_of[tail, head] = k
+            else:
+                ((parent, _, _, j),) = scalar
+                self.edge_of[parent, j] = k
+        final = {order[0]: 1.0}
+        for s in steps:
+            final[s.child] = s.after
+        self.final = final
+        self.inside: dict[Item, int] = {}
+        for s in steps:
             if unit[s.parent] is unit[s.child]:
-                done_inside[unit[s.child]] = done_inside.get(unit[s.child], 0) + 1
-        current = runs[r - 1][0] if r else None
-        touched: set[Item] = set()
-        if current:
-            touched = (
-                {current[1]}
-                if current[0] == "inside"
-                else ({current[1], current[2]} if current[0] == "block edge" else {current[1]})
+                self.inside[unit[s.child]] = self.inside.get(unit[s.child], 0) + 1
+        # every text a grad cell will show, so that its width (and the layout) is the same in every frame
+        self.widths = {
+            v: 7
+            * max(
+                len(grad_text(v, root, self.name, precision, t))
+                for t in ("?", self._fmt(final.get(v, 0.0)), f"{self._fmt(final.get(v, 0.0))} + ?")
             )
+            for v in order
+            if unit[v] is v
+        }
+        self._step_of = {(s.parent, s.j): n for n, s in enumerate(steps)}
+        self.looks = self._looks()
+        self.strays: list[str] | None = None  # the edges whose label is attached to them, once laid out
 
-        # label and attrs are called by emit() below, in this pass of the loop: bind this pass's state
-        def label(
-            item: Item,
-            done_inside: dict[Item, int] = done_inside,
-            known: dict[Value, float] = known,
-            pending: dict[Value, int] = pending,
-        ) -> str:
+    def _fmt(self, x: float) -> str:
+        return number(x, self.precision)
+
+    def _looks(self) -> list[dict[_Thing, _Look]]:
+        """The looks of frame 0 (every drawn thing), then, for each later frame, the looks that change."""
+        unit, steps, root = self.grouping.unit, self.steps, self.root
+        known: dict[Value, float] = {root: 1.0}
+        pending: dict[Value, int] = {}
+        for v in self.order:
+            for child in v.children:
+                pending[child] = pending.get(child, 0) + 1
+        done_inside: dict[Item, int] = {}
+        left = {k: len(scalar) for k, (_, _, scalar) in enumerate(self.grouping.edges)}
+        marks: dict[Item, str] = {}
+
+        def node(v: Value) -> _Look:
+            if v not in known:
+                text, colour = grad_text(v, root, self.name, self.precision, "?"), _GREY
+            elif pending.get(v, 0):
+                text, colour = grad_text(v, root, self.name, self.precision, f"{self._fmt(known[v])} + ?"), _RED
+            else:
+                text, colour = grad_text(v, root, self.name, self.precision, self._fmt(known[v])), _RED
+            return ("node", text, colour, marks.get(v, ""))
+
+        def block(b: Block) -> _Look:
+            n_in = self.inside.get(b, 0)
+            text = f"{done_inside.get(b, 0)} of {n_in} steps inside done" if n_in else ""
+            return ("block", text, marks.get(b, ""))
+
+        def look(item: Item) -> _Look:
+            return block(item) if isinstance(item, Block) else node(item)
+
+        def title(done: int) -> _Look:
+            return ("title", f"backward pass, step {done} of {len(steps)}")
+
+        first: dict[_Thing, _Look] = {item: look(item) for item in self.grouping.items}
+        for k, (tail, head, _) in enumerate(self.grouping.edges):
+            first[k] = (
+                ("block edge", False, False) if isinstance(tail, Block) or isinstance(head, Block) else ("edge", "todo")
+            )
+        first["title"] = title(0)
+        frames = [first]
+        current: set[int] = set()  # the edges drawn as this frame's
+        for key, a, b in self.runs:
+            changed: dict[_Thing, _Look] = {"title": title(b)}
+            touched: set[Item] = set(marks)
+            for item in marks:
+                marks[item] = ""
+            for k in current:
+                changed[k] = ("edge", "done") if frames[0][k][0] == "edge" else ("block edge", left[k] == 0, False)
+            current = set()
+            for s in steps[a:b]:
+                known[s.child] = s.after
+                pending[s.child] -= 1
+                touched.add(unit[s.child])
+                if unit[s.parent] is unit[s.child]:
+                    done_inside[unit[s.child]] = done_inside.get(unit[s.child], 0) + 1
+                else:
+                    k = (
+                        self.edge_of[(s.parent, s.j)]
+                        if key[0] == "edge"
+                        else self.edge_of[(unit[s.child], unit[s.parent])]
+                    )
+                    left[k] -= 1
+                    current.add(k)
+            if key[0] == "edge":
+                s = steps[a]
+                marks[s.child], marks[s.parent] = "child", "parent"
+            elif key[0] == "inside":
+                marks[key[1]] = "parent"
+            else:
+                marks[key[1]] = marks[key[2]] = "parent"
+            touched |= set(marks)
+            for item in touched:
+                changed[item] = look(item)
+            for k in current:
+                changed[k] = ("edge", "current") if key[0] == "edge" else ("block edge", left[k] == 0, True)
+            frames.append(changed)
+        return frames
+
+    def states(self) -> Iterable[dict[_Thing, _Look]]:
+        """The full looks of every frame, in order (one dict, updated in place)."""
+        state = dict(self.looks[0])
+        yield state
+        for changed in self.looks[1:]:
+            state.update(changed)
+            yield state
+
+    def graph(self, state: Mapping[_Thing, _Look]) -> Graph:
+        """The DOT source of the frame whose looks are ``state``; nodes and edges carry ids (n3, b0, e5)."""
+        g = new_graph(self.rankdir, None, self.what)
+        g.attr(label=typing.cast(str, state["title"][1]), labelloc="t", fontsize="13")
+        root, name, precision = self.root, self.name, self.precision
+
+        def label(item: Item) -> str:
+            look = state[item]
             if isinstance(item, Block):
                 rows = block_rows(item)
-                n_in = inside.get(item, 0)
+                n_in = self.inside.get(item, 0)
                 if n_in:
-                    text = f"{done_inside.get(item, 0)} of {n_in} steps inside done"
                     width = 7 * len(f"{n_in} of {n_in} steps inside done")
-                    rows.append((f'<FONT COLOR="#b71c1c">{escape(text)}</FONT>', f' WIDTH="{width}"'))
+                    rows.append((f'<FONT COLOR="{_RED}">{escape(str(look[1]))}</FONT>', f' WIDTH="{width}"'))
                 return table(rows)
-            v = item
-            rows = node_rows(v, name, formula, precision)
-            if v not in known:
-                text, color = grad_text(v, root, name, precision, "?"), "#9e9e9e"
-            elif pending.get(v, 0):
-                text, color = grad_text(v, root, name, precision, f"{fmt(known[v])} + ?"), "#b71c1c"
-            else:
-                text, color = grad_text(v, root, name, precision, fmt(known[v])), "#b71c1c"
-            rows.append((f'<FONT COLOR="{color}"><B>{escape(text)}</B></FONT>', f' WIDTH="{widths[v]}"'))
+            rows = node_rows(item, name, self.formula, precision)
+            text = f'<FONT COLOR="{look[2]}"><B>{escape(str(look[1]))}</B></FONT>'
+            rows.append((text, f' WIDTH="{self.widths[item]}"'))
             return table(rows)
 
-        def attrs(item: Item, current: _Key | None = current, touched: set[Item] = touched) -> dict[str, str]:
+        def attrs(item: Item) -> dict[str, str]:
+            mark = _MARKS[str(state[item][-1])]
             if isinstance(item, Block):
-                a = dict(STYLE["block"], tooltip=tip(item.title))
-                if item.is_scope:  # a link, so that graphviz reports where the block is (see _boxes)
-                    a["href"] = f"#block:{item.title}"
-                if item in touched:
-                    a.update(penwidth="3", color="#b71c1c")
-                return a
-            a = dict(STYLE[kind(item, root)], tooltip=tooltip(item, kind(item, root)))
-            if current and current[0] == "edge":
-                step = steps[step_of[current[1], current[2]]]
-                if item is step.child:
-                    a.update(fillcolor="#fff59d", penwidth="3", color="#b71c1c")
-                elif item is step.parent:
-                    a.update(penwidth="3", color="#b71c1c")
-            elif item in touched:
-                a.update(penwidth="3", color="#b71c1c")
-            return a
+                return dict(STYLE["block"], tooltip=tip(item.title), **mark)
+            return dict(STYLE[kind(item, root)], tooltip=tooltip(item, kind(item, root)), **mark)
 
-        ids = emit(g, grouping, label, attrs)
-        for tail, head, scalar in grouping.edges:
-            if isinstance(tail, Block) or isinstance(head, Block):
-                ns = [step_of[p, j] for p, _, _, j in scalar]
-                grads = {p: final.get(p, 0.0) for p, _, _, _ in scalar}
-                lines = edge_lines(tail, scalar, root, name, precision, True, grads, whole)
-                used = all(n < done for n in ns)
-                colour = "#b71c1c" if used else "#ffffff"
-                attrs_e = dict(color="#b71c1c" if used else "#999999", penwidth="1.5")
-                if current == ("block edge", tail, head):
-                    attrs_e.update(penwidth="3.5")
+        g.node_attr["id"] = "\\N"  # each node's id in the SVG is its name (n3, b0): a frame names what it changes
+        ids = self.ids = emit(g, self.grouping, label, attrs)
+        whole = carries_all(self.grouping)
+        for k, (tail, head, scalar) in enumerate(self.grouping.edges):
+            look = state[k]
+            if look[0] == "block edge":
+                lines = edge_lines(tail, scalar, root, name, precision, True, self.final, whole)
+                colour = _RED if look[1] else _WHITE
                 g.edge(
                     ids[tail],
                     ids[head],
                     label=f'<<FONT COLOR="{colour}"><B>{"<BR/>".join(map(escape, lines))}</B></FONT>>',
                     dir="back",
-                    **attrs_e,
+                    id=f"e{k}",
+                    color=_RED if look[1] else "#999999",
+                    fontcolor=colour,  # the line from a stray label to its edge: shown with the label
+                    penwidth="3.5" if look[2] else "1.5",
                 )
                 continue
             ((v, child, local, j),) = scalar
-            n = step_of[v, j]
-            s = steps[n]
-            product = f"{fmt(s.upstream)} × {fmt(local)} = {fmt(s.contribution)}"
+            s = self.steps[self.step_of(v, j)]
+            product = f"{self._fmt(s.upstream)} × {self._fmt(local)} = {self._fmt(s.contribution)}"
             line1 = escape(local_text(v, child, local, name, precision, j))
-            if n < done - 1 or (n == done - 1 and current and current[0] != "edge"):
-                lab, attrs_e = (
-                    f'{line1}<BR/><FONT COLOR="#b71c1c"><B>{escape(product)}</B></FONT>',
-                    dict(color="#b71c1c"),
-                )
-            elif n == done - 1:
-                lab = f'{line1}<BR/><FONT COLOR="#b71c1c"><B>{escape(product)}</B></FONT>'
-                attrs_e = dict(color="#b71c1c", penwidth="3.5", fontcolor="#b71c1c")
-            else:  # not used yet: the product is there, in white, so that the layout never moves
-                lab, attrs_e = (
-                    f'{line1}<BR/><FONT COLOR="#ffffff"><B>{escape(product)}</B></FONT>',
-                    dict(color="#999999"),
-                )
-            g.edge(ids[child], ids[v], label=f"<{lab}>", dir="back", **attrs_e)
-        graphs.append(g)
-        captions.append(_caption(r, runs, steps, root, name, precision))
-    return graphs, captions, ends
+            first = _RED if look[1] == "current" else _BLACK
+            colour = _WHITE if look[1] == "todo" else _RED
+            style = _EDGES[str(look[1])]
+            g.edge(
+                ids[child],
+                ids[v],
+                label=f'<<FONT COLOR="{first}">{line1}</FONT><BR/>'
+                f'<FONT COLOR="{colour}"><B>{escape(product)}</B></FONT>>',
+                dir="back",
+                id=f"e{k}",
+                fontcolor=style["color"],  # the line from a stray label to its edge
+                **style,
+            )
+        if self.strays is not None:
+            g.attach(self.strays)
+        return g
+
+    def step_of(self, parent: Value, j: int) -> int:
+        """The index of the step along operand j of parent."""
+        return self._step_of[parent, j]
+
+
+class _Picture:
+    """A view laid out once by `dot`: the parts of its SVG that the frames change, and what each frame sets."""
+
+    def __init__(self, view: _View) -> None:
+        self.view = view
+        first = next(iter(view.states()))
+        g = view.graph(first)
+        view.strays = g.settle()  # the same in every frame: the layout is
+        self.ids = view.ids
+        self.sheet = sheet = Sheet(g.pipe(format="svg"))
+        self.parts: dict[_Thing, tuple[list[str], list[str]]] = {"title": ([], [sheet.title()])}
+        for item, gid in self.ids.items():
+            self.parts[item] = (sheet.shapes(gid), sheet.texts(gid))
+            look = first[item]
+            if look[0] == "node" or look[1]:  # a gradient, or the steps done inside a block: centred
+                sheet.centre(self.parts[item][1][-1], gid)
+        for k in range(len(view.grouping.edges)):
+            self.parts[k] = (sheet.shapes(f"e{k}"), sheet.texts(f"e{k}"))
+        self.svg = sheet.tostring()  # frame 0, every changing part named
+        start: dict[tuple[str, str], str] = {}
+        for thing, look in first.items():
+            for part, attribute, value in self._changes(thing, look):
+                start[part, attribute] = value
+        now = dict(start)
+        self.tracks: dict[tuple[str, str], list[tuple[int, str]]] = {}
+        for f, changed in enumerate(view.looks[1:], 1):
+            for thing, look in changed.items():
+                for part, attribute, value in self._changes(thing, look):
+                    if now[part, attribute] != value:
+                        now[part, attribute] = value
+                        self.tracks.setdefault((part, attribute), [(0, start[part, attribute])]).append((f, value))
+        self.focus = [self._focus(r) for r in range(len(view.looks))]
+
+    def _changes(self, thing: _Thing, look: _Look) -> list[_Change]:
+        """What a look sets in the picture: (part id, attribute or "#text", value), as dot draws the same look."""
+        shapes, texts = self.parts[thing]
+        out: list[_Change] = []
+        if look[0] == "title":
+            return [(texts[0], "#text", str(look[1]))]
+        if look[0] in ("node", "block"):
+            item = typing.cast(Item, thing)
+            style = dict(
+                STYLE["block" if isinstance(item, Block) else kind(item, self.view.root)], **_MARKS[str(look[-1])]
+            )
+            out.append((shapes[0], "fill", style["fillcolor"]))
+            for s in shapes:
+                out += [(s, "stroke", style["color"]), (s, "stroke-width", style.get("penwidth", "1"))]
+            text = str(look[1])
+            if look[0] == "node":
+                lines = [visible(line) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+                out += [(t, "fill", str(look[2])) for t in texts[-sum(1 for line in lines if line) :]]
+                out.append((texts[-1], "#text", lines[-1]))
+            elif text:
+                out.append((texts[-1], "#text", text))
+            return out
+        if look[0] == "edge":
+            style = _EDGES[str(look[1])]
+            colour, width = style["color"], style.get("penwidth", "1")
+            product = _WHITE if look[1] == "todo" else _RED
+            first = _RED if look[1] == "current" else _BLACK
+            out += [(t, "fill", first) for t in texts[:-1]] + [(texts[-1], "fill", product)]
+        else:
+            colour, width = (_RED if look[1] else "#999999"), ("3.5" if look[2] else "1.5")
+            out += [(t, "fill", _RED if look[1] else _WHITE) for t in texts]
+            out += [(s, "stroke", _RED if look[1] else _WHITE) for s in shapes if self.sheet.kind(s) == "polyline"]
+        for s in shapes:  # the line, its arrowhead, and the line from a stray label to its edge (Graph.settle)
+            part = self.sheet.kind(s)
+            if part == "polyline" and look[0] == "edge":
+                out += [(s, "stroke", colour)]
+            elif part != "polyline":
+                out += [(s, "stroke", colour), (s, "stroke-width", width)]
+            if part == "polygon":
+                out += [(s, "fill", colour)]
+        return out
+
+    def _focus(self, r: int) -> Box:
+        """Where frame r's step is: the edge's label and the node it passes a gradient to (the label alone
+        when the two are far apart), or the block."""
+        sheet, view = self.sheet, self.view
+        if r == 0:
+            return sheet.box(self.ids[view.root])
+        key = view.runs[r - 1][0]
+        if key[0] == "inside":
+            return sheet.box(self.ids[key[1]])
+        child: Item
+        if key[0] == "edge":
+            k, child = view.edge_of[key[1], key[2]], view.steps[view.step_of(key[1], key[2])].child
+        else:
+            k, child = view.edge_of[key[1], key[2]], key[1]
+        a, b = sheet.box(f"e{k}", shapes=False), sheet.box(self.ids[child])
+        both = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+        # the label and the node together while they fit a window at the page's opening zoom, else the label
+        return both if both[2] - both[0] <= 1200 and both[3] - both[1] <= 560 else a
+
+    def layout(self) -> Layout:
+        """The view as the page draws it."""
+        tracks = [(part, attribute, changes) for (part, attribute), changes in self.tracks.items()]
+        focus = [typing.cast(Box, tuple(round(c, 1) for c in box)) for box in self.focus]
+        return Layout(self.svg, tracks, focus)
+
+    def targets(self, view_of: Mapping[str, int]) -> list[tuple[int, int, int, int, int]]:
+        """(x0, y0, x1, y1, view): the box of each block that a view opens, in the frames' pixels."""
+        out = []
+        for item, gid in self.ids.items():
+            if isinstance(item, Block) and item.is_scope and item.title in view_of:
+                x0, y0, x1, y1 = self.sheet.box(gid, texts=False)
+                out.append((math.floor(x0), math.floor(y0), math.ceil(x1), math.ceil(y1), view_of[item.title]))
+        return out
+
+    def svg_frames(self) -> Iterable[str]:
+        """Every frame as SVG text, frame 0 first (the picture is changed in place)."""
+        at: dict[int, list[tuple[str, str, str]]] = {}
+        for (part, attribute), changes in self.tracks.items():
+            for f, value in changes[1:]:
+                at.setdefault(f, []).append((part, attribute, value))
+        for f in range(len(self.view.looks)):
+            for part, attribute, value in at.get(f, []):
+                self.sheet.set(part, attribute, value)
+            yield self.sheet.tostring()
 
 
 def _title(item: Item, name: Mapping[Value, Name]) -> str:
@@ -309,48 +521,55 @@ def _caption(
     return text
 
 
-def _boxes(graph: Graph, view_of: Mapping[str, int]) -> list[Box]:
-    """[(x0, y0, x1, y1, view)]: the box of each block of `graph` that a view opens, in the pixels of its
-    frames (graphviz's client-side image map: 96 per inch, as PNG frames and SVG frames shown by a browser)."""
-    out: list[Box] = []
-    for m in re.finditer(
-        r'<area [^>]*href="#block:([^"]*)"[^>]*coords="([\d,]+)"', graph.pipe(format="cmapx").decode()
-    ):
-        title = html.unescape(m[1])
-        xy = [int(c) for c in m[2].split(",")]
-        if title in view_of and len(xy) >= 4:
-            out.append((min(xy[0::2]), min(xy[1::2]), max(xy[0::2]), max(xy[1::2]), view_of[title]))
-    return out
-
-
-def _render(graphs: Iterable[Graph], fmt: str) -> tuple[list[bytes], list[str]]:
-    datas: list[bytes] = [g.pipe(format=fmt) for g in graphs]
-    mime = "image/svg+xml" if fmt == "svg" else "image/png"
-    return datas, [f"data:{mime};base64,{base64.b64encode(d).decode('ascii')}" for d in datas]
+def _too_many_frames(what: str, n: int, size: tuple[int, int], svg_bytes: int, format: str) -> str | None:
+    """Why the frame files of a view would be over the budget, or None."""
+    w, h = size
+    if format == "png" and n * w * h / 1e6 > MAX_PNG_MEGAPIXELS:
+        total = f"{n * w * h / 1e6:.0f} megapixels of PNG, more than the {MAX_PNG_MEGAPIXELS} one call draws"
+    elif format == "svg" and n * svg_bytes / 1e6 > MAX_SVG_MEGABYTES:
+        total = f"{n * svg_bytes / 1e6:.0f} MB of SVG, more than the {MAX_SVG_MEGABYTES} MB one call writes"
+    else:
+        return None
+    other = "format='svg' (frames drawn from one layout), " if format == "png" else ""
+    return (
+        f"{what}: {n} frames of {w} x {h} px would be {total}; pass {other}frames=False (the page alone, "
+        f"which plays any number of steps), or show fewer steps: collapse=1 (scopes as blocks), a smaller "
+        f"max_nodes, or an inner node as the root"
+    )
 
 
 def draw_steps(
     root: Value,
     out_dir: str | os.PathLike[str],
-    format: str = "png",
+    format: str = "svg",
     rankdir: str = "LR",
     clusters: Mapping[str, Iterable[Value]] | None = None,
-    max_nodes: int | None = 100,
+    max_nodes: int | None = 50,
     precision: int = 4,
     collapse: Collapse = "auto",
     expand: Expand = None,
+    frames: bool = True,
 ) -> StepFiles:
-    """The backward pass of `root`, one edge at a time, as numbered frames in `out_dir` plus one
-    self-contained HTML page (``steps.html``, see `autograd.draw.player`: frames embedded, buttons and keys,
-    zoom and pan, no network).
+    """The backward pass of `root`, one edge at a time, as numbered frames in `out_dir`
+    (``step_00.svg``, ...; ``format="png"`` for PNG) plus one self-contained HTML page (``steps.html``, see
+    `autograd.draw.player`: buttons and keys, zoom and pan, following the step, no network).
 
     Frame 0 shows the seed ∂L/∂L = 1; frame k the gradients known after k steps of the
     reverse topological order, the edge used in step k highlighted with 'upstream x local = contribution'.
     Gradients are computed here with root's seed 1, without touching any ``.grad``.
-    ``collapse`` and ``expand`` group the frames by scopes as in `draw` (a graph past `max_nodes` is
-    collapsed): then the steps inside a block, or along one edge of it, make one frame, and the page can
-    open each block (a menu; the key b goes to the next view), staying at the same point of the pass.
+    ``collapse`` and ``expand`` group the frames by scopes as in `draw`: a graph of more than `max_nodes`
+    nodes is drawn with its scopes as blocks; then the steps inside a block, or along one edge of it, make one
+    frame, and the page can open each block whose view has at most `max_nodes` items (a menu; the key b goes
+    to the next view), staying at the same point of the pass; a larger block is listed with the max_nodes
+    that opens it. ``frames=False`` writes the page alone.
     Returns a `StepFiles` (frames, html). Needs graphviz's ``dot``.
+
+    Cost: every frame of a view has the same layout, so `dot` lays out each view once (the first, and one per
+    block it can open, each of at most `max_nodes` items); the page holds one SVG picture per view and a few
+    bytes per step, and the browser draws a frame when it is shown. SVG frame files are that picture with the
+    frame's colours and numbers; PNG frames cost one `dot` run each. A call whose frame files would pass
+    100 MB of SVG or 150 megapixels of PNG (about 15 s of `dot`) raises `GraphTooLargeError` before writing
+    anything, naming what to pass.
 
     >>> from autograd import Value
     >>> a = Value(2.0, label="a"); y = a * a; y.label = "y"
@@ -363,49 +582,59 @@ def draw_steps(
     if format not in ("png", "svg"):
         raise ValueError(f"{what}: format must be 'png' or 'svg', got {format!r}")
     check_precision(precision, what)
+    if not isinstance(frames, bool):
+        raise TypeError(f"{what}: frames must be True or False, got {frames!r}")
     out_dir = pathlib.Path(out_dir)
     order = topological_order(root)
     check_labels(order, what)
     inputs_first = order[::-1]
     grouping = group(inputs_first, clusters, collapse, expand, max_nodes, what)
     steps = backward_steps(order)
+    first = _Picture(_View(root, order, steps, grouping, precision, rankdir, what))
+    n = len(first.view.looks)
+    why = _too_many_frames(what, n, first.sheet.size, len(first.svg.encode()), format) if frames else None
+    if why:
+        raise GraphTooLargeError(why, len(grouping.items), max_nodes)
 
-    def view(grouping: Grouping) -> tuple[list[Graph], list[str], list[int]]:
-        name, formula = names(inputs_first, precision, root, grouping.crossing_names(), set(grouping.items))
-        return _frames(root, order, steps, grouping, name, formula, precision, rankdir, what)
-
-    graphs, captions, ends = view(grouping)
     opened = set() if expand is None else set(expand) if not isinstance(expand, (str, tuple)) else {expand}
-    views = [graphs]  # the view as asked, then one per block of it with that block opened
-    more = []
+    more: list[tuple[str, _Picture]] = []  # one view per block of the first, with that block opened
+    closed: list[tuple[str, str]] = []
     for b in grouping.blocks:
         if b.is_scope:
-            g = group(inputs_first, clusters, 1 if grouping.auto else collapse, opened | {b.path}, None, what)
-            more.append((b.title, *view(g)))
-            views.append(more[-1][1])
-    view_of = {title: k + 1 for k, (title, *_) in enumerate(more)}
-    targets = [_boxes(gs[0], view_of) for gs in views]  # where to click to open a block, in each view
+            try:
+                g = group(inputs_first, clusters, 1 if grouping.auto else collapse, opened | {b.path}, max_nodes, what)
+            except GraphTooLargeError as e:
+                closed.append((b.title, f"{e.nodes} items, more than max_nodes={max_nodes}: pass max_nodes={e.nodes}"))
+                continue
+            more.append((b.title, _Picture(_View(root, order, steps, g, precision, rankdir, what))))
+    view_of = {title: k + 1 for k, (title, _) in enumerate(more)}
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    datas, images = _render(graphs, format)
-    width = max(2, len(str(len(graphs) - 1)))
-    frames = []
-    for k, data in enumerate(datas):
-        path = out_dir / f"step_{k:0{width}d}.{format}"
-        path.write_bytes(data)
-        frames.append(path)
-    opened_views = [(title, _render(gs, format)[1], cs, es, t) for (title, gs, cs, es), t in zip(more, targets[1:])]
     page = out_dir / "steps.html"
-    root_name = names(inputs_first, precision, root)[0][root][0]
-    page.write_text(
-        player_page(
-            images,
-            captions,
-            visible(f"Backward pass of {root_name}, step by step"),
-            positions=ends,
-            blocks=opened_views,
-            targets=targets[0],
-        ),
-        encoding="utf-8",
+    blocks = [(title, p.layout(), p.view.captions, p.view.ends, p.targets(view_of)) for title, p in more]
+    text = player_page(
+        first.layout(),
+        first.view.captions,
+        visible(f"Backward pass of {first.view.name[root][0]}, step by step"),
+        positions=first.view.ends,
+        blocks=blocks,
+        targets=first.targets(view_of),
+        closed=closed,
     )
-    return StepFiles(frames, page)
+    written = []
+    if frames:
+        width = max(2, len(str(n - 1)))
+        datas: Iterable[str | bytes] = (
+            first.svg_frames()
+            if format == "svg"
+            else (first.view.graph(state).pipe(format="png") for state in first.view.states())
+        )
+        for k, data in enumerate(datas):
+            path = out_dir / f"step_{k:0{width}d}.{format}"
+            if isinstance(data, str):
+                path.write_text(data, encoding="utf-8")
+            else:
+                path.write_bytes(data)
+            written.append(path)
+    page.write_text(text, encoding="utf-8")
+    return StepFiles(written, page)

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import os
 import pathlib
+import re
+import textwrap
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -23,6 +25,7 @@ import graphviz
 from ..engine import Value, topological_order
 from ..files import write_atomic
 from .groups import Block, Collapse, Expand, GraphTooLargeError, Grouping, Item, ScalarEdge, emit, group
+from .layout import Sheet
 from .notation import (
     STYLE,
     Name,
@@ -52,7 +55,12 @@ _INSTALL = (
     "conda 'conda install -c conda-forge graphviz'"
 )
 
+# DejaVu Sans is on every Debian/Ubuntu machine with graphviz (fontconfig depends on it), so dot measures the
+# text with the font a browser then draws the SVG with (Helvetica is not there: dot and the browser each pick
+# another font, and the words of a line overlap or drift apart); sans-Serif is the browser's fallback elsewhere.
+FONT = "DejaVu Sans,sans-Serif"
 _MAX_LINES = 5  # values listed on an edge that enters or leaves a block; more are counted
+_TITLE_WIDTH, _TITLE_LINES = 100, 4  # a title wraps at 100 characters (about 900 px at 14 pt), 4 lines at most
 
 
 # graphviz is untyped (its classes are Any to mypy), and subclassing Any is an error under --strict: the two
@@ -72,11 +80,39 @@ class Graph(graphviz.Digraph):  # type: ignore[misc]  # graphviz is untyped
     """The ``graphviz.Digraph`` that ``draw`` returns: ``.source``, ``.render(path, format=...)``,
     ``.pipe()`` and inline display in Jupyter work as usual; a missing ``dot`` raises `DotNotFoundError`.
 
+    Rendering first lays the graph out once to find the edge labels that dot placed nearer another edge's
+    line than their own (a long edge can bend away from its label), and attaches each of them to its edge
+    with a line (dot's ``decorate``); ``.source`` shows them from then on.
+
     >>> isinstance(draw(Value(1.0, label="x")), graphviz.Digraph)
     True
     """
 
+    _settled = False
+
+    def settle(self) -> list[str]:
+        """Attach the labels that read as another edge's to their own edge (one layout by dot, the first
+        time only); returns the ids of those edges. Edges without an ``id`` are left as they are."""
+        if self._settled:
+            return []
+        try:
+            strays = Sheet(super().pipe(format="svg")).strays() if "id=e" in self.source else []
+        except graphviz.ExecutableNotFound:
+            raise DotNotFoundError() from None
+        self.attach(strays)
+        return strays
+
+    def attach(self, edges: Iterable[str]) -> None:
+        """Draw the labels of the edges whose ids are listed attached to their edge (decorate=true)."""
+        wanted = set(edges)
+        for k, line in enumerate(self.body):
+            m = re.search(r"\bid=(\w+)[ \]]", line)
+            if " -> " in line and m and m[1] in wanted:
+                self.body[k] = line.replace(f"id={m[1]}", f"id={m[1]} decorate=true", 1)
+        self._settled = True
+
     def pipe(self, *args: Any, **kwargs: Any) -> Any:  # bytes, or str when an encoding is given
+        self.settle()
         try:
             return super().pipe(*args, **kwargs)
         except graphviz.ExecutableNotFound:
@@ -165,18 +201,33 @@ def new_graph(rankdir: str, title: object, what: str, note: str | None = None) -
     if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"{what}: rankdir must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
     g = Graph(
-        graph_attr=dict(
-            rankdir=rankdir, bgcolor="white", fontname="Helvetica", nodesep="0.25", ranksep="0.45", pad="0.2"
-        ),
-        node_attr=dict(fontname="Helvetica", fontsize="12", margin="0.1,0.05"),
-        edge_attr=dict(fontname="Helvetica", fontsize="10", arrowsize="0.7", color="#555555"),
+        graph_attr=dict(rankdir=rankdir, bgcolor="white", fontname=FONT, nodesep="0.25", ranksep="0.45", pad="0.2"),
+        node_attr=dict(fontname=FONT, fontsize="12", margin="0.1,0.05"),
+        edge_attr=dict(fontname=FONT, fontsize="10", arrowsize="0.7", color="#555555"),
     )
-    lines = ([escape(cut(str(title)))] if title is not None else []) + (
+    lines = ([escape(wrap(str(title)))] if title is not None else []) + (
         [f'<FONT POINT-SIZE="11" COLOR="#555555">{escape(note)}</FONT>'] if note else []
     )
     if lines:
         g.attr(label=f"<{'<BR/>'.join(lines)}>", labelloc="t", fontsize="14")
     return g
+
+
+def wrap(title: str, width: int = _TITLE_WIDTH, most: int = _TITLE_LINES) -> str:
+    """A title as lines of at most ``width`` characters, broken between words (a line break of the title's
+    own is kept); past ``most`` lines the last one ends with an ellipsis.
+
+    >>> wrap("the RNN unrolled over 4 time steps", width=16).splitlines()
+    ['the RNN unrolled', 'over 4 time', 'steps']
+    """
+    lines = [
+        piece
+        for paragraph in title.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        for piece in (textwrap.wrap(paragraph, width, break_on_hyphens=False) or [""])
+    ]
+    if len(lines) > most:
+        lines = [*lines[: most - 1], lines[most - 1][: width - 2] + " …"]
+    return "\n".join(lines)
 
 
 def flow_text(
@@ -286,6 +337,7 @@ def draw(
     title: object = None,
     collapse: Collapse = "auto",
     expand: Expand = None,
+    svg_ids: Mapping[Value, str] | None = None,
 ) -> Graph:
     """The graph below `root` as a ``graphviz.Digraph`` (a `Graph`).
 
@@ -310,6 +362,8 @@ def draw(
     clusters: {title: iterable of Values} draws those nodes inside a titled box instead of the scopes'
     clusters (see `nodes_between`). max_nodes: the largest number of items drawn; past it a graph with
     scopes is collapsed (collapse="auto"), one without raises `GraphTooLargeError` (None draws any size).
+    svg_ids: {node: text} gives those nodes graphviz's ``id`` attribute, the id of the node's group in an SVG
+    (``<g id="...">``), so that a page can tell which node is clicked (the playground, `autograd.serve`).
 
     >>> a, b = Value(3.0, label="a"), Value(1.0, label="b")
     >>> L = a * b; L.label = "L"; L.backward()
@@ -347,17 +401,20 @@ def draw(
     def attrs(item: Item) -> dict[str, str]:
         if isinstance(item, Block):
             return dict(STYLE["block"], tooltip=tip(f"scope {item.title}" if item.is_scope else item.title))
-        return dict(STYLE[kind(item, root)], tooltip=tooltip(item, kind(item, root)))
+        a = dict(STYLE[kind(item, root)], tooltip=tooltip(item, kind(item, root)))
+        if svg_ids is not None and item in svg_ids:
+            a["id"] = svg_ids[item]
+        return a
 
     ids = emit(g, grouping, label, attrs)
     grads = {v: v.grad for v in order}
     whole = carries_all(grouping)
-    for tail, head, scalar in grouping.edges:
+    for k, (tail, head, scalar) in enumerate(grouping.edges):  # ids e0, e1, ...: see Graph.settle
         if isinstance(tail, Block) or isinstance(head, Block):
             lines = edge_lines(tail, scalar, root, name, precision, backward, grads, whole, seed_is_one)
             extra: dict[str, str] = dict(dir="back", color="#b71c1c") if backward else {}
-            extra.update(penwidth="1.5", fontsize="10")
             color = "#b71c1c" if backward else "#333333"
+            extra.update(penwidth="1.5", fontsize="10", fontcolor=color, id=f"e{k}")
             text = "<BR/>".join(map(escape, lines))
             if text:
                 extra["label"] = f'<<FONT COLOR="{color}">{text}</FONT>>'
@@ -374,9 +431,11 @@ def draw(
                 label=f'<<FONT COLOR="#b71c1c">{"<BR/>".join(map(escape, lines))}</FONT>>',
                 dir="back",
                 color="#b71c1c",
+                fontcolor="#b71c1c",
+                id=f"e{k}",
             )
         else:
-            g.edge(ids[tail], ids[head])
+            g.edge(ids[tail], ids[head], id=f"e{k}")
     return g
 
 
