@@ -28,10 +28,11 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Generator, Sequence
-from typing import NoReturn, TypeVar, cast
+from typing import TypeVar, cast
 
 from . import ops
 from .engine import BACKWARD_LOCK, GRAD, Value, mode, op_of, real, topological_order
+from .symbols import Symbol, Untraceable
 
 __all__ = ["compile", "Compiled", "CompiledResult", "GraphChanged", "clear_cache"]
 
@@ -426,11 +427,7 @@ def _same(a: float, b: float) -> bool:
 # ---- code generation: lines per node forward, one line per edge backward ----
 
 
-class _Untraceable(Exception):
-    """A rule looked at the data (a comparison, an int): it cannot be written as one expression."""
-
-
-class _Sym:
+class _Sym(Symbol):
     """A float known only by name in the generated code: arithmetic on it writes the expression.
 
     Every operation is parenthesised, so the generated expression evaluates exactly as the rule did.
@@ -441,78 +438,17 @@ class _Sym:
     def __init__(self, code: str) -> None:
         self.code = code
 
-    def _bin(self, other: object, symbol: str, reverse: bool = False) -> "_Sym":
+    def _binary(self, kind: str, other: object, reverse: bool) -> "_Sym":
         if isinstance(other, _Sym):
             right = other.code
         elif type(other) is float:
             right = _literal(other)
         else:  # an int (sum()'s start) or anything else: the rule is not plain float arithmetic
-            raise _Untraceable
-        return _Sym(f"({right} {symbol} {self.code})" if reverse else f"({self.code} {symbol} {right})")
+            raise Untraceable
+        return _Sym(f"({right} {kind} {self.code})" if reverse else f"({self.code} {kind} {right})")
 
-    def __add__(self, o: "_Sym | float") -> "_Sym":
-        return self._bin(o, "+")
-
-    def __radd__(self, o: "_Sym | float") -> "_Sym":
-        return self._bin(o, "+", True)
-
-    def __sub__(self, o: "_Sym | float") -> "_Sym":
-        return self._bin(o, "-")
-
-    def __rsub__(self, o: "_Sym | float") -> "_Sym":
-        return self._bin(o, "-", True)
-
-    def __mul__(self, o: "_Sym | float") -> "_Sym":
-        return self._bin(o, "*")
-
-    def __rmul__(self, o: "_Sym | float") -> "_Sym":
-        return self._bin(o, "*", True)
-
-    def __truediv__(self, o: "_Sym | float") -> "_Sym":
-        return self._bin(o, "/")
-
-    def __rtruediv__(self, o: "_Sym | float") -> "_Sym":
-        return self._bin(o, "/", True)
-
-    def __mod__(self, o: "_Sym | float") -> "_Sym":
-        return self._bin(o, "%")
-
-    def __rmod__(self, o: "_Sym | float") -> "_Sym":
-        return self._bin(o, "%", True)
-
-    def __pow__(self, o: "_Sym | float") -> "_Sym":
-        return self._bin(o, "**")
-
-    def __rpow__(self, o: "_Sym | float") -> "_Sym":
-        return self._bin(o, "**", True)
-
-    def __neg__(self) -> "_Sym":
-        return _Sym(f"(-{self.code})")
-
-    def __abs__(self) -> "_Sym":
-        return _Sym(f"abs({self.code})")
-
-    # A comparison is a condition for ``m.where`` (written ``(a if c else b)``); a Python ``if`` on it
-    # (``bool``) is a branch on the data, which cannot be one expression.
-    def __lt__(self, o: "_Sym | float") -> "_Sym":
-        return self._bin(o, "<")
-
-    def __le__(self, o: "_Sym | float") -> "_Sym":
-        return self._bin(o, "<=")
-
-    def __gt__(self, o: "_Sym | float") -> "_Sym":
-        return self._bin(o, ">")
-
-    def __ge__(self, o: "_Sym | float") -> "_Sym":
-        return self._bin(o, ">=")
-
-    def _refuse(self, *args: object) -> NoReturn:
-        raise _Untraceable
-
-    __bool__ = __eq__ = __ne__ = __float__ = __index__ = __round__ = _refuse
-    # Unhashable, as any class whose == does not compare values; typeshed declares object.__hash__ as a
-    # method, so mypy refuses None here although Python documents it (typeshed's list does the same).
-    __hash__ = None  # type: ignore[assignment]
+    def _unary(self, kind: str) -> "_Sym":
+        return _Sym(f"(-{self.code})" if kind == "neg" else f"abs({self.code})")
 
 
 def _literal(x: float | None) -> str:
@@ -532,7 +468,7 @@ def _code(x: "_Sym | float | bool") -> str:
         return _literal(x)
     if type(x) is bool:  # a condition a rule decided without the data (on a parameter)
         return repr(x)
-    raise _Untraceable
+    raise Untraceable
 
 
 def _where(c: "_Sym | bool", a: "_Sym | float", b: "_Sym | float") -> _Sym:
@@ -566,7 +502,7 @@ def _trace(fn: Callable[..., R], args: Sequence[object]) -> R | None:
     """fn(*args) with symbols among args: the expression(s) it writes, or None if it looks at the data."""
     try:
         return fn(*args)
-    except (_Untraceable, TypeError):
+    except (Untraceable, TypeError):
         return None
 
 
@@ -574,7 +510,7 @@ def _looks_at_data(domain: Callable[..., object], args: Sequence[object]) -> boo
     """Whether an op's domain check depends on the operands' data (else it passed at the trace, for good)."""
     try:
         domain(*args)
-    except (_Untraceable, TypeError):
+    except (Untraceable, TypeError):
         return True
     return False
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from . import ops
 from .engine import GRAD, Value, apply, enable_grad, mode, op_of, scope, topological_order
+from .symbols import Symbol, Untraceable
 
 __all__ = ["vmap", "Vmapped", "BatchingError", "BatchingWarning", "batched_value"]
 
@@ -556,11 +557,7 @@ class _Plan:
 # ---- the generated program: forward and backward of both plans as numpy code ----
 
 
-class _Untraced(Exception):
-    """A rule looked at its operands' data (``bool``, ``==``, ``float``): it is called on the arrays instead."""
-
-
-class _E:
+class _E(Symbol):
     """An array (or number) of the generated program: a name, or an operation on others, written out as one
     line when it is first used. Made by `_Code.node`, which gives equal expressions one object: a mask that an
     op's value and its derivative both compute is computed once, in the forward pass, and kept for the backward.
@@ -571,70 +568,13 @@ class _E:
     def __init__(self, code: _Code, kind: str, args: tuple[Any, ...], name: str | None = None) -> None:
         self.code, self.kind, self.args, self.name = code, kind, args, name
 
-    def _op(self, kind: str, other: Any, reverse: bool = False) -> _E:
+    def _binary(self, kind: str, other: Any, reverse: bool) -> _E:
         if not isinstance(other, (_E, float, int)):
-            raise _Untraced
+            raise Untraceable
         return self.code.node(kind, other, self) if reverse else self.code.node(kind, self, other)
 
-    def __add__(self, o: Any) -> _E:
-        return self._op("+", o)
-
-    def __radd__(self, o: Any) -> _E:
-        return self._op("+", o, True)
-
-    def __sub__(self, o: Any) -> _E:
-        return self._op("-", o)
-
-    def __rsub__(self, o: Any) -> _E:
-        return self._op("-", o, True)
-
-    def __mul__(self, o: Any) -> _E:
-        return self._op("*", o)
-
-    def __rmul__(self, o: Any) -> _E:
-        return self._op("*", o, True)
-
-    def __truediv__(self, o: Any) -> _E:
-        return self._op("/", o)
-
-    def __rtruediv__(self, o: Any) -> _E:
-        return self._op("/", o, True)
-
-    def __mod__(self, o: Any) -> _E:
-        return self._op("%", o)
-
-    def __rmod__(self, o: Any) -> _E:
-        return self._op("%", o, True)
-
-    def __pow__(self, o: Any) -> _E:
-        return self._op("**", o)
-
-    def __rpow__(self, o: Any) -> _E:
-        return self._op("**", o, True)
-
-    def __lt__(self, o: Any) -> _E:
-        return self._op("<", o)
-
-    def __le__(self, o: Any) -> _E:
-        return self._op("<=", o)
-
-    def __gt__(self, o: Any) -> _E:
-        return self._op(">", o)
-
-    def __ge__(self, o: Any) -> _E:
-        return self._op(">=", o)
-
-    def __neg__(self) -> _E:
-        return self.code.node("neg", self)
-
-    def __abs__(self) -> _E:
-        return self.code.node("abs", self)
-
-    def _refuse(self, *args: object) -> Any:
-        raise _Untraced
-
-    __bool__ = __eq__ = __ne__ = __float__ = __index__ = __int__ = __round__ = _refuse
-    __hash__ = object.__hash__  # identity: `_Code.node` keys equal expressions by their operands' ids
+    def _unary(self, kind: str) -> _E:
+        return self.code.node(kind, self)
 
 
 _BINARY = ("+", "-", "*", "/", "%", "**", "<", "<=", ">", ">=")
@@ -732,7 +672,7 @@ class _Code:
     def node(self, kind: str, *args: Any) -> _E:
         for a in args:
             if not isinstance(a, (_E, float, int, str)):
-                raise _Untraced
+                raise Untraceable
         key = (kind, *[("e", id(a)) if isinstance(a, _E) else (type(a).__name__, repr(a)) for a in args])
         e = self._nodes.get(key)
         if e is None:
@@ -917,7 +857,7 @@ def _trace(fn: Callable[..., Any], args: Sequence[Any]) -> Any:
     """fn(*args) on expressions, or None where fn looks at the data."""
     try:
         return fn(*args)
-    except (_Untraced, TypeError):
+    except (Untraceable, TypeError):
         return None
 
 

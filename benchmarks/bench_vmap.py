@@ -56,8 +56,11 @@ class VmapStep:
             lambda a, b, y: (1 + -y * model([a, b])).relu() + ALPHA * sum(p * p for p in params), reduce="mean"
         )
 
+    def total(self, x0, x1, y):
+        return self.loss(x0, x1, y)
+
     def __call__(self, x0, x1, y):
-        total = self.loss(x0, x1, y)
+        total = self.total(x0, x1, y)
         for p in self.params:
             p.grad = 0.0
         total.backward()
@@ -74,14 +77,8 @@ class EagerL2VmapStep(VmapStep):
         self.params = model.parameters()
         self.loss = vmap(lambda a, b, y: (1 + -y * model([a, b])).relu(), reduce="mean")
 
-    def __call__(self, x0, x1, y):
-        total = self.loss(x0, x1, y) + ALPHA * sum(p * p for p in self.params)
-        for p in self.params:
-            p.grad = 0.0
-        total.backward()
-        for p in self.params:
-            p.data -= LR * p.grad
-        return total
+    def total(self, x0, x1, y):
+        return self.loss(x0, x1, y) + ALPHA * sum(p * p for p in self.params)
 
 
 class NNVmapStep:
