@@ -163,14 +163,14 @@ class Compiled:
             traced.append(v)
         out = _value(self.fn(*traced), self.fn)
         index = {v: i for i, v in enumerate(traced)}
-        structure, captured = _structure(topological_order(out, leaves=index), index)
+        key, captured = _structure(topological_order(out, leaves=index), index)
         # The graph just built is the first call's result when its backward is the replay's: every argument a
         # leaf (the replay stops at an argument that has a graph of its own) and none passed twice.
         result = out if self.check or (len(set(leaves)) == len(leaves) and all(v.is_leaf for v in leaves)) else None
         if entry is None:
-            entry = self._programs[len(leaves)] = (_cached(structure), captured)
+            entry = self._programs[len(leaves)] = (_cached(key), captured)
             return entry, result
-        difference = _compare(entry, structure, captured)
+        difference = _compare(entry, key, captured)
         if difference:
             raise GraphChanged(
                 f"compiled {_name(self.fn)} (check=True): the graph differs from the traced one: "
@@ -264,49 +264,70 @@ def _name(fn: object) -> str:
 # the captured leaves: parameters a closure reaches, constants made inside fn), or (the op, the positions of its
 # operands). The last node is the output.
 _Entry = tuple[str, int] | tuple[ops.Op, tuple[int, ...]]
-_Structure = tuple[_Entry, ...]
+# A structure as the cache keys it: the entries in one flat tuple, "input" i, "leaf" j, or op n c1 ... cn (one
+# object for the collector to walk, not two a node).
+_Key = tuple[object, ...]
 
 # A replay, ``replay(L, K)`` (L the arguments, K the captured leaves): yields the output's data, then runs a
 # backward pass per gradient sent to it.
 _Replay = Callable[[Sequence[Value], Sequence[Value]], Generator[float, float, None]]
 
 
-def _structure(order: list[Value], index: dict[Value, int]) -> tuple[_Structure, tuple[Value, ...]]:
+def _structure(order: list[Value], index: dict[Value, int]) -> tuple[_Key, tuple[Value, ...]]:
     """The structure of a graph given root first, and the leaves it reached besides the arguments in ``index``."""
     position: dict[Value, int] = {}
     at = position.__getitem__
-    entries: list[_Entry] = []
-    append = entries.append
+    key: list[object] = []
+    add, extend = key.append, key.extend
     captured: list[Value] = []
     for p, v in enumerate(reversed(order)):
         position[v] = p
         if v in index:
-            append(("input", index[v]))
+            extend(("input", index[v]))
             continue
         op = op_of(v)
         if op is None:
-            append(("leaf", len(captured)))
+            extend(("leaf", len(captured)))
             captured.append(v)
         else:
-            append((op, tuple(map(at, v.children))))
-    return tuple(entries), tuple(captured)
+            children = v.children
+            add(op)
+            add(len(children))
+            extend(map(at, children))
+    return tuple(key), tuple(captured)
+
+
+def _entries(key: _Key) -> list[_Entry]:
+    """The nodes of a structure, one entry each (see `_Entry`)."""
+    entries: list[_Entry] = []
+    k = 0
+    while k < len(key):
+        kind = key[k]
+        if isinstance(kind, ops.Op):
+            n = cast(int, key[k + 1])
+            entries.append((kind, cast(tuple[int, ...], key[k + 2 : k + 2 + n])))
+            k += 2 + n
+        else:
+            entries.append((cast(str, kind), cast(int, key[k + 1])))
+            k += 2
+    return entries
 
 
 # structure -> its program, shared by every compiled function; the least recently traced shapes are dropped
 # beyond _CACHE_NODES nodes in all (a program lives on in the compiled functions that hold it)
-_CACHE: "OrderedDict[_Structure, _Program]" = OrderedDict()
+_CACHE: "OrderedDict[_Key, _Program]" = OrderedDict()
 _CACHE_NODES = 10**6
 _CACHE_LOCK = threading.Lock()
 
 
-def _cached(structure: _Structure) -> "_Program":
+def _cached(key: _Key) -> "_Program":
     """The program of a structure: the one made for an earlier trace of the same shape, or a new one."""
     with _CACHE_LOCK:
-        program = _CACHE.get(structure)
+        program = _CACHE.get(key)
         if program is not None:
-            _CACHE.move_to_end(structure)
+            _CACHE.move_to_end(key)
             return program
-        program = _CACHE[structure] = _Program(structure)
+        program = _CACHE[key] = _Program(key)
         total = sum(p.size for p in _CACHE.values())
         while total > _CACHE_NODES and len(_CACHE) > 1:
             total -= _CACHE.popitem(last=False)[1].size
@@ -325,14 +346,21 @@ def clear_cache() -> None:
 class _Program:
     """The replay of one graph structure: its tape, and once it has been replayed often, its generated source."""
 
-    def __init__(self, structure: _Structure) -> None:
-        self.structure = structure
-        self.size = len(structure)
+    def __init__(self, key: _Key) -> None:
+        self.key = key
+        entries = _entries(key)
+        self.size = len(entries)
+        # the tape, in columns (few objects for the collector): where each leaf's number comes from, and per op
+        # node its position, op and operands' positions
         self.loads: list[tuple[int, bool, int]] = []  # (position, an argument (else a captured leaf), its index)
-        self.steps: list[tuple[int, ops.Op, tuple[int, ...]]] = []  # (position, op, operand positions)
-        for p, (kind, arg) in enumerate(structure):
+        self.positions: list[int] = []
+        self.ops: list[ops.Op] = []
+        self.children: list[tuple[int, ...]] = []
+        for p, (kind, arg) in enumerate(entries):
             if isinstance(kind, ops.Op):
-                self.steps.append((p, kind, cast(tuple[int, ...], arg)))
+                self.positions.append(p)
+                self.ops.append(kind)
+                self.children.append(cast(tuple[int, ...], arg))
             else:
                 self.loads.append((p, kind == "input", cast(int, arg)))
         self.replays = 0
@@ -348,16 +376,22 @@ class _Program:
         return self.tape(L, K)
 
     def tape(self, L: Sequence[Value], K: Sequence[Value]) -> Generator[float, float, None]:
-        """The tape's replay: every op evaluated as eager mode evaluates it, the gradients added in its order."""
+        """The tape's replay: every op evaluated with the table's functions as eager mode evaluates it (where the
+        data leave an op's domain, `_Fallback`: the call is redone eagerly, for the engine's error), the
+        gradients added in the engine's order."""
         values = [0.0] * self.size
         for p, argument, i in self.loads:
             values[p] = (L if argument else K)[i].data
-        local: list[tuple[float, ...]] = [()] * self.size
-        evaluate = ops.evaluate
-        for p, op, children in self.steps:
-            values[p], local[p] = evaluate(op, [values[c] for c in children])
+        local: list[tuple[float, ...]] = []
+        derivatives = ops.derivatives
+        for p, op, children in zip(self.positions, self.ops, self.children):
+            xs = [values[c] for c in children]
+            if op.domain is not None and op.domain(*xs, *op.params) is not None:
+                raise _Fallback
+            values[p] = y = op.value(*xs, *op.params)
+            local.append(derivatives(op, y, xs))
         leaves = [((L if argument else K)[i], p) for p, argument, i in self.loads]
-        steps = self.steps[::-1]
+        backward = list(zip(self.positions[::-1], self.children[::-1], local[::-1]))
         root = self.size - 1
         while True:
             g = yield values[root]
@@ -367,9 +401,9 @@ class _Program:
             for _, p in leaves:
                 grads[p] = -0.0
             grads[root] = g
-            for p, _, children in steps:
+            for p, children, ds in backward:
                 gp = grads[p]
-                for c, d in zip(children, local[p]):
+                for c, d in zip(children, ds):
                     grads[c] += d * gp
             for leaf, p in leaves:
                 leaf.grad += grads[p]
@@ -379,7 +413,7 @@ class _Program:
         with self._lock:
             if self.function is not None:
                 return
-            source, names = _generate(self.structure)
+            source, names = _generate(_entries(self.key))
             namespace = dict(names, _Fallback=_Fallback, inf=math.inf, nan=math.nan)
             exec(builtins.compile(source, f"<compiled {self.size} nodes>", "exec"), namespace)
             function = cast(_Replay, namespace["replay"])
@@ -394,13 +428,13 @@ class _Program:
             self.source, self.function = source, function
 
 
-def _compare(entry: "tuple[_Program, tuple[Value, ...]]", structure: _Structure, captured: tuple[Value, ...]) -> str:
+def _compare(entry: "tuple[_Program, tuple[Value, ...]]", key: _Key, captured: tuple[Value, ...]) -> str:
     """'' if a new trace replays the same computation as the program, else the first difference, in words."""
     program, old_captured = entry
-    old = program.structure
-    if len(old) != len(structure):
-        return f"it had {len(old)} nodes, now {len(structure)}"
-    for i, (a, b) in enumerate(zip(old, structure)):
+    old, new = _entries(program.key), _entries(key)
+    if len(old) != len(new):
+        return f"it had {len(old)} nodes, now {len(new)}"
+    for i, (a, b) in enumerate(zip(old, new)):
         if a != b and _describe(a) != _describe(b):  # (an op bound anew to the same parameters is the same op)
             return f"node {i} was {_describe(a)}, now {_describe(b)}"
         if a[0] == "leaf":  # the same leaf object (a parameter), or a constant rebuilt with the same value
@@ -515,7 +549,7 @@ def _looks_at_data(domain: Callable[..., object], args: Sequence[object]) -> boo
     return False
 
 
-def _local_names(structure: _Structure) -> list[str]:
+def _local_names(structure: list[_Entry]) -> list[str]:
     """The name of each node in generated source: ``x{i}`` argument i, ``k{j}`` captured leaf j, ``v{p}`` the op
     node at position p. (The one place that names nodes in generated code.)"""
     names = []
@@ -524,7 +558,7 @@ def _local_names(structure: _Structure) -> list[str]:
     return names
 
 
-def _generate(structure: _Structure) -> tuple[str, dict[str, object]]:
+def _generate(structure: list[_Entry]) -> tuple[str, dict[str, object]]:
     """Python source of ``replay(L, K)``, and the names it uses: a generator that computes every value
     and local derivative, yields the output's data, then runs the backward pass each time a gradient is
     sent to it. L are the argument Values, K the captured leaves. Anything that raises (a domain
@@ -590,7 +624,7 @@ def _float_grads(op: ops.Op) -> Callable[..., Sequence[float]]:
     return grads
 
 
-def _backward_lines(structure: _Structure, name: list[str], local: dict[int, list[str]]) -> list[str]:
+def _backward_lines(structure: list[_Entry], name: list[str], local: dict[int, list[str]]) -> list[str]:
     """``child.grad += local * g`` for every edge, nodes in the engine's order (the output first).
 
     An intermediate node's gradient is a local variable: set by its first edge, added to by the others
