@@ -5,10 +5,14 @@ eagerly on the first point, reads the graph it built, and replays that graph ove
 points: every op of the table has a batched form (its value with ``m.where`` where the float value
 branches, or the numpy function of the same name; its derivative rule, which already runs on arrays), and
 a node that is a sum of (shared Value x batched value) products is a row of a matrix product: the rows that
-share their batched operands (a layer's neurons) become one ``@``. To the engine the result is one more
-n-ary op: its children are the shared Values the function reached (a model's parameters, shared
-arguments), its local derivatives the batch's summed gradients, computed in the forward pass. So
-``backward()`` fills the parameters' ``.grad`` and optimizers work unchanged.
+share their batched operands (a layer's neurons) become one ``@``. Nodes that read only shared Values (an L2
+term over the parameters) are computed once per call, in a plan of their own. Both plans are written out as one
+numpy function (`Vmapped.source`): an op's value and derivative traced on symbols share their subexpressions
+(relu's mask), and every (rows, N) array lives in a buffer of a pool kept between calls.
+
+To the engine the result is one more n-ary op: its children are the shared Values the function reached (a
+model's parameters, shared arguments), its local derivatives the batch's summed gradients, computed in the
+forward pass. So ``backward()`` fills the parameters' ``.grad`` and optimizers work unchanged.
 
 numpy is imported on the first call (``pip install numpy``); ``import autograd`` does not need it.
 """
