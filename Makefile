@@ -33,6 +33,7 @@ bench: $(INSTALLED)
 	$(PY) benchmarks/bench_threads.py
 	$(PY) benchmarks/bench_state_dict.py
 	$(PY) benchmarks/bench_playground.py
+	$(PY) benchmarks/bench_constants.py
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -1,8 +1,9 @@
 """Anomaly mode: inside ``detect_anomaly()`` the first op that produces a NaN or an infinity raises at once.
 
-The check names the op, its operands (values and labels) and the line of *your* code that created
-the node. ``backward()`` inside the block also checks every gradient it computes. Outside the block
-the engine does no checking at all (one mode ContextVar, read once per node, decides).
+The check names the op, its operands (as every view names them, `autograd.names`: labels, parameter
+paths, d = a·b, constants as written, each with its value) and the line of *your* code that created the
+node. ``backward()`` inside the block also checks every gradient it computes (a constant carries none).
+Outside the block the engine does no checking at all (one mode ContextVar, read once per node, decides).
 """
 
 import contextvars
@@ -14,8 +15,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
 
-from .engine import ANOMALY, Value, mode_switch
-from .engine import describe as _name
+from .engine import ANOMALY_CHECKS, AnomalyChecks, Value
+from .grad_mode import ANOMALY, mode_switch
+from .names import Naming, naming
 
 __all__ = ["detect_anomaly", "AnomalyError"]
 
@@ -84,10 +86,12 @@ def detect_anomaly() -> Iterator[None]:
     """
     outer = _created.get()
     token_created = _created.set(_Registry() if outer is None else outer)
+    token_checks = ANOMALY_CHECKS.set(_CHECKS)  # the engine's hook: it calls these under the ANOMALY flag
     try:
         with mode_switch(on=ANOMALY):
             yield
     finally:
+        ANOMALY_CHECKS.reset(token_checks)
         _created.reset(token_created)
 
 
@@ -117,37 +121,44 @@ def _describe(frame: FrameType) -> str:
     return f"{code.co_filename}:{frame.f_lineno} in {code.co_name}" + (f": {source}" if source else "")
 
 
-def _operands(children: Sequence[Value]) -> str:
-    return ", ".join(_name(c) for c in children) or "none"
+def _operands(children: Sequence[Value], names: Naming) -> str:
+    return ", ".join(map(names.describe, children)) or "none"
 
 
 def check_node(out: Value, data: float, children: Sequence[Value], local: Sequence[float], op: str) -> None:
-    """Called by the engine for every new node in anomaly mode."""
+    """Called by the engine for every new node in anomaly mode (through its hook, ``engine.ANOMALY_CHECKS``).
+    The operands are named as every view of the graph below the new node names them (`autograd.names`),
+    worked out only when a check fails."""
     where = _user_location()
     created = _created.get()
     if created is not None:
         created.add(out, where)
     if not math.isfinite(data):
+        names = naming(out)
         raise AnomalyError(
-            f"op {op!r} produced the value {data!r} from operands {_operands(children)}; node created at {where}"
+            f"op {op!r} produced the value {data!r} from operands {_operands(children, names)}; node created at {where}"
         )
     for child, d in zip(children, local):
         if not math.isfinite(d):
+            names = naming(out)
             raise AnomalyError(
                 f"op {op!r} produced a local derivative {d!r} with respect to operand "
-                f"{_name(child)} (operands {_operands(children)}, value {data!r}); "
+                f"{names.describe(child)} (operands {_operands(children, names)}, value {data!r}); "
                 f"node created at {where}"
             )
 
 
 def check_gradients(order: Sequence[Value]) -> None:
-    """Called by backward() in anomaly mode: raise at the first node (root first) whose grad is not finite."""
+    """Called by backward() in anomaly mode (through the engine's hook): raise at the first node (root first)
+    whose grad is not finite. A constant is not checked: it carries no gradient (backward() adds into its
+    .grad, no view reads it)."""
     created: dict[int, tuple[Value, str]] = _created.get() or {}
     for i, v in enumerate(order):
         g = v.grad.data if isinstance(v.grad, Value) else v.grad
-        if math.isfinite(g):
+        if math.isfinite(g) or v.is_constant:
             continue
-        node = f"the {v.op!r} node {_name(v)}" if v.op else f"the leaf {_name(v)}"
+        names = naming(order[0])
+        node = f"the {v.op!r} node {names.describe(v)}" if v.op else f"the leaf {names.describe(v)}"
         what = f"backward: the gradient of {node} is {g!r}"
         if i == 0:
             raise AnomalyError(f"{what}: the seed grad passed to backward() is not finite")
@@ -161,3 +172,7 @@ def check_gradients(order: Sequence[Value]) -> None:
                         f"local derivative {local!r} times its gradient {p.grad!r}"
                     )
         raise AnomalyError(f"{what}: the sum of its finite contributions overflowed")
+
+
+# What detect_anomaly() installs in the engine's hook for its block.
+_CHECKS = AnomalyChecks(check_node, check_gradients)

@@ -6,7 +6,8 @@
 The expression is parsed with Python's `ast` and checked against a whitelist (numbers, names,
 + - * / % **, unary minus, parentheses, calls of the op table's functions: sin, exp, relu, atan2, ...);
 it is never eval'ed.
-Bad input exits with status 2 and one line on stderr.
+Bad input exits with status 2 and one line on stderr. An expression longer than `MAX_LENGTH` characters
+(100,000: a few seconds of work) is refused before it is parsed, unless ``--max-length`` raises the limit.
 """
 
 import argparse
@@ -14,6 +15,7 @@ import ast
 import io
 import keyword
 import math
+import os
 import pathlib
 import shutil
 import sys
@@ -24,11 +26,18 @@ from typing import Any, NoReturn, TextIO, cast
 
 from . import ops
 from .draw import BackwardNotRunError, DotNotFoundError, GraphTooLargeError, draw, draw_steps, nodes_between
-from .engine import Value, apply, no_grad
+from .draw.steps import check_out_dir
+from .engine import Constant, Value, apply, no_grad
 from .explain import explain
-from .files import write_atomic
+from .files import check_target, write_atomic
+from .names import naming
 
-__all__ = ["main", "parse", "evaluate", "ExpressionError", "FUNCTIONS"]
+__all__ = ["main", "parse", "evaluate", "ExpressionError", "FUNCTIONS", "MAX_LENGTH"]
+
+# The longest expression accepted by default, in characters: parsing, evaluating and differentiating take
+# a few seconds and about 100 MB at this size (time and memory grow linearly: a 10 MB expression took 75 s
+# and 3.7 GB). --max-length raises it.
+MAX_LENGTH = 100_000
 
 # The internal API, for the other front end (the playground, `autograd.serve`), so that it reads expressions
 # and reports errors exactly as this command line does: ``input_names(tree)``, ``assignment(text)``,
@@ -301,7 +310,7 @@ def evaluate(tree: ast.AST, values: dict[str, Value]) -> Value:
 
 def _apply(node: ast.AST, args: list[Value], values: dict[str, Value]) -> Value:
     if isinstance(node, ast.Constant):
-        return Value(cast(float, node.value))  # a number: _check allows no other constant
+        return Constant(cast(float, node.value))  # a number: _check allows no other constant
     if isinstance(node, ast.Name):
         if node.id not in values:
             if node.id in FUNCTIONS:
@@ -310,7 +319,7 @@ def _apply(node: ast.AST, args: list[Value], values: dict[str, Value]) -> Value:
         return values[node.id]
     if isinstance(node, ast.UnaryOp):
         if isinstance(node.operand, ast.Constant):  # a negative number is a constant, as written
-            return Value(-float(cast(float, node.operand.value)))
+            return Constant(-float(cast(float, node.operand.value)))
         return apply(ops.NEG, args[0])
     if isinstance(node, ast.Call):
         op = FUNCTIONS[cast(ast.Name, node.func).id]
@@ -401,6 +410,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="largest graph to draw (default 250, and 100 for --steps; 0 = no limit)",
     )
+    p.add_argument(
+        "--max-length",
+        type=int,
+        metavar="N",
+        help=f"longest expression accepted, in characters (default {MAX_LENGTH:,}; 0 = no limit)",
+    )
     return p
 
 
@@ -432,8 +447,8 @@ def run(argv: Sequence[str], out: TextIO | None = None) -> int:
         fmt = _FORMATS[suffix]
     if args.max_nodes is not None and args.max_nodes < 0:
         raise ExpressionError(f"--max-nodes must be 0 (no limit) or positive, got {args.max_nodes}")
-    if args.expression == "-":
-        args.expression = sys.stdin.read()
+    _check_paths(args)
+    args.expression = _expression(args)
     tree = parse(args.expression)
     used = _check(tree)
     for name in values:
@@ -448,11 +463,7 @@ def run(argv: Sequence[str], out: TextIO | None = None) -> int:
     expression = _short(" ".join(args.expression.split()))
     head = expression if expression == root.label else f"{root.label} = {expression}"
     print(f"{head} = {root.data:.10g}", file=out)
-    if values:
-        width = max(4, *(len(n) for n in values))
-        print(f"{'name':<{width}}  {'value':>14}  {'gradient':>18}", file=out)
-        for name, v in values.items():
-            print(f"{name:<{width}}  {v.data:>14.10g}  {v.grad:>18.10g}", file=out)
+    _print_nodes(root, list(values.values()), out)
 
     if args.explain is not None:
         print(f"\n{explain(root, values[args.explain])}", file=out)
@@ -463,6 +474,45 @@ def run(argv: Sequence[str], out: TextIO | None = None) -> int:
     _check_outputs(args, fmt, root, limit)
     _write(args, fmt, root, limit, out)
     return 0
+
+
+def _expression(args: argparse.Namespace) -> str:
+    """The expression (read from stdin for '-'), or ExpressionError if it is longer than the limit: read no
+    further than the limit, so that a huge input is refused at once."""
+    most = MAX_LENGTH if args.max_length is None else args.max_length
+    if most < 0:
+        raise ExpressionError(f"--max-length must be 0 (no limit) or positive, got {most}")
+    if args.expression != "-":
+        if most and len(args.expression) > most:
+            raise ExpressionError(
+                f"the expression has {len(args.expression):,} characters, more than the limit of {most:,}; "
+                f"pass --max-length {len(args.expression)} (or 0 for no limit) to accept it"
+            )
+        return str(args.expression)
+    text = sys.stdin.read() if most == 0 else sys.stdin.read(most + 1)
+    if most and len(text) > most:
+        raise ExpressionError(
+            f"the expression on stdin is longer than the limit of {most:,} characters; pass --max-length N "
+            f"with a larger N (or 0 for no limit) to accept it"
+        )
+    return text
+
+
+def _check_paths(args: argparse.Namespace) -> None:
+    """Every output path usable (the file -o names, the folder --steps names), checked before any work."""
+    target = check_target(args.output, "-o") if args.output is not None else None
+    if args.steps is not None:
+        folder = check_out_dir(args.steps, "--steps")
+        if target is not None and (
+            target == folder or (os.path.dirname(target) == folder and _is_step_file(os.path.basename(target)))
+        ):
+            raise ExpressionError(
+                f"-o {args.output!r} would be overwritten by the files of --steps {args.steps!r}; give -o another name"
+            )
+
+
+def _is_step_file(name: str) -> bool:
+    return name == "steps.html" or (name.startswith("step_") and name.rpartition(".")[0][5:].isdigit())
 
 
 def output(tree: ast.AST, values: dict[str, Value]) -> Value:
@@ -482,6 +532,25 @@ def output(tree: ast.AST, values: dict[str, Value]) -> Value:
     return root
 
 
+_MAX_ROWS = 20  # inner nodes listed under the inputs; a larger graph lists its inputs only
+
+
+def _print_nodes(root: Value, inputs: list[Value], out: TextIO) -> None:
+    """The table of every input, then (for a graph of at most _MAX_ROWS inner nodes) every inner node as
+    the pictures and `explain` name it ('d = 2b'): its value and the gradient backward() gave it."""
+    names = naming(root)
+    inner = [v for v in names if not v.is_leaf]
+    rows = [(names[v], v) for v in inputs if v in names]
+    if len(inner) <= _MAX_ROWS:
+        rows += [(_short(f"{names[v]} = {names.formula(v)}", 40), v) for v in inner]
+    width = max(4, *(len(n) for n, _ in rows))
+    print(f"{'name':<{width}}  {'value':>14}  {'gradient':>18}", file=out)
+    for name, v in rows:
+        print(f"{name:<{width}}  {v.data:>14.10g}  {v.grad:>18.10g}", file=out)
+    if len(inner) > _MAX_ROWS:
+        print(f"({len(inner)} inner nodes: --explain NAME or -o FILE shows them)", file=out)
+
+
 def _check_outputs(
     args: argparse.Namespace, fmt: str | None, root: Value, limit: Callable[[int | None], int | None]
 ) -> None:
@@ -497,10 +566,6 @@ def _check_outputs(
             )
     if (args.steps is not None or fmt != "dot") and shutil.which("dot") is None:
         raise DotNotFoundError()
-    if args.output is not None and pathlib.Path(args.output).is_dir():
-        raise ExpressionError(f"-o {args.output!r} is a folder; give a file name ending in .svg, .png, .pdf or .dot")
-    if args.steps is not None and pathlib.Path(args.steps).exists() and not pathlib.Path(args.steps).is_dir():
-        raise ExpressionError(f"--steps {args.steps!r} is a file; give a folder for the frames and steps.html")
 
 
 def _write(
@@ -552,8 +617,10 @@ def error_line(e: Exception) -> str:
     ):
         return _one_line(e)
     if isinstance(e, OSError):
-        name = f" {e.filename!r}" if e.filename else ""
-        return f"cannot write{name}: {_one_line(e.strerror or e)}"
+        message = _one_line(e.strerror or e)
+        if e.filename and str(e.filename) not in message:  # chaingrad's own file errors name the path already
+            message = f"cannot write {e.filename!r}: {message}"
+        return message
     if isinstance(e, RecursionError):  # a safety net: the parser and checks are iterative or guarded
         return "the expression is nested too deeply"
     if isinstance(e, MemoryError):

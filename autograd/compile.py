@@ -31,7 +31,10 @@ from collections.abc import Callable, Generator, Sequence
 from typing import TypeVar, cast
 
 from . import ops
-from .engine import BACKWARD_LOCK, GRAD, Value, mode, op_of, real, topological_order
+from .engine import BACKWARD_LOCK, Value, op_of, topological_order
+from .grad_mode import GRAD, mode
+from .methods import real
+from .names import naming
 from .symbols import Symbol, Untraceable
 
 __all__ = ["compile", "Compiled", "CompiledResult", "GraphChanged", "clear_cache"]
@@ -104,6 +107,9 @@ class Compiled:
         self.source_after = source_after
         # number of leaves -> (the program of the traced graph, the leaves fn reached besides its arguments)
         self._programs: dict[int, tuple[_Program, tuple[Value, ...]]] = {}
+        # number of leaves -> the first traced graph's output and its arguments, for `source`'s comments (the
+        # program is shared by every graph of its shape; the names are this function's)
+        self._traced: dict[int, tuple[Value, dict[Value, int]]] = {}
 
     def __call__(self, *leaves: Value) -> "CompiledResult":
         """Replay on the leaves' current data; trace first if this number of leaves is new.
@@ -169,6 +175,7 @@ class Compiled:
         result = out if self.check or (len(set(leaves)) == len(leaves) and all(v.is_leaf for v in leaves)) else None
         if entry is None:
             entry = self._programs[len(leaves)] = (_cached(key), captured)
+            self._traced[len(leaves)] = (out, index)
             return entry, result
         difference = _compare(entry, key, captured)
         if difference:
@@ -185,12 +192,18 @@ class Compiled:
 
     def source(self, n_leaves: int) -> str:
         """The generated Python source of the program for ``n_leaves`` leaves (traced already); generated now
-        if it was not yet, and replayed from then on."""
+        if it was not yet, and replayed from then on. Each node's line ends with a comment naming it as the
+        pictures and `explain` name the first traced graph (`autograd.names`): ``# e = a + d``."""
         program, captured = self._entry(n_leaves)
         if program.function is None:
             program.generate(None, captured)
-        assert program.source is not None
-        return program.source
+        out, index = self._traced[n_leaves]
+        called = naming(out)
+        comments = [
+            called[v] if v.is_leaf else f"{called[v]} = {called.formula(v)}"
+            for v in reversed(topological_order(out, leaves=index))
+        ]
+        return _generate(_entries(program.key), comments)[0]
 
     def _entry(self, n_leaves: int) -> "tuple[_Program, tuple[Value, ...]]":
         if n_leaves not in self._programs:
@@ -558,11 +571,16 @@ def _local_names(structure: list[_Entry]) -> list[str]:
     return names
 
 
-def _generate(structure: list[_Entry]) -> tuple[str, dict[str, object]]:
+def _generate(structure: list[_Entry], comments: Sequence[str] | None = None) -> tuple[str, dict[str, object]]:
     """Python source of ``replay(L, K)``, and the names it uses: a generator that computes every value
     and local derivative, yields the output's data, then runs the backward pass each time a gradient is
     sent to it. L are the argument Values, K the captured leaves. Anything that raises (a domain
-    error) raises before the first yield, so the call can be redone eagerly."""
+    error) raises before the first yield, so the call can be redone eagerly. With ``comments`` (one per
+    node), each node's line ends with its comment: how the pictures and `explain` name it, ``# e = a + d``."""
+
+    def note(p: int) -> str:
+        return f"  # {_comment(comments[p])}" if comments is not None else ""
+
     names: dict[str, object] = {"abs": builtins.abs, **vars(ops.FLOATS)}
     functions: dict[int, str] = {}  # id(function) -> its name in the generated code
     rules: dict[ops.Op, Callable[..., Sequence[float]]] = {}  # op -> its rule on floats (one function per bound op)
@@ -575,11 +593,11 @@ def _generate(structure: list[_Entry]) -> tuple[str, dict[str, object]]:
 
     name = _local_names(structure)
     lines = ["def replay(L, K):"]
-    lines += [f"    {name[p]} = K[{arg}].data" for p, (kind, arg) in enumerate(structure) if kind == "leaf"]
+    lines += [f"    {name[p]} = K[{arg}].data{note(p)}" for p, (kind, arg) in enumerate(structure) if kind == "leaf"]
     local: dict[int, list[str]] = {}  # node -> the expression of each local derivative ('' means exactly 1.0)
     for p, (kind, arg) in enumerate(structure):  # operands before the nodes that use them
         if kind == "input":
-            lines.append(f"    {name[p]} = L[{arg}].data")
+            lines.append(f"    {name[p]} = L[{arg}].data{note(p)}")
         elif isinstance(kind, ops.Op):
             op, out = kind, name[p]
             c = [name[child] for child in cast(tuple[int, ...], arg)]
@@ -594,7 +612,7 @@ def _generate(structure: list[_Entry]) -> tuple[str, dict[str, object]]:
                 value = _trace(op.batched, [_SYM_MATH] + [_Sym(x) for x in c] + list(op.params))
             if not isinstance(value, _Sym):  # no such form: call the table's function
                 value = _Sym(f"{call(op.value)}({', '.join(c + params)})")
-            lines.append(f"    {out} = {value.code}")
+            lines.append(f"    {out} = {value.code}{note(p)}")
             grads: Sequence[_Sym | float] | None = _trace(
                 op.grads, [_SYM_MATH, _Sym(out)] + [_Sym(x) for x in c] + list(op.params)
             )
@@ -613,6 +631,12 @@ def _generate(structure: list[_Entry]) -> tuple[str, dict[str, object]]:
     lines.append(f"        g = yield {name[-1]}")
     lines.extend("        " + line for line in _backward_lines(structure, name, local))
     return "\n".join(lines) + "\n", names
+
+
+def _comment(text: str) -> str:
+    """text as a comment of generated code: one line of printable characters, at most 60 of them."""
+    text = text if len(text) <= 60 else text[:59] + "…"
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
 
 
 def _float_grads(op: ops.Op) -> Callable[..., Sequence[float]]:

@@ -1,12 +1,14 @@
 """Rich display in Jupyter: small HTML cards for a `Value` (``Value._repr_html_`` calls `value_html`) and
 for an ``nn`` module (``nn.Module._repr_html_`` uses `card_html`). Plain ``repr`` is not changed.
 
-This module does not import the engine at import time, so that the engine can import it.
+This module imports nothing of chaingrad's: the engine imports it, and `value_html` reads a Value through its
+public attributes (``data``, ``grad``, ``label``, ``op``, ``children``, ``is_leaf``, ``is_parameter``).
 """
 
 import html
 import math
 from collections.abc import Iterable
+from typing import Any
 
 __all__ = ["value_html", "card_html"]
 
@@ -49,7 +51,11 @@ def _number(x: object) -> str:
     return f"{x:.6g}" if isinstance(x, float) else repr(x)
 
 
-def value_html(v: object) -> str:
+# What value_html reads of a Value.
+_VALUE_FIELDS = ("data", "grad", "label", "op", "children", "is_leaf", "is_parameter", "is_constant", "path")
+
+
+def value_html(v: Any) -> str:
     """The HTML card of a Value: its label, data, grad and op (for a result: the op and its operand count).
 
     >>> from autograd import Value
@@ -59,18 +65,19 @@ def value_html(v: object) -> str:
     >>> "* of 2 operands" in value_html(L)
     True
     """
-    from .engine import Value  # here, not at the top: the engine may import this module
-
-    if not isinstance(v, Value):
+    if not all(hasattr(v, field) for field in _VALUE_FIELDS):
         raise TypeError(f"value_html: needs a Value, got {v!r} of type {type(v).__name__}")
     if v.is_leaf:
-        kind = "parameter" if v.is_parameter else "input" if v.label else "constant"
+        kind = "parameter" if v.is_parameter else "constant" if v.is_constant else "input"
         op = "none (a leaf)"
     else:
         kind = "op"
         n = len(v.children)
         op = f"{v.op} of {n} operand{'s' if n != 1 else ''}"
     grad = v.grad
-    grad_text = f"{_number(grad.data)} (a Value with its own graph)" if isinstance(grad, Value) else _number(grad)
-    title = v.label or "Value"
+    # a float, or after backward(create_graph=True) a Value of its own
+    grad_text = (
+        _number(grad) if isinstance(grad, (int, float)) else f"{_number(grad.data)} (a Value with its own graph)"
+    )
+    title = v.label or v.path or "Value"  # a card shows one node, not a graph: no automatic name
     return card_html(title, kind, [("data", _number(v.data)), ("grad", grad_text), ("op", op)])

@@ -1,234 +1,42 @@
-"""Derivations as the lecture notes write them: `explain(root, wrt)` and the symbolic local derivatives.
+"""Derivations as the lecture notes write them: `explain(root, wrt)`.
 
-The notes teach backpropagation on L = c(a + 2b), with d = 2b, e = a + d, L = ce, by writing the local
-derivative of every node on the way (``L = ce:  ∂L/∂e = c``) and then the chain rule, one product per
+The notes teach backpropagation on L = c(a + 2b), with d = 2b, e = a + d, L = c·e, by writing the local
+derivative of every node on the way (``L = c·e:  ∂L/∂e = c``) and then the chain rule, one product per
 path: ``∂L/∂b = ∂L/∂e · ∂e/∂d · ∂d/∂b = (-2)(1)(2) = -4``. `explain` writes that derivation for any
-graph; the symbolic forms come from the op table (``Op.symbolic``).
-
-The internal API, for the renderers:
-
-- ``local_forms(v, name)``: how each local derivative of the op node ``v`` reads, one text per operand,
-  with ``name(node) -> (text, precedence)`` naming the nodes (precedence as in ``Op.prec``, 5 an atom);
-  None for each operand of an op without ``symbolic``, so that a renderer falls back to the number;
-- ``with_value(form, value)``: ``"c = -2"``, or just ``"2"`` where the form is the number itself (or None).
+graph, with the graph's one naming and notation (`autograd.names`); the symbolic forms come from the op
+table (``Op.symbolic``).
 """
 
 import math
 import re
-import string
 import typing
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 
 from . import ops
-from .engine import Value, op_of, topological_order
+from .engine import Value, node_op, topological_order
+from .names import Naming, Term, constant_text, cut, naming, number, with_value, write
 
-__all__ = ["explain", "Derivation", "Local", "local_forms", "with_value"]
+__all__ = ["explain", "Derivation", "Local"]
 
-_FIELDS = string.Formatter()
-_MAX_NAME = 24  # longest expression used as the name of an unlabelled node; longer ones show their value
 _MAX_HEADER = 60  # longest expansion of the root shown in the first line
+_MAX_ALIGN = 30  # bindings are aligned to the longest heading up to this width; a longer one is not padded
 
 
-_Name = tuple[str, int]  # a node's text and how tightly it binds (precedence as in Op.prec, 5 an atom)
-
-
-def _fmt(x: float, precision: int) -> str:
-    """A float as short text: 2.0 -> '2', 0.70474 -> '0.7047' (precision significant digits)."""
-    if math.isfinite(x) and x.is_integer() and abs(x) < 1e15:
-        return str(int(x))
-    return f"{x:.{precision}g}"
-
-
-def _number(x: float, precision: int) -> _Name:
-    """A number as a name: (text, precedence); a negative one binds like a unary minus."""
-    return _fmt(x, precision), 3 if x < 0 else 5
-
-
-def _constant(x: float, precision: int) -> _Name:
-    """A constant as written: 0.05, not 0.05000 nor 0.050000000000000003; a long one as _fmt has it."""
-    text = _fmt(x, precision) if x.is_integer() or len(repr(x)) > 8 else repr(x)
-    return text, 3 if x < 0 else 5
-
-
-# ---- symbolic local derivatives ----
-
-
-def _op(v: Value) -> ops.Op:
-    """The op that made v: every caller here passes an op node, never a leaf (whose op is None)."""
-    op = op_of(v)
-    assert op is not None, f"{v!r} is a leaf, not an op node"
-    return op
-
-
-def local_forms(v: Value, name: Callable[[Value], _Name]) -> tuple[str | None, ...]:
-    """How the local derivatives of the op node `v` read, one text per operand: the op's ``symbolic``
-    templates with the names of v's operands, of v itself and v's parameters filled in.
-
-    >>> a, b = Value(3.0, label="a"), Value(1.0, label="b")
-    >>> local_forms(a * b, lambda n: (n.label or "a * b", 5 if n.label else 2))
-    ('b', 'a')
-    >>> h = (a + b).tanh(); h.label = "h"
-    >>> local_forms(h, lambda n: (n.label or "a + b", 5 if n.label else 1))
-    ('1 − h²',)
-    """
-    op, kids = _op(v), v.children
-    if op.symbolic is None:  # an op without its forms yet (tests/test_explain.py fails): numbers only
-        return (None,) * len(kids)
-    texts: dict[str, _Name] = {"y": name(v)}
-    texts.update(
-        (p, (_param(x), 3 if isinstance(x, float) and x < 0 else 5)) for p, x in zip(op.param_names, op.params)
-    )
-    if callable(op.symbolic):  # a form per position (dot: each operand's partner)
-        texts.update((str(i), name(k)) for i, k in enumerate(kids))
-        return tuple(_fill(op.symbolic(i, len(kids)), texts) for i in range(len(kids)))
-    if op.arity < 0:
-        return tuple(_fill(op.symbolic[0], dict(texts, x=name(k))) for k in kids)
-    texts.update((str(i), name(k)) for i, k in enumerate(kids))
-    return tuple(_fill(template, texts) for template in op.symbolic)
-
-
-def _param(x: object) -> str:
-    if isinstance(x, float):
-        return _fmt(x, 6)
-    return str(x)
-
-
-def _fill(template: str, texts: Mapping[str, _Name]) -> str:
-    """The template with each field's text, in parentheses where it binds less tightly than an atom,
-    unless the field stands alone or between '(' and ')' (as in 'cos({0})')."""
-    parts = list(_FIELDS.parse(template))
-    out: list[str] = []
-    for k, (before, field, _, _) in enumerate(parts):
-        out.append(before)
-        if field is None:
-            continue
-        text, prec = texts[field]
-        after = parts[k + 1][0] if k + 1 < len(parts) else None  # None: the field ends the template
-        tight = (before.endswith(("(", ", ")) or (k == 0 and before == "")) and (
-            after is None or after.startswith((")", ","))
-        )
-        out.append(text if tight or prec >= 5 else f"({text})")
-    return "".join(out)
-
-
-def with_value(form: str | None, value: str) -> str:
-    """A symbolic form followed by its value: 'c = -2'; just the value where the form is that number.
-
-    >>> with_value("c", "-2"), with_value("−1", "-1"), with_value("1 if z > 0 else 0", "1")
-    ('c = -2', '-1', '(1 if z > 0 else 0) = 1')
-    """
-    if form is None or form.replace("−", "-") == value:  # forms write minus as −, numbers as -
-        return value
-    if " if " in form:
-        form = f"({form})"
-    return f"{form} = {value}"
-
-
-# ---- names, as the notes write them ----
-
-
-def _product(a: str, b: str) -> str:
-    """a times b the way the notes write it: 'ce', '2b', 'c(a + 2b)'; with '·' where juxtaposition would
-    be ambiguous ('w1·x1', '2·3')."""
-    left = (len(a) == 1 and a.isalpha()) or _is_number(a) or (a.startswith("(") and a.endswith(")"))
-    right = (len(b) == 1 and b.isalpha()) or b.startswith("(")
-    return a + b if left and right else f"{a}·{b}"
-
-
-def _is_number(text: str) -> bool:
-    return re.fullmatch(r"\d+(\.\d+)?", text) is not None  # 2, 0.5; not 1e-09, whose e would read as a name
-
-
-def _expression(v: Value, name: Mapping[Value, _Name | None], precision: int) -> tuple[str | None, int]:
-    """v's op written over its operands' names: (text, precedence). Products and powers as the notes write
-    them ('2b', 'x^2'), every other op with its display from the op table."""
-    op, kids = _op(v), v.children
-    if op.formula_text is not None:
-        return op.formula_text, op.prec
-    if op.arity < 0 and len(kids) > 4:
-        return (f"sum of {len(kids)} terms" if op.prec < 5 else f"{op.name}({len(kids)} terms)"), 5
-    needs = op.needs if op.arity >= 0 else op.needs * len(kids)
-    named = [n for k in kids if (n := name[k]) is not None]
-    if len(named) < len(kids):  # an operand without a short name
-        return None, 5
-    texts = [f"({t})" if p < need else t for (t, p), need in zip(named, needs)]
-    if op.name == "*":
-        return _product(*texts), 2
-    if op.name in ("**n", "**"):
-        exponent = _number(op.params[0], precision) if op.name == "**n" else named[1]  # '**n': the exponent n
-        return f"{texts[0]}^{exponent[0] if exponent[1] >= 5 else '(' + exponent[0] + ')'}", 4
-    return op.formula(*texts), op.prec
-
-
-def _names(order: Sequence[Value], given: Mapping[Value, str], precision: int) -> dict[Value, _Name]:
-    """{node: (text, precedence)}: given names first, then labels, a constant's value, a short expression,
-    or else the value."""
-    name: dict[Value, _Name] = {}
-    for v in order:  # children first
-        if v in given:
-            name[v] = (given[v], 5)
-        elif v.label:
-            name[v] = (v.label, 5)
-        elif v.is_leaf:
-            name[v] = _constant(v.data, precision)
-        else:
-            text, prec = _expression(v, name, precision)
-            name[v] = (text, prec) if text is not None and len(text) <= _MAX_NAME else _number(v.data, precision)
-    return name
-
-
-def _expansion(order: Sequence[Value], precision: int) -> str | None:
+def _expansion(names: Naming, precision: int) -> str | None:
     """The root written out over the leaves ('c(a + 2b)'), or None when that is longer than _MAX_HEADER."""
-    full: dict[Value, _Name | None] = {}
-    for v in order:
+    full: dict[Value, Term | None] = {}
+    for v in names.order:
         if v.is_leaf:
-            full[v] = (v.label, 5) if v.label else _constant(v.data, precision)
-        else:
-            text, prec = _expression(v, full, precision)
-            full[v] = (text, prec) if text is not None and len(text) <= _MAX_HEADER else None
-    top = full[order[-1]]
+            full[v] = names.term(v)
+            continue
+        kids = [full[k] for k in v.children]
+        if any(k is None for k in kids):
+            full[v] = None
+            continue
+        term = write(node_op(v), typing.cast(list[Term], kids))
+        full[v] = term if len(term[0]) <= _MAX_HEADER else None
+    top = full[names.root]
     return top[0] if top else None
-
-
-def _fresh_names(nodes: Collection[Value], order: Sequence[Value], root: Value) -> dict[Value, str]:
-    """Names for the unlabelled nodes on the way, as the notes name them (d = 2b, e = a + d): single letters
-    no label below root starts with, the root preferring 'L'. Repeated labels get primes (h, h′)."""
-    used = {v.label[0].lower() for v in order if v.label}
-    free = [c for c in "abcdefghijklmnopqrstuvwxyz" if c not in used]
-    given: dict[Value, str] = {}
-    seen: dict[str, set[Value]] = {}
-    k = 0
-    if not root.label and "l" not in used:
-        given[root] = "L"
-    for v in _post_order(root, nodes):  # the letters run in the order a left-to-right evaluation computes
-        if v in given:
-            continue
-        if v.label:
-            primes = seen.setdefault(v.label, set())
-            text = v.label + "′" * len(primes)
-            primes.add(v)
-            if text != v.label:
-                given[v] = text
-            continue
-        given[v] = free[k] if k < len(free) else f"u{k - len(free) + 1}"
-        k += 1
-    return given
-
-
-def _post_order(root: Value, nodes: Collection[Value]) -> list[Value]:
-    """The nodes of `nodes` below root, each after its operands, operands left to right. No recursion."""
-    out: list[Value] = []
-    seen: set[Value] = set()
-    stack = [(root, False)]
-    while stack:
-        v, done = stack.pop()
-        if done:
-            out.append(v)
-        elif v not in seen and v in nodes:
-            seen.add(v)
-            stack.append((v, True))
-            stack.extend((k, False) for k in reversed(v.children))
-    return out
 
 
 # ---- the derivation ----
@@ -249,7 +57,7 @@ class Derivation:
     """The derivation `explain` returns. ``result`` is ∂root/∂wrt; the steps are:
 
     - ``locals``: for each node on the way (root first), ``(node, heading, [Local, ...])``, its local
-      derivatives towards ``wrt`` ('L = ce:', [∂L/∂e = c]);
+      derivatives towards ``wrt`` ('L = c·e:', [∂L/∂e = c]);
     - ``path_count``: how many paths lead from root to wrt (a node used twice by one op counts once);
     - ``paths``: each path as a tuple of Locals, when there are at most ``max_paths``, else None;
     - ``recursion``: else, for each node on the way after root, ``(node, [(∂root/∂p, ∂p/∂node) as Locals,
@@ -271,11 +79,11 @@ class Derivation:
     ) -> None:
         self.root, self.wrt, self.result, self.path_count = root, wrt, result, path_count
         self.locals, self.paths, self.recursion = locals, paths, recursion
-        self._lines = lines  # (kind, text): 'text' is prose, 'math' a formula
+        self._lines = lines  # (kind, text): 'text' is prose, 'binding' a node's line, 'math' a chain-rule sum
 
     @property
     def lines(self) -> list[str]:
-        """The plain-text lines of the derivation; a long sum is broken before its '+' and '='."""
+        """The plain-text lines of the derivation: one per binding; a long sum is broken before its '+' and '='."""
         return [line for kind, text in self._lines for line in (_wrap(text) if kind == "math" else [text])]
 
     def __str__(self) -> str:
@@ -287,7 +95,7 @@ class Derivation:
     def _repr_markdown_(self) -> str:
         out = []
         for kind, text in self._lines:
-            if kind == "math":
+            if kind != "text":
                 text = re.sub(r"([:,])\s{2,}", "\\1\u2003", text.strip())  # the column gap: a \\quad
                 out.append(f"$${_latex(text)}$$")
             else:
@@ -299,17 +107,20 @@ def explain(root: Value, wrt: Value | str, max_paths: int = 8, precision: int = 
     """The derivation of ∂root/∂wrt as the lecture notes write it: the local derivative of every node
     on the way (symbolic = number), then the chain rule as a sum over paths of products, and the
     result, which is what ``backward()`` leaves in ``wrt.grad``. Where more than `max_paths` paths lead
-    to wrt (a node used many times, an RNN), it writes the backprop recursion instead,
-    ∂root/∂v = Σ over parents p of ∂root/∂p · ∂p/∂v, once per node.
+    to wrt (a node used many times, an RNN, a layer of a model), it writes the backprop recursion instead,
+    ∂root/∂v = Σ over parents p of ∂root/∂p · ∂p/∂v, once per node; a sum of more than `max_paths` terms
+    shows its first max_paths - 1 terms and how many more there are, then its total.
 
-    `wrt` is a node below root, or the label of one. Nodes without a label are named as the notes
-    name them (d = 2b, e = a + d). Returns a `Derivation`.
+    `wrt` is a node below root, or its name (a label, a parameter's path). Nodes are named as every view
+    names them (`autograd.names`: labels, parameter paths, then d = 2b, e = a + d in the order Python
+    computes them). Each binding is one line; the bindings are aligned up to a width of 30 characters.
+    Returns a `Derivation`.
 
     >>> a, b, c = Value(3.0, label="a"), Value(1.0, label="b"), Value(-2.0, label="c")
-    >>> d = 2 * b; d.label = "d"; e = a + d; e.label = "e"; L = c * e; L.label = "L"
+    >>> L = c * (a + 2 * b)
     >>> print(explain(L, b))
     ∂L/∂b, where L = c(a + 2b) and a = 3, b = 1, c = -2
-    L = ce:     ∂L/∂e = c = -2
+    L = c·e:    ∂L/∂e = c = -2
     e = a + d:  ∂e/∂d = 1
     d = 2b:     ∂d/∂b = 2
     ∂L/∂b = ∂L/∂e · ∂e/∂d · ∂d/∂b = (-2)(1)(2) = -4
@@ -320,23 +131,21 @@ def explain(root: Value, wrt: Value | str, max_paths: int = 8, precision: int = 
         raise ValueError(f"explain: max_paths must be a positive int, got {max_paths!r}")
     if type(precision) is not int or not 1 <= precision <= 17:
         raise ValueError(f"explain: precision must be an int from 1 to 17, got {precision!r}")
+    names = naming(root)
     order = topological_order(root)  # root first
-    wrt = _find(wrt, order)
+    wrt = _find(wrt, names)
 
     def fmt(x: float) -> str:
-        return _fmt(x, precision)
+        return number(x, precision)
 
     # the nodes on the way: below root and above wrt (wrt included)
-    reach = {wrt} if wrt in order else set()
+    reach = {wrt} if wrt in names else set()
     for v in reversed(order):
         if any(k in reach for k in v.children):
             reach.add(v)
-    given = _fresh_names(reach | {root}, order, root)
-    inputs_first = order[::-1]
-    name = _names(inputs_first, given, precision)
-    symbol = {v: _symbol(name[v][0]) for v in reach | {root}}
+    symbol = {v: names.partial(v)[1:] for v in reach | {root}}
     R = symbol[root]
-    W = symbol[wrt] if wrt in symbol else _symbol(wrt.label or fmt(wrt.data))  # wrt not below root
+    W = symbol[wrt] if wrt in symbol else _symbol(cut(wrt.label or wrt.path) or fmt(wrt.data))  # not below root
     lhs = f"∂{R}/∂{W}"
 
     # the local derivatives on the way, one per (parent, child) pair: a node used twice by one op
@@ -346,7 +155,7 @@ def explain(root: Value, wrt: Value | str, max_paths: int = 8, precision: int = 
     for v in order:
         if v not in reach or v is wrt:
             continue
-        forms = local_forms(v, name.__getitem__)
+        forms = names.local_forms(v)
         pairs: dict[Value, tuple[str, float]] = {}
         for k, form, value in zip(v.children, forms, v.local_grads):
             if k in reach:
@@ -354,26 +163,22 @@ def explain(root: Value, wrt: Value | str, max_paths: int = 8, precision: int = 
                 pairs[k] = (_plus(f, form or fmt(value)), x + value)
         items = [Local(v, k, f"∂{symbol[v]}/∂{symbol[k]}", f, x) for k, (f, x) in pairs.items()]
         local.update(((v, it.child), it) for it in items)
-        expression = _expression(v, name, precision)[0]
-        locals.append((v, f"{name[v][0]} = {expression}:", items))
+        locals.append((v, f"{names[v]} = {names.formula(v)}:", items))
 
     header = lhs
-    expansion = _expansion(inputs_first, precision)
+    expansion = _expansion(names, precision)
     if expansion and expansion != R:
-        leaves = sorted({v.label: v for v in order if v.is_leaf and v.label}.items())
+        leaves = sorted({names[v]: v for v in order if v.is_leaf and not v.is_constant}.items())
         values = ", ".join(f"{n} = {fmt(v.data)}" for n, v in leaves)
         header += f", where {R} = {expansion}" + (f" and {values}" if 0 < len(leaves) <= 8 else "")
     lines = [("text", header)]
-    width = max((len(h) for _, h, _ in locals), default=0) + 2
-    lines += [
-        ("math", f"{h:<{width}}" + ",  ".join(f"{it.symbol} = {with_value(it.form, fmt(it.value))}" for it in items))
-        for _, h, items in locals
-    ]
+    width = min(max((len(h) for _, h, _ in locals), default=0), _MAX_ALIGN) + 2
+    lines += [("binding", f"{h:<{width}}" + _listed(items, fmt, max_paths)) for _, h, items in locals]
 
     # paths from each node on the way down to wrt, and their factors in all
     counts: dict[Value, int] = {}
     factors: dict[Value, int] = {}
-    for v in inputs_first:
+    for v in reversed(order):
         if v in reach:
             below = [k for k in dict.fromkeys(v.children) if k in reach]
             counts[v] = 1 if v is wrt else sum(counts[k] for k in below)
@@ -391,22 +196,31 @@ def explain(root: Value, wrt: Value | str, max_paths: int = 8, precision: int = 
         result = sum(math.prod(f.value for f in path) for path in paths)
         if count > 1:
             lines.append(("text", f"{count} paths lead from {R} to {W}: the chain rule adds one product per path."))
-        lines.append(("math", _equation(lhs, paths, result, fmt)))
+        lines.append(("math", _equation(lhs, paths, result, fmt, max_paths)))
     else:
         lines.append(
             (
                 "text",
-                f"{count} path{'s' * (count > 1)} ({factors[root]} factors in all) lead from {R} to "
-                f"{W}: more than max_paths={max_paths} paths or 5 factors per path on average, too many "
-                f"to write out one by one. So, the backprop recursion instead: for every node v from "
-                f"{R} down to {W}, ∂{R}/∂v = Σ over parents p of v of ∂{R}/∂p · ∂p/∂v. That is what "
-                f"backward() computes, once per node instead of once per path.",
+                f"{count} path{'s' * (count > 1)} ({factors[root]} factors in all) "
+                f"lead{'s' * (count == 1)} from {R} to {W}: more than max_paths={max_paths} paths or 5 "
+                f"factors per path on average, too many to write out one by one. So, the backprop "
+                f"recursion instead: for every node v from {R} down to {W}, ∂{R}/∂v = Σ over parents p "
+                f"of v of ∂{R}/∂p · ∂p/∂v. That is what backward() computes, once per node instead of "
+                f"once per path.",
             )
         )
         recursion = _recursion(root, wrt, locals, R, symbol)
-        lines += [("math", _equation(f"∂{R}/∂{symbol[v]}", ts, g, fmt)) for v, ts, g in recursion]
+        lines += [("math", _equation(f"∂{R}/∂{symbol[v]}", ts, g, fmt, max_paths)) for v, ts, g in recursion]
         result = recursion[-1][2]
     return Derivation(root, wrt, result, count, locals, paths, recursion, lines)
+
+
+def _listed(items: Sequence[Local], fmt: Callable[[float], str], most: int) -> str:
+    """A binding's local derivatives, 'symbol = form = value' each; more than `most` of them: the first
+    most - 1 and a count ('… and 9 more'), so that a neuron's 16 inputs keep the line readable."""
+    shown = items if len(items) <= most else items[: most - 1]
+    text = ",  ".join(f"{it.symbol} = {with_value(it.form, fmt(it.value))}" for it in shown)
+    return text + (f",  … and {len(items) - len(shown)} more" if len(shown) < len(items) else "")
 
 
 def _recursion(
@@ -424,33 +238,38 @@ def _recursion(
     return [(v, terms[v], grad[v]) for v in [v for v, _, _ in locals[1:]] + [wrt]]
 
 
-def _find(wrt: object, order: Sequence[Value]) -> Value:
+def _find(wrt: object, names: Naming) -> Value:
     if isinstance(wrt, Value):
+        if wrt.is_constant and not wrt.label:
+            raise ValueError(
+                f"explain: wrt={wrt!r} is a constant (the number {constant_text(wrt.data)} written in an "
+                "expression): no view differentiates with respect to a number; pass a Value you made, a "
+                "parameter or an inner node"
+            )
         return wrt
     if isinstance(wrt, str):
-        found = [v for v in order if v.label == wrt]
+        found = names.find(wrt)
         if len(found) == 1:
             return found[0]
-        labels = sorted({v.label for v in order if v.label})
+        named = sorted({names[v] for v in names if not v.is_constant})
         what = "no node" if not found else f"{len(found)} nodes"
-        raise ValueError(
-            f"explain: wrt={wrt!r}: {what} below root has that label; the labels are {', '.join(labels) or '(none)'}"
-        )
+        shown = ", ".join(named[:12]) + (f" and {len(named) - 12} more" if len(named) > 12 else "")
+        raise ValueError(f"explain: wrt={wrt!r}: {what} below root has that name; the names are {shown or '(none)'}")
     raise TypeError(
-        f"explain: wrt must be a Value or the label of one (a str), got {wrt!r} of type {type(wrt).__name__}"
+        f"explain: wrt must be a Value or the name of one (a str), got {wrt!r} of type {type(wrt).__name__}"
     )
 
 
 def _symbol(text: str) -> str:
     """A name as it goes after ∂: in parentheses where it is more than one token."""
-    return f"({text})" if re.search(r"[\s+\-*/·−]", text) else text
+    return f"({text})" if re.search(r"[\s+\-*/·^]", text) else text
 
 
 def _plus(a: str, b: str) -> str:
     """Two symbolic forms added: 'x + x'; a form that starts with a minus is subtracted."""
     if not a:
         return b
-    return f"{a} − {b[1:]}" if b.startswith("−") else f"{a} + {b}"
+    return f"{a} - {b[1:]}" if b.startswith("-") else f"{a} + {b}"
 
 
 def _paths(
@@ -466,12 +285,16 @@ def _paths(
                 yield (local[v, k], *rest)
 
 
-def _equation(lhs: str, terms: Sequence[tuple[Local, ...]], result: float, fmt: Callable[[float], str]) -> str:
+def _equation(
+    lhs: str, terms: Sequence[tuple[Local, ...]], result: float, fmt: Callable[[float], str], most: int
+) -> str:
     """'∂L/∂b = ∂L/∂e · ∂e/∂d · ∂d/∂b = (-2)(1)(2) = -4': the symbols, the numbers, the result.
-    A factor whose symbol is the left side itself (a direct edge from the root) shows its form."""
+    A factor whose symbol is the left side itself (a direct edge from the root) shows its form. A sum of
+    more than `most` terms shows its first most - 1 and counts the others ('… 12 more terms')."""
     single = len(terms) == 1 and len(terms[0]) == 1
+    shown = terms if len(terms) <= most else terms[: most - 1]
     symbols, numbers = [], []
-    for factors in terms:
+    for factors in shown:
         texts = []
         for f in factors:
             text = f.symbol
@@ -481,12 +304,14 @@ def _equation(lhs: str, terms: Sequence[tuple[Local, ...]], result: float, fmt: 
             texts.append(text)
         symbols.append(" · ".join(texts))
         numbers.append("".join(f"({fmt(f.value)})" for f in factors))
+    if len(shown) < len(terms):
+        symbols.append(f"… {len(terms) - len(shown)} more terms")
+        numbers.append(f"… {len(terms) - len(shown)} more")
     parts = [lhs]
     for text in (" + ".join(symbols), fmt(result) if single else " + ".join(numbers), fmt(result)):
-        if text.replace("−", "-") == parts[-1].replace("−", "-"):
-            parts[-1] = text  # the same: keep the later, a number ('-1', not the form's '−1')
-        else:
-            parts.append(text)
+        if text == parts[-1]:
+            continue
+        parts.append(text)
     return " = ".join(parts)
 
 
@@ -550,6 +375,7 @@ _LATEX = {
     "&": r"\&",
     "\\": r"\backslash ",
     "~": r"\sim ",
+    "…": r"\ldots ",
 }
 _WORDS = {op.name for op in ops.OPS if op.name.isidentifier()} | {"ln"}
 
@@ -564,6 +390,8 @@ def _latex(text: str) -> str:
             w = m["word"]
             if w in ("if", "else", "where", "and"):
                 out.append(rf"\text{{ {w} }}")
+            elif w == "sqrt":
+                out.append(r"\sqrt")
             elif w in _WORDS:
                 out.append(r"\operatorname{" + w.replace("_", r"\_") + "}")
             else:

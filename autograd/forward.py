@@ -5,31 +5,22 @@ Every op comes from the op table: a Dual's value is the op's value, its tangent 
 derivatives (the same rule reverse mode uses) times the operands' tangents.
 """
 
-import numbers
 from collections.abc import Callable, Iterable
 
 from . import ops
-from .methods import OpMethods
+from .methods import OpMethods, real
 
 __all__ = ["Dual", "jvp", "dual_sum", "dual_logsumexp"]
 
 
-def _real(x: object, what: str) -> float:
-    if isinstance(x, numbers.Real) and not isinstance(x, bool):
-        return float(x)
-    raise TypeError(f"{what} must be a real number (int or float), got {x!r} of type {type(x).__name__}")
-
-
 def _apply(op: ops.Op, *operands: "Dual | float") -> "Dual":
     """A table op on Duals or numbers (a number is a constant: tangent 0)."""
+    if len(operands) != op.arity:  # an n-ary op (arity -1) is checked here too
+        ops.check_count(op, operands)
     xs = [
-        x if isinstance(x, Dual) else Dual(_real(x, f"the operand of {op.name!r} (a Dual or a real number)"))
+        x if isinstance(x, Dual) else Dual(real(x, f"the operand of {op.name!r} (a Dual or a real number)"))
         for x in operands
     ]
-    if op.arity >= 0 and len(xs) != op.arity:
-        raise TypeError(f"{op.name}: takes {op.arity} operands, got {len(xs)}: {operands!r}")
-    if not xs:
-        raise ValueError(f"{op.name}: needs at least one operand, got none")
     y, locals_ = ops.evaluate(op, [x.value for x in xs], lambda i: repr(xs[i]))
     tangent: float = 0.0
     for d, x in zip(locals_, xs):
@@ -55,8 +46,8 @@ class Dual(OpMethods):
     _apply = staticmethod(_apply)
 
     def __init__(self, value: float, tangent: float = 0.0) -> None:
-        self.value = _real(value, "Dual value")
-        self.tangent = _real(tangent, "Dual tangent")
+        self.value = real(value, "Dual value")
+        self.tangent = real(tangent, "Dual tangent")
 
     def __repr__(self) -> str:
         return f"Dual(value={self.value!r}, tangent={self.tangent!r})"
@@ -102,7 +93,7 @@ def jvp(f: Callable[..., Dual], primals: Iterable[float], tangents: Iterable[flo
             f"primals {primals!r} and {len(tangents)} tangents {tangents!r}"
         )
     duals = [
-        Dual(_real(p, f"jvp: primals[{i}]"), _real(t, f"jvp: tangents[{i}]"))
+        Dual(real(p, f"jvp: primals[{i}]"), real(t, f"jvp: tangents[{i}]"))
         for i, (p, t) in enumerate(zip(primals, tangents))
     ]
     out = f(*duals)

@@ -11,13 +11,14 @@ Each function is the method of the same name: ``sin(x)`` is ``x.sin()``.
 from typing import Any, Protocol, TypeVar, overload
 
 from . import ops
-from .engine import Value
+from .engine import Constant, Value
 from .methods import OpMethods
 
 __all__ = [
     "sin",
     "cos",
     "tan",
+    "sinc",
     "asin",
     "acos",
     "atan",
@@ -54,6 +55,7 @@ __all__ = [
     "clamp",
     "atan2",
     "hypot",
+    "logaddexp",
     "maximum",
     "minimum",
 ]
@@ -81,7 +83,7 @@ class _Binary(Protocol):
 
 
 def _scalar(x: OpMethods | float) -> OpMethods:
-    return x if isinstance(x, OpMethods) else Value(x)
+    return x if isinstance(x, OpMethods) else Constant(x)
 
 
 def _unary(op: ops.Op) -> _Unary:
@@ -110,6 +112,7 @@ def _binary(op: ops.Op) -> _Binary:
 sin = _unary(ops.SIN)
 cos = _unary(ops.COS)
 tan = _unary(ops.TAN)
+sinc = _unary(ops.SINC)
 asin = _unary(ops.ASIN)
 acos = _unary(ops.ACOS)
 atan = _unary(ops.ATAN)
@@ -142,6 +145,7 @@ silu = _unary(ops.SILU)
 gelu = _unary(ops.GELU)
 atan2 = _binary(ops.ATAN2)
 hypot = _binary(ops.HYPOT)
+logaddexp = _binary(ops.LOGADDEXP)
 maximum = _binary(ops.MAXIMUM)
 minimum = _binary(ops.MINIMUM)
 

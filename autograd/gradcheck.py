@@ -2,7 +2,8 @@
 
 An input passes when ``|analytic - numeric| <= atol + rtol * |numeric|`` (as numpy's ``isclose``).
 A failure raises ``GradcheckError`` (an AssertionError, so pytest reports it as a failed test)
-whose message is a table with one line per failing input.
+whose message is a table with one line per failing input. Inputs and nodes are named as every view
+names them (`autograd.names`): an input's Value label, else f's parameter name, else an automatic name.
 """
 
 import inspect
@@ -12,13 +13,15 @@ from collections.abc import Callable, Sequence
 from typing import TypedDict
 
 from .engine import Value, enable_grad, gradients, op_of, topological_order
+from .names import Naming, naming
 
 __all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
 
 
 class Failure(TypedDict):
     """One failing row of a check, an item of ``GradcheckError.failures``: the input (or pair of inputs, "i,j"),
-    its label and value, the two derivatives, their difference and the tolerance it exceeded."""
+    its name (``label``: as the views name it) and value, the two derivatives, their difference and the
+    tolerance it exceeded."""
 
     index: str
     label: str
@@ -62,15 +65,16 @@ def gradcheck(
     __tracebackhide__ = True
     xs, labels = _check_args(f, inputs, eps, atol, rtol, "gradcheck")
     out, leaves = _call(f, xs, labels, "gradcheck")
+    names = _names(out, leaves, labels)
     pattern = _kink_pattern(out, "gradcheck", xs)
     grads = gradients(out, 1.0, create_graph=False)
     failures: list[Failure] = []
     for i, leaf in enumerate(leaves):
         analytic = grads.get(leaf, 0.0)
-        plus, _ = _shifted(f, xs, labels, i, eps, pattern, "gradcheck")
-        minus, _ = _shifted(f, xs, labels, i, -eps, pattern, "gradcheck")
+        plus, _ = _shifted(f, xs, labels, names, i, eps, pattern, "gradcheck")
+        minus, _ = _shifted(f, xs, labels, names, i, -eps, pattern, "gradcheck")
         numeric = (plus.data - minus.data) / (2.0 * eps)
-        failures += _compare(analytic, numeric, atol, rtol, index=str(i), label=labels[i], value=xs[i])
+        failures += _compare(analytic, numeric, atol, rtol, index=str(i), label=names[i], value=xs[i])
     if failures:
         raise GradcheckError(_table("gradcheck", failures, f"{len(xs)} inputs", eps, atol, rtol, "df/dx"), failures)
     return True
@@ -88,6 +92,7 @@ def gradgradcheck(
     __tracebackhide__ = True
     xs, labels = _check_args(f, inputs, eps, atol, rtol, "gradgradcheck")
     out, leaves = _call(f, xs, labels, "gradgradcheck")
+    names = _names(out, leaves, labels)
     pattern = _kink_pattern(out, "gradgradcheck", xs)
     with enable_grad():
         first = gradients(out, 1.0, create_graph=True)
@@ -96,7 +101,7 @@ def gradgradcheck(
     for j in range(len(xs)):
         shifted = []
         for s in (1.0, -1.0):
-            o, moved_leaves = _shifted(f, xs, labels, j, s * eps, pattern, "gradgradcheck")
+            o, moved_leaves = _shifted(f, xs, labels, names, j, s * eps, pattern, "gradgradcheck")
             g = gradients(o, 1.0, create_graph=False)
             shifted.append([g.get(leaf, 0.0) for leaf in moved_leaves])
         for i in range(len(xs)):
@@ -108,7 +113,7 @@ def gradgradcheck(
                 atol,
                 rtol,
                 index=f"{i},{j}",
-                label=f"{labels[i]},{labels[j]}",
+                label=f"{names[i]},{names[j]}",
                 value=f"{xs[i]!r},{xs[j]!r}",
             )
     if failures:
@@ -160,6 +165,12 @@ def _labels(f: Callable[..., Value], inputs: Sequence[float | Value]) -> list[st
     ]
 
 
+def _names(out: Value, leaves: list[Value], labels: list[str]) -> list[str]:
+    """Each input's name, as every view of f's graph names it (an input f does not use: its label, or '')."""
+    named = naming(out)
+    return [named.get(leaf, label) for leaf, label in zip(leaves, labels)]
+
+
 def _call(f: Callable[..., Value], xs: list[float], labels: list[str], fn: str) -> tuple[Value, list[Value]]:
     __tracebackhide__ = True
     leaves = [Value(x, label=label) for x, label in zip(xs, labels)]
@@ -175,7 +186,14 @@ def _call(f: Callable[..., Value], xs: list[float], labels: list[str], fn: str) 
 
 
 def _shifted(
-    f: Callable[..., Value], xs: list[float], labels: list[str], i: int, h: float, pattern: list[object], fn: str
+    f: Callable[..., Value],
+    xs: list[float],
+    labels: list[str],
+    names: list[str],
+    i: int,
+    h: float,
+    pattern: list[object],
+    fn: str,
 ) -> tuple[Value, list[Value]]:
     """f evaluated with input i moved by h; refuses if that moved the operands of an op across a kink."""
     __tracebackhide__ = True
@@ -185,12 +203,12 @@ def _shifted(
         out, leaves = _call(f, moved, labels, fn)
     except (ValueError, OverflowError, ZeroDivisionError) as e:
         raise ValueError(
-            f"{fn}: f fails at input {i} ({labels[i] or 'unlabelled'}) moved by {h!r} to "
+            f"{fn}: f fails at input {i} ({names[i] or 'unused'}) moved by {h!r} to "
             f"{moved[i]!r}, so finite differences cannot be taken there: {e}"
         ) from None  # the message says why: pytest shows it, not the library's frames
     if _kink_pattern(out, fn, moved) != pattern:
         raise ValueError(
-            f"{fn}: moving input {i} ({labels[i] or 'unlabelled'}) = {xs[i]!r} by eps = {abs(h)!r} "
+            f"{fn}: moving input {i} ({names[i] or 'unused'}) = {xs[i]!r} by eps = {abs(h)!r} "
             f"moves the operands of an op across a kink (relu or abs at 0, a tie of maximum...), where "
             f"the derivative jumps; finite "
             f"differences are meaningless there: move the input away from the kink or use a smaller eps"
@@ -203,16 +221,18 @@ def _kink_pattern(out: Value, fn: str, xs: list[float]) -> list[object]:
     table's ``kink``); refuses operands exactly on a kink."""
     __tracebackhide__ = True
     pattern: list[object] = []
+    names: Naming | None = None
     for v in topological_order(out):
         op = op_of(v)
         if op is not None and op.kink is not None:
             side = op.kink(*[c.data for c in v.children], *op.params)
             if side is None:
-                operands = ", ".join(repr(c.data) for c in v.children)
+                names = names or naming(out)
+                operands = ", ".join(names.describe(c) for c in dict.fromkeys(v.children))
                 raise ValueError(
-                    f"{fn}: at inputs {xs!r} the graph has {v.op}({operands}) exactly on a kink, where "
-                    f"the derivative is a convention ({op.kink_note}), not a limit that finite "
-                    f"differences can check; choose inputs that keep the operands of {v.op} away from it"
+                    f"{fn}: at inputs {xs!r} the graph has {names[v]} = {names.formula(v)} exactly on a kink "
+                    f"({operands}), where the derivative is a convention ({op.kink_note}), not a limit that "
+                    f"finite differences can check; choose inputs that keep the operands of {v.op} away from it"
                 )
             pattern.append(side)
     return pattern
@@ -239,7 +259,7 @@ def _compare(
 
 
 def _table(fn: str, failures: list[Failure], total: str, eps: float, atol: float, rtol: float, what: str) -> str:
-    head = ["input", "label", "value", f"analytic {what}", f"numeric {what}", "difference", "tolerance"]
+    head = ["input", "name", "value", f"analytic {what}", f"numeric {what}", "difference", "tolerance"]
     cells = [
         [
             r["index"],

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from . import ops
 
-__all__ = ["OpMethods"]
+__all__ = ["OpMethods", "real"]
 
 # The type of ``self`` in the mixin's methods: each returns the subclass's own type (a Value for a
 # Value, a Dual for a Dual), as ``typing.Self`` would say (3.11+, and typing_extensions is no dependency).
@@ -26,18 +26,14 @@ def _unary(op: ops.Op) -> Callable[[T], T]:
         return self._apply(op, self)
 
     method.__name__ = method.__qualname__ = op.name
+    x = round(op.sample_points()[0][0], 2)  # a point inside the op's domain
     method.__doc__ = (
         f"{op.doc[:1].upper() + op.doc[1:]}: the op {op.name!r} of `autograd.ops`, "
         f"as {op.formula('x')!r}.\n\n"
         f"        >>> from autograd import Value\n"
-        f"        >>> y = Value({_inside(op)!r}).{op.name}(); y.op\n        {op.name!r}\n        "
+        f"        >>> y = Value({x!r}).{op.name}(); y.op\n        {op.name!r}\n        "
     )
     return method
-
-
-def _inside(op: ops.Op) -> float:
-    lo, hi = op.samples[0]
-    return round((lo + hi) / 2 + 0.25, 2)
 
 
 def _binary(op: ops.Op) -> Callable[[T, T | float], T]:
@@ -112,7 +108,7 @@ class OpMethods:
         ``x ** y`` with a Value y is the op '**', differentiable in both."""
         if isinstance(other, OpMethods):
             return cast(T, self._apply(ops.POW, self, other))
-        return cast(T, self._apply(ops.POW_N.bind(_real(other, "the exponent of '**'")), self))
+        return cast(T, self._apply(ops.POW_N.bind(real(other, "the exponent of '**'")), self))
 
     def __rpow__(self: T, other: float) -> T:  # n ** x: a constant base, a Value exponent
         return cast(T, self._apply(ops.POW, other, self))
@@ -121,6 +117,7 @@ class OpMethods:
     sin = _unary(ops.SIN)
     cos = _unary(ops.COS)
     tan = _unary(ops.TAN)
+    sinc = _unary(ops.SINC)
     asin = _unary(ops.ASIN)
     acos = _unary(ops.ACOS)
     atan = _unary(ops.ATAN)
@@ -162,7 +159,7 @@ class OpMethods:
         """
         if base is None:
             return cast(T, self._apply(ops.LOG, self))
-        b = _real(base, "log(base=...)")
+        b = real(base, "log(base=...)")
         if not (b > 0.0 and b != 1.0):
             raise ValueError(f"log: base must be positive and not 1, got {base!r}")
         return cast(T, self._apply(ops.LOG, self)) / ops.LOG.value(b)  # log_b(x) = ln(x) / ln(b)
@@ -174,7 +171,7 @@ class OpMethods:
         >>> Value(-2.0).leaky_relu(0.1).data
         -0.2
         """
-        return cast(T, self._apply(ops.LEAKY_RELU.bind(_real(slope, "leaky_relu(slope=...)")), self))
+        return cast(T, self._apply(ops.LEAKY_RELU.bind(real(slope, "leaky_relu(slope=...)")), self))
 
     def elu(self: T, alpha: float = 1.0) -> T:
         """x for x > 0, else alpha * (e**x - 1).
@@ -183,7 +180,7 @@ class OpMethods:
         >>> Value(0.0).elu().data
         0.0
         """
-        return cast(T, self._apply(ops.ELU.bind(_real(alpha, "elu(alpha=...)")), self))
+        return cast(T, self._apply(ops.ELU.bind(real(alpha, "elu(alpha=...)")), self))
 
     def clamp(self: T, lo: float | None = None, hi: float | None = None) -> T:
         """x limited to [lo, hi]; either bound may be None. Derivative 1 inside and at the bounds, 0 outside.
@@ -192,20 +189,28 @@ class OpMethods:
         >>> Value(3.0).clamp(0, 1).data
         1.0
         """
-        lo = -math.inf if lo is None else _real(lo, "clamp(lo=...)")  # no bound: an infinite one
-        hi = math.inf if hi is None else _real(hi, "clamp(hi=...)")  # lo > hi is refused by the op's domain
+        lo = -math.inf if lo is None else real(lo, "clamp(lo=...)")  # no bound: an infinite one
+        hi = math.inf if hi is None else real(hi, "clamp(hi=...)")  # lo > hi is refused by the op's domain
         return cast(T, self._apply(ops.CLAMP.bind(lo, hi), self))
 
     atan2 = _binary(ops.ATAN2)
     hypot = _binary(ops.HYPOT)
+    logaddexp = _binary(ops.LOGADDEXP)
     maximum = _binary(ops.MAXIMUM)
     minimum = _binary(ops.MINIMUM)
 
 
-def _real(x: object, what: str) -> float:
-    """A number parameter as a float, or TypeError quoting it (bool is refused)."""
+def real(x: object, what: str) -> float:
+    """`x` as a float, or TypeError quoting it and naming ``what``. bool is refused: True + x is almost always
+    a bug. (The operands and number parameters of `Value` and `Dual` go through here.)
+
+    >>> real(3, "n"), real(True, "n")
+    Traceback (most recent call last):
+    ...
+    TypeError: n must be a real number (int or float), got True of type bool
+    """
     if type(x) is float:
         return x
-    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+    if type(x) is int or (isinstance(x, numbers.Real) and not isinstance(x, bool)):
         return float(x)
     raise TypeError(f"{what} must be a real number (int or float), got {x!r} of type {type(x).__name__}")

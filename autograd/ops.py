@@ -1,4 +1,4 @@
-"""The op table: every op chaingrad knows, each declared once, in one `Op` entry.
+"""The op table: every op chaingrad knows, each one an `Op` entry.
 
 An entry holds the op's name and arity, its forward value on floats, its local derivatives, its
 domain, its kinks and how it displays. The local derivatives are one rule, ``grads(m, y, *xs)``:
@@ -30,10 +30,12 @@ Symbolic = tuple[str, ...] | Callable[[int, int], str]
 __all__ = [
     "Op",
     "OPS",
+    "CALLED_BY_NAME",
     "NAMED",
     "FLOATS",
     "where",
     "floordiv",
+    "check_count",
     "evaluate",
     "derivatives",
     "Namespace",
@@ -54,7 +56,8 @@ class Op:
     - ``arity``: number of Value operands (``-1``: any number, e.g. ``sum``);
     - ``value(*xs, *params)``: the result on floats;
     - ``grads(m, y, *xs, *params)``: the local derivatives d(y)/d(x_i), one rule for floats and Values;
-    - ``display``: a formula such as ``"{0} - {1}"`` or ``"sin({0})"`` (``{p}`` for a parameter ``p``);
+    - ``display``: a formula such as ``"{0} - {1}"`` or ``"sin({0})"`` (``{p}`` for a parameter ``p``), in the
+      one notation of `autograd.names` (``"{0}·{1}"``, ``"{0}^{n}"``);
       ``prec`` is how tightly it binds (1 ``+ -``, 2 ``* /``, 3 unary minus, 4 ``**``, 5 a call or
       atom) and ``needs[i]`` how tightly operand i must bind to go without parentheses;
     - ``domain(*xs, *params)``: the reason the operands are outside the domain, or None (a ValueError);
@@ -70,7 +73,10 @@ class Op:
       such operands, for the tests;
     - ``params``: names and default values of the op's number parameters (``slope`` of leaky_relu),
       fixed per node with `bind`;
-    - ``samples``: an interval per operand inside the domain, for the generated tests;
+    - ``samples``: an interval per operand inside the domain, for the generated tests (the points they take
+      from it: `sample_points`);
+    - ``reference(*xs, *params)``: the value by an independent formula (not the table's own function where one
+      exists), which the generated tests check ``value`` against, as OpInfo's reference functions;
     - ``batched(m, *xs, *params)``: the value written with ``m``'s functions, for an op whose float value
       branches on the data (``m.where`` instead of ``if``): what `autograd.vmap` runs on arrays, and what
       `compile` writes out; None where ``value`` itself works on arrays (arithmetic, or the numpy function
@@ -78,7 +84,8 @@ class Op:
     - ``symbolic``: how each local derivative reads, as the lecture notes write it: one format string
       per operand (one for all operands of an n-ary op, ``{x}`` being the operand) over the operands
       ``{0}``, ``{1}``, the result ``{y}`` and the parameters, e.g. ``("{1}", "{0}")`` for a * b and
-      ``("1 − {y}²",)`` for tanh. ``autograd.explain.local_forms`` fills in the names.
+      ``("1 - {y}^2",)`` for tanh, in the notation of `autograd.names` (products ``·``, powers ``^``, minus
+      ``-``, functions as calls), which fills in the names.
     """
 
     __slots__ = (
@@ -101,6 +108,7 @@ class Op:
         "params",
         "pole",
         "prec",
+        "reference",
         "samples",
         "symbolic",
         "value",
@@ -129,6 +137,7 @@ class Op:
         title: str | None = None,
         symbolic: Symbolic | None = None,
         formula_text: str | None = None,
+        reference: Callable[..., float] | None = None,
         batched: Callable[..., Any] | None = None,
     ) -> None:
         self.name, self.arity, self.value, self.grads = name, arity, value, grads
@@ -144,7 +153,29 @@ class Op:
         self._title = title
         self.symbolic = symbolic
         self.formula_text = formula_text  # an n-ary op's formula when it does not list its operands
+        self.reference = reference
         self.batched = batched
+
+    def register(self) -> Op:
+        """Enter this op into the table, `OPS` (in the order of the entries: the README's), and return it.
+
+        Every entry below ends with it: the entry is all there is to an op's place in the table.
+        """
+        _REGISTERED.append(self)
+        return self
+
+    def sample_points(self) -> list[list[float]]:
+        """The points inside the op's domain where the generated tests (and the methods' examples) evaluate it:
+        three per op, spread over its ``samples`` intervals and never at their middles, where kinks are
+        (3 operands for an n-ary op).
+
+        >>> LOG.sample_points()
+        [[0.477], [1.869], [2.623]]
+        """
+        ranges = self.samples * 3 if self.arity < 0 else self.samples
+        return [
+            [lo + (hi - lo) * ((t + 0.29 * k) % 1.0) for k, (lo, hi) in enumerate(ranges)] for t in (0.13, 0.61, 0.87)
+        ]
 
     @property
     def title(self) -> str:
@@ -176,7 +207,7 @@ class Op:
         """The display with operand texts filled in (no parentheses added: see the renderer).
 
         >>> SUB.formula("a", "b"), POW_N.bind(2.0).formula("x")
-        ('a - b', 'x**2')
+        ('a - b', 'x^2')
         """
         if self.formula_text is not None:
             return self.formula_text
@@ -190,6 +221,9 @@ class Op:
         params = "".join(f", {p}={v!r}" for p, v in zip(self.param_names, self.params))
         return f"<op {self.name}{params}>"
 
+
+# The entries, in order, as each one registers (see `Op.register`); `OPS` at the end is this list, frozen.
+_REGISTERED: list[Op] = []
 
 # (op, params) -> the bound op; bounded, so that many distinct exponents cannot grow it forever
 _BOUND: dict[tuple[Op, tuple[Param, ...]], Op] = {}
@@ -242,6 +276,20 @@ class Namespace:
 
     def __init__(self, functions: dict[str, Callable[..., Any]]) -> None:
         self.__dict__.update(functions)
+
+
+def check_count(op: Op, operands: Sequence[object]) -> None:
+    """A TypeError unless ``operands`` are as many as ``op`` takes (an n-ary op: a ValueError for none).
+
+    >>> check_count(HYPOT, (3.0,))
+    Traceback (most recent call last):
+    ...
+    TypeError: hypot: takes 2 operands, got 1: (3.0,)
+    """
+    if op.arity >= 0 and len(operands) != op.arity:
+        raise TypeError(f"{op.name}: takes {op.arity} operands, got {len(operands)}: {operands!r}")
+    if not operands:
+        raise ValueError(f"{op.name}: needs at least one operand, got none")
 
 
 def evaluate(
@@ -361,6 +409,13 @@ def _power(x: float, n: float) -> float:
     return y if type(y) is not complex else math.nan  # a negative base to a non-integer power
 
 
+def _pow_grad_a(m: Any, a: Any, b: Any) -> Any:
+    """d(a^b)/da = b a^(b-1), and 0 at a = 0, b = 0 (a^0 = 1 for every a >= 0): there b 0^(b-1) is 0 * inf =
+    NaN, and every higher derivative of a ** Value(1.0) at 0 passes through this point."""
+    d = b * a ** (b - 1.0)
+    return m.where(a <= 0.0, m.where(b >= 0.0, m.where(b <= 0.0, 0.0, d), d), d)
+
+
 def _quotient(a: float, b: float) -> float:
     """a / b as IEEE 754 (and PyTorch) divides: by zero, ±inf, or NaN for 0/0 (where Python raises)."""
     if b == 0.0:
@@ -427,7 +482,8 @@ ADD = Op(
     needs=(1, 1),
     doc="a + b",
     symbolic=("1", "1"),
-)
+    reference=operator.add,
+).register()
 SUB = Op(
     "-",
     2,
@@ -437,26 +493,28 @@ SUB = Op(
     prec=1,
     needs=(1, 2),
     doc="a - b",
-    symbolic=("1", "−1"),
-)
+    symbolic=("1", "-1"),
+    reference=operator.sub,
+).register()
 MUL = Op(
     "*",
     2,
     operator.mul,
     lambda m, y, a, b: (b, a),
-    "{0} * {1}",
+    "{0}·{1}",
     prec=2,
     needs=(2, 2),
     doc="a * b",
     symbolic=("{1}", "{0}"),
-)
+    reference=operator.mul,
+).register()
 DIV = Op(
     "/",
     2,
     operator.truediv,
     # d(a/b)/db = -a/b² written -(a/b)/b: b*b would leave float range where the derivative does not
     lambda m, y, a, b: (1.0 / b, -y / b),
-    "{0} / {1}",
+    "{0}/{1}",
     prec=2,
     needs=(2, 3),
     domain=lambda a, b: "division by zero" if b == 0.0 else None,
@@ -464,8 +522,9 @@ DIV = Op(
     pole=lambda a, b: (_quotient(1.0, b), -_quotient(_quotient(a, b), b)),
     samples=((-2.0, 2.0), (0.5, 2.0)),
     doc="a / b",
-    symbolic=("1/{1}", "−{0}/{1}²"),
-)
+    symbolic=("1/{1}", "-{0}/{1}^2"),
+    reference=operator.truediv,
+).register()
 MOD = Op(
     "%",
     2,
@@ -481,16 +540,28 @@ MOD = Op(
     kink_points=((2.0, 1.0),),
     samples=((0.1, 0.9), (1.0, 2.0)),
     doc="a % b, with Python's sign rules",
-    symbolic=("1", "−⌊{0}/{1}⌋"),
-)
-NEG = Op("neg", 1, operator.neg, lambda m, y, x: (-1.0,), "-{0}", prec=3, needs=(4,), doc="-x", symbolic=("−1",))
+    symbolic=("1", "-floor({0}/{1})"),
+    reference=lambda a, b: a - b * math.floor(a / b),
+).register()
+NEG = Op(
+    "neg",
+    1,
+    operator.neg,
+    lambda m, y, x: (-1.0,),
+    "-{0}",
+    prec=3,
+    needs=(4,),
+    doc="-x",
+    symbolic=("-1",),
+    reference=operator.neg,
+).register()
 POW_N = Op(
     "**n",
     1,
     _power,
     # d(x^n)/dx = n x^(n-1); the n = 0 case keeps x^-1 out of the higher derivatives at x = 0
     lambda m, y, x, n: (n * x ** (n - 1.0),) if n != 0.0 else (0.0,),
-    "{0}**{n}",
+    "{0}^{n}",
     prec=4,
     needs=(5,),
     domain=lambda x, n: (
@@ -506,15 +577,16 @@ POW_N = Op(
     samples=((0.2, 2.0),),
     title="**{n}",
     doc="x ** n for a number n",
-    symbolic=("{n}·{0}^({n}−1)",),
-)
+    symbolic=("{n}·{0}^({n}-1)",),  # written out by autograd.names: 2x, 3x^2
+    reference=lambda x, n: math.pow(x, n),
+).register()
 POW = Op(
     "**",
     2,
     _power,
-    # d(a^b)/da = b a^(b-1), d(a^b)/db = a^b log(a); at a = 0 the second is taken as 0 (PyTorch)
-    lambda m, y, a, b: (b * a ** (b - 1.0), y * m.log(m.where(a > 0.0, a, 1.0))),
-    "{0}**{1}",
+    # d(a^b)/da = b a^(b-1) (see _pow_grad_a), d(a^b)/db = a^b log(a); at a = 0 the second is taken as 0 (PyTorch)
+    lambda m, y, a, b: (_pow_grad_a(m, a, b), y * m.log(m.where(a > 0.0, a, 1.0))),
+    "{0}^{1}",
     prec=4,
     needs=(5, 4),
     domain=lambda a, b: (
@@ -524,10 +596,12 @@ POW = Op(
         else None
     ),
     pole=lambda a, b: (0.0 if b == 0.0 else b * _power(a, b - 1.0), _power(a, b) * math.log(a) if a > 0.0 else 0.0),
+    limit=lambda a, b: _power(a, b) if a == 0.0 else math.nan,
     samples=((0.2, 2.0), (-2.0, 2.0)),
     doc="a ** b with b a Value",
-    symbolic=("{1}·{0}^({1}−1)", "{y}·ln({0})"),
-)
+    symbolic=("{1}·{0}^({1}-1)", "{y}·log({0})"),
+    reference=math.pow,
+).register()
 
 SIN = Op(
     "sin",
@@ -538,7 +612,8 @@ SIN = Op(
     math_name="sin",
     doc="sine",
     symbolic=("cos({0})",),
-)
+    reference=math.sin,
+).register()
 COS = Op(
     "cos",
     1,
@@ -547,8 +622,9 @@ COS = Op(
     "cos({0})",
     math_name="cos",
     doc="cosine",
-    symbolic=("−sin({0})",),
-)
+    symbolic=("-sin({0})",),
+    reference=math.cos,
+).register()
 TAN = Op(
     "tan",
     1,
@@ -558,8 +634,41 @@ TAN = Op(
     math_name="tan",
     samples=((-1.2, 1.2),),
     doc="tangent",
-    symbolic=("1 + {y}²",),
-)
+    symbolic=("1 + {y}^2",),
+    reference=lambda x: math.sin(x) / math.cos(x),
+).register()
+
+
+def _sinc_m(m: Any, x: Any) -> Any:
+    """sin(x)/x with m's functions (floats, arrays, compile's symbols): 1 at 0, its limit; NaN at ±inf, as
+    sin(inf)/inf. Each branch is safe where it is not taken: the divisor is 1 at 0."""
+    zero = abs(x) <= 0.0
+    return m.where(zero, 1.0, m.sin(x) / m.where(zero, 1.0, x))
+
+
+def _sinc_grads(m: Any, y: Any, x: Any) -> tuple[Any]:
+    # d/dx sin(x)/x = (cos x - sinc x)/x, which cancels near 0 (and is 0/0 at 0). There, |x| < 0.1, its Taylor
+    # series -x/3 + x³/30 - x⁵/840 + x⁷/45360 - x⁹/3991680 (the next term is under 1e-16 of it): 0 at 0, and a
+    # polynomial on Values too, whose own derivatives are sinc's (sinc''(0) = -1/3), with no division by 0.
+    # Each branch is safe where it is not taken: the series sees 0 far from 0, the quotient divides by 1 near it.
+    near = abs(x) < 0.1
+    t = m.where(near, x, 0.0)
+    s = t * t
+    series = t * (-1.0 / 3.0 + s * (1.0 / 30.0 + s * (-1.0 / 840.0 + s * (1.0 / 45360.0 - s / 3991680.0))))
+    return (m.where(near, series, (m.cos(x) - y) / m.where(near, 1.0, x)),)
+
+
+SINC = Op(
+    "sinc",
+    1,
+    lambda x: _sinc_m(FLOATS, x),  # the same expression on floats as on arrays and in compile's code
+    _sinc_grads,
+    "sinc({0})",
+    batched=_sinc_m,
+    doc="sin(x) / x, and 1 at 0 (its limit); the unnormalized sinc, not numpy's sin(πx)/(πx)",
+    symbolic=("(cos({0}) - {y})/{0}",),
+    reference=lambda x: 2.0 * math.sin(x / 2.0) * math.cos(x / 2.0) / x if x else 1.0,
+).register()
 ASIN = Op(
     "asin",
     1,
@@ -571,8 +680,9 @@ ASIN = Op(
     pole=lambda x: (math.inf,),
     samples=((-0.9, 0.9),),
     doc="inverse sine",
-    symbolic=("1/√(1 − {0}²)",),
-)
+    symbolic=("1/sqrt(1 - {0}^2)",),
+    reference=math.asin,
+).register()
 ACOS = Op(
     "acos",
     1,
@@ -584,8 +694,9 @@ ACOS = Op(
     pole=lambda x: (-math.inf,),
     samples=((-0.9, 0.9),),
     doc="inverse cosine",
-    symbolic=("−1/√(1 − {0}²)",),
-)
+    symbolic=("-1/sqrt(1 - {0}^2)",),
+    reference=math.acos,
+).register()
 ATAN = Op(
     "atan",
     1,
@@ -594,8 +705,9 @@ ATAN = Op(
     "atan({0})",
     math_name="atan",
     doc="inverse tangent",
-    symbolic=("1/(1 + {0}²)",),
-)
+    symbolic=("1/(1 + {0}^2)",),
+    reference=math.atan,
+).register()
 SINH = Op(
     "sinh",
     1,
@@ -605,7 +717,8 @@ SINH = Op(
     math_name="sinh",
     doc="hyperbolic sine",
     symbolic=("cosh({0})",),
-)
+    reference=lambda x: (math.exp(x) - math.exp(-x)) / 2,
+).register()
 COSH = Op(
     "cosh",
     1,
@@ -615,7 +728,8 @@ COSH = Op(
     math_name="cosh",
     doc="hyperbolic cosine",
     symbolic=("sinh({0})",),
-)
+    reference=lambda x: (math.exp(x) + math.exp(-x)) / 2,
+).register()
 TANH = Op(
     "tanh",
     1,
@@ -624,8 +738,9 @@ TANH = Op(
     "tanh({0})",
     math_name="tanh",
     doc="hyperbolic tangent, stable for any input (tanh(1000) = 1)",
-    symbolic=("1 − {y}²",),
-)
+    symbolic=("1 - {y}^2",),
+    reference=lambda x: (math.exp(2 * x) - 1) / (math.exp(2 * x) + 1),
+).register()
 ASINH = Op(
     "asinh",
     1,
@@ -634,8 +749,9 @@ ASINH = Op(
     "asinh({0})",
     math_name="asinh",
     doc="inverse hyperbolic sine",
-    symbolic=("1/√({0}² + 1)",),
-)
+    symbolic=("1/sqrt({0}^2 + 1)",),
+    reference=lambda x: math.log(x + math.sqrt(x * x + 1)),
+).register()
 ACOSH = Op(
     "acosh",
     1,
@@ -647,8 +763,9 @@ ACOSH = Op(
     pole=lambda x: (math.inf,),
     samples=((1.1, 3.0),),
     doc="inverse hyperbolic cosine",
-    symbolic=("1/√({0}² − 1)",),
-)
+    symbolic=("1/sqrt({0}^2 - 1)",),
+    reference=lambda x: math.log(x + math.sqrt(x * x - 1)),
+).register()
 ATANH = Op(
     "atanh",
     1,
@@ -659,8 +776,9 @@ ATANH = Op(
     domain=lambda x: "input must be in (-1, 1)" if not -1.0 < x < 1.0 and x == x else None,
     samples=((-0.9, 0.9),),
     doc="inverse hyperbolic tangent",
-    symbolic=("1/(1 − {0}²)",),
-)
+    symbolic=("1/(1 - {0}^2)",),
+    reference=lambda x: 0.5 * math.log((1 + x) / (1 - x)),
+).register()
 
 EXP = Op(
     "exp",
@@ -671,7 +789,8 @@ EXP = Op(
     math_name="exp",
     doc="e**x (inf above about 709.78)",
     symbolic=("{y}",),
-)
+    reference=math.exp,
+).register()
 EXP2 = Op(
     "exp2",
     1,
@@ -680,8 +799,9 @@ EXP2 = Op(
     "exp2({0})",
     math_name="exp2",
     doc="2**x",
-    symbolic=("{y}·ln 2",),
-)
+    symbolic=("{y}·log(2)",),
+    reference=lambda x: 2.0**x,
+).register()
 EXPM1 = Op(
     "expm1",
     1,
@@ -691,7 +811,8 @@ EXPM1 = Op(
     math_name="expm1",
     doc="e**x - 1, accurate near 0",
     symbolic=("exp({0})",),
-)
+    reference=lambda x: math.exp(x) - 1,
+).register()
 LOG = Op(
     "log",
     1,
@@ -703,7 +824,8 @@ LOG = Op(
     samples=((0.1, 3.0),),
     doc="natural logarithm",
     symbolic=("1/{0}",),
-)
+    reference=math.log,
+).register()
 LOG2 = Op(
     "log2",
     1,
@@ -714,8 +836,9 @@ LOG2 = Op(
     domain=_not_positive,
     samples=((0.1, 3.0),),
     doc="base-2 logarithm",
-    symbolic=("1/({0}·ln 2)",),
-)
+    symbolic=("1/({0}·log(2))",),
+    reference=lambda x: math.log(x) / math.log(2),
+).register()
 LOG10 = Op(
     "log10",
     1,
@@ -726,8 +849,9 @@ LOG10 = Op(
     domain=_not_positive,
     samples=((0.1, 3.0),),
     doc="base-10 logarithm",
-    symbolic=("1/({0}·ln 10)",),
-)
+    symbolic=("1/({0}·log(10))",),
+    reference=lambda x: math.log(x) / math.log(10),
+).register()
 LOG1P = Op(
     "log1p",
     1,
@@ -739,7 +863,8 @@ LOG1P = Op(
     samples=((-0.9, 3.0),),
     doc="log(1 + x), accurate near 0",
     symbolic=("1/(1 + {0})",),
-)
+    reference=lambda x: math.log(1 + x),
+).register()
 SQRT = Op(
     "sqrt",
     1,
@@ -751,8 +876,9 @@ SQRT = Op(
     pole=lambda x: (math.inf,),
     samples=((0.1, 3.0),),
     doc="square root",
-    symbolic=("1/(2·{y})",),
-)
+    symbolic=("1/(2{y})",),
+    reference=lambda x: x**0.5,
+).register()
 CBRT = Op(
     "cbrt",
     1,
@@ -764,23 +890,34 @@ CBRT = Op(
     pole=lambda x: (math.inf,),
     samples=((0.2, 3.0),),
     doc="cube root",
-    symbolic=("1/(3·{y}²)",),
-)
-SQUARE = Op("square", 1, lambda x: x * x, lambda m, y, x: (2.0 * x,), "square({0})", doc="x * x", symbolic=("2·{0}",))
+    symbolic=("1/(3{y}^2)",),
+    reference=lambda x: math.copysign(abs(x) ** (1 / 3), x),
+).register()
+SQUARE = Op(
+    "square",
+    1,
+    lambda x: x * x,
+    lambda m, y, x: (2.0 * x,),
+    "square({0})",
+    doc="x * x",
+    symbolic=("2{0}",),
+    reference=lambda x: x**2,
+).register()
 RECIPROCAL = Op(
     "reciprocal",
     1,
     lambda x: 1.0 / x,
     lambda m, y, x: (-(y * y),),
-    "1 / {0}",
+    "1/{0}",
     prec=2,
     needs=(3,),
     domain=lambda x: "division by zero" if x == 0.0 else None,
     limit=lambda x: _quotient(1.0, x),
     samples=((0.5, 2.0),),
     doc="1 / x",
-    symbolic=("−{y}²",),
-)
+    symbolic=("-{y}^2",),
+    reference=lambda x: 1 / x,
+).register()
 
 ERF = Op(
     "erf",
@@ -790,8 +927,9 @@ ERF = Op(
     "erf({0})",
     math_name="erf",
     doc="error function",
-    symbolic=("(2/√π)·exp(−{0}²)",),
-)
+    symbolic=("(2/sqrt(π))·exp(-{0}^2)",),
+    reference=math.erf,
+).register()
 ERFC = Op(
     "erfc",
     1,
@@ -800,8 +938,9 @@ ERFC = Op(
     "erfc({0})",
     math_name="erfc",
     doc="1 - erf(x), accurate for large x",
-    symbolic=("−(2/√π)·exp(−{0}²)",),
-)
+    symbolic=("-(2/sqrt(π))·exp(-{0}^2)",),
+    reference=lambda x: 1 - math.erf(x),
+).register()
 SIGN = Op(
     "sign",
     1,
@@ -814,7 +953,8 @@ SIGN = Op(
     kink_points=((0.0,),),
     doc="-1, 0 or 1",
     symbolic=("0",),
-)
+    reference=lambda x: (x > 0) - (x < 0),
+).register()
 ABS = Op(
     "abs",
     1,
@@ -827,7 +967,8 @@ ABS = Op(
     math_name="fabs",
     doc="|x|",
     symbolic=("sign({0})",),
-)
+    reference=math.fabs,
+).register()
 DEGREES = Op(
     "degrees",
     1,
@@ -837,7 +978,8 @@ DEGREES = Op(
     math_name="degrees",
     doc="radians to degrees",
     symbolic=("180/π",),
-)
+    reference=lambda x: x * 180 / math.pi,
+).register()
 RADIANS = Op(
     "radians",
     1,
@@ -847,7 +989,8 @@ RADIANS = Op(
     math_name="radians",
     doc="degrees to radians",
     symbolic=("π/180",),
-)
+    reference=lambda x: x * math.pi / 180,
+).register()
 
 RELU = Op(
     "relu",
@@ -861,7 +1004,8 @@ RELU = Op(
     kink_points=((0.0,),),
     doc="max(0, x); NaN stays NaN",
     symbolic=("1 if {0} > 0 else 0",),
-)
+    reference=lambda x: max(0.0, x),
+).register()
 SIGMOID = Op(
     "sigmoid",
     1,
@@ -870,8 +1014,9 @@ SIGMOID = Op(
     "sigmoid({0})",
     batched=_sigmoid_m,
     doc="1 / (1 + e**-x), stable for any input (sigmoid(-1000) = 0)",
-    symbolic=("{y}(1 − {y})",),
-)
+    symbolic=("{y}(1 - {y})",),
+    reference=lambda x: 1 / (1 + math.exp(-x)),
+).register()
 SOFTPLUS = Op(
     "softplus",
     1,
@@ -880,8 +1025,9 @@ SOFTPLUS = Op(
     "softplus({0})",
     batched=lambda m, x: m.where(x > 0.0, x, 0.0) + m.log1p(m.exp(-abs(x))),
     doc="log(1 + e**x), stable at +-1000",
-    symbolic=("σ({0})",),
-)
+    symbolic=("sigmoid({0})",),
+    reference=lambda x: math.log(1 + math.exp(x)),
+).register()
 SILU = Op(
     "silu",
     1,
@@ -891,8 +1037,9 @@ SILU = Op(
     "silu({0})",
     batched=lambda m, x: x * _sigmoid_m(m, x),
     doc="x * sigmoid(x)",
-    symbolic=("σ({0})·(1 + {0}·(1 − σ({0})))",),
-)
+    symbolic=("sigmoid({0})·(1 + {0}(1 - sigmoid({0})))",),
+    reference=lambda x: x / (1 + math.exp(-x)),
+).register()
 GELU = Op(
     "gelu",
     1,
@@ -903,7 +1050,8 @@ GELU = Op(
     batched=lambda m, x: 0.5 * x * (1.0 + m.erf(x * _INV_SQRT_2)),
     doc="x * Phi(x), the exact (erf) form",
     symbolic=("Φ({0}) + {0}·φ({0})",),
-)
+    reference=lambda x: x * 0.5 * (1 + math.erf(x / math.sqrt(2))),
+).register()
 LEAKY_RELU = Op(
     "leaky_relu",
     1,
@@ -917,7 +1065,8 @@ LEAKY_RELU = Op(
     params=(("slope", 0.01),),
     doc="x for x > 0, else slope * x",
     symbolic=("1 if {0} > 0 else {slope}",),
-)
+    reference=lambda x, slope: x if x > 0 else slope * x,
+).register()
 ELU = Op(
     "elu",
     1,
@@ -933,14 +1082,17 @@ ELU = Op(
     params=(("alpha", 1.0),),
     doc="x for x > 0, else alpha * (e**x - 1)",
     symbolic=("1 if {0} > 0 else {y} + {alpha}",),
-)
+    reference=lambda x, alpha: x if x > 0 else alpha * (math.exp(x) - 1),
+).register()
 
 
 def _atan2_grads(m: Any, y: Any, a: Any, b: Any) -> tuple[Any, Any]:
     # atan2(a, b) is the angle of the point (b, a): d/da = b / r², d/db = -a / r², written (b/r)/r with
     # r = hypot(a, b), since a*a + b*b would leave float range where the derivatives do not
     r = m.hypot(a, b)
-    return b / r / r, -a / r / r
+    origin = r <= 0.0  # where the derivative is taken as 0 (PyTorch): on Values too, not 0/0 = NaN
+    r = m.where(origin, 1.0, r)
+    return m.where(origin, 0.0, b / r / r), m.where(origin, 0.0, -a / r / r)
 
 
 ATAN2 = Op(
@@ -957,8 +1109,9 @@ ATAN2 = Op(
     "crosses 0 with b < 0, and the derivative there is that of the branch taken",
     samples=((0.2, 2.0), (-2.0, 2.0)),
     doc="the angle of the point (x, y), for atan2(y, x)",
-    symbolic=("{1}/({0}² + {1}²)", "−{0}/({0}² + {1}²)"),
-)
+    symbolic=("{1}/({0}^2 + {1}^2)", "-{0}/({0}^2 + {1}^2)"),
+    reference=math.atan2,
+).register()
 HYPOT = Op(
     "hypot",
     2,
@@ -972,7 +1125,8 @@ HYPOT = Op(
     kink_note="undefined at (0, 0): NaN, as in PyTorch",
     doc="sqrt(x**2 + y**2) without overflow",
     symbolic=("{0}/{y}", "{1}/{y}"),
-)
+    reference=lambda a, b: math.sqrt(a * a + b * b),
+).register()
 MAXIMUM = Op(
     "maximum",
     2,
@@ -988,8 +1142,9 @@ MAXIMUM = Op(
     kink_note="at a tie the gradient is split evenly (PyTorch, JAX)",
     kink_points=((1.0, 1.0),),
     doc="the larger of a and b; NaN if either is",
-    symbolic=("1 if {0} > {1} else 0 if {0} < {1} else ½", "1 if {1} > {0} else 0 if {1} < {0} else ½"),
-)
+    symbolic=("1 if {0} > {1} else 0 if {0} < {1} else 0.5", "1 if {1} > {0} else 0 if {1} < {0} else 0.5"),
+    reference=max,
+).register()
 MINIMUM = Op(
     "minimum",
     2,
@@ -1004,8 +1159,9 @@ MINIMUM = Op(
     kink_note="at a tie the gradient is split evenly (PyTorch, JAX)",
     kink_points=((1.0, 1.0),),
     doc="the smaller of a and b; NaN if either is",
-    symbolic=("1 if {0} < {1} else 0 if {0} > {1} else ½", "1 if {1} < {0} else 0 if {1} > {0} else ½"),
-)
+    symbolic=("1 if {0} < {1} else 0 if {0} > {1} else 0.5", "1 if {1} < {0} else 0 if {1} > {0} else 0.5"),
+    reference=min,
+).register()
 CLAMP = Op(
     "clamp",
     1,
@@ -1021,8 +1177,9 @@ CLAMP = Op(
     params=(("lo", -math.inf), ("hi", math.inf)),  # no bound: an infinite one
     samples=((-0.9, 0.9),),
     doc="x limited to [lo, hi] (-inf and inf: no bound)",
-    symbolic=("1 if {lo} ≤ {0} ≤ {hi} else 0",),
-)
+    symbolic=("1 if {lo} <= {0} <= {hi} else 0",),
+    reference=lambda x, lo, hi: min(max(x, lo), hi),
+).register()
 
 SUM = Op(
     "sum",
@@ -1034,7 +1191,8 @@ SUM = Op(
     needs=(1,),
     doc="x1 + ... + xn as one node",
     symbolic=("1",),
-)
+    reference=lambda *xs: math.fsum(xs),
+).register()
 
 
 def _logsumexp(*xs: float) -> float:
@@ -1073,8 +1231,30 @@ LOGSUMEXP = Op(
     prec=5,
     needs=(0,),
     doc="log(e**x1 + ... + e**xn), stable",
-    symbolic=("exp({x} − {y})",),
-)
+    symbolic=("exp({x} - {y})",),
+    reference=lambda *xs: math.log(math.fsum(math.exp(x) for x in xs)),
+).register()
+
+
+def _logaddexp_m(m: Any, a: Any, b: Any) -> Any:
+    """max(a, b) + log(1 + e**-|a - b|) with m's functions: no overflow, and accurate where e**-|a - b| is tiny.
+    a - b is NaN for two equal infinities (then the max is the sum) and for a NaN operand (then NaN is)."""
+    d = abs(a - b)
+    nan = m.where(a <= a, m.where(b <= b, 0.0, math.nan), math.nan)
+    return m.where(a > b, a, b) + m.where(d <= math.inf, m.log1p(m.exp(-d)), nan)
+
+
+LOGADDEXP = Op(
+    "logaddexp",
+    2,
+    lambda a, b: _logaddexp_m(FLOATS, a, b),  # the same expression on floats as on arrays and in compile's code
+    _logsumexp_grads,  # d/da = e**(a - y), d/db = e**(b - y): logsumexp's rule for two operands
+    "logaddexp({0}, {1})",
+    batched=_logaddexp_m,
+    doc="log(e**a + e**b), stable (numpy's and PyTorch's logaddexp)",
+    symbolic=("exp({0} - {y})", "exp({1} - {y})"),
+    reference=lambda a, b: math.log(math.exp(a) + math.exp(b)),
+).register()
 
 
 def _dot(*args: float) -> float:
@@ -1101,70 +1281,23 @@ DOT = Op(
     symbolic=lambda k, count: "1" if k == count - 1 else f"{{{(k + count // 2) % (count - 1)}}}",
     samples=((-2.0, 2.0),),
     doc="a neuron's weighted sum w . x + b as one node, dot(ws, xs, b)",
-)
+    reference=lambda *a: math.fsum(w * x for w, x in zip(a[: len(a) // 2], a[len(a) // 2 : -1])) + a[-1],
+).register()
 
 
-# Every op, in the order of the README's table.
-OPS = (
-    ADD,
-    SUB,
-    MUL,
-    DIV,
-    MOD,
-    NEG,
-    POW_N,
-    POW,
-    SIN,
-    COS,
-    TAN,
-    ASIN,
-    ACOS,
-    ATAN,
-    SINH,
-    COSH,
-    TANH,
-    ASINH,
-    ACOSH,
-    ATANH,
-    EXP,
-    EXP2,
-    EXPM1,
-    LOG,
-    LOG2,
-    LOG10,
-    LOG1P,
-    SQRT,
-    CBRT,
-    SQUARE,
-    RECIPROCAL,
-    ERF,
-    ERFC,
-    SIGN,
-    ABS,
-    DEGREES,
-    RADIANS,
-    RELU,
-    SIGMOID,
-    SOFTPLUS,
-    SILU,
-    GELU,
-    LEAKY_RELU,
-    ELU,
-    ATAN2,
-    HYPOT,
-    MAXIMUM,
-    MINIMUM,
-    CLAMP,
-    SUM,
-    LOGSUMEXP,
-    DOT,
-)
+# Every op, in the order of its entry above (the README's table).
+OPS = tuple(_REGISTERED)
+
+# The ops a user calls by their name: each is a method of Value and Dual (``x.sin()``: one line in methods.py)
+# and a function (``autograd.sin(x)``: one line in functions.py). The others are operators (+ - * / % ** and
+# -x, the op neg) or take a list (sum, logsumexp, dot: autograd.reductions).
+CALLED_BY_NAME = tuple(op for op in OPS if op.name.isidentifier() and op.arity > 0 and op is not NEG)
 
 # The ops of one or two operands without parameters, by name: what a rule may call as ``m.<name>(x)``
 # (``m.hypot(a, b)``).
 NAMED = {op.name: op for op in OPS if op.arity in (1, 2) and not op.params and op.name.isidentifier()}
 # The functions rules call on floats: each op's own value function, where and floordiv.
-FLOATS = Namespace({**{name: op.value for name, op in NAMED.items()}, "where": where, "floordiv": floordiv})
+FLOATS: Namespace = Namespace({**{name: op.value for name, op in NAMED.items()}, "where": where, "floordiv": floordiv})
 
 
 def markdown_table() -> str:

@@ -4,7 +4,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import TYPE_CHECKING, overload
 
 from . import ops
-from .engine import Value, apply, fused_dot
+from .engine import Constant, Value, apply, fused_dot
 from .methods import OpMethods
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ def sum_values(xs: Iterable[OpMethods | float]) -> OpMethods:
     """
     items = list(xs)
     if not items:
-        return Value(0.0)
+        return Constant(0.0)
     return _apply(ops.SUM, items)
 
 
@@ -104,7 +104,7 @@ def log_softmax(xs: Iterable[Value | float]) -> list[Value]:
     >>> [round(v.data, 4) for v in log_softmax([Value(0.0), Value(0.0)])]
     [-0.6931, -0.6931]
     """
-    values = [x if isinstance(x, Value) else Value(x) for x in xs]
+    values = [x if isinstance(x, Value) else Constant(x) for x in xs]
     if not values:
         raise ValueError("log_softmax: needs at least one value, got an empty sequence")
     lse = logsumexp(values)

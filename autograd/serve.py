@@ -198,9 +198,12 @@ class Playground:
         }
 
     def explain(self, request: dict[str, Any]) -> dict[str, Any]:
-        """For an input (a leaf), ``explain(output, node)``; for an op node, its local derivatives."""
+        """For an input (a leaf), ``explain(output, node)``; for an op node, its local derivatives; a constant
+        carries no gradient, and says so."""
         state = _State(request.get("expr"), request.get("values", {}))
         node = state.node(request.get("node"))
+        if node.is_constant:
+            return {"kind": "constant", "text": f"{node.data:.10g}: a number of the expression, no gradient"}
         if node.is_leaf:
             return {"kind": "derivation", "text": str(explain(state.root, node))}
         return {"kind": "local derivatives", "text": "\n".join(local_derivatives(state.root, node))}

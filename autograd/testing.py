@@ -45,7 +45,7 @@ class Expression:
 
     >>> e = Expression([2.0, 3.0], [("*", (0, 1)), ("tanh", (2,))])
     >>> e
-    tanh(x0 * x1)
+    tanh(x0·x1)
     >>> e(Value(2.0), Value(3.0)).data == math.tanh(6.0)
     True
     """

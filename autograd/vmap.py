@@ -27,7 +27,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import ops
-from .engine import GRAD, Value, apply, enable_grad, mode, op_of, scope, topological_order
+from .engine import Value, apply, op_of, topological_order
+from .grad_mode import GRAD, enable_grad, mode, scope
 from .symbols import Symbol, Untraceable
 
 __all__ = ["vmap", "Vmapped", "BatchingError", "BatchingWarning", "batched_value"]

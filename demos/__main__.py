@@ -3,12 +3,11 @@ Files go into out/, or into ``--out DIR``."""
 
 import argparse
 import importlib
-import pathlib
 import sys
 import time
 
 import nn
-from demos._cli import make_out, tidy_out
+from demos._cli import add_out_option, make_out, tidy_out
 
 # Each demo module has main(out_dir). Listed explicitly, in the order a reader meets them.
 DEMOS = [
@@ -31,13 +30,7 @@ def main(argv=None):
         epilog="A demo's own options: python -m demos.<name> --help (e.g. python -m demos.char_rnn --eager).",
     )
     parser.add_argument("names", nargs="*", metavar="name", help=f"demos to run, from: {', '.join(DEMOS)}")
-    parser.add_argument(
-        "--out",
-        type=pathlib.Path,
-        default=pathlib.Path("out"),
-        metavar="DIR",
-        help="directory for the files the demos write (default: out/)",
-    )
+    add_out_option(parser, "the demos write")
     args = parser.parse_args(argv)
     names = [n.removeprefix("demos.") for n in args.names] or DEMOS
     unknown = [n for n in names if n not in DEMOS]

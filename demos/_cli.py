@@ -5,7 +5,7 @@ import argparse
 import pathlib
 import sys
 
-__all__ = ["run", "progress", "make_out", "tidy_out"]
+__all__ = ["run", "add_out_option", "progress", "make_out", "tidy_out"]
 
 
 def run(main, file, doc, add_options=None, argv=None):
@@ -22,13 +22,7 @@ def run(main, file, doc, add_options=None, argv=None):
     """
     name = pathlib.Path(file).stem
     parser = argparse.ArgumentParser(prog=f"python -m demos.{name}", description=doc.strip().splitlines()[0])
-    parser.add_argument(
-        "--out",
-        type=pathlib.Path,
-        default=pathlib.Path("out"),
-        metavar="DIR",
-        help="directory for the files the demo writes (default: out/)",
-    )
+    add_out_option(parser, "the demo writes")
     if add_options is not None:
         add_options(parser)
     options = vars(parser.parse_args(argv))
@@ -71,6 +65,18 @@ def tidy_out(out, made):
             break
         folder.rmdir()
     return out.is_dir() and any(out.iterdir())
+
+
+def add_out_option(parser, writer):
+    """The option ``--out DIR`` (default ``out/``), for the files that ``writer`` ("the demo writes") writes:
+    ``python -m demos`` and each demo on its own take the same one."""
+    parser.add_argument(
+        "--out",
+        type=pathlib.Path,
+        default=pathlib.Path("out"),
+        metavar="DIR",
+        help=f"directory for the files {writer} (default: out/)",
+    )
 
 
 def progress(iterable, **kwargs):

@@ -1,11 +1,12 @@
 """The textbook's computation graph L = c(a + 2b) with a = 3, b = 1, c = -2: the derivations of dL/da,
 dL/db and dL/dc as the notes write them, the graph drawn forward and backward, its backward pass step by
-step, the graph of a simple 2-layer network (2 inputs, 2 hidden, 1 output), and a small RNN unrolled."""
+step, the graph of a simple 2-layer network (2 inputs, 2 hidden, 1 output), a small RNN unrolled, and the
+README's example of the naming rules (drawn and explained side by side)."""
 
 from autograd import Value, draw, draw_steps, explain, nodes_between, scope, sum_values
-from nn import Parameter, RNNCell
+from nn import Module, Parameter, RNNCell
 
-__all__ = ["build", "build_two_layer", "build_rnn", "main"]
+__all__ = ["build", "build_two_layer", "build_rnn", "build_naming", "Unit", "main"]
 
 
 def build():
@@ -67,6 +68,25 @@ def build_rnn(steps=3):
     return _named((h[0] - 0.5) ** 2, "loss")
 
 
+class Unit(Module):
+    """One tanh unit, tanh(w x + b): a module, so its parameters are named by their paths, w and b."""
+
+    def __init__(self):
+        self.w = Parameter(0.5)
+        self.b = Parameter(0.5)
+
+    def __call__(self, x):
+        return (self.w * x + self.b).tanh()
+
+
+def build_naming():
+    """The README's example of the naming rules: L = (tanh(w x + b) - 0.5)**2 with x = 2, where x is
+    labelled, w and b are a module's parameters, 0.5 and 2 are constants and nothing else has a name."""
+    unit = Unit()
+    x = Value(2.0, label="x")
+    return (unit(x) - 0.5) ** 2, unit
+
+
 def main(out_dir):
     L, nodes = build()
     L.backward()
@@ -114,6 +134,13 @@ def main(out_dir):
         path = out_dir / name
         path.write_bytes(g.pipe(format="png"))
         written.append(path)
+    loss, unit = build_naming()
+    loss.backward()
+    print(f"\nthe naming rules, one example (the README's):\n{explain(loss, unit.w)}")
+    g = draw(loss, view="backward", rankdir="TB", title="one name per node")  # docs/naming.png in the README
+    path = out_dir / "naming_backward.png"
+    path.write_bytes(g.pipe(format="png"))
+    written.append(path)
     print("\nwrote:")
     for path in written:
         print(f"  {path}")

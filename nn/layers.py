@@ -1,10 +1,12 @@
 """Neuron, Layer, MLP, Dropout and Embedding: modules over lists of Values."""
 
+import numbers
 import random
 from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 
-from autograd import Value, apply, dot, ops, scope, sum_values
-from autograd.engine import fused_dot
+from autograd import Constant, Value, apply, dot, ops, scope, sum_values
+from autograd.engine import fused_dot  # documented internal API, for nn's layers (see autograd.engine)
 
 from .init import Init, get_init, make_rng
 from .module import Module, Parameter
@@ -70,17 +72,22 @@ def _count(n: object, what: str) -> int:
 
 
 def _inputs(x: Sequence[Value | float], n: int, who: Module) -> Sequence[Value | float]:
-    """x as a list of n Values or numbers, or a clear error naming the module ``who``."""
-    if isinstance(x, (Value, int, float)) or not hasattr(x, "__len__"):
-        raise TypeError(f"{who!r} takes a list of {n} inputs (Values or numbers), got {x!r}")
+    """x as a list of n Values or numbers, or a clear error naming the module ``who``. A dict, a set or a
+    str has a length but is no list of inputs (a dict would give its keys)."""
+    if _not_a_list(x):
+        raise TypeError(f"{who!r} takes a list of {n} inputs (Values or numbers), got {x!r} of type {type(x).__name__}")
     if len(x) != n:
         raise ValueError(f"{who!r} takes {n} inputs, got {len(x)}: {list(x)!r}")
     return x
 
 
+def _not_a_list(x: object) -> bool:
+    return isinstance(x, (Value, int, float, str, bytes, Mapping, AbstractSet)) or not hasattr(x, "__len__")
+
+
 def _values(x: Sequence[Value | float]) -> list[Value]:
     """The inputs as Values: numbers become constants once here, so one input node feeds every neuron."""
-    return [xi if isinstance(xi, Value) else Value(xi) for xi in x]
+    return [xi if isinstance(xi, Value) else Constant(xi) for xi in x]
 
 
 class Neuron(Module):
@@ -230,14 +237,14 @@ class Dropout(Module):
     """
 
     def __init__(self, p: float = 0.5, seed: int | None = None, rng: random.Random | None = None) -> None:
-        if type(p) not in (int, float) or not 0.0 <= p <= 1.0:
+        if not isinstance(p, numbers.Real) or isinstance(p, bool) or not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout p must be a probability in [0, 1], got {p!r}")
-        self.p = float(p)
-        self.rng = make_rng(seed, rng)
+        self.p: float = float(p)
+        self.rng: random.Random = make_rng(seed, rng)
 
     def __call__(self, x: Sequence[Value | float]) -> list[Value]:
-        if isinstance(x, (Value, int, float)) or not hasattr(x, "__len__"):
-            raise TypeError(f"Dropout takes a list of Values or numbers, got {x!r}")
+        if _not_a_list(x):
+            raise TypeError(f"Dropout takes a list of Values or numbers, got {x!r} of type {type(x).__name__}")
         xs = _values(x)
         if not self.training or self.p == 0.0:
             return xs

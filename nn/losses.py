@@ -3,7 +3,7 @@
 import math
 from collections.abc import Sequence
 
-from autograd import Value, log_softmax, sum_values
+from autograd import Constant, Value, log_softmax, sum_values
 
 __all__ = ["mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "hinge_loss"]
 
@@ -20,7 +20,7 @@ def _pairs(
         raise ValueError(f"{fn}: pred and target must have the same length, got {len(pred)} and {len(target)}")
     if not pred:
         raise ValueError(f"{fn}: needs at least one prediction, got an empty list")
-    return [p if isinstance(p, Value) else Value(p) for p in pred], list(target)
+    return [p if isinstance(p, Value) else Constant(p) for p in pred], list(target)
 
 
 def _reduce(terms: list[Value], reduction: str, fn: str) -> Value:
@@ -76,7 +76,7 @@ def binary_cross_entropy(prob: Sequence[Value | float], target: Sequence[float],
 
 
 def _clamped_log(p: Value) -> Value:
-    return p.log() if p.data > math.exp(-100.0) else Value(-100.0)
+    return p.log() if p.data > math.exp(-100.0) else Constant(-100.0)
 
 
 def binary_cross_entropy_with_logits(

@@ -1,35 +1,46 @@
-"""`Parameter` (a Value a module trains) and `Module` (finds its parameters, saves and loads them)."""
+"""`Parameter` (a Value a module trains) and `Module` (finds its parameters, saves and loads them: the file's
+format and checks are `nn.serialization`'s)."""
 
-import json
-import math
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, SupportsFloat, TypeVar
 
 from autograd import Value
 from autograd.display import card_html
-from autograd.files import write_atomic
+
+from .serialization import StateDictError, checked_values, read_state, save_state
 
 __all__ = ["Parameter", "Module", "StateDictError"]
-
-_FORMAT = "chaingrad.state_dict"
-_VERSION = 1
 
 
 class Parameter(Value):
     """A Value that a module owns and an optimizer updates. Renderers draw it apart from inputs.
 
+    Its ``path`` is where the module holds it, from the moment it is assigned into one (an attribute, or an
+    item of a list/tuple attribute): every view names it so, unless you give it a label (a label wins).
+
     >>> p = Parameter(0.5)
-    >>> p.is_parameter, p.is_leaf
-    (True, True)
+    >>> p.is_parameter, p.is_leaf, p.path
+    (True, True, '')
     """
 
-    __slots__ = ()
+    __slots__ = ("_owner",)
     is_parameter = True
 
+    def __init__(self, data: SupportsFloat, label: str = "") -> None:
+        super().__init__(data, label)
+        self._owner: tuple[Module, str] | None = None  # the first module it was assigned into, and where
 
-class StateDictError(ValueError):
-    """A state dict or saved file that does not fit the module: wrong names, wrong size, bad values."""
+    @property
+    def path(self) -> str:
+        """Its dotted path from the outermost module above it: 'layers.0.neurons.3.w.1' ('' outside modules).
+
+        >>> class M(Module):
+        ...     def __init__(self): self.w = [Parameter(1.0)]
+        >>> M().w[0].path
+        'w.0'
+        """
+        return _path(self._owner)
 
 
 _M = TypeVar("_M", bound="Module")
@@ -40,7 +51,8 @@ class Module:
 
     Parameters are found from the instance's attributes, in the order they were assigned:
     an attribute that is a Parameter, a Module, or a (nested) list/tuple of them.
-    Subclasses need not call ``super().__init__()``.
+    Subclasses need not call ``super().__init__()``. Assigning a Parameter or a Module into a module
+    gives it its place there (``path``), once: the first module that takes it keeps it.
 
     >>> class Affine(Module):
     ...     def __init__(self):
@@ -53,24 +65,29 @@ class Module:
     """
 
     training = True  # class default; train() / eval() set it on the instances
+    _owner: "tuple[Module, str] | None" = None  # the module this one was first assigned into, and where
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if name != "training" and name != "_owner" and isinstance(value, _KINDS):
+            _adopt(self, name, value)
 
     def named_parameters(self) -> list[tuple[str, Parameter]]:
         """``[(dotted_name, parameter), ...]`` in definition order; a parameter shared twice is listed once.
 
-        Names are stable: attribute names and list indices, e.g. ``layers.0.neurons.3.w.1``.
-        A parameter without a label gets its dotted name as label the first time it is named here,
-        so rendered graphs show ``layers.0.neurons.3.w.1`` instead of a bare number.
+        Names are stable: attribute names and list indices, e.g. ``layers.0.neurons.3.w.1``: the
+        parameters' ``path`` (a parameter shared with a module outside this one keeps the path it got there).
+        Labels are never touched.
 
         >>> class M(Module):
         ...     def __init__(self): self.w = [Parameter(1.0)]
-        >>> [(name, p.label) for name, p in M().named_parameters()]
-        [('w.0', 'w.0')]
+        >>> [(name, p.label, p.path) for name, p in M().named_parameters()]
+        [('w.0', '', 'w.0')]
         """
-        out = _named_parameters(self)
-        for name, p in out:
-            if not p.label:
-                p.label = name
-        return out
+        for name, node in _walk(self, ""):
+            if isinstance(node, (Parameter, Module)) and node._owner is None and node is not self:
+                _adopt_one(node, self, name)  # put into a list after the list was assigned: its place now
+        return _named_parameters(self)
 
     def parameters(self) -> list[Parameter]:
         """The parameters as a list, in the order of ``named_parameters()``.
@@ -155,8 +172,9 @@ class Module:
             raise TypeError(
                 f"load_state_dict: state must be a dict of name -> number, got {state!r} of type {type(state).__name__}"
             )
-        named = _named_parameters(self)  # not named_parameters(): a failed load changes no label either
-        for (_, p), v in zip(named, _checked(type(self).__name__, state, named, "load_state_dict")):
+        named = _named_parameters(self)
+        values = checked_values(type(self).__name__, state, [n for n, _ in named], "load_state_dict")
+        for (_, p), v in zip(named, values):
             p.data = v
 
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -177,25 +195,15 @@ class Module:
         >>> M().save(path); os.path.exists(path)
         True
         """
-        path = os.fspath(path)
-        state = self.state_dict()
-        bad = [n for n, v in state.items() if not math.isfinite(v)]
-        if bad:
-            raise StateDictError(
-                f"save: parameters must be finite to be saved as JSON (to {path!r}), "
-                f"got {_few([f'{n}={state[n]!r}' for n in bad])}"
-            )
-        text = json.dumps(
-            {"format": _FORMAT, "version": _VERSION, "module": type(self).__name__, "parameters": state}, indent=1
-        )
-        write_atomic(path, text.encode("utf-8"), "save")
+        save_state(path, self.state_dict(), type(self).__name__)
 
     def load(self, path: str | os.PathLike[str]) -> None:
         """Read parameters written by ``save(path)``; checks everything first, changes nothing on error.
 
         Every problem with the file's content raises StateDictError naming the file and what is wrong
         (not UTF-8, not JSON, nested too deeply, a duplicate name, wrong format or version, wrong names,
-        a value that is not a finite number); a file that cannot be read raises OSError.
+        a value that is not a finite number); a file that cannot be read raises OSError, and so does anything
+        at ``path`` that is not a regular file (a folder, a FIFO, a device: refused without waiting on it).
 
         >>> import os, tempfile
         >>> class M(Module):
@@ -204,40 +212,10 @@ class Module:
         >>> M(0.5).save(path); m = M(0.0); m.load(path); m.b.data
         0.5
         """
-        path = os.fspath(path)
-        with open(path, "rb") as f:
-            raw = f.read()
-        where = f"load: {path!r}"
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise StateDictError(f"{where} is not UTF-8 text: {e.reason} at byte {e.start}") from None
-        try:
-            doc = json.loads(text, object_pairs_hook=_unique_object)
-        except json.JSONDecodeError as e:
-            raise StateDictError(f"{where} is not valid JSON ({e})") from None
-        except _DuplicateName as e:
-            raise StateDictError(f"{where} names {e.args[0]!r} twice in one JSON object") from None
-        except RecursionError:
-            raise StateDictError(f"{where} is nested too deeply to be a state dict") from None
-        except ValueError as e:  # an integer too long to convert (Python's limit on digits)
-            raise StateDictError(f"{where} has a number JSON cannot read: {_short(str(e))}") from None
-        if not isinstance(doc, dict) or doc.get("format") != _FORMAT:
-            raise StateDictError(
-                f'{where} is not a chaingrad state dict (expected a JSON object with "format": {_FORMAT!r})'
-            )
-        version = doc.get("version")
-        if type(version) is not int or version != _VERSION:
-            raise StateDictError(f"{where} has version {_short(version)}; this chaingrad reads version {_VERSION!r}")
-        state = doc.get("parameters")
-        if not isinstance(state, dict):
-            raise StateDictError(
-                f'{where} has no "parameters" object {{name: number}}, '
-                f"got {_short(state)} of type {type(state).__name__}"
-            )
+        state, where = read_state(path)
         named = _named_parameters(self)
         try:
-            values = _checked(type(self).__name__, state, named, where)
+            values = checked_values(type(self).__name__, state, [n for n, _ in named], where)
         except TypeError as e:
             raise StateDictError(str(e)) from None
         for (_, p), v in zip(named, values):
@@ -254,7 +232,6 @@ class Module:
         >>> "1 parameter" in M()._repr_html_()
         True
         """
-        # counted without named_parameters(), which would label the parameters with this module's names
         n = len({id(p) for _, p in _walk(self, "") if isinstance(p, Parameter)})
         rows = [("parameters", f"{n:,} parameter{'s' if n != 1 else ''}")]
         shape = _shape(self)
@@ -267,7 +244,7 @@ class Module:
 
 
 def _named_parameters(module: "Module") -> list[tuple[str, Parameter]]:
-    """[(dotted_name, parameter)] below module, each parameter once; labels are not touched."""
+    """[(dotted_name, parameter)] below module, each parameter once."""
     out: list[tuple[str, Parameter]] = []
     seen: set[int] = set()
     for name, p in _walk(module, ""):
@@ -292,13 +269,60 @@ def _walk(obj: object, prefix: str) -> Iterator[tuple[str, Any]]:
             if id(node) in seen:
                 continue
             seen.add(id(node))
-            items: Iterable[tuple[object, Any]] = [(k, v) for k, v in vars(node).items() if k != "training"]
+            items: Iterable[tuple[object, Any]] = [
+                (k, v) for k, v in vars(node).items() if k != "training" and k != "_owner"
+            ]
         elif isinstance(node, (list, tuple)):
             items = enumerate(node)
         else:
             continue
         dot = name + "." if name else ""
         stack.extend(reversed([(f"{dot}{k}", v) for k, v in items if isinstance(v, kinds)]))
+
+
+_KINDS = (Parameter, Module, list, tuple)
+
+
+def _adopt(module: Module, name: str, value: object) -> None:
+    """Give every Parameter and Module in ``value`` (assigned to ``module.name``) that has no place yet its
+    place: (module, its dotted path below module). Modules below a module are not walked: they have theirs."""
+    stack = [(name, value)]
+    seen: set[int] = set()
+    while stack:
+        where, node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, (Parameter, Module)):
+            if node is not module:
+                _adopt_one(node, module, where)
+        elif isinstance(node, (list, tuple)):
+            stack.extend(reversed([(f"{where}.{k}", v) for k, v in enumerate(node) if isinstance(v, _KINDS)]))
+
+
+def _adopt_one(node: "Parameter | Module", module: Module, where: str) -> None:
+    if node._owner is None and not _above(node, module):
+        node._owner = (module, where)
+
+
+def _above(node: object, module: Module) -> bool:
+    """True if ``node`` is ``module`` or a module it sits in (a cycle would make paths endless)."""
+    m: Module | None = module
+    while m is not None:
+        if m is node:
+            return True
+        m = m._owner[0] if m._owner is not None else None
+    return False
+
+
+def _path(owner: "tuple[Module, str] | None") -> str:
+    """The dotted path that the chain of owners above a parameter or module gives it."""
+    parts: list[str] = []
+    while owner is not None:
+        module, where = owner
+        parts.append(where)
+        owner = module._owner
+    return ".".join(reversed(parts))
 
 
 def _shape(module: Module) -> str:
@@ -320,68 +344,3 @@ def _shape(module: Module) -> str:
                 return ""
             sizes += [m.nin, m.nout] if not sizes else [m.nout]
     return " → ".join(map(str, sizes))
-
-
-def _few(names: Sequence[str], limit: int = 5) -> str:
-    """A short list of names for an error message."""
-    if not names:
-        return "none"
-    shown = ", ".join(_short(n, 60) for n in names[:limit])
-    return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
-
-
-def _checked(module: str, state: Mapping[str, Any], named: list[tuple[str, Parameter]], who: str) -> list[float]:
-    """The values of ``state`` as floats in the order of ``named`` (module: the class name, for messages),
-    or StateDictError/TypeError. Linear time."""
-    names = [n for n, _ in named]
-    if len(state) != len(names) or not all(map(state.__contains__, names)):
-        known = set(names)
-        missing = [n for n in names if n not in state]
-        unexpected = [n for n in state if n not in known]
-        raise StateDictError(
-            f"{who}: the state has {len(state)} entries, {module} has "
-            f"{len(named)} parameters; missing names: {_few(missing)}; unexpected names: {_few(unexpected)}"
-        )
-    values = []
-    for n in names:
-        v = state[n]
-        if type(v) is not float:
-            if type(v) is bool or not isinstance(v, (int, float)):
-                raise TypeError(
-                    f"{who}: {n!r} must be a real number (int or float), got {_short(v)} of type {type(v).__name__}"
-                )
-            try:
-                v = float(v)
-            except OverflowError:
-                raise StateDictError(
-                    f"{who}: {n!r} must be a finite float, got an integer of {v.bit_length()} bits, beyond float range"
-                ) from None
-        if not math.isfinite(v):
-            raise StateDictError(f"{who}: {n!r} must be finite, got {v!r}")
-        values.append(v)
-    return values
-
-
-def _short(x: Any, n: int = 80) -> str:
-    """repr(x), cut to n characters: a bad value from a file can be huge."""
-    try:
-        text = repr(x)
-    except ValueError:  # an int too long for repr
-        return f"an integer of {x.bit_length()} bits"
-    return text if len(text) <= n else text[: n - 3] + "..."
-
-
-class _DuplicateName(Exception):
-    pass
-
-
-def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object as a dict; a name given twice raises (json would keep the last silently)."""
-    d = dict(pairs)
-    if len(d) != len(pairs):
-        seen = set()
-        for k, _ in pairs:
-            if k in seen:
-                raise _DuplicateName(k)
-            seen.add(k)
-    return d

@@ -2,13 +2,16 @@
 
 Every optimizer checks all gradients before it changes anything: a NaN or infinite gradient raises
 `NonFiniteGradientError` naming the parameter and no parameter moves (``error_if_nonfinite=False``
-turns the check off). A gradient that is a Value (after ``backward(create_graph=True)``) is used by
-its number, ``grad.data``: a step never puts a Value into ``Parameter.data``.
+turns the check off); a gradient that is not a number at all (None, a str) raises TypeError naming it.
+Numbers may be numpy's (``lr=np.float64(0.1)``): they are read as floats. A gradient that is a Value
+(after ``backward(create_graph=True)``) is used by its number, ``grad.data``: a step never puts a Value
+into ``Parameter.data``.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 import operator
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -53,7 +56,7 @@ def _params(params: Any, who: str) -> tuple[list[Value], list[str]]:
         if not isinstance(p, Value):
             raise TypeError(f"{who}: every parameter must be a Value, got {p!r} of type {type(p).__name__}")
     if names is None:
-        names = [repr(p.label) if p.label else f"params[{i}]" for i, p in enumerate(params)]
+        names = [repr(p.label or p.path) if p.label or p.path else f"params[{i}]" for i, p in enumerate(params)]
     else:
         names = [repr(n) for n in names]
     return params, list(names)
@@ -63,9 +66,21 @@ _get_grad = operator.attrgetter("grad")
 _get_data = operator.attrgetter("data")
 
 
-def _grads(params: Iterable[Value]) -> list[float]:
-    """Every gradient as a float: a Value gradient (from backward(create_graph=True)) gives its number."""
-    return [g if type(g) is float else g.data if isinstance(g, Value) else float(g) for g in map(_get_grad, params)]
+def _grads(params: Iterable[Value], names: Iterable[str], who: str) -> list[float]:
+    """Every gradient as a float: a Value gradient (from backward(create_graph=True)) gives its number, any
+    other real number (numpy's too) its float; anything else (None, a str) is a TypeError naming the parameter."""
+    return [g if type(g) is float else _number(g, name, who) for g, name in zip(map(_get_grad, params), names)]
+
+
+def _number(g: object, name: str, who: str) -> float:
+    if isinstance(g, Value):
+        return g.data
+    if not _real(g):
+        raise TypeError(
+            f"{who}: the gradient of parameter {name} must be a real number (int or float), "
+            f"got {g!r} of type {type(g).__name__}"
+        )
+    return float(g)  # type: ignore[arg-type]  # a real number: _real said so
 
 
 def _first_nonfinite(numbers: Sequence[float]) -> int | None:
@@ -78,8 +93,13 @@ def _first_nonfinite(numbers: Sequence[float]) -> int | None:
     return None
 
 
+def _real(x: object) -> bool:
+    """True for a real number (numpy's scalars too), False for bool and everything else."""
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
 def _positive(x: float, what: str, allow_zero: bool = False) -> float:
-    if type(x) not in (int, float) or not math.isfinite(x) or x < 0 or (x == 0 and not allow_zero):
+    if not _real(x) or not math.isfinite(x) or x < 0 or (x == 0 and not allow_zero):
         raise ValueError(f"{what} must be a {'non-negative' if allow_zero else 'positive'} finite number, got {x!r}")
     return float(x)
 
@@ -124,7 +144,7 @@ class Optimizer:
         >>> p.data
         1.0
         """
-        grads = _grads(self.params)
+        grads = _grads(self.params, self.names, f"{self.who}.step")
         if self.error_if_nonfinite:
             i = _first_nonfinite(grads)
             if i is not None:
@@ -202,7 +222,7 @@ class Adam(Optimizer):
         if (
             not isinstance(betas, (tuple, list))
             or len(betas) != 2
-            or not all(type(b) in (int, float) and 0.0 <= b < 1.0 for b in betas)
+            or not all(_real(b) and 0.0 <= b < 1.0 for b in betas)
         ):
             raise ValueError(f"Adam betas must be two numbers in [0, 1), got {betas!r}")
         self.betas = (float(betas[0]), float(betas[1]))
@@ -254,9 +274,9 @@ def clip_grad_value(params: Iterable[Value] | Module, clip: float) -> None:
     >>> p = Value(0.0); p.grad = -7.0; clip_grad_value([p], 1.0); p.grad
     -1.0
     """
-    params, _ = _params(params, "clip_grad_value")
+    params, names = _params(params, "clip_grad_value")
     clip = _positive(clip, "clip_grad_value clip")
-    for p, g in zip(params, _grads(params)):
+    for p, g in zip(params, _grads(params, names, "clip_grad_value")):
         p.grad = min(max(g, -clip), clip)
 
 
@@ -277,7 +297,7 @@ def clip_grad_norm(params: Iterable[Value] | Module, max_norm: float, error_if_n
     params, names = _params(params, "clip_grad_norm")
     max_norm = _positive(max_norm, "clip_grad_norm max_norm")
     error_if_nonfinite = _flag(error_if_nonfinite, "clip_grad_norm error_if_nonfinite")
-    grads = _grads(params)
+    grads = _grads(params, names, "clip_grad_norm")
     i = _first_nonfinite(grads)
     if i is not None:
         if error_if_nonfinite:

@@ -2,16 +2,19 @@
 
 import ast
 import io
+import os
+import re
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograd import Value
-from autograd.cli import ExpressionError, _parse_long, evaluate, main, parse
+from autograd.cli import FUNCTIONS, MAX_LENGTH, ExpressionError, _parse_long, evaluate, main, parse
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz's dot is not installed")
 
@@ -148,9 +151,11 @@ def test_missing_dot_is_one_line_with_install_hints(capsys, tmp_path, monkeypatc
     assert run(capsys, "a*2", "a=1", "-o", str(tmp_path / "x.dot"))[0] == 0  # .dot needs no dot
 
 
-def test_help_exits_0(capsys):
+def test_help_exits_0_and_lists_every_function(capsys):
     code, out, _err = run(capsys, "--help")
-    assert code == 0 and "sin cos tan" in out and "atan2 hypot maximum minimum" in out
+    assert code == 0
+    listed = {word.strip(".,") for word in out.split()}  # argparse wraps the list
+    assert set(FUNCTIONS) <= listed, sorted(set(FUNCTIONS) - listed)
 
 
 def test_real_process_exit_status_and_no_traceback(tmp_path):
@@ -164,14 +169,52 @@ def test_real_process_exit_status_and_no_traceback(tmp_path):
 
 
 def test_a_100000_term_expression_works_from_stdin(capsys, monkeypatch):
-    # 100,000 terms is more than one argument may hold on Linux (128 KiB), so '-' reads stdin
+    # 100,000 terms is more than one argument may hold on Linux (128 KiB), so '-' reads stdin; 400,000
+    # characters is past the default limit, so --max-length raises it
     terms = 100_000
     monkeypatch.setattr(sys, "stdin", io.StringIO("-".join(["x*y"] * terms)))
-    code, out, err = run(capsys, "-", "x=3", "y=2")
+    code, out, err = run(capsys, "-", "x=3", "y=2", "--max-length", "400000")
     assert code == 0, err
     # f = xy - xy - ... = (2 - terms) x y: df/dx = (2 - terms) y, df/dy = (2 - terms) x
     assert rows(out) == {"x": (3.0, (2 - terms) * 2), "y": (2.0, (2 - terms) * 3)}
     assert out.splitlines()[0].endswith(f"= {(2 - terms) * 6}")
+
+
+class CountingStdin(io.StringIO):
+    """stdin that remembers how many characters were asked for."""
+
+    asked = 0
+
+    def read(self, size=-1):
+        self.asked += (1 << 62) if size is None or size < 0 else size
+        return super().read(size)
+
+
+@pytest.mark.parametrize("size", [100_001, 10_000_000])
+def test_an_expression_over_the_length_limit_is_refused_before_it_is_read_in_full(capsys, monkeypatch, size):
+    """A 10 MB expression on stdin took 75 s and 3.7 GB; past 100,000 characters it is refused after reading
+    100,001 of them, with one line naming the option that accepts it."""
+    stdin = CountingStdin("a+" * (size // 2) + "a" * (size % 2))
+    monkeypatch.setattr(sys, "stdin", stdin)
+    start = time.perf_counter()
+    code, out, err = run(capsys, "-", "a=1")
+    assert time.perf_counter() - start < 5  # a generous budget: it takes milliseconds
+    assert one_clean_line(code, err) and out == ""
+    assert "longer than the limit of 100,000 characters; pass --max-length N" in err
+    assert stdin.asked == MAX_LENGTH + 1 == 100_001
+
+
+def test_an_argument_over_the_length_limit_is_refused_and_the_limit_can_be_raised(capsys, monkeypatch):
+    code, out, err = run(capsys, "a+a+a", "a=1", "--max-length", "4")
+    assert one_clean_line(code, err) and out == ""
+    assert "has 5 characters, more than the limit of 4; pass --max-length 5" in err
+    assert run(capsys, "a+a+a", "a=1", "--max-length", "5")[0] == 0
+    assert run(capsys, "a+a+a", "a=1", "--max-length", "0")[0] == 0  # no limit
+    code, _, err = run(capsys, "a+a+a", "a=1", "--max-length", "-1")
+    assert one_clean_line(code, err) and "--max-length must be 0 (no limit) or positive, got -1" in err
+    monkeypatch.setattr(sys, "stdin", io.StringIO("a+a+a"))
+    code, _, err = run(capsys, "-", "a=1", "--max-length", "4")
+    assert one_clean_line(code, err) and "on stdin is longer than the limit of 4 characters" in err
 
 
 # ---- the parser and evaluator ----
@@ -320,6 +363,48 @@ def test_steps_that_is_a_file_is_checked_before_the_output_file_is_written(capsy
     steps.write_text("a file")
     code, _out, err = run(capsys, "a*2", "a=1", "-o", str(dot), "--steps", str(steps))
     assert one_clean_line(code, err) and "is a file" in err and not dot.exists()
+
+
+@pytest.mark.parametrize(
+    "steps, message",
+    [
+        ("file.txt/x", r"--steps: cannot write .*file.txt/x'?: Not a directory"),
+        ("fifo", r"--steps: '.*fifo' is a FIFO, not a folder"),
+        ("out.svg", r"-o '.*out.svg' would be overwritten by the files of --steps"),
+        ("pages", r"--steps: refusing to replace '.*pages/steps.html': it is a FIFO"),
+    ],
+)
+def test_an_unusable_steps_folder_is_found_before_anything_is_written_or_computed(capsys, tmp_path, steps, message):
+    """-o out.svg was written before --steps /dev/null/x failed; now every path is checked first (in a
+    temporary folder: a regular file stands in for /dev/null)."""
+    (tmp_path / "file.txt").write_text("mine")
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "pages").mkdir()
+    os.mkfifo(tmp_path / "pages" / "steps.html")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    code, out, err = run(capsys, "a*2", "a=1", "-o", str(tmp_path / "out.svg"), "--steps", str(tmp_path / steps))
+    assert one_clean_line(code, err) and re.search(message, err), err
+    assert out == ""  # refused before the expression was even evaluated
+    assert sorted(p.name for p in tmp_path.iterdir()) == before and (tmp_path / "file.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize(
+    "output, message",
+    [
+        ("missing/x.svg", r"-o: cannot write .*missing/x.svg'?: No such file or directory"),
+        ("file.txt/x.svg", r"-o: cannot write .*file.txt/x.svg'?: Not a directory"),
+        ("folder.svg", r"-o: refusing to replace '.*folder.svg': it is a folder"),
+        ("fifo.svg", r"-o: refusing to replace '.*fifo.svg': it is a FIFO"),
+    ],
+)
+def test_an_unusable_output_is_found_before_anything_is_written_or_computed(capsys, tmp_path, output, message):
+    (tmp_path / "file.txt").write_text("mine")
+    (tmp_path / "folder.svg").mkdir()
+    os.mkfifo(tmp_path / "fifo.svg")
+    steps = tmp_path / "steps"
+    code, out, err = run(capsys, "a*2", "a=1", "-o", str(tmp_path / output), "--steps", str(steps))
+    assert one_clean_line(code, err) and re.search(message, err), err
+    assert out == "" and not steps.exists()
 
 
 def test_missing_dot_for_steps_is_checked_before_the_dot_file_is_written(capsys, tmp_path, monkeypatch):

@@ -74,9 +74,9 @@ def test_forward_view_shows_labels_ops_and_the_textbook_values():
     assert nodes[node_by_text(nodes, "a = ")][0] == "a = 3"
     assert nodes[node_by_text(nodes, "b = ")][0] == "b = 1"
     assert nodes[node_by_text(nodes, "c = ")][0] == "c = -2"
-    assert nodes[node_by_text(nodes, "d = ")][0] == "d = 2 * b= 2"
+    assert nodes[node_by_text(nodes, "d = ")][0] == "d = 2b= 2"  # the node 2 * b, written as its title is
     assert nodes[node_by_text(nodes, "e = ")][0] == "e = a + d= 5"
-    assert nodes[node_by_text(nodes, "L = ")][0] == "L = c * e= -10"
+    assert nodes[node_by_text(nodes, "L = ")][0] == "L = c·e= -10"
     assert len(nodes) == 7 and len(edges) == 6  # a b c d e L and the constant 2; one edge per operand
     assert all(label == "" for _, _, label, _ in edges)
 
@@ -107,23 +107,23 @@ def test_forward_view_draws_inputs_parameters_constants_and_output_apart():
     assert len(set(styles.values())) == 4
 
 
-def test_unlabelled_nodes_show_their_expression_and_long_ones_a_generated_name():
+def test_every_unlabelled_inner_node_gets_a_textbook_name():
     a, b = Value(3.0, label="a"), Value(1.0, label="b")
     f = (a + 2 * b).exp()
     nodes, _ = parse_dot(draw(f).source)
     texts = sorted(t for t, _ in nodes.values())
-    assert "L = exp(a + 2 * b)= 148.4" in texts  # e^5 = 148.41...; an unlabelled root is called L
-    assert "a + 2 * b= 5" in texts
+    # the free letters in the order Python computes the nodes (2 * b, then a + c), as the notes name them
+    assert texts == ["2", "L = exp(d)= 148.4", "a = 3", "b = 1", "c = 2b= 2", "d = a + c= 5"]  # e^5 = 148.41...
     long = a
-    for _ in range(20):
+    for _ in range(30):
         long = long * b
     nodes, _ = parse_dot(draw(long.tanh() + 1).source)
     firsts = [t.split("=")[0].strip() for t, _ in nodes.values()]
-    assert max(map(len, firsts)) <= 30
-    # a long expression gets a short name (v1, v2, ...), shown in the node and used by its parents
-    assert "v1" in firsts and any(re.fullmatch(r"v\d+", f) for f in firsts)
+    # 21 free letters (c to z, without l, o, v), then v1, v2, ...: short names, each given once
+    assert len(set(firsts)) == len(firsts) and max(map(len, firsts)) <= 3
     texts = {t for t, _ in nodes.values()}
-    assert "v1 = a * b * b * b * b * b= 3" in texts and "v1 * b= 3" in texts and "L = tanh(v4) + 1= 1.995" in texts
+    assert {"c = a·b= 3", "d = c·b= 3", "z = y·b= 3", "v1 = z·b= 3", "v9 = v8·b= 3"} <= texts
+    assert "v10 = tanh(v9)= 0.9951" in texts and "L = v10 + 1= 1.995" in texts
 
 
 def test_every_edge_says_d_parent_d_child_even_without_labels():
@@ -133,8 +133,10 @@ def test_every_edge_says_d_parent_d_child_even_without_labels():
     _, edges = parse_dot(draw(y, view="backward").source)
     first = [label.split("\n")[0] for *_, label, _ in edges]
     # the symbolic form from the op table (issue 17), then the number: 0.5 a^-0.5 = 1 / (2 sqrt 2)
-    assert "∂(a**0.5)/∂a = 0.5·a^(0.5−1) = 0.3536" in first
-    assert all(re.match(r"∂.+/∂.+ = ", t) for t in first) and not any("local" in t for t in first)
+    assert "∂b/∂a = 0.5a^(-0.5) = 0.3536" in first  # b = a^0.5, the first node Python computes
+    # every edge but the one into the constant 3, which carries no gradient and has no text
+    assert sum(t == "" for t in first) == 1 and not any("∂3" in t for t in first)
+    assert all(re.match(r"∂.+/∂.+ = ", t) for t in first if t) and not any("local" in t for t in first)
 
 
 # ---- backward view ----
@@ -168,7 +170,19 @@ def test_backward_view_before_backward_raises():
     L, _ = textbook()
     with pytest.raises(BackwardNotRunError, match=r"backward\(\) has not run.*call root.backward\(\) first"):
         draw(L, view="backward")
-    assert "c * e" in draw(L).source  # the forward view needs no gradients
+    assert "c·e" in draw(L).source  # the forward view needs no gradients
+
+
+def test_backward_view_after_backward_with_create_graph_shows_the_same_numbers():
+    """After backward(create_graph=True) every grad is a Value: the view shows its number (it raised
+    AttributeError: 'Value' object has no attribute 'is_integer')."""
+    L, _ = textbook()
+    L.backward()
+    plain = draw(L, view="backward").source
+    L2, _ = textbook()
+    L2.backward(create_graph=True)
+    assert isinstance(L2.grad, Value)
+    assert draw(L2, view="backward").source == plain
 
 
 def test_a_seed_other_than_one_is_not_called_a_derivative():
@@ -348,7 +362,7 @@ def test_render_follows_a_link_and_refuses_what_is_not_a_regular_file(tmp_path):
 def test_displays_inline_in_jupyter():
     L, _ = textbook()
     bundle = draw(L)._repr_mimebundle_()
-    assert "<svg" in bundle["image/svg+xml"] and "c * e" in bundle["image/svg+xml"]
+    assert "<svg" in bundle["image/svg+xml"] and "c·e" in bundle["image/svg+xml"]
 
 
 def test_missing_dot_says_how_to_install_and_source_still_works(monkeypatch, tmp_path):
@@ -440,8 +454,9 @@ def test_deep_graph_draws_without_recursion():
 def test_draw_steps_frames_follow_the_backward_pass(tmp_path):
     L, n = textbook()
     files = draw_steps(L, tmp_path / "steps", format="svg")
-    assert len(files.frames) == 7  # the seed, then one frame per edge (6 edges)
-    assert [p.name for p in files.frames] == [f"step_{k:02d}.svg" for k in range(7)]
+    # the seed, then one frame per edge that carries a gradient: 6 edges, but none into the constant 2
+    assert len(files.frames) == 6
+    assert [p.name for p in files.frames] == [f"step_{k:02d}.svg" for k in range(6)]
     frames = [svg_texts(p.read_text(encoding="utf-8")) for p in files.frames]
 
     def visible(k):
@@ -451,8 +466,9 @@ def test_draw_steps_frames_follow_the_backward_pass(tmp_path):
     assert "1 × 5 = 5" in visible(1) and "∂L/∂c = 5" in visible(1)  # L passes e = 5 to c
     assert "-2 × 2 = -4" not in visible(1)  # not computed yet
     # after the last step every gradient of reference-values.md section 1 is known
-    assert {"∂L/∂a = -2", "∂L/∂b = -4", "∂L/∂c = 5", "∂L/∂d = -2", "∂L/∂e = -2"} <= visible(6)
-    assert "-2 × 2 = -4" in visible(6)
+    assert {"∂L/∂a = -2", "∂L/∂b = -4", "∂L/∂c = 5", "∂L/∂d = -2", "∂L/∂e = -2"} <= visible(5)
+    assert "-2 × 2 = -4" in visible(5)
+    assert not any(t.startswith("∂L/∂2") or t.startswith("∂d/∂2") for t, _ in frames[5])  # no gradient of a number
     # the layout never moves: every frame has the same size
     sizes = {
         tuple(ET.fromstring(p.read_text(encoding="utf-8")).get(a) for a in ("width", "height")) for p in files.frames
@@ -489,6 +505,17 @@ def test_draw_steps_checks_its_arguments(tmp_path):
         draw_steps(L, tmp_path, max_nodes=3)
 
 
+def test_draw_steps_refuses_an_empty_folder_name_and_writes_nothing(tmp_path, monkeypatch):
+    """'' meant the current folder: frames and steps.html landed wherever the process happened to be."""
+    L, _ = textbook()
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match=r"draw_steps: out_dir: the folder name is empty"):
+        draw_steps(L, "")
+    assert list(tmp_path.iterdir()) == []
+    assert len(draw_steps(L, ".", format="svg").frames) == 6  # the current folder, by name (no step into the 2)
+    assert (tmp_path / "steps.html").is_file()
+
+
 def test_graph_is_a_digraph_subclass():
     assert issubclass(Graph, graphviz.Digraph)
 
@@ -497,15 +524,17 @@ def test_graph_is_a_digraph_subclass():
 
 
 @pytest.mark.parametrize("bad", [3, None, b"x", ["a"]])
-def test_a_label_set_to_a_non_string_raises_type_error_naming_the_node(tmp_path, bad):
+def test_a_label_set_to_a_non_string_is_refused_at_assignment_and_every_view_still_works(tmp_path, bad):
     x = Value(2.0, label="x")
     y = x * 3
     y.backward()
-    x.label = bad
-    match = rf"label of node Value\(data=2.0, .*must be a str, got {re.escape(repr(bad))}"
-    for call in (lambda: draw(y), lambda: draw(y, view="backward"), lambda: draw_steps(y, tmp_path)):
-        with pytest.raises(TypeError, match=match):
-            call()
+    match = rf"label of Value\(data=2.0, .*label='x'\) must be a str, got {re.escape(repr(bad))}"
+    with pytest.raises(TypeError, match=match):
+        x.label = bad
+    assert x.label == "x"
+    assert "x" in draw(y).source and "x" in draw(y, view="backward").source
+    assert len(draw_steps(y, tmp_path, format="svg").frames) == 2  # the seed and x's step (none into the 3)
+    assert str(autograd.explain(y, x)).splitlines()[-1] == "∂L/∂x = 3"
 
 
 def xlink_titles(svg):

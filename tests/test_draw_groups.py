@@ -188,7 +188,7 @@ def test_draw_steps_through_a_collapsed_view_and_its_opened_blocks(tmp_path):
 
     _, loss = mlp_loss((3, 2, 1))
     files = draw_steps(loss, tmp_path, format="svg", collapse=1)
-    steps = sum(len(v.children) for v in topological_order(loss))
+    steps = sum(not c.is_constant for v in topological_order(loss) for c in v.children)  # none into a number
     assert 2 < len(files.frames) < steps  # steps inside a block, or along one of its edges, make one frame
     page = files.html.read_text(encoding="utf-8")
     data = json.loads(re.search(r'id="steps-data">(.*?)</script>', page, re.S)[1])
@@ -198,3 +198,34 @@ def test_draw_steps_through_a_collapsed_view_and_its_opened_blocks(tmp_path):
         assert view["positions"][0] == 0 and view["positions"][-1] == steps
         assert view["positions"] == sorted(view["positions"])
     assert any("inside layers[1]" in c for c in data["views"][0]["captions"])
+
+
+@needs_dot
+@pytest.mark.parametrize("odd", ["\ud800", "a\\Nb", "\\G\\E\\L", 'q"uote', "<b>&amp;", "#block:0"])
+def test_draw_steps_gives_every_scope_its_click_target_whatever_its_name(tmp_path, odd):
+    """A scope named with a lone surrogate raised UnicodeEncodeError (and left dot waiting on its input);
+    one containing \\N (which graphviz rewrites in links) had no click target."""
+    import json
+
+    x = Value(1.0, label="x")
+    with scope(odd):
+        h = (x * 2).tanh()
+    with scope("other"):
+        y = h * 3 + x
+    files = draw_steps(y, tmp_path, format="svg", collapse=1)
+    data = json.loads(re.search(r'id="steps-data">(.*?)</script>', files.html.read_text(encoding="utf-8"), re.S)[1])
+    assert [v["name"] for v in data["views"]] == ["all blocks collapsed", f"expand {odd}", "expand other"]
+    assert sorted(t[4] for t in data["views"][0]["targets"]) == [1, 2]  # a click opens either block
+
+
+@needs_dot
+def test_a_graph_that_cannot_be_encoded_is_refused_before_dot_starts(monkeypatch):
+    import subprocess
+
+    g = draw(Value(1.0, label="x"))
+    g.attr(label="\ud800")  # by hand: chaingrad escapes every text it draws
+    started = []
+    monkeypatch.setattr(subprocess, "Popen", lambda *a, **k: started.append(a))
+    with pytest.raises(ValueError, match=r"cannot encode"):
+        g.pipe(format="svg")
+    assert started == []

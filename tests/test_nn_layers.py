@@ -1,4 +1,4 @@
-"""Neuron, Layer, MLP, Dropout, Embedding and nn.init: hand math, finite differences, seeds."""
+"""Neuron, Layer, MLP, Dropout and Embedding: hand math, finite differences, seeds."""
 
 import math
 import random
@@ -156,33 +156,6 @@ def test_xavier_bound_from_reference_section_8():
     assert statistics.pvariance(draws) == pytest.approx(2 / 8, rel=0.08)
 
 
-@pytest.mark.parametrize(
-    "fn, variance",
-    [
-        (init.xavier_normal, 2 / (4 + 6)),
-        (init.he_normal, 2 / 4),
-        (init.he_uniform, 2 / 4),
-        (init.uniform, 1 / 3),
-        (init.normal, 1.0),
-    ],
-)
-def test_init_variances(fn, variance):
-    rng = random.Random(1)
-    draws = [fn(4, 6, rng) for _ in range(4000)]
-    assert statistics.fmean(draws) == pytest.approx(0.0, abs=0.06)
-    assert statistics.pvariance(draws) == pytest.approx(variance, rel=0.08)
-
-
-def test_init_choice_in_modules():
-    n = nn.Neuron(50, activation="relu", seed=0)  # he_uniform: bound sqrt(6/50)
-    assert max(abs(w.data) for w in n.w) <= math.sqrt(6 / 50)
-    n = nn.Neuron(3, init=lambda fan_in, fan_out, rng: 0.125, seed=0)
-    assert [w.data for w in n.w] == [0.125] * 3 and n.b.data == 0.0
-    seen = []
-    nn.Layer(3, 7, init=lambda fi, fo, rng: seen.append((fi, fo)) or 0.0, seed=0)
-    assert set(seen) == {(3, 7)}
-
-
 def test_dropout_training_and_eval():
     d = nn.Dropout(0.25, seed=3)
     xs = [Value(1.0) for _ in range(4000)]
@@ -212,3 +185,21 @@ def test_embedding_rows_are_parameters_and_get_gradients():
         e(4)
     with pytest.raises(TypeError, match=r"1\.0"):
         e(1.0)
+
+
+@pytest.mark.parametrize("bad", [{0: 5.0, 1: 7.0}, {5.0, 7.0}, "ab", b"ab", frozenset({1.0, 2.0})])
+@pytest.mark.parametrize(
+    "make", [lambda: nn.MLP(2, [3, 1], seed=0), lambda: nn.Layer(2, 3, seed=0), lambda: nn.Neuron(2, seed=0)]
+)
+def test_a_dict_a_set_or_a_string_is_not_a_list_of_inputs(make, bad):
+    """model({0: 5., 1: 7.}) used the dict's keys 0 and 1 as the inputs."""
+    with pytest.raises(TypeError, match=r"takes a list of 2 inputs \(Values or numbers\), got .* of type"):
+        make()(bad)
+    with pytest.raises(TypeError, match=r"Dropout takes a list of Values or numbers"):
+        nn.Dropout(0.5)(bad)
+
+
+def test_a_numpy_array_is_a_list_of_inputs():
+    np = pytest.importorskip("numpy", reason="numpy is not installed: numpy's arrays are checked only where it is")
+    model = nn.MLP(2, [3, 1], seed=0)
+    assert model(np.array([5.0, 7.0]))[0].data == model([5.0, 7.0])[0].data

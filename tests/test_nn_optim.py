@@ -1,6 +1,7 @@
-"""Optimizers, clipping and batches against hand computations and (if installed) torch."""
+"""Optimizers and clipping against hand computations and (if installed) torch."""
 
 import math
+import re
 
 import pytest
 
@@ -137,18 +138,6 @@ def test_clip_grad_norm():
     assert [p.grad for p in ps] == pytest.approx([1.5, 2.0], abs=1e-15)
 
 
-def test_batches():
-    data = list(range(10))
-    assert list(nn.batches(data, 4, shuffle=False)) == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
-    assert list(nn.batches(data, 4, shuffle=False, drop_last=True)) == [[0, 1, 2, 3], [4, 5, 6, 7]]
-    a = list(nn.batches(data, 3, seed=7))
-    assert a == list(nn.batches(data, 3, seed=7)) and sorted(x for batch in a for x in batch) == data
-    assert a != [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9]]
-    assert data == list(range(10))  # not shuffled in place
-    with pytest.raises(ValueError, match="got 0"):
-        list(nn.batches(data, 0))
-
-
 def test_batch_averaged_gradient_is_the_mean_of_per_example_gradients():
     m = nn.MLP(2, [3, 1], seed=1)
     batch = [([0.1, 0.2], 1.0), ([-0.5, 0.3], -1.0), ([0.9, -0.4], 0.5)]
@@ -280,3 +269,41 @@ def test_a_diverging_demo_stops_with_the_message(monkeypatch, tmp_path, capsys):
     assert exc.value.code == 1
     err = capsys.readouterr().err
     assert "sigmoid_unit stopped: SGD.step: the gradient of parameter 'w' is inf" in err and "Traceback" not in err
+
+
+def test_numpy_numbers_are_accepted_as_hyperparameters_and_gradients():
+    np = pytest.importorskip("numpy", reason="numpy is not installed: numpy's numbers are checked only where it is")
+    p = Value(1.0, label="w")
+    p.grad = np.float32(0.5)
+    opt = nn.Adam([p], lr=np.float64(0.1), betas=(np.float64(0.9), np.float32(0.99)), eps=np.float64(1e-8))
+    assert type(opt.lr) is float and opt.lr == 0.1
+    opt.step()
+    assert type(p.data) is float and p.data == pytest.approx(0.9)
+    sgd = nn.SGD([p], lr=np.float32(0.5), momentum=np.int64(0))
+    p.grad = np.int64(1)
+    sgd.step()
+    assert type(p.data) is float and p.data == pytest.approx(0.4)
+    assert nn.Dropout(np.float64(0.25)).p == 0.25
+
+
+@pytest.mark.parametrize("bad", ["0.5", None, True, [1.0], object()])
+@pytest.mark.parametrize(
+    "use",
+    [
+        lambda ps: nn.SGD(ps, lr=0.1).step(),
+        lambda ps: nn.Adam(ps, lr=0.1).step(),
+        lambda ps: nn.Adagrad(ps, lr=0.1).step(),
+        lambda ps: nn.clip_grad_norm(ps, 1.0),
+        lambda ps: nn.clip_grad_value(ps, 1.0),
+    ],
+)
+def test_a_gradient_that_is_not_a_number_is_refused_naming_the_parameter(bad, use):
+    """A gradient of '0.5' was read as 0.5 without a word, and None gave a bare TypeError."""
+    ps = params_with_grads([1.0, 2.0], [0.1, 0.2])
+    ps[1].label = "b"
+    ps[1].grad = bad
+    with pytest.raises(
+        TypeError, match=rf"the gradient of parameter 'b' must be a real number.*got {re.escape(repr(bad))}"
+    ):
+        use(ps)
+    assert [p.data for p in ps] == [1.0, 2.0] and ps[0].grad == 0.1  # nothing changed

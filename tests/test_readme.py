@@ -25,6 +25,30 @@ def test_the_readme_lists_every_op_as_the_table_declares_it():
         assert f"| `{op.name}` |" in found[1]
 
 
+def test_the_naming_example_is_what_explain_prints_and_its_picture_is_there():
+    from autograd import explain
+    from demos.computation_graph import build_naming
+
+    text = README.read_text(encoding="utf-8")
+    found = re.search(
+        r"<!-- naming example: explain\(L, unit.w\), checked by tests/test_readme.py -->\n```\n(.*?)```", text, re.S
+    )
+    assert found, "the README has lost its naming example"
+    lines: list[str] = []
+    for line in found[1].splitlines():  # lines broken to fit beside the picture continue indented
+        if line.startswith(" ") and lines:
+            lines[-1] += " " + line.strip()
+        else:
+            lines.append(line)
+    L, unit = build_naming()
+    assert lines == str(explain(L, unit.w)).splitlines()
+    picture = README.parent / "docs" / "naming.png"
+    data = picture.read_bytes()
+    assert data.startswith(b"\x89PNG") and 'src="docs/naming.png"' in text
+    width = int.from_bytes(data[16:20], "big")
+    assert width < 800, width  # readable at its natural size beside the text
+
+
 # ---- the counts and lists the README states, from the code ----
 
 

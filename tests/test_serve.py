@@ -325,7 +325,9 @@ def test_explain_answers_an_input_with_its_derivation_and_an_op_with_its_local_d
         assert f'<g id="b{k}" class="node"' in svg
         status, got = ask(server, "POST", "/api/explain", {**TEXTBOOK, "node": k})
         assert status == 200
-        if node.is_leaf:
+        if node.is_constant:  # the 2 of 2*b: no view differentiates with respect to a number
+            assert got == {"kind": "constant", "text": "2: a number of the expression, no gradient"}
+        elif node.is_leaf:
             assert got == {"kind": "derivation", "text": str(explain(root, node))}
         else:
             assert got == {"kind": "local derivatives", "text": "\n".join(local_derivatives(root, node))}
@@ -343,7 +345,7 @@ def test_local_derivatives_are_the_backward_pictures_edge_texts():
     f.backward()
     source = draw(f, view="backward").source
     lines = local_derivatives(f, f)
-    assert lines[0] == "f = c * (a + 2 * b) = -10"
+    assert lines[0] == "f = c·e = -10"  # e = a + d, d = 2b: the graph's one naming
     for line in lines[1:]:
         assert line in source
     assert local_derivatives(f, a) == []
@@ -407,7 +409,8 @@ def test_the_stepper_page_comes_from_draw_steps_and_leaves_no_files(server):
     status, page = ask(server, "GET", "/steps?expr=c*(a%2B2*b)&a=3&b=1&c=-2")
     assert status == 200 and "<title>Backward pass of f, step by step</title>" in page
     data = json.loads(re.search(r'id="steps-data">(.*?)</script>', page, re.S)[1])
-    assert len(data["views"][0]["captions"]) == 7 and '"svg": "' in page  # frame 0 and one per edge, one picture
+    # frame 0 and one per edge (none into the constant 2), one picture
+    assert len(data["views"][0]["captions"]) == 6 and '"svg": "' in page
     assert list(server.folder.iterdir()) == []
     status, page = ask(server, "GET", "/steps?expr=" + "%2B".join(f"x{i}" for i in range(30)))
     assert status == 200 and "the playground steps through at most 40" in page
@@ -536,9 +539,12 @@ def test_every_other_first_argument_is_the_command_line_unchanged(capsys):
             [sys.executable, "-m", module, "c*(a+2*b)", "a=3", "b=1", "c=-2"], capture_output=True, text=True
         )
         assert done.returncode == 0 and done.stdout.splitlines()[2:] == [
-            "a                  3                  -2",
-            "b                  1                  -4",
-            "c                 -2                   5",
+            "a                       3                  -2",
+            "b                       1                  -4",
+            "c                      -2                   5",
+            "d = 2b                  2                  -2",
+            "e = a + d               5                  -2",
+            "f = c·e               -10                   1",
         ]
 
 
@@ -674,10 +680,10 @@ def test_step_through_backward_and_check_gradients_in_a_browser(browser, server)
     browser.find_element(By.ID, "steps").click()
     browser.switch_to.frame(browser.find_element(By.ID, "steps-frame"))
     try:
-        _wait(browser, lambda d: _text(d, "counter") == "step 0 of 6")
+        _wait(browser, lambda d: _text(d, "counter") == "step 0 of 5")  # none into the constant 2
         browser.find_element(By.ID, "next").click()
-        _wait(browser, lambda d: _text(d, "counter") == "step 1 of 6")
-        assert _text(browser, "caption").startswith("Step 1 of 6: f passes its gradient back")
+        _wait(browser, lambda d: _text(d, "counter") == "step 1 of 5")
+        assert _text(browser, "caption").startswith("Step 1 of 5: f passes its gradient back")
     finally:
         browser.switch_to.default_content()
     browser.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)

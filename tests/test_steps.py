@@ -152,7 +152,7 @@ def test_frames_false_writes_the_page_alone(tmp_path):
     L, _ = build()
     files = draw_steps(L, tmp_path, frames=False)
     assert files.frames == [] and sorted(p.name for p in tmp_path.iterdir()) == ["steps.html"]
-    assert len(page_data(files.html)["views"][0]["captions"]) == 7
+    assert len(page_data(files.html)["views"][0]["captions"]) == 6  # 5 steps: none into the constant 2
     with pytest.raises(TypeError, match=r"frames must be True or False, got 'no'"):
         draw_steps(L, tmp_path, frames="no")
 
@@ -161,7 +161,7 @@ def test_frames_false_writes_the_page_alone(tmp_path):
 def test_svg_frames_past_the_budget_are_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(sys.modules["autograd.draw.steps"], "MAX_SVG_MEGABYTES", 0.01)
     L, _ = build()
-    with pytest.raises(GraphTooLargeError, match=r"7 frames of \d+ x \d+ px would be .* MB of SVG.*frames=False"):
+    with pytest.raises(GraphTooLargeError, match=r"6 frames of \d+ x \d+ px would be .* MB of SVG.*frames=False"):
         draw_steps(L, tmp_path / "out")
     assert not (tmp_path / "out").exists()
 

@@ -1,6 +1,7 @@
 """Pictures of a Value's graph, split by concern:
 
-- `autograd.draw.notation`: the words and numbers (∂L/∂x on nodes, ∂parent/∂child on edges, names);
+- `autograd.draw.notation`: the words and numbers (∂L/∂x on nodes, ∂parent/∂child on edges), with the
+  names of `autograd.names`;
 - `autograd.draw.groups`: scopes as clusters (open) or blocks (collapsed);
 - `autograd.draw.views`: `draw`, the forward and backward views, and `nodes_between`;
 - `autograd.draw.steps`: `draw_steps`, the backward pass step by step;
@@ -9,7 +10,6 @@
 """
 
 from .groups import GraphTooLargeError
-from .notation import _cut, _visible  # noqa: F401  (how labels are cut and escaped, for tests)
 from .steps import StepFiles, draw_steps
 from .views import BackwardNotRunError, DotNotFoundError, Graph, draw, nodes_between
 

@@ -90,25 +90,6 @@ class Grouping:
         self.items, self.unit, self.where, self.titles = items, unit, where, titles
         self.edges, self.blocks, self.auto = edges, blocks, auto
 
-    def crossing_names(self) -> dict[Value, str]:
-        """{node: name} for every unlabelled node that leaves a block (it is not drawn itself): its scope
-        path ('layers[0].neurons[3]'), and a number where several leave one scope ('step[2]#1')."""
-        base: dict[Value, str] = {}
-        for tail, _, scalar in self.edges:
-            if isinstance(tail, Block):
-                for _, child, _, _ in scalar:
-                    if not child.label and child not in base:
-                        base[child] = ".".join(child.scope) or tail.title
-        total: dict[str, int] = {}
-        for b in base.values():
-            total[b] = total.get(b, 0) + 1
-        out: dict[Value, str] = {}
-        seen: dict[str, int] = {}
-        for child, b in base.items():
-            seen[b] = seen.get(b, 0) + 1
-            out[child] = b if total[b] == 1 else f"{b}#{seen[b]}"
-        return out
-
 
 def _what_is_allowed(paths: Iterable[Path]) -> str:
     shown = sorted(".".join(p) for p in paths)

@@ -30,8 +30,9 @@ import threading
 import typing
 from collections import OrderedDict
 
-from ..engine import Value, topological_order
-from .notation import local_text, names, number
+from ..engine import Value
+from ..names import naming
+from .notation import local_text, number
 from .views import DotNotFoundError, Graph
 
 __all__ = ["Layouts", "Picture", "local_derivatives"]
@@ -234,20 +235,20 @@ class Layouts:
 
 
 def local_derivatives(root: Value, node: Value, precision: int = 4) -> list[str]:
-    """The op node's formula and value, then its local derivatives, one per operand, as the backward
-    picture of `root` writes them on its edges (`draw`); [] for a leaf.
+    """The op node's name, formula and value, then its local derivatives, one per operand that carries a
+    gradient (not a constant), as the backward picture of `root` writes them on its edges (`draw`), with
+    the graph's one naming (`autograd.names`); [] for a leaf.
 
     >>> a, b = Value(3.0, label="a"), Value(1.0, label="b")
     >>> e = a + 2 * b; f = Value(-2.0, label="c") * e; f.label = "f"
     >>> local_derivatives(f, e)
-    ['a + 2 * b = 5', '∂(a + 2 * b)/∂a = 1', '∂(a + 2 * b)/∂(2 * b) = 1']
+    ['e = a + d = 5', '∂e/∂a = 1', '∂e/∂d = 1']
     """
     if node.is_leaf:
         return []
-    order = topological_order(root)[::-1]
-    name, formula = names(order, precision, root)
-    title = formula[node][0] if name[node] == formula[node] else f"{name[node][0]} = {formula[node][0]}"
-    lines = [f"{title} = {number(node.data, precision)}"]
+    names = naming(root)
+    lines = [f"{names[node]} = {names.formula(node)} = {number(node.data, precision)}"]
     for j, (child, local) in enumerate(zip(node.children, node.local_grads)):
-        lines.append(local_text(node, child, local, name, precision, j))
+        if not child.is_constant:
+            lines.append(local_text(node, child, local, names, precision, j))
     return lines

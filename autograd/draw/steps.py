@@ -7,6 +7,9 @@ it, make one frame; the stepper can open each block (the same pass, drawn with t
 Every frame of a view has the same layout: `dot` lays the view out once (`autograd.draw.layout`), and a frame
 is that picture with some colours and texts changed, so the page holds one picture per view and a few bytes
 per step.
+
+The internal API, for the command line: ``check_out_dir(out_dir, what)``, the check `draw_steps` makes of its
+folder before it draws.
 """
 
 from __future__ import annotations
@@ -19,17 +22,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal
 
 from ..engine import Value, topological_order
+from ..files import check_folder, check_target, write_atomic
+from ..names import Naming, naming
 from .groups import Block, Collapse, Expand, GraphTooLargeError, Grouping, Item, emit, group
 from .layout import Box, Sheet
 from .notation import (
     STYLE,
-    Name,
-    check_labels,
     escape,
     grad_text,
     kind,
     local_text,
-    names,
     node_rows,
     number,
     table,
@@ -78,17 +80,20 @@ _Run = tuple[_Key, int, int]  # (key, first step index, end step index)
 
 def backward_steps(order: Sequence[Value]) -> list[Step]:
     """The backward pass of ``order[0]`` (``order``: root first, as topological_order gives it), edge by edge
-    in the order backward() uses them, with seed 1: a list of `Step`. No ``.grad`` is touched.
+    in the order backward() uses them, with seed 1: a list of `Step`. No ``.grad`` is touched. An edge into
+    a constant is no step: a constant carries no gradient.
 
     >>> from autograd import Value
-    >>> x = Value(3.0); y = x * x
+    >>> x = Value(3.0); y = x * x + 1
     >>> [(s.contribution, s.after) for s in backward_steps(topological_order(y))]
-    [(3.0, 3.0), (3.0, 6.0)]
+    [(1.0, 1.0), (3.0, 3.0), (3.0, 6.0)]
     """
     grads = {order[0]: 1.0}
     steps: list[Step] = []
     for v in order:
         for j, (child, local) in enumerate(zip(v.children, v.local_grads)):
+            if child.is_constant:
+                continue
             up = grads[v]
             before = grads.get(child)
             contribution = local * up
@@ -149,8 +154,7 @@ class _View:
     ) -> None:
         self.root, self.order, self.steps, self.grouping = root, order, steps, grouping
         self.precision, self.rankdir, self.what = precision, rankdir, what
-        inputs_first = order[::-1]
-        self.name, self.formula = names(inputs_first, precision, root, grouping.crossing_names(), set(grouping.items))
+        self.names = naming(root)
         unit = grouping.unit
         self.runs: list[_Run] = []
         for n, s in enumerate(steps):
@@ -160,7 +164,7 @@ class _View:
             else:
                 self.runs.append((key, n, n + 1))
         self.ends = [0] + [r[2] for r in self.runs]
-        self.captions = [_caption(r, self.runs, steps, root, self.name, precision) for r in range(len(self.runs) + 1)]
+        self.captions = [_caption(r, self.runs, steps, root, self.names, precision) for r in range(len(self.runs) + 1)]
         self.edge_of: dict[tuple[Item, Item] | tuple[Value, int], int] = {}
         for k, (tail, head, scalar) in enumerate(grouping.edges):
             if isinstance(tail, Block) or isinstance(head, Block):
@@ -180,7 +184,7 @@ class _View:
         self.widths = {
             v: 7
             * max(
-                len(grad_text(v, root, self.name, precision, t))
+                len(grad_text(v, root, self.names, precision, t))
                 for t in ("?", self._fmt(final.get(v, 0.0)), f"{self._fmt(final.get(v, 0.0))} + ?")
             )
             for v in order
@@ -206,12 +210,14 @@ class _View:
         marks: dict[Item, str] = {}
 
         def node(v: Value) -> _Look:
+            if v.is_constant:  # a constant carries no gradient: no text to change
+                return ("node", "", _GREY, marks.get(v, ""))
             if v not in known:
-                text, colour = grad_text(v, root, self.name, self.precision, "?"), _GREY
+                text, colour = grad_text(v, root, self.names, self.precision, "?"), _GREY
             elif pending.get(v, 0):
-                text, colour = grad_text(v, root, self.name, self.precision, f"{self._fmt(known[v])} + ?"), _RED
+                text, colour = grad_text(v, root, self.names, self.precision, f"{self._fmt(known[v])} + ?"), _RED
             else:
-                text, colour = grad_text(v, root, self.name, self.precision, self._fmt(known[v])), _RED
+                text, colour = grad_text(v, root, self.names, self.precision, self._fmt(known[v])), _RED
             return ("node", text, colour, marks.get(v, ""))
 
         def block(b: Block) -> _Look:
@@ -226,9 +232,13 @@ class _View:
             return ("title", f"backward pass, step {done} of {len(steps)}")
 
         first: dict[_Thing, _Look] = {item: look(item) for item in self.grouping.items}
-        for k, (tail, head, _) in enumerate(self.grouping.edges):
+        for k, (tail, head, scalar) in enumerate(self.grouping.edges):
             first[k] = (
-                ("block edge", False, False) if isinstance(tail, Block) or isinstance(head, Block) else ("edge", "todo")
+                ("block edge", False, False)
+                if isinstance(tail, Block) or isinstance(head, Block)
+                else ("constant edge",)  # into a constant: no step, no text
+                if scalar[0][1].is_constant
+                else ("edge", "todo")
             )
         first["title"] = title(0)
         frames = [first]
@@ -282,7 +292,7 @@ class _View:
         """The DOT source of the frame whose looks are ``state``; nodes and edges carry ids (n3, b0, e5)."""
         g = new_graph(self.rankdir, None, self.what)
         g.attr(label=typing.cast(str, state["title"][1]), labelloc="t", fontsize="13")
-        root, name, precision = self.root, self.name, self.precision
+        root, names, precision = self.root, self.names, self.precision
 
         def label(item: Item) -> str:
             look = state[item]
@@ -293,9 +303,10 @@ class _View:
                     width = 7 * len(f"{n_in} of {n_in} steps inside done")
                     rows.append((f'<FONT COLOR="{_RED}">{escape(str(look[1]))}</FONT>', f' WIDTH="{width}"'))
                 return table(rows)
-            rows = node_rows(item, name, self.formula, precision)
-            text = f'<FONT COLOR="{look[2]}"><B>{escape(str(look[1]))}</B></FONT>'
-            rows.append((text, f' WIDTH="{self.widths[item]}"'))
+            rows = node_rows(item, names, precision)
+            if not item.is_constant:
+                text = f'<FONT COLOR="{look[2]}"><B>{escape(str(look[1]))}</B></FONT>'
+                rows.append((text, f' WIDTH="{self.widths[item]}"'))
             return table(rows)
 
         def attrs(item: Item) -> dict[str, str]:
@@ -310,7 +321,7 @@ class _View:
         for k, (tail, head, scalar) in enumerate(self.grouping.edges):
             look = state[k]
             if look[0] == "block edge":
-                lines = edge_lines(tail, scalar, root, name, precision, True, self.final, whole)
+                lines = edge_lines(tail, scalar, root, names, precision, True, self.final, whole)
                 colour = _RED if look[1] else _WHITE
                 g.edge(
                     ids[tail],
@@ -324,9 +335,12 @@ class _View:
                 )
                 continue
             ((v, child, local, j),) = scalar
+            if look[0] == "constant edge":
+                g.edge(ids[child], ids[v], dir="back", id=f"e{k}", color=_GREY)
+                continue
             s = self.steps[self.step_of(v, j)]
             product = f"{self._fmt(s.upstream)} × {self._fmt(local)} = {self._fmt(s.contribution)}"
-            line1 = escape(local_text(v, child, local, name, precision, j))
+            line1 = escape(local_text(v, child, local, names, precision, j, lambda u: self.grouping.unit.get(u) is u))
             first = _RED if look[1] == "current" else _BLACK
             colour = _WHITE if look[1] == "todo" else _RED
             style = _EDGES[str(look[1])]
@@ -363,7 +377,7 @@ class _Picture:
         for item, gid in self.ids.items():
             self.parts[item] = (sheet.shapes(gid), sheet.texts(gid))
             look = first[item]
-            if look[0] == "node" or look[1]:  # a gradient, or the steps done inside a block: centred
+            if look[1]:  # a gradient, or the steps done inside a block: centred (a constant has neither)
                 sheet.centre(self.parts[item][1][-1], gid)
         for k in range(len(view.grouping.edges)):
             self.parts[k] = (sheet.shapes(f"e{k}"), sheet.texts(f"e{k}"))
@@ -388,6 +402,8 @@ class _Picture:
         out: list[_Change] = []
         if look[0] == "title":
             return [(texts[0], "#text", str(look[1]))]
+        if look[0] == "constant edge":
+            return []
         if look[0] in ("node", "block"):
             item = typing.cast(Item, thing)
             style = dict(
@@ -397,7 +413,7 @@ class _Picture:
             for s in shapes:
                 out += [(s, "stroke", style["color"]), (s, "stroke-width", style.get("penwidth", "1"))]
             text = str(look[1])
-            if look[0] == "node":
+            if look[0] == "node" and text:
                 lines = [visible(line) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
                 out += [(t, "fill", str(look[2])) for t in texts[-sum(1 for line in lines if line) :]]
                 out.append((texts[-1], "#text", lines[-1]))
@@ -470,17 +486,15 @@ class _Picture:
             yield self.sheet.tostring()
 
 
-def _title(item: Item, name: Mapping[Value, Name]) -> str:
-    return item.title if isinstance(item, Block) else name[item][0]
+def _title(item: Item, names: Naming) -> str:
+    return item.title if isinstance(item, Block) else names[item]
 
 
-def _caption(
-    r: int, runs: Sequence[_Run], steps: Sequence[Step], root: Value, name: Mapping[Value, Name], precision: int
-) -> str:
+def _caption(r: int, runs: Sequence[_Run], steps: Sequence[Step], root: Value, names: Naming, precision: int) -> str:
     def fmt(x: float) -> str:
         return number(x, precision)
 
-    rn = name[root][0]
+    rn = names[root]
     if r == 0:
         return (
             f"Start: ∂{rn}/∂{rn} = 1, the seed. Every edge already carries its local derivative, "
@@ -497,12 +511,12 @@ def _caption(
         tail, head = key[1], key[2]
         children = list(dict.fromkeys(s.child for s in steps[a:b]))
         return (
-            f"{where}: {_title(head, name)} passes gradients back to {_title(tail, name)} along {b - a} "
+            f"{where}: {_title(head, names)} passes gradients back to {_title(tail, names)} along {b - a} "
             f"edge{'s' if b - a > 1 else ''}, to {len(children)} value{'s' if len(children) > 1 else ''}"
-            f" ({', '.join(name[c][0] for c in children[:4])}{', ...' if len(children) > 4 else ''})."
+            f" ({', '.join(names[c] for c in children[:4])}{', ...' if len(children) > 4 else ''})."
         )
     s = steps[a]
-    p, c = name[s.parent][0], name[s.child][0]
+    p, c = names[s.parent], names[s.child]
     text = (
         f"{where}: {p} passes its gradient back to {c}: upstream gradient {fmt(s.upstream)} "
         f"× local derivative {fmt(s.local)} = {fmt(s.contribution)}."
@@ -538,6 +552,19 @@ def _too_many_frames(what: str, n: int, size: tuple[int, int], svg_bytes: int, f
     )
 
 
+_PAGE = "steps.html"
+
+
+def check_out_dir(out_dir: str | os.PathLike[str], what: str) -> str:
+    """The real path of the folder `draw_steps` would write into (made if missing), or the error that would
+    stop it (see `autograd.files.check_folder`; a ``steps.html`` there that is not a regular file too).
+    Writes nothing."""
+    folder = check_folder(out_dir, what)
+    if os.path.isdir(folder):
+        check_target(os.path.join(folder, _PAGE), what)
+    return folder
+
+
 def draw_steps(
     root: Value,
     out_dir: str | os.PathLike[str],
@@ -564,6 +591,10 @@ def draw_steps(
     that opens it. ``frames=False`` writes the page alone.
     Returns a `StepFiles` (frames, html). Needs graphviz's ``dot``.
 
+    ``out_dir`` is made if missing (a link to a folder is followed; an empty name is refused, '.' is the
+    current folder); in it only ``step_<k>.<format>`` and ``steps.html`` are written, each atomically
+    (`autograd.files.write_atomic`). A folder that cannot be used raises before anything is drawn.
+
     Cost: every frame of a view has the same layout, so `dot` lays out each view once (the first, and one per
     block it can open, each of at most `max_nodes` items); the page holds one SVG picture per view and a few
     bytes per step, and the browser draws a frame when it is shown. SVG frame files are that picture with the
@@ -584,9 +615,9 @@ def draw_steps(
     check_precision(precision, what)
     if not isinstance(frames, bool):
         raise TypeError(f"{what}: frames must be True or False, got {frames!r}")
+    folder = check_out_dir(out_dir, f"{what}: out_dir")  # before the drawing: a bad folder fails at once
     out_dir = pathlib.Path(out_dir)
     order = topological_order(root)
-    check_labels(order, what)
     inputs_first = order[::-1]
     grouping = group(inputs_first, clusters, collapse, expand, max_nodes, what)
     steps = backward_steps(order)
@@ -609,13 +640,13 @@ def draw_steps(
             more.append((b.title, _Picture(_View(root, order, steps, g, precision, rankdir, what))))
     view_of = {title: k + 1 for k, (title, _) in enumerate(more)}
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    page = out_dir / "steps.html"
+    pathlib.Path(folder).mkdir(parents=True, exist_ok=True)  # the real path: a link to a folder is followed
+    page = out_dir / _PAGE
     blocks = [(title, p.layout(), p.view.captions, p.view.ends, p.targets(view_of)) for title, p in more]
     text = player_page(
         first.layout(),
         first.view.captions,
-        visible(f"Backward pass of {first.view.name[root][0]}, step by step"),
+        visible(f"Backward pass of {first.view.names[root]}, step by step"),
         positions=first.view.ends,
         blocks=blocks,
         targets=first.targets(view_of),
@@ -631,10 +662,7 @@ def draw_steps(
         )
         for k, data in enumerate(datas):
             path = out_dir / f"step_{k:0{width}d}.{format}"
-            if isinstance(data, str):
-                path.write_text(data, encoding="utf-8")
-            else:
-                path.write_bytes(data)
+            write_atomic(path, data.encode("utf-8") if isinstance(data, str) else data, what)
             written.append(path)
-    page.write_text(text, encoding="utf-8")
+    write_atomic(page, text.encode("utf-8"), what)
     return StepFiles(written, page)

@@ -14,7 +14,6 @@ The internal API, for `autograd.draw.steps`: ``check_root``, ``new_graph``, ``ch
 from __future__ import annotations
 
 import os
-import pathlib
 import re
 import textwrap
 from collections.abc import Callable, Iterable, Mapping
@@ -24,22 +23,19 @@ import graphviz
 
 from ..engine import Value, topological_order
 from ..files import write_atomic
+from ..names import Naming, naming
 from .groups import Block, Collapse, Expand, GraphTooLargeError, Grouping, Item, ScalarEdge, emit, group
 from .layout import Sheet
 from .notation import (
     STYLE,
-    Name,
     Row,
-    check_labels,
     cut,
     escape,
     grad_text,
     kind,
     local_text,
-    names,
     node_rows,
     number,
-    partial,
     table,
     tip,
     tooltip,
@@ -113,6 +109,15 @@ class Graph(graphviz.Digraph):  # type: ignore[misc]  # graphviz is untyped
 
     def pipe(self, *args: Any, **kwargs: Any) -> Any:  # bytes, or str when an encoding is given
         self.settle()
+        # graphviz starts dot, then encodes the source line by line: a character the encoding refuses (a lone
+        # surrogate in an attribute set by hand) would stop it half way, with dot left waiting on its input
+        try:
+            self.source.encode(self.encoding)
+        except UnicodeEncodeError as e:
+            raise ValueError(
+                f"pipe: the graph's DOT source holds {e.object[e.start : e.end]!r}, which {self.encoding} cannot "
+                f"encode (chaingrad escapes every text it draws: was an attribute set by hand?)"
+            ) from None
         try:
             return super().pipe(*args, **kwargs)
         except graphviz.ExecutableNotFound:
@@ -148,17 +153,22 @@ class Graph(graphviz.Digraph):  # type: ignore[misc]  # graphviz is untyped
         >>> draw(Value(1.0, label="x")).render(notes, format="dot") == notes + ".dot", open(notes).read()
         (True, 'mine')
         """
+        # os.path, not pathlib: a trailing '/' (a folder, not a file) must reach write_atomic, which refuses it
+        folder = os.fspath(directory if directory is not None else self.directory)
         if outfile is not None:
-            out = pathlib.Path(directory if directory is not None else self.directory, outfile)
-            format = format or out.suffix[1:].lower()
+            out = os.path.join(folder, os.fspath(outfile))
+            format = format or os.path.splitext(out)[1][1:].lower()
             if not format:
                 raise ValueError(f"render: cannot tell the format from outfile={os.fspath(outfile)!r}: give format=")
-            source = out.with_suffix(".gv")
+            source = os.path.splitext(out)[0] + ".gv"
         else:
-            source = pathlib.Path(directory if directory is not None else self.directory, filename or self.filename)
+            name = os.fspath(filename) if filename is not None else self.filename
+            if not name:
+                raise ValueError("render: the file name is empty; give one, e.g. render('graph', format='svg')")
+            source = os.path.join(folder, name)
             format = format or self.format
-            out = pathlib.Path(f"{source}.{format}")
-        if raise_if_result_exists and out.exists():
+            out = f"{source}.{format}"
+        if raise_if_result_exists and os.path.exists(out):
             raise graphviz.FileExistsError(f"render: output file exists: {os.fspath(out)!r}")
         data = self.pipe(
             format=format, renderer=renderer, formatter=formatter, neato_no_op=neato_no_op, quiet=quiet, engine=engine
@@ -168,7 +178,7 @@ class Graph(graphviz.Digraph):  # type: ignore[misc]  # graphviz is untyped
             write_atomic(source, self.source.encode("utf-8"), "render")
         if view or quiet_view:
             graphviz.view(out, quiet=quiet_view)
-        return os.fspath(out)
+        return out
 
 
 def check_root(root: object, what: str) -> None:
@@ -233,7 +243,7 @@ def wrap(title: str, width: int = _TITLE_WIDTH, most: int = _TITLE_LINES) -> str
 def flow_text(
     child: Value,
     root: Value,
-    name: Mapping[Value, Name],
+    names: Naming,
     precision: int,
     amount: float,
     whole: bool,
@@ -242,21 +252,21 @@ def flow_text(
     """The gradient a block edge carries back to `child`: '∂L/∂c = g' when it is all of c's gradient,
     else the share this edge adds, '∂L/∂c += g' (with 'grad of c' when the root's seed is not 1).
 
-    >>> h, L = Value(1.0, label="h1"), Value(2.0, label="L"); nm = {h: ("h1", 5), L: ("L", 5)}
-    >>> flow_text(h, L, nm, 4, 0.25, False, True), flow_text(h, L, nm, 4, 0.25, True, False)
+    >>> h = Value(1.0, label="h1"); L = h * 2; n = naming(L)
+    >>> flow_text(h, L, n, 4, 0.25, False, True), flow_text(h, L, n, 4, 0.25, True, False)
     ('∂L/∂h1 += 0.25', 'grad of h1 = 0.25')
     """
     sign = "=" if whole else "+="
     if seed_is_one:
-        return f"{partial(root, name)}/{partial(child, name)} {sign} {number(amount, precision)}"
-    return f"grad of {name[child][0]} {sign} {number(amount, precision)}"
+        return f"{names.partial(root)}/{names.partial(child)} {sign} {number(amount, precision)}"
+    return f"grad of {names[child]} {sign} {number(amount, precision)}"
 
 
 def edge_lines(
     tail: Item,
     scalar: Iterable[ScalarEdge],
     root: Value,
-    name: Mapping[Value, Name],
+    names: Naming,
     precision: int,
     backward: bool,
     grads: Mapping[Value, float],
@@ -266,18 +276,20 @@ def edge_lines(
     """The text lines of an edge that enters or leaves a block: for each value crossing it, its value (forward,
     when it leaves a block) or the gradient flowing back along the edge (backward: sum of upstream x local over
     the scalar edges, from ``grads``); at most a few, the largest, then 'and k more'. ``whole(child)``: the edge carries
-    all of child's gradient."""
+    all of child's gradient. A constant is never listed: it carries no gradient, and its value is written
+    where it is used."""
     flows: dict[Value, float] = {}
     for parent, child, local, _ in scalar:
-        flows[child] = flows.get(child, 0.0) + grads[parent] * local
+        if not child.is_constant:
+            flows[child] = flows.get(child, 0.0) + grads[parent] * local
     shown = list(flows)
     if len(shown) > _MAX_LINES:  # the largest first (gradients, or values), the rest counted
         size = (lambda c: abs(flows[c])) if backward else (lambda c: abs(c.data))
         shown = sorted(shown, key=size, reverse=True)[: _MAX_LINES - 1]
     if backward:
-        lines = [flow_text(c, root, name, precision, flows[c], whole(c), seed_is_one) for c in shown]
+        lines = [flow_text(c, root, names, precision, flows[c], whole(c), seed_is_one) for c in shown]
     elif isinstance(tail, Block):
-        lines = [f"{name[c][0]} = {number(c.data, precision)}" for c in shown]
+        lines = [f"{names[c]} = {number(c.data, precision)}" for c in shown]
     else:
         return []
     if len(shown) < len(flows):
@@ -348,7 +360,9 @@ def draw(
     the inputs. It needs ``root.backward()`` to have run: if ``root.grad`` is 0 it raises
     `BackwardNotRunError` (a graph after backward() has root.grad = 1, the seed). Gradients are
     written ∂L/∂node when root.grad is 1, else 'grad =' (after backward(grad=2) or two backward calls).
-    Unlabelled nodes are named by their formula when it is short, else v1, v2, ... (in italics).
+    Every node is called by the graph's one naming (`autograd.names`), as `explain` and the stepper call
+    it: a label or a parameter's path in bold, else an automatic name in italics ('d = 2b', 'L'); a
+    constant is shown as its number and carries no gradient (its edges have no text in the backward view).
 
     Scopes (``with autograd.scope(name):``, and ``nn`` modules name their calls: ``layers[0]``,
     ``neurons[2]``, ``step[3]``) group the picture:
@@ -376,25 +390,25 @@ def draw(
         raise ValueError(f"{what}: view must be 'forward' or 'backward', got {view!r}")
     check_precision(precision, what)
     backward = view == "backward"
-    if backward and root.grad == 0.0:
+    if backward and float(root.grad) == 0.0:
         raise BackwardNotRunError(
             f"{what}(view='backward'): root {root!r} has grad 0, so backward() has not run on this graph; "
             "call root.backward() first, or draw view='forward'"
         )
     order = topological_order(root)
-    check_labels(order, what)
     order.reverse()  # inputs first: graphviz places nodes in the order they are declared
     grouping = group(order, clusters, collapse, expand, max_nodes, what)
-    name, formula = names(order, precision, root, grouping.crossing_names(), set(grouping.items))
+    names = naming(root)
     g = new_graph(rankdir, title, what, _note(grouping, len(order)) if grouping.auto else None)
-    seed_is_one = root.grad == 1.0
+    grads = {v: float(v.grad) for v in order}  # after backward(create_graph=True) a grad is a Value: its number
+    seed_is_one = grads[root] == 1.0
 
     def label(item: Item) -> str:
         if isinstance(item, Block):
             return table(block_rows(item))
-        rows = node_rows(item, name, formula, precision)
-        if backward:
-            grad = escape(grad_text(item, root, name, precision, number(item.grad, precision), seed_is_one))
+        rows = node_rows(item, names, precision)
+        if backward and not item.is_constant:
+            grad = escape(grad_text(item, root, names, precision, number(grads[item], precision), seed_is_one))
             rows.append((f'<FONT COLOR="#b71c1c"><B>{grad}</B></FONT>', ""))
         return table(rows)
 
@@ -407,11 +421,14 @@ def draw(
         return a
 
     ids = emit(g, grouping, label, attrs)
-    grads = {v: v.grad for v in order}
+
+    def drawn(v: Value) -> bool:  # a node the view draws is its own unit (else its block is)
+        return grouping.unit.get(v) is v
+
     whole = carries_all(grouping)
     for k, (tail, head, scalar) in enumerate(grouping.edges):  # ids e0, e1, ...: see Graph.settle
         if isinstance(tail, Block) or isinstance(head, Block):
-            lines = edge_lines(tail, scalar, root, name, precision, backward, grads, whole, seed_is_one)
+            lines = edge_lines(tail, scalar, root, names, precision, backward, grads, whole, seed_is_one)
             extra: dict[str, str] = dict(dir="back", color="#b71c1c") if backward else {}
             color = "#b71c1c" if backward else "#333333"
             extra.update(penwidth="1.5", fontsize="10", fontcolor=color, id=f"e{k}")
@@ -419,11 +436,13 @@ def draw(
             if text:
                 extra["label"] = f'<<FONT COLOR="{color}">{text}</FONT>>'
             g.edge(ids[tail], ids[head], **extra)
+        elif backward and child_of(scalar).is_constant:  # a constant carries no gradient: no text
+            g.edge(ids[tail], ids[head], dir="back", color="#9e9e9e", id=f"e{k}")
         elif backward:
             ((v, child, local, j),) = scalar
             lines = [
-                local_text(v, child, local, name, precision, j),
-                f"{number(v.grad, precision)} × {number(local, precision)} = {number(v.grad * local, precision)}",
+                local_text(v, child, local, names, precision, j, drawn),
+                f"{number(grads[v], precision)} × {number(local, precision)} = {number(grads[v] * local, precision)}",
             ]
             g.edge(
                 ids[child],
@@ -437,6 +456,11 @@ def draw(
         else:
             g.edge(ids[tail], ids[head], id=f"e{k}")
     return g
+
+
+def child_of(scalar: list[ScalarEdge]) -> Value:
+    """The child of an edge between two drawn nodes (it holds one scalar edge)."""
+    return scalar[0][1]
 
 
 def nodes_between(outputs: Value | Iterable[Value], inputs: Value | Iterable[Value] = ()) -> list[Value]:
