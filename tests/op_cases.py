@@ -74,7 +74,7 @@ def torch_function(torch, op):
         "cbrt": lambda x: torch.sign(x) * x.abs() ** (1 / 3),
         "degrees": torch.rad2deg,
         "radians": torch.deg2rad,
-        "sinc": lambda x: torch.sin(x) / x,  # torch.sinc is sin(πx)/(πx); no point tested is 0
+        "sinc": lambda x: torch.sinc(x / math.pi),  # torch.sinc is sin(πx)/(πx), ours sin(x)/x
         "softplus": F.softplus,
         "silu": F.silu,
         "gelu": F.gelu,
