@@ -548,3 +548,20 @@ def test_the_generated_source_names_each_node_as_the_pictures_do():
     g = ag_compile(lambda x: x * x)
     assert g(Value(0.5, label="two\nlines\x00")).data == 0.25
     assert "# two\\nlines\\x00" in g.source(1)
+
+
+def test_two_functions_of_one_shape_share_the_program_and_each_source_names_its_own_nodes():
+    """The cache gives both the same program; the comments of each one's source come from its own graph."""
+    clear_cache()
+    f, g = ag_compile(lambda p, q: (p * q).tanh()), ag_compile(lambda p, q: (p * q).tanh())
+    f(Value(0.5, label="w"), Value(2.0, label="x"))
+    f(Value(0.5, label="w"), Value(2.0, label="x"))
+    g(Value(0.5, label="u"), Value(2.0, label="v"))
+    assert g.tier(2) == "tape"
+    f_source = f.source(2)  # generates the shared program's source: g replays it too
+    assert g.tier(2) == "source"
+    g_source = g.source(2)
+    assert "# a = w·x" in f_source and "# L = tanh(a)" in f_source, f_source
+    assert "# a = u·v" in g_source and "w" not in g_source.replace("while", ""), g_source
+    r = g(Value(1.0), Value(3.0))
+    assert r.data == math.tanh(3.0)
