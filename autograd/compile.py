@@ -28,7 +28,7 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Generator, Sequence
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from . import ops
 from .engine import BACKWARD_LOCK, Value, op_of, topological_order
@@ -361,21 +361,28 @@ class _Program:
 
     def __init__(self, key: _Key) -> None:
         self.key = key
-        entries = _entries(key)
-        self.size = len(entries)
         # the tape, in columns (few objects for the collector): where each leaf's number comes from, and per op
-        # node its position, op and operands' positions
+        # node its position, op and operands' positions; read from the key in one pass (see `_entries`)
         self.loads: list[tuple[int, bool, int]] = []  # (position, an argument (else a captured leaf), its index)
         self.positions: list[int] = []
         self.ops: list[ops.Op] = []
         self.children: list[tuple[int, ...]] = []
-        for p, (kind, arg) in enumerate(entries):
-            if isinstance(kind, ops.Op):
-                self.positions.append(p)
-                self.ops.append(kind)
-                self.children.append(cast(tuple[int, ...], arg))
-            else:
-                self.loads.append((p, kind == "input", cast(int, arg)))
+        load, position, op, children = self.loads.append, self.positions.append, self.ops.append, self.children.append
+        flat: tuple[Any, ...] = key
+        k, p, end = 0, 0, len(flat)
+        while k < end:
+            kind = flat[k]
+            if type(kind) is str:  # "input" i or "leaf" j
+                load((p, kind == "input", flat[k + 1]))
+                k += 2
+            else:  # an op, its operand count, its operands' positions
+                n = flat[k + 1]
+                position(p)
+                op(kind)
+                children(flat[k + 2 : k + 2 + n])
+                k += 2 + n
+            p += 1
+        self.size = p
         self.replays = 0
         self.function: _Replay | None = None
         self.source: str | None = None
