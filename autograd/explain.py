@@ -172,8 +172,9 @@ def explain(root: Value, wrt: Value | str, max_paths: int = 8, precision: int = 
         values = ", ".join(f"{n} = {fmt(v.data)}" for n, v in leaves)
         header += f", where {R} = {expansion}" + (f" and {values}" if 0 < len(leaves) <= 8 else "")
     lines = [("text", header)]
-    width = min(max((len(h) for _, h, _ in locals), default=0), _MAX_ALIGN) + 2
-    lines += [("binding", f"{h:<{width}}" + _listed(items, fmt, max_paths)) for _, h, items in locals]
+    width = min(max((len(h) for _, h, _ in locals), default=0), _MAX_ALIGN)
+    # two spaces after the heading also where a long one is not padded ('f = a_very_long…·2:  ∂f/∂…')
+    lines += [("binding", f"{h:<{width}}  " + _listed(items, fmt, max_paths)) for _, h, items in locals]
 
     # paths from each node on the way down to wrt, and their factors in all
     counts: dict[Value, int] = {}

@@ -113,7 +113,7 @@ class OpMethods:
     def __rpow__(self: T, other: float) -> T:  # n ** x: a constant base, a Value exponent
         return cast(T, self._apply(ops.POW, other, self))
 
-    # ---- the table's unary ops ----
+    # ---- the table's unary ops (functions.py lists them again, on purpose: one visible line each) ----
     sin = _unary(ops.SIN)
     cos = _unary(ops.COS)
     tan = _unary(ops.TAN)

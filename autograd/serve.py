@@ -13,7 +13,7 @@ writes only into a temporary folder that it removes when it stops. The page (``a
 plain HTML, CSS and JavaScript) loads nothing from the network.
 
 A slider move is fast because the picture is not laid out again when only numbers change
-(`autograd.draw.live`): the page gets the new texts of `draw`'s picture and writes them into the SVG it
+(`autograd.draw.layout.Layouts`): the page gets the new texts of `draw`'s picture and writes them into the SVG it
 has; and the page sends one request at a time, the newest values when the last answer is in.
 """
 
@@ -41,10 +41,12 @@ from typing import Any, NoReturn
 
 from . import cli
 from .draw import DotNotFoundError, draw, draw_steps
-from .draw.live import Layouts, local_derivatives
+from .draw.layout import Layouts
+from .draw.notation import local_derivatives
 from .engine import Value, topological_order
 from .explain import explain
 from .gradcheck import GradcheckError, gradcheck
+from .names import Naming, naming
 
 __all__ = ["PlaygroundServer", "main", "command", "LIMITS"]
 
@@ -120,7 +122,7 @@ class _State:
         try:
             self.root = cli.output(self.tree, self.inputs)
         except Exception as e:  # a domain error (log(-1)), an unknown function, ...: the inputs stay on the page
-            raise _Problem(_CANNOT, cli.error_line(e), {"inputs": self.inputs_json(grads=False)}) from None
+            raise _Problem(_CANNOT, cli.error_line(e), {"inputs": self.inputs_json()}) from None
         self.order = topological_order(self.root)  # root first: a node's index is its id on the page
         depth: dict[Value, int] = {}
         for v in reversed(self.order):
@@ -134,16 +136,23 @@ class _State:
                 f"{LIMITS['depth']}"
             )
         if problem:
-            raise _Problem(_CANNOT, problem, {"inputs": self.inputs_json(grads=False)})
+            raise _Problem(_CANNOT, problem, {"inputs": self.inputs_json()})
 
-    def inputs_json(self, grads: bool = True) -> list[dict[str, Any]]:
-        """Each input's name, value and gradient, with the numbers as the command line prints them."""
+    def inputs_json(self, names: Naming | None = None) -> list[dict[str, Any]]:
+        """Each input's name (as typed: the slider's and the URL's) and value; with the graph's naming, also its
+        gradient, written as the pictures write it (``grad_name``: '∂f/∂a'), with the numbers as the command
+        line prints them."""
         rows: list[dict[str, Any]] = []
         for name, x in self.values.items():
             row: dict[str, Any] = {"name": name, "value": x}
-            if grads:
-                g = self.inputs[name].grad
-                row.update(value_text=f"{x:.10g}", grad=_json_number(g), grad_text=f"{g:.10g}")
+            if names is not None:
+                v, g = self.inputs[name], self.inputs[name].grad
+                row.update(
+                    value_text=f"{x:.10g}",
+                    grad=_json_number(g),
+                    grad_name=f"{names.partial(self.root)}/{names.partial(v)}",
+                    grad_text=f"{g:.10g}",
+                )
             rows.append(row)
         return rows
 
@@ -177,7 +186,7 @@ class Playground:
         self._lock = threading.Lock()
 
     def graph(self, request: dict[str, Any]) -> dict[str, Any]:
-        """The output, each input's value and gradient, and both pictures (`autograd.draw.live.Picture`):
+        """The output, each input's value and gradient, and both pictures (`autograd.draw.layout.Picture`):
         only the texts of a view whose layout the page already has (``have``: {view: layout})."""
         state = _State(request.get("expr"), request.get("values", {}))
         have = request.get("have")
@@ -189,11 +198,11 @@ class Playground:
             views[view] = {"layout": picture.layout, "texts": picture.texts}
             if picture.layout is None or have.get(view) != picture.layout:
                 views[view]["svg"] = picture.svg
-        root = state.root
+        root, names = state.root, naming(state.root)  # the names the pictures, explain and the stepper use
         return {
             "expr": state.expression,
-            "output": {"name": root.label, "value": _json_number(root.data), "text": f"{root.data:.10g}"},
-            "inputs": state.inputs_json(),
+            "output": {"name": names[root], "value": _json_number(root.data), "text": f"{root.data:.10g}"},
+            "inputs": state.inputs_json(names),
             "views": views,
         }
 
@@ -202,8 +211,8 @@ class Playground:
         carries no gradient, and says so."""
         state = _State(request.get("expr"), request.get("values", {}))
         node = state.node(request.get("node"))
-        if node.is_constant:
-            return {"kind": "constant", "text": f"{node.data:.10g}: a number of the expression, no gradient"}
+        if node.is_constant:  # written as the pictures write it (the graph's one naming)
+            return {"kind": "constant", "text": f"{naming(state.root)[node]}: a number of the expression, no gradient"}
         if node.is_leaf:
             return {"kind": "derivation", "text": str(explain(state.root, node))}
         return {"kind": "local derivatives", "text": "\n".join(local_derivatives(state.root, node))}

@@ -137,7 +137,7 @@ def main(out_dir):
     loss, unit = build_naming()
     loss.backward()
     print(f"\nthe naming rules, one example (the README's):\n{explain(loss, unit.w)}")
-    g = draw(loss, view="backward", rankdir="TB", title="one name per node")  # docs/naming.png in the README
+    g = draw(loss, view="backward", title="one name per node")  # docs/naming.png in the README
     path = out_dir / "naming_backward.png"
     path.write_bytes(g.pipe(format="png"))
     written.append(path)

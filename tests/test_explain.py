@@ -356,3 +356,13 @@ def test_an_op_without_symbolic_forms_still_draws_and_explains_with_numbers(monk
     y.backward()
     assert str(explain(y, x)).splitlines()[1:] == ["y = sin(x):  ∂y/∂x = 0.8776", "∂y/∂x = 0.8776"]  # cos(0.5)
     assert "∂y/∂x = 0.8776" in autograd.draw(y, view="backward").source
+
+
+def test_a_heading_longer_than_the_alignment_is_still_followed_by_two_spaces():
+    x, b = Value(2.0, label="x" * 50), Value(3.0, label="b")
+    f = x * b + b
+    f.label = "f"
+    f.backward()
+    lines = str(explain(f, x)).splitlines()
+    assert lines[1] == "f = a + b:" + " " * 22 + "∂f/∂a = 1"  # aligned to 30 characters
+    assert lines[2] == f"a = {'x' * 50}·b:  ∂a/∂{'x' * 50} = b = 3"  # longer: not padded, two spaces

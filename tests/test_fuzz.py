@@ -762,6 +762,12 @@ OVERSIZED_EXPLAIN = {
     ),
     "2**40 paths": ("x = Value(0.5, label='x'); y = x\nfor i in range(40): y = y * 1.01 + y.sin()", 200),
     "one input used 5,000 times": ("x = Value(0.5, label='x'); y = x\nfor i in range(5_000): y = y * x", 10_000),
+    # one 10,000-character label in the middle of a 2,000-node chain: no line is padded to its length
+    "a 10,000-character label on a 2,000-node chain": (
+        "x = Value(0.5, label='x'); y = x\nfor i in range(2_000):\n    y = y.sin() if i % 2 else y.tanh()\n"
+        "    if i == 1_000: y.label = 'n' * 10_000",
+        2_000,
+    ),
 }
 
 

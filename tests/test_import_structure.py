@@ -1,8 +1,8 @@
 """The house of autograd and nn: who imports whom, read from the sources (every import statement, also those
-inside functions and under TYPE_CHECKING). No import circle; the engine on the ground floor knows neither its
-debugger (anomaly mode checks through the engine's hook) nor the notebook card's reader; nn reads only the
-public API of autograd and the internal names documented for it (display's card, files' writer and reader, the
-engine's fused_dot)."""
+inside functions and under TYPE_CHECKING). No import circle, module by module; the engine on the ground floor
+knows neither its debugger (anomaly mode checks through the engine's hook) nor the notebook card's reader; nn
+reads only the public API of autograd and the internal names documented for it (display's card, files' writer
+and reader, the engine's fused_dot)."""
 
 import ast
 import pathlib
@@ -19,11 +19,12 @@ def module_name(path):
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def imports(path):
-    """The modules of autograd and nn that the file imports, resolved to module names."""
+def imports(path, source=None):
+    """The modules of autograd and nn that the file imports (or `source`, read as that file), resolved to module
+    names: every import statement, also those inside functions and under ``if TYPE_CHECKING:``."""
     package = module_name(path) if path.name == "__init__.py" else module_name(path).rpartition(".")[0]
     found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8") if source is None else source)):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -43,16 +44,15 @@ MODULES = {module_name(p) for p in FILES}
 GRAPH = {module_name(p): {m for m in imports(p) if m in MODULES} - {module_name(p)} for p in FILES}
 
 
-def unit(module):
-    """A module, or the draw package as one room (its files import each other by design)."""
-    return "autograd.draw" if module.startswith("autograd.draw") else module
-
-
 def test_no_import_circles():
-    graph = {}
-    for m, targets in GRAPH.items():
-        if not m.endswith("__init__") and m not in ("autograd", "nn"):  # a package's face hands names on
-            graph.setdefault(unit(m), set()).update(unit(t) for t in targets if t not in ("autograd", "nn"))
+    """Module by module, also inside a package such as draw, and with the imports made only for type checkers
+    (under ``if TYPE_CHECKING:``, which `imports` reads too): a circle of those still means two modules that
+    cannot be read apart."""
+    graph = {
+        m: {t for t in targets if t not in ("autograd", "nn")}
+        for m, targets in GRAPH.items()
+        if not m.endswith("__init__") and m not in ("autograd", "nn")  # a package's face hands names on
+    }
     for start in graph:
         stack, seen = [(start, [start])], set()
         while stack:

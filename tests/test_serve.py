@@ -1,5 +1,5 @@
 """autograd.serve, the playground: the server (limits, refusals, threads, Ctrl-C, ports), the fast path of
-autograd.draw.live, and the page in a real headless browser (Debian's chromium through selenium)."""
+autograd.draw.layout's Layouts, and the page in a real headless browser (Debian's chromium through selenium)."""
 
 import concurrent.futures
 import http.client
@@ -24,7 +24,8 @@ from test_player import _no_errors, browser  # noqa: F401
 from autograd import Value, draw, explain, gradcheck, serve
 from autograd.cli import main as cli_main
 from autograd.cli import output, parse
-from autograd.draw.live import Layouts, local_derivatives
+from autograd.draw.layout import Layouts
+from autograd.draw.notation import local_derivatives
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz's dot is not installed")
 pytestmark = needs_dot
@@ -273,6 +274,22 @@ def test_layouts_grow_when_a_number_outgrows_its_room_and_check_their_svg():
     assert picture(0.6)[0].layout == wide.layout  # more room never hurts: the wide layout stays
 
 
+def test_the_playgrounds_picture_attaches_stray_edge_labels_as_draw_does():
+    """dot can place an edge's label nearer another edge's line (here ∂a/∂w under the edge to x): draw's
+    picture then draws a line from the label to its own edge, and so must the playground's, laid out or full."""
+    expr, values = "(tanh(w*x+b)-0.5)**2", {"w": 0.5, "x": 2.0, "b": 0.5}
+
+    def attached_edges(svg):  # dot draws a label attached to its edge (decorate=true) with a polyline under it
+        return set(re.findall(r'<g id="(e\d+)" class="edge">(?:(?!</g>).)*<polyline', svg, re.S))
+
+    root = output(parse(expr), {n: Value(x, label=n) for n, x in values.items()})
+    root.backward()
+    graph = draw(root, view="backward")
+    drawn = attached_edges(graph.pipe(format="svg").decode())
+    assert drawn, "the example no longer has a stray label: pick another"
+    assert attached_edges(Layouts().picture(draw(root, view="backward")).svg) == drawn
+
+
 def test_a_picture_that_fails_the_check_is_drawn_in_full():
     from autograd import scope
 
@@ -287,15 +304,15 @@ def test_a_picture_that_fails_the_check_is_drawn_in_full():
 
 def test_a_missing_failing_or_slow_dot_is_an_error_not_a_wrong_picture(monkeypatch):
     from autograd.draw import DotNotFoundError
-    from autograd.draw import live as live_module
+    from autograd.draw import layout as layout_module
 
     root = output(parse("a*b"), {"a": Value(2.0, label="a"), "b": Value(3.0, label="b")})
     graph = draw(root, view="backward")
     with pytest.raises(RuntimeError, match=r"^graphviz's dot failed: .*syntax error"):
-        live_module._dot("digraph { -> }", 10.0)
+        layout_module._dot("digraph { -> }", 10.0)
     with pytest.raises(TimeoutError, match=r"^graphviz's dot took longer than 1e-06 s to lay the picture out$"):
         Layouts(timeout=1e-6).picture(graph)
-    monkeypatch.setattr(live_module.shutil, "which", lambda name: None)
+    monkeypatch.setattr(layout_module.shutil, "which", lambda name: None)
     with pytest.raises(DotNotFoundError):
         Layouts().picture(graph)
 
@@ -636,7 +653,13 @@ def test_the_textbook_example_typed_set_moved_and_clicked_in_a_browser(browser, 
     # a screenshot for the README (PLAYGROUND_SCREENSHOT=docs/playground.png writes the committed one)
     browser.execute_script("window.scrollTo(0, 0)")
     shot = pathlib.Path(os.environ.get("PLAYGROUND_SCREENSHOT", tmp_path / "playground.png"))
-    browser.save_screenshot(str(shot))
+    size = browser.get_window_size()
+    below = browser.execute_script("return document.documentElement.scrollHeight - window.innerHeight")
+    browser.set_window_size(size["width"], size["height"] + min(max(below, 0), 400))  # the whole derivation
+    try:
+        browser.save_screenshot(str(shot))
+    finally:
+        browser.set_window_size(size["width"], size["height"])
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     # reload: the URL holds the expression and the values
@@ -646,6 +669,101 @@ def test_the_textbook_example_typed_set_moved_and_clicked_in_a_browser(browser, 
     assert browser.find_element(By.ID, "expr").get_attribute("value") == "c*(a+2*b)"
     assert (_text(browser, "output"), _text(browser, "grad-c")) == ("f = -10.2", "5.1")
     _no_errors(browser)
+
+
+# the textbook example; an input called f, which the output's label 'f' must not shadow (the naming primes it);
+# a constant longer than the pictures write it
+AGREE = [
+    ("c*(a+2*b)", {"a": 3, "b": 1, "c": -2}),
+    ("f*g + 1", {"f": 2, "g": 3}),
+    ("x*0.333333333 - 1/3", {"x": 2}),
+]
+
+
+def test_the_page_names_every_node_as_the_pictures_explain_and_the_stepper_do(browser, server):  # noqa: F811
+    """The output line, the gradient table, a clicked node's text and the stepper's captions use the names
+    and the notation of the pictures (the graph's one naming); constants carry no gradient anywhere."""
+    from selenium.webdriver.common.by import By
+
+    from autograd.engine import topological_order
+
+    for expr, values in AGREE:
+        query = "?expr=" + expr.replace("+", "%2B") + "".join(f"&{n}={x}" for n, x in values.items())
+        _open(browser, server, query)
+        inputs = {n: Value(float(x), label=n) for n, x in values.items()}
+        root = output(parse(expr), inputs)
+        order = topological_order(root)  # the page's node ids: b0 (the output) ...
+        nodes = browser.execute_script(
+            "return [...document.querySelectorAll('#backward g.node')].map(g => "
+            "[g.id, [...g.querySelectorAll('text')].map(t => t.textContent)])"
+        )
+        texts = {int(gid[1:]): t for gid, t in nodes}
+        assert len(texts) == len(order)
+        edges = browser.execute_script(
+            "return [...document.querySelectorAll('#backward g.edge')].map(g => "
+            "[...g.querySelectorAll('text')].map(t => t.textContent))"
+        )
+        edge_lines = {t[0] for t in edges if t}
+        name = {v: texts[k][0] for k, v in enumerate(order)}  # what the picture calls each node
+        title = {v: "".join(texts[k][:2]).replace("\xa0", " ") for k, v in enumerate(order)}  # 'd = 2b'
+
+        # the output line and the table: the root's and the inputs' names, each row a gradient the picture shows
+        assert _text(browser, "output") == f"{name[root]} = {root.data:.10g}"
+        rows = browser.execute_script(
+            "return [...document.querySelectorAll('#grads tbody tr')].map(r => [...r.cells].map(c => c.textContent))"
+        )
+        assert [r[0] for r in rows] == [f"∂{name[root]}/∂{name[v]}" for v in inputs.values()]
+        shown = [t for k in texts for t in texts[k] if t.startswith("∂")]
+        for row in rows:
+            assert f"{row[0]} = {float(row[1]):.4g}" in shown or f"{row[0]} = {row[1]}" in shown, (row, shown)
+
+        # constants: their number only, no gradient in the picture, the table or the edges into them
+        constants = [v for v in order if v.is_constant]
+        assert constants
+        for c in constants:
+            assert texts[order.index(c)] == [name[c]]
+            assert not any(f"/∂{name[c]} " in t for t in shown + sorted(edge_lines))
+
+        # click every node: an input's derivation (explain), an op's local derivatives as its edges write them,
+        # a constant's number
+        for k, v in enumerate(order):
+            browser.execute_script("document.getElementById('details').textContent = ''")
+            browser.find_element(By.ID, f"b{k}").click()
+            _wait(browser, lambda d: _text(d, "details"))
+            details = _text(browser, "details").splitlines()
+            if v.is_constant:
+                assert details[0].startswith(f"{name[v]}: ") and "no gradient" in details[0]
+            elif v.is_leaf:
+                assert "\n".join(details) == str(explain(root, v))
+                assert details[0].startswith(f"∂{name[root]}/∂{name[v]}")
+            else:
+                assert details[0] == f"{title[v]} {texts[k][2]}"  # 'd = 2b = 2'
+                assert len(details) == 1 + sum(not c.is_constant for c in v.children)
+                assert set(details[1:]) <= edge_lines, (details, edge_lines)
+
+        # the stepper names the same nodes
+        browser.find_element(By.ID, "steps").click()
+        browser.switch_to.frame(browser.find_element(By.ID, "steps-frame"))
+        try:
+            _wait(browser, lambda d: (_text(d, "counter") or "").startswith("step 0 of"))
+            total = int(_text(browser, "counter").split()[-1])
+            assert total == sum(not c.is_constant for v in order for c in v.children)  # none into a constant
+            for step in range(1, total + 1):
+                browser.find_element(By.ID, "next").click()
+                _wait(browser, lambda d, want=f"step {step} of {total}": _text(d, "counter") == want)
+                m = re.match(r"Step \d+ of \d+: (\S+) passes its gradient back to (\S+):", _text(browser, "caption"))
+                assert m and {m[1], m[2]} <= set(name.values()), _text(browser, "caption")
+            # the last frame (an SVG image): each node's first text is the name the playground's picture shows
+            firsts = browser.execute_script(
+                "const svg = decodeURIComponent(document.getElementById('frame').src.split(',')[1]);"
+                "const doc = new DOMParser().parseFromString(svg, 'image/svg+xml');"
+                "return [...doc.querySelectorAll('g.node')].map(g => g.querySelector('text').textContent)"
+            )
+            assert sorted(firsts) == sorted(name.values())
+        finally:
+            browser.switch_to.default_content()
+        browser.find_element(By.ID, "close-steps").click()
+        _no_errors(browser)
 
 
 def test_a_domain_error_is_one_line_on_the_page_and_the_page_still_works(browser, server, capsys):  # noqa: F811

@@ -5,8 +5,9 @@
 - `autograd.draw.groups`: scopes as clusters (open) or blocks (collapsed);
 - `autograd.draw.views`: `draw`, the forward and backward views, and `nodes_between`;
 - `autograd.draw.steps`: `draw_steps`, the backward pass step by step;
-- `autograd.draw.player` and its template ``player.html``: the HTML stepper page;
-- `autograd.draw.live`: pictures that a page updates without a new layout (the playground, `autograd.serve`).
+- `autograd.draw.layout`: one layout, many texts: dot's SVG read once and changed in place, frame by frame
+  (the stepper) or move by move (the playground, `autograd.serve`);
+- `autograd.draw.player` and its template ``player.html``: the HTML stepper page.
 """
 
 from .groups import GraphTooLargeError

@@ -18,7 +18,9 @@ The internal API, for the other modules of ``autograd.draw``:
   edge text is made);
 - ``grad_text(v, root, names, precision, grad, seed_is_one)``: the text of a node's gradient;
 - ``node_rows(v, names, precision)``, ``table(rows)``: a node's HTML-like label;
-- ``kind(v, root)`` and ``STYLE``: how a node is drawn.
+- ``kind(v, root)`` and ``STYLE``: how a node is drawn;
+- ``local_derivatives(root, node)``: an op node's local derivatives as the backward picture writes them on its
+  edges, one per line (for the playground, `autograd.serve`).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import html
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from ..names import Naming, Term, cut, number, with_value
+from ..names import Naming, Term, cut, naming, number, with_value
 
 if TYPE_CHECKING:
     from ..engine import Value
@@ -47,6 +49,7 @@ __all__ = [
     "table",
     "kind",
     "STYLE",
+    "local_derivatives",
 ]
 
 # node attributes per kind: shape and colour tell the kinds apart, also in greyscale
@@ -204,3 +207,24 @@ def node_rows(v: Value, names: Naming, precision: int) -> list[Row]:
     if v.is_leaf:
         return [(f"{name}&#160;= {value}", "")]
     return [(f"{name}&#160;= {escape(names.formula(v))}", ""), (f"= {value}", "")]
+
+
+def local_derivatives(root: Value, node: Value, precision: int = 4) -> list[str]:
+    """The op node's name, formula and value, then its local derivatives, one per operand that carries a
+    gradient (not a constant), as the backward picture of `root` writes them on its edges (`draw`), with
+    the graph's one naming (`autograd.names`); [] for a leaf.
+
+    >>> from autograd import Value
+    >>> a, b = Value(3.0, label="a"), Value(1.0, label="b")
+    >>> e = a + 2 * b; f = Value(-2.0, label="c") * e; f.label = "f"
+    >>> local_derivatives(f, e)
+    ['e = a + d = 5', '∂e/∂a = 1', '∂e/∂d = 1']
+    """
+    if node.is_leaf:
+        return []
+    names = naming(root)
+    lines = [f"{names[node]} = {names.formula(node)} = {number(node.data, precision)}"]
+    for j, (child, local) in enumerate(zip(node.children, node.local_grads)):
+        if not child.is_constant:
+            lines.append(local_text(node, child, local, names, precision, j))
+    return lines

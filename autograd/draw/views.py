@@ -14,7 +14,6 @@ The internal API, for `autograd.draw.steps`: ``check_root``, ``new_graph``, ``ch
 from __future__ import annotations
 
 import os
-import re
 import textwrap
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -25,7 +24,7 @@ from ..engine import Value, topological_order
 from ..files import write_atomic
 from ..names import Naming, naming
 from .groups import Block, Collapse, Expand, GraphTooLargeError, Grouping, Item, ScalarEdge, emit, group
-from .layout import Sheet
+from .layout import DotNotFoundError, Sheet, attached
 from .notation import (
     STYLE,
     Row,
@@ -43,14 +42,6 @@ from .notation import (
 
 __all__ = ["draw", "nodes_between", "Graph", "DotNotFoundError", "BackwardNotRunError", "GraphTooLargeError"]
 
-_INSTALL = (
-    "graphviz's 'dot' program was not found on PATH, so the graph cannot be rendered "
-    "(building it and reading .source still work); install graphviz and make sure 'dot' is on PATH: "
-    "Debian/Ubuntu 'sudo apt-get install graphviz', macOS 'brew install graphviz', "
-    "Windows 'winget install graphviz' (or the installer from graphviz.org, then add its bin folder to PATH), "
-    "conda 'conda install -c conda-forge graphviz'"
-)
-
 # DejaVu Sans is on every Debian/Ubuntu machine with graphviz (fontconfig depends on it), so dot measures the
 # text with the font a browser then draws the SVG with (Helvetica is not there: dot and the browser each pick
 # another font, and the words of a line overlap or drift apart); sans-Serif is the browser's fallback elsewhere.
@@ -59,19 +50,12 @@ _MAX_LINES = 5  # values listed on an edge that enters or leaves a block; more a
 _TITLE_WIDTH, _TITLE_LINES = 100, 4  # a title wraps at 100 characters (about 900 px at 14 pt), 4 lines at most
 
 
-# graphviz is untyped (its classes are Any to mypy), and subclassing Any is an error under --strict: the two
-# classes below extend graphviz's on purpose.
-class DotNotFoundError(graphviz.ExecutableNotFound):  # type: ignore[misc]  # graphviz is untyped
-    """Rendering needs graphviz's `dot` binary and it is not on PATH; the message says how to install it."""
-
-    def __init__(self) -> None:
-        RuntimeError.__init__(self, _INSTALL)
-
-
 class BackwardNotRunError(RuntimeError):
     """A backward view (or its numbers) was asked for, but ``backward()`` has not run on the root."""
 
 
+# graphviz is untyped (its classes are Any to mypy), and subclassing Any is an error under --strict: the class
+# below extends graphviz's on purpose.
 class Graph(graphviz.Digraph):  # type: ignore[misc]  # graphviz is untyped
     """The ``graphviz.Digraph`` that ``draw`` returns: ``.source``, ``.render(path, format=...)``,
     ``.pipe()`` and inline display in Jupyter work as usual; a missing ``dot`` raises `DotNotFoundError`.
@@ -101,10 +85,7 @@ class Graph(graphviz.Digraph):  # type: ignore[misc]  # graphviz is untyped
     def attach(self, edges: Iterable[str]) -> None:
         """Draw the labels of the edges whose ids are listed attached to their edge (decorate=true)."""
         wanted = set(edges)
-        for k, line in enumerate(self.body):
-            m = re.search(r"\bid=(\w+)[ \]]", line)
-            if " -> " in line and m and m[1] in wanted:
-                self.body[k] = line.replace(f"id={m[1]}", f"id={m[1]} decorate=true", 1)
+        self.body[:] = [attached(line, wanted) for line in self.body]
         self._settled = True
 
     def pipe(self, *args: Any, **kwargs: Any) -> Any:  # bytes, or str when an encoding is given

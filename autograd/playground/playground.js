@@ -105,7 +105,7 @@
     const rows = answer.inputs.map(row => {
       const tr = document.createElement("tr");
       const name = document.createElement("td"), grad = document.createElement("td");
-      name.textContent = `∂${answer.output.name}/∂${row.name}`;
+      name.textContent = row.grad_name;  // as the pictures write it
       grad.textContent = row.grad_text;
       grad.className = "number";
       grad.id = "grad-" + row.name;
