@@ -1,30 +1,48 @@
 """Compiled replay: trace a fixed-shape function once, then replay its forward and backward fast.
 
-``fast = compile(fn)``: the first call ``fast(*leaves)`` runs ``fn`` eagerly and turns the graph it
-built into one generated Python function: one line per node forward, one line per edge backward,
-every number a plain local variable. Later calls with as many leaves run that function on the
-leaves' current ``.data`` and build no Value at all. Results equal eager mode bit for bit: each line is
-written from the op table, by running the op's value and derivative rule on symbols (so the line is
-the very float expression eager mode evaluates, or a call of the same function where a rule branches
-on the data), and the backward adds gradients in the engine's order.
+``fast = compile(fn)``: the first call ``fast(*leaves)`` runs ``fn`` eagerly and writes the graph it built down
+as a *tape*: one instruction per node (an op of the table and the positions of its operands). Later calls
+with as many leaves replay the tape on the leaves' current ``.data`` and build no Value at all. The work comes
+in tiers, as a JIT's does:
 
-The limit: the replay repeats the *traced* graph. A function whose graph depends on the data (a
-Python ``if`` on ``.data``, a loop whose length depends on a value) must not be compiled, or only
-with ``check=True``, which traces every call again and raises `GraphChanged` when the graph differs.
+1. **the tape**, made at the trace (a couple of µs a node): its replay evaluates each op with the table's own
+   functions (`ops.evaluate`, as eager mode does) and adds the gradients in the engine's order;
+2. **generated Python source**, once a program has been replayed ``source_after`` times: one line per node
+   forward, one line per edge backward, every number a plain local variable, every op's value and derivative
+   written out from the table (by running its rule on symbols), so nothing is called back in the table.
+   Generating and compiling the source costs some 20 µs a node, which a program replayed often pays back;
+3. **a cache keyed by the graph's structure** (the ops and how they connect, not the numbers): a second trace
+   of the same shape, by another `compile` of the same function or of another model of the same architecture,
+   finds the tape and the source made for the first.
+
+Results equal eager mode bit for bit in every tier: the same float expressions, the gradients added in the
+engine's order.
+
+The limit: the replay repeats the *traced* graph. A function whose graph depends on the data (a Python ``if``
+on ``.data``, a loop whose length depends on a value) must not be compiled, or only with ``check=True``, which
+traces every call again and raises `GraphChanged` when the graph differs.
 """
 
 import builtins
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Generator, Sequence
-from typing import Literal, NoReturn, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from . import ops
-from .engine import BACKWARD_LOCK, Value, node_op, topological_order
+from .engine import BACKWARD_LOCK, Value, op_of, topological_order
 from .grad_mode import GRAD, mode
 from .methods import real
-from .names import Naming, naming
+from .names import naming
+from .symbols import Symbol, Untraceable
 
-__all__ = ["compile", "Compiled", "CompiledResult", "GraphChanged"]
+__all__ = ["compile", "Compiled", "CompiledResult", "GraphChanged", "clear_cache"]
+
+# Replays of a program before its Python source is generated. Measured per op node (the MLP's per-point loss, a
+# chain, the RNN): a replay of the tape costs 1.1-2.4 µs more than one of the source, and generating the source
+# 50-160 µs, so the source pays for itself after some 30-70 replays.
+SOURCE_AFTER = 50
 
 
 class GraphChanged(RuntimeError):
@@ -44,13 +62,16 @@ class _Fallback(Exception):
     """Raised by generated code where the engine would check the data: the call is redone eagerly."""
 
 
-def compile(fn: Callable[..., Value], check: bool = False) -> "Compiled":
+def compile(fn: Callable[..., Value], check: bool = False, source_after: int = SOURCE_AFTER) -> "Compiled":
     """Trace ``fn(*leaves) -> Value`` on the first call, replay it on later calls.
+
+    ``source_after``: the replays of the tape after which Python source is generated for the graph (0: at the
+    second call; a large number: never).
 
     >>> from autograd import Value
     >>> f = compile(lambda a, b: (a * b + b).tanh())
     >>> a, b = Value(0.5), Value(-1.0)
-    >>> r = f(a, b)          # traces, then replays
+    >>> r = f(a, b)          # traces
     >>> a.data = 2.0
     >>> r = f(a, b)          # replays on the new data: no Value is built
     >>> r.backward()
@@ -61,7 +82,9 @@ def compile(fn: Callable[..., Value], check: bool = False) -> "Compiled":
         raise TypeError(f"compile: fn must be callable, got {fn!r} of type {type(fn).__name__}")
     if type(check) is not bool:
         raise TypeError(f"compile: check must be True or False, got {check!r}")
-    return Compiled(fn, check)
+    if type(source_after) is not int or source_after < 0:
+        raise TypeError(f"compile: source_after must be an int >= 0 (replays of the tape), got {source_after!r}")
+    return Compiled(fn, check, source_after)
 
 
 class Compiled:
@@ -70,14 +93,23 @@ class Compiled:
     >>> f = compile(lambda x: x * x)
     >>> f(Value(3.0)).data
     9.0
+    >>> f.tier(1)
+    'tape'
     >>> print(f.source(1).splitlines()[0])
     def replay(L, K):
+    >>> f.tier(1)
+    'source'
     """
 
-    def __init__(self, fn: Callable[..., Value], check: bool = False) -> None:
+    def __init__(self, fn: Callable[..., Value], check: bool = False, source_after: int = SOURCE_AFTER) -> None:
         self.fn = fn
         self.check = check
-        self._programs: dict[int, _Program] = {}  # number of leaves -> _Program
+        self.source_after = source_after
+        # number of leaves -> (the program of the traced graph, the leaves fn reached besides its arguments)
+        self._programs: dict[int, tuple[_Program, tuple[Value, ...]]] = {}
+        # number of leaves -> the first traced graph's output and its arguments, for `source`'s comments (the
+        # program is shared by every graph of its shape; the names are this function's)
+        self._traced: dict[int, tuple[Value, dict[Value, int]]] = {}
 
     def __call__(self, *leaves: Value) -> "CompiledResult":
         """Replay on the leaves' current data; trace first if this number of leaves is new.
@@ -85,16 +117,23 @@ class Compiled:
         Returns a `CompiledResult`. Under ``no_grad()`` and ``detect_anomaly()`` ``fn`` runs eagerly,
         and so does a call whose data reach the edge of an op's domain (the engine's error, or value).
         """
-        program = self._programs.get(len(leaves))
-        traced: float | None = None
-        if program is None or self.check or mode() != GRAD:
+        entry = self._programs.get(len(leaves))
+        traced: Value | None = None
+        if entry is None or self.check or mode() != GRAD:
             if mode() != GRAD:
                 # Under no_grad() or detect_anomaly() the function runs eagerly, exactly as uncompiled
                 # (no graph, or every op checked for NaN and infinities).
                 out = _value(self.fn(*leaves), self.fn)
                 return CompiledResult(out.data, out.backward)
-            program, traced = self._trace(leaves, program)
-        replay = program.function(leaves, program.captured)
+            first = entry is None
+            entry, traced = self._trace(leaves, entry)
+            if first and traced is not None:
+                # the first call: the graph just built is the result (its backward is eager mode's own)
+                return CompiledResult(traced.data, traced.backward)
+        program, captured = entry
+        if program.function is None and program.replays >= self.source_after:
+            program.generate(leaves, captured)
+        replay = program.replay(leaves, captured)
         try:
             data = next(replay)
         except (ArithmeticError, ValueError, _Fallback):
@@ -105,16 +144,19 @@ class Compiled:
         except AttributeError:
             _check_leaves(leaves, self.fn)
             raise
-        if self.check and traced is not None and not _same(data, traced):  # traced: set when checking
+        if self.check and traced is not None and not _same(data, traced.data):
             raise GraphChanged(
                 f"compiled {_name(self.fn)} (check=True): same graph, but the replay gives "
-                f"{data!r} where the function gives {traced!r}"
+                f"{data!r} where the function gives {traced.data!r}"
             )
         return CompiledResult(data, replay.send)
 
-    def _trace(self, leaves: tuple[Value, ...], program: "_Program | None") -> "tuple[_Program, float]":
-        """Run fn eagerly; return (the program for its graph, the output's data). With an existing
-        program (check=True), compare the new graph with it and raise GraphChanged if it differs."""
+    def _trace(
+        self, leaves: tuple[Value, ...], entry: "tuple[_Program, tuple[Value, ...]] | None"
+    ) -> "tuple[tuple[_Program, tuple[Value, ...]], Value | None]":
+        """Run fn eagerly; return (the program of its graph and the leaves it reached, the output, or None if
+        the output's own backward would differ from the replay's). With an entry (check=True), compare the new
+        graph with its program and raise GraphChanged if they differ."""
         _check_leaves(leaves, self.fn)
         # The same Value passed twice: trace with a copy in the later places, so that the
         # program keeps one input per argument and later calls may pass different Values.
@@ -127,26 +169,48 @@ class Compiled:
             traced.append(v)
         out = _value(self.fn(*traced), self.fn)
         index = {v: i for i, v in enumerate(traced)}
-        order = topological_order(out, leaves=index)
-        if program is None:
-            program = self._programs[len(leaves)] = _Program(out, order, index, traced)
-            return program, out.data
-        difference = _compare(program.shape, _shape(order, index))
+        key, captured = _structure(topological_order(out, leaves=index), index)
+        # The graph just built is the first call's result when its backward is the replay's: every argument a
+        # leaf (the replay stops at an argument that has a graph of its own) and none passed twice.
+        result = out if self.check or (len(set(leaves)) == len(leaves) and all(v.is_leaf for v in leaves)) else None
+        if entry is None:
+            entry = self._programs[len(leaves)] = (_cached(key), captured)
+            self._traced[len(leaves)] = (out, index)
+            return entry, result
+        difference = _compare(entry, key, captured)
         if difference:
             raise GraphChanged(
                 f"compiled {_name(self.fn)} (check=True): the graph differs from the traced one: "
                 f"{difference}. The graph depends on the data (a Python `if` on .data?), so it "
                 f"cannot be replayed: call the function uncompiled"
             )
-        return program, out.data
+        return entry, out
+
+    def tier(self, n_leaves: int) -> str:
+        """How the program for ``n_leaves`` leaves replays now: 'tape', or 'source' (generated Python)."""
+        return "tape" if self._entry(n_leaves)[0].function is None else "source"
 
     def source(self, n_leaves: int) -> str:
-        """The generated Python source of the program for ``n_leaves`` leaves (traced already)."""
+        """The generated Python source of the program for ``n_leaves`` leaves (traced already); generated now
+        if it was not yet, and replayed from then on. Each node's line ends with a comment naming it as the
+        pictures and `explain` name the first traced graph (`autograd.names`): ``# e = a + d``."""
+        program, captured = self._entry(n_leaves)
+        if program.function is None:
+            program.generate(None, captured)
+        out, index = self._traced[n_leaves]
+        called = naming(out)
+        comments = [
+            called[v] if v.is_leaf else f"{called[v]} = {called.formula(v)}"
+            for v in reversed(topological_order(out, leaves=index))
+        ]
+        return _generate(_entries(program.key), comments)[0]
+
+    def _entry(self, n_leaves: int) -> "tuple[_Program, tuple[Value, ...]]":
         if n_leaves not in self._programs:
             raise KeyError(
                 f"compiled {_name(self.fn)}: no program for {n_leaves!r} leaves yet; traced: {sorted(self._programs)}"
             )
-        return self._programs[n_leaves].source
+        return self._programs[n_leaves]
 
     def __repr__(self) -> str:
         return f"compile({_name(self.fn)}, check={self.check})"
@@ -207,66 +271,196 @@ def _name(fn: object) -> str:
     return qualname or repr(fn)
 
 
-# ---- the trace ----
+# ---- the trace: a graph's structure, and the tape that replays it ----
 
-# One node of a traced graph, inputs first: ("input", argument index), ("leaf", the leaf Value), or
-# (the op's title, the positions of its children).
-_Entry = tuple[Literal["input"], int] | tuple[Literal["leaf"], Value] | tuple[str, tuple[int, ...]]
+# One node of a traced graph, in forward order (operands first): ("input", argument index), ("leaf", index among
+# the captured leaves: parameters a closure reaches, constants made inside fn), or (the op, the positions of its
+# operands). The last node is the output.
+_Entry = tuple[str, int] | tuple[ops.Op, tuple[int, ...]]
+# A structure as the cache keys it: the entries in one flat tuple, "input" i, "leaf" j, or op n c1 ... cn (one
+# object for the collector to walk, not two a node).
+_Key = tuple[object, ...]
+
+# A replay, ``replay(L, K)`` (L the arguments, K the captured leaves): yields the output's data, then runs a
+# backward pass per gradient sent to it.
+_Replay = Callable[[Sequence[Value], Sequence[Value]], Generator[float, float, None]]
 
 
-# The generated ``replay(L, K)``: yields the output's data, then runs a backward pass per gradient sent.
-_Replay = Callable[[Sequence[Value], tuple[Value, ...]], Generator[float, float, None]]
+def _structure(order: list[Value], index: dict[Value, int]) -> tuple[_Key, tuple[Value, ...]]:
+    """The structure of a graph given root first, and the leaves it reached besides the arguments in ``index``."""
+    position: dict[Value, int] = {}
+    at = position.__getitem__
+    key: list[object] = []
+    add, extend = key.append, key.extend
+    captured: list[Value] = []
+    for p, v in enumerate(reversed(order)):
+        position[v] = p
+        if v in index:
+            extend(("input", index[v]))
+            continue
+        op = op_of(v)
+        if op is None:
+            extend(("leaf", len(captured)))
+            captured.append(v)
+        else:
+            children = v.children
+            add(op)
+            add(len(children))
+            extend(map(at, children))
+    return tuple(key), tuple(captured)
+
+
+def _entries(key: _Key) -> list[_Entry]:
+    """The nodes of a structure, one entry each (see `_Entry`)."""
+    entries: list[_Entry] = []
+    k = 0
+    while k < len(key):
+        kind = key[k]
+        if isinstance(kind, ops.Op):
+            n = cast(int, key[k + 1])
+            entries.append((kind, cast(tuple[int, ...], key[k + 2 : k + 2 + n])))
+            k += 2 + n
+        else:
+            entries.append((cast(str, kind), cast(int, key[k + 1])))
+            k += 2
+    return entries
+
+
+# structure -> its program, shared by every compiled function; the least recently traced shapes are dropped
+# beyond _CACHE_NODES nodes in all (a program lives on in the compiled functions that hold it)
+_CACHE: "OrderedDict[_Key, _Program]" = OrderedDict()
+_CACHE_NODES = 10**6
+_CACHE_LOCK = threading.Lock()
+
+
+def _cached(key: _Key) -> "_Program":
+    """The program of a structure: the one made for an earlier trace of the same shape, or a new one."""
+    with _CACHE_LOCK:
+        program = _CACHE.get(key)
+        if program is not None:
+            _CACHE.move_to_end(key)
+            return program
+        program = _CACHE[key] = _Program(key)
+        total = sum(p.size for p in _CACHE.values())
+        while total > _CACHE_NODES and len(_CACHE) > 1:
+            total -= _CACHE.popitem(last=False)[1].size
+        return program
+
+
+def clear_cache() -> None:
+    """Forget every traced shape: the next trace of any graph makes a new tape (benchmarks time a first trace so).
+
+    >>> clear_cache()
+    """
+    with _CACHE_LOCK:
+        _CACHE.clear()
 
 
 class _Program:
-    """The generated replay function of one traced graph, and what `check=True` compares."""
+    """The replay of one graph structure: its tape, and once it has been replayed often, its generated source."""
 
-    def __init__(self, out: Value, order: list[Value], index: dict[Value, int], leaves: list[Value]) -> None:
-        # Leaves that are not arguments (parameters a closure reaches, constants made inside fn):
-        # the program keeps the Value objects and reads their .data on every call.
-        self.captured = tuple(v for v in reversed(order) if v not in index and v.is_leaf)
-        self.shape = _shape(order, index)
-        self.source, self.names = _generate(order, index, self.captured, naming(out))
-        namespace = dict(self.names, _Fallback=_Fallback, inf=math.inf, nan=math.nan)
-        exec(builtins.compile(self.source, f"<compiled {len(order)} nodes>", "exec"), namespace)
-        self.function = cast(_Replay, namespace["replay"])
-        # Internal invariant: the program reproduces the traced value (same expressions, same bits).
-        replay = self.function(leaves, self.captured)
-        try:
-            data = next(replay)
-        except (ArithmeticError, ValueError, _Fallback):
-            pass  # at an edge of an op's domain the replay defers to eager mode; nothing to compare
-        else:
-            assert _same(data, out.data), "compiled forward differs from the traced graph"
-            replay.close()
+    def __init__(self, key: _Key) -> None:
+        self.key = key
+        # the tape, in columns (few objects for the collector): where each leaf's number comes from, and per op
+        # node its position, op and operands' positions; read from the key in one pass (see `_entries`)
+        self.loads: list[tuple[int, bool, int]] = []  # (position, an argument (else a captured leaf), its index)
+        self.positions: list[int] = []
+        self.ops: list[ops.Op] = []
+        self.children: list[tuple[int, ...]] = []
+        load, position, op, children = self.loads.append, self.positions.append, self.ops.append, self.children.append
+        flat: tuple[Any, ...] = key
+        k, p, end = 0, 0, len(flat)
+        while k < end:
+            kind = flat[k]
+            if type(kind) is str:  # "input" i or "leaf" j
+                load((p, kind == "input", flat[k + 1]))
+                k += 2
+            else:  # an op, its operand count, its operands' positions
+                n = flat[k + 1]
+                position(p)
+                op(kind)
+                children(flat[k + 2 : k + 2 + n])
+                k += 2 + n
+            p += 1
+        self.size = p
+        self.replays = 0
+        self.function: _Replay | None = None
+        self.source: str | None = None
+        self._lock = threading.Lock()
+
+    def replay(self, L: Sequence[Value], K: Sequence[Value]) -> Generator[float, float, None]:
+        """A replay on the leaves' current data: the generated source's, or the tape's."""
+        if self.function is not None:
+            return self.function(L, K)
+        self.replays += 1
+        return self.tape(L, K)
+
+    def tape(self, L: Sequence[Value], K: Sequence[Value]) -> Generator[float, float, None]:
+        """The tape's replay: every op evaluated with the table's functions as eager mode evaluates it (where the
+        data leave an op's domain, `_Fallback`: the call is redone eagerly, for the engine's error), the
+        gradients added in the engine's order."""
+        values = [0.0] * self.size
+        for p, argument, i in self.loads:
+            values[p] = (L if argument else K)[i].data
+        local: list[tuple[float, ...]] = []
+        derivatives = ops.derivatives
+        for p, op, children in zip(self.positions, self.ops, self.children):
+            xs = [values[c] for c in children]
+            if op.domain is not None and op.domain(*xs, *op.params) is not None:
+                raise _Fallback
+            values[p] = y = op.value(*xs, *op.params)
+            local.append(derivatives(op, y, xs))
+        leaves = [((L if argument else K)[i], p) for p, argument, i in self.loads]
+        backward = list(zip(self.positions[::-1], self.children[::-1], local[::-1]))
+        root = self.size - 1
+        while True:
+            g = yield values[root]
+            # a leaf's contributions are summed from -0.0 (x + -0.0 is x, exactly) and added to its .grad once,
+            # which is what the engine's accumulation into .grad comes to; other nodes start from 0.0, as new
+            grads = [0.0] * self.size
+            for _, p in leaves:
+                grads[p] = -0.0
+            grads[root] = g
+            for p, children, ds in backward:
+                gp = grads[p]
+                for c, d in zip(children, ds):
+                    grads[c] += d * gp
+            for leaf, p in leaves:
+                leaf.grad += grads[p]
+
+    def generate(self, L: Sequence[Value] | None, K: Sequence[Value]) -> None:
+        """Generate, compile and check the Python source; replays use it from now on."""
+        with self._lock:
+            if self.function is not None:
+                return
+            source, names = _generate(_entries(self.key))
+            namespace = dict(names, _Fallback=_Fallback, inf=math.inf, nan=math.nan)
+            exec(builtins.compile(source, f"<compiled {self.size} nodes>", "exec"), namespace)
+            function = cast(_Replay, namespace["replay"])
+            if L is not None:
+                # Internal invariant: the source reproduces the tape (the same expressions, the same bits).
+                try:
+                    expected, data = next(self.tape(L, K)), next(function(L, K))
+                except (ArithmeticError, ValueError, _Fallback):
+                    pass  # at an edge of an op's domain the replay defers to eager mode; nothing to compare
+                else:
+                    assert _same(data, expected), "the generated source differs from the tape"
+            self.source, self.function = source, function
 
 
-def _shape(order: list[Value], index: dict[Value, int]) -> list[_Entry]:
-    """Per node, inputs first: (op, child positions), or ('input', i) / ('leaf', value) for leaves."""
-    forward = order[::-1]
-    position = {v: i for i, v in enumerate(forward)}
-    shape: list[_Entry] = []
-    for v in forward:
-        if v in index:
-            shape.append(("input", index[v]))
-        elif v.is_leaf:
-            shape.append(("leaf", v))
-        else:
-            shape.append((node_op(v).title, tuple(position[c] for c in v.children)))
-    return shape
-
-
-def _compare(old: list[_Entry], new: list[_Entry]) -> str:
-    """'' if two shapes replay the same computation, else the first difference, in words."""
+def _compare(entry: "tuple[_Program, tuple[Value, ...]]", key: _Key, captured: tuple[Value, ...]) -> str:
+    """'' if a new trace replays the same computation as the program, else the first difference, in words."""
+    program, old_captured = entry
+    old, new = _entries(program.key), _entries(key)
     if len(old) != len(new):
         return f"it had {len(old)} nodes, now {len(new)}"
     for i, (a, b) in enumerate(zip(old, new)):
-        if isinstance(a[1], Value) and isinstance(b[1], Value):  # two ("leaf", v): only they hold a Value
-            # the same leaf object (a parameter), or a constant rebuilt with the same value
-            if a[1] is not b[1] and not _same(a[1].data, b[1].data):
-                return f"node {i} is a constant that was {a[1].data!r}, now {b[1].data!r}"
-        elif a != b:
+        if a != b and _describe(a) != _describe(b):  # (an op bound anew to the same parameters is the same op)
             return f"node {i} was {_describe(a)}, now {_describe(b)}"
+        if a[0] == "leaf":  # the same leaf object (a parameter), or a constant rebuilt with the same value
+            u, v = old_captured[a[1]], captured[cast(int, b[1])]
+            if u is not v and not _same(u.data, v.data):
+                return f"node {i} is a constant that was {u.data!r}, now {v.data!r}"
     return ""
 
 
@@ -275,8 +469,8 @@ def _describe(entry: _Entry) -> str:
     if kind == "input":
         return f"argument {arg}"
     if kind == "leaf":
-        return f"the leaf {arg!r}"
-    return f"op {kind!r} of nodes {list(cast(tuple[int, ...], arg))}"
+        return "a leaf"
+    return f"op {cast(ops.Op, kind).title!r} of nodes {list(cast(tuple[int, ...], arg))}"
 
 
 def _same(a: float, b: float) -> bool:
@@ -287,11 +481,7 @@ def _same(a: float, b: float) -> bool:
 # ---- code generation: lines per node forward, one line per edge backward ----
 
 
-class _Untraceable(Exception):
-    """A rule looked at the data (a comparison, an int): it cannot be written as one expression."""
-
-
-class _Sym:
+class _Sym(Symbol):
     """A float known only by name in the generated code: arithmetic on it writes the expression.
 
     Every operation is parenthesised, so the generated expression evaluates exactly as the rule did.
@@ -302,78 +492,17 @@ class _Sym:
     def __init__(self, code: str) -> None:
         self.code = code
 
-    def _bin(self, other: object, symbol: str, reverse: bool = False) -> "_Sym":
+    def _binary(self, kind: str, other: object, reverse: bool) -> "_Sym":
         if isinstance(other, _Sym):
             right = other.code
         elif type(other) is float:
             right = _literal(other)
         else:  # an int (sum()'s start) or anything else: the rule is not plain float arithmetic
-            raise _Untraceable
-        return _Sym(f"({right} {symbol} {self.code})" if reverse else f"({self.code} {symbol} {right})")
+            raise Untraceable
+        return _Sym(f"({right} {kind} {self.code})" if reverse else f"({self.code} {kind} {right})")
 
-    def __add__(self, o: "_Sym | float") -> "_Sym":
-        return self._bin(o, "+")
-
-    def __radd__(self, o: "_Sym | float") -> "_Sym":
-        return self._bin(o, "+", True)
-
-    def __sub__(self, o: "_Sym | float") -> "_Sym":
-        return self._bin(o, "-")
-
-    def __rsub__(self, o: "_Sym | float") -> "_Sym":
-        return self._bin(o, "-", True)
-
-    def __mul__(self, o: "_Sym | float") -> "_Sym":
-        return self._bin(o, "*")
-
-    def __rmul__(self, o: "_Sym | float") -> "_Sym":
-        return self._bin(o, "*", True)
-
-    def __truediv__(self, o: "_Sym | float") -> "_Sym":
-        return self._bin(o, "/")
-
-    def __rtruediv__(self, o: "_Sym | float") -> "_Sym":
-        return self._bin(o, "/", True)
-
-    def __mod__(self, o: "_Sym | float") -> "_Sym":
-        return self._bin(o, "%")
-
-    def __rmod__(self, o: "_Sym | float") -> "_Sym":
-        return self._bin(o, "%", True)
-
-    def __pow__(self, o: "_Sym | float") -> "_Sym":
-        return self._bin(o, "**")
-
-    def __rpow__(self, o: "_Sym | float") -> "_Sym":
-        return self._bin(o, "**", True)
-
-    def __neg__(self) -> "_Sym":
-        return _Sym(f"(-{self.code})")
-
-    def __abs__(self) -> "_Sym":
-        return _Sym(f"abs({self.code})")
-
-    # A comparison is a condition for ``m.where`` (written ``(a if c else b)``); a Python ``if`` on it
-    # (``bool``) is a branch on the data, which cannot be one expression.
-    def __lt__(self, o: "_Sym | float") -> "_Sym":
-        return self._bin(o, "<")
-
-    def __le__(self, o: "_Sym | float") -> "_Sym":
-        return self._bin(o, "<=")
-
-    def __gt__(self, o: "_Sym | float") -> "_Sym":
-        return self._bin(o, ">")
-
-    def __ge__(self, o: "_Sym | float") -> "_Sym":
-        return self._bin(o, ">=")
-
-    def _refuse(self, *args: object) -> NoReturn:
-        raise _Untraceable
-
-    __bool__ = __eq__ = __ne__ = __float__ = __index__ = __round__ = _refuse
-    # Unhashable, as any class whose == does not compare values; typeshed declares object.__hash__ as a
-    # method, so mypy refuses None here although Python documents it (typeshed's list does the same).
-    __hash__ = None  # type: ignore[assignment]
+    def _unary(self, kind: str) -> "_Sym":
+        return _Sym(f"(-{self.code})" if kind == "neg" else f"abs({self.code})")
 
 
 def _literal(x: float | None) -> str:
@@ -393,7 +522,7 @@ def _code(x: "_Sym | float | bool") -> str:
         return _literal(x)
     if type(x) is bool:  # a condition a rule decided without the data (on a parameter)
         return repr(x)
-    raise _Untraceable
+    raise Untraceable
 
 
 def _where(c: "_Sym | bool", a: "_Sym | float", b: "_Sym | float") -> _Sym:
@@ -427,7 +556,7 @@ def _trace(fn: Callable[..., R], args: Sequence[object]) -> R | None:
     """fn(*args) with symbols among args: the expression(s) it writes, or None if it looks at the data."""
     try:
         return fn(*args)
-    except (_Untraceable, TypeError):
+    except (Untraceable, TypeError):
         return None
 
 
@@ -435,19 +564,30 @@ def _looks_at_data(domain: Callable[..., object], args: Sequence[object]) -> boo
     """Whether an op's domain check depends on the operands' data (else it passed at the trace, for good)."""
     try:
         domain(*args)
-    except (_Untraceable, TypeError):
+    except (Untraceable, TypeError):
         return True
     return False
 
 
-def _generate(
-    order: list[Value], index: dict[Value, int], captured: tuple[Value, ...], called: Naming
-) -> tuple[str, dict[str, object]]:
+def _local_names(structure: list[_Entry]) -> list[str]:
+    """The name of each node in generated source: ``x{i}`` argument i, ``k{j}`` captured leaf j, ``v{p}`` the op
+    node at position p. (The one place that names nodes in generated code.)"""
+    names = []
+    for p, (kind, arg) in enumerate(structure):
+        names.append(f"x{arg}" if kind == "input" else f"k{arg}" if kind == "leaf" else f"v{p}")
+    return names
+
+
+def _generate(structure: list[_Entry], comments: Sequence[str] | None = None) -> tuple[str, dict[str, object]]:
     """Python source of ``replay(L, K)``, and the names it uses: a generator that computes every value
     and local derivative, yields the output's data, then runs the backward pass each time a gradient is
     sent to it. L are the argument Values, K the captured leaves. Anything that raises (a domain
-    error) raises before the first yield, so the call can be redone eagerly. Each node's line ends with
-    a comment naming it as the pictures and `explain` do (`autograd.names`): ``# e = a + d``."""
+    error) raises before the first yield, so the call can be redone eagerly. With ``comments`` (one per
+    node), each node's line ends with its comment: how the pictures and `explain` name it, ``# e = a + d``."""
+
+    def note(p: int) -> str:
+        return f"  # {_comment(comments[p])}" if comments is not None else ""
+
     names: dict[str, object] = {"abs": builtins.abs, **vars(ops.FLOATS)}
     functions: dict[int, str] = {}  # id(function) -> its name in the generated code
     rules: dict[ops.Op, Callable[..., Sequence[float]]] = {}  # op -> its rule on floats (one function per bound op)
@@ -458,21 +598,17 @@ def _generate(
             names[functions[id(fn)]] = fn
         return functions[id(fn)]
 
-    name: dict[Value, str] = {}
+    name = _local_names(structure)
     lines = ["def replay(L, K):"]
-    for i, v in enumerate(captured):
-        name[v] = f"k{i}"
-        lines.append(f"    k{i} = K[{i}].data  # {_comment(called[v])}")
-    local: dict[Value, list[str]] = {}  # node -> the expression of each local derivative ('' means exactly 1.0)
-    for n, v in enumerate(reversed(order)):  # children before parents
-        if v in index:
-            name[v] = f"x{index[v]}"
-            lines.append(f"    x{index[v]} = L[{index[v]}].data  # {_comment(called[v])}")
-        elif not v.is_leaf:
-            op, out = node_op(v), f"v{n}"
-            name[v] = out
-            c = [name[child] for child in v.children]
-            params = [_literal(p) for p in op.params]
+    lines += [f"    {name[p]} = K[{arg}].data{note(p)}" for p, (kind, arg) in enumerate(structure) if kind == "leaf"]
+    local: dict[int, list[str]] = {}  # node -> the expression of each local derivative ('' means exactly 1.0)
+    for p, (kind, arg) in enumerate(structure):  # operands before the nodes that use them
+        if kind == "input":
+            lines.append(f"    {name[p]} = L[{arg}].data{note(p)}")
+        elif isinstance(kind, ops.Op):
+            op, out = kind, name[p]
+            c = [name[child] for child in cast(tuple[int, ...], arg)]
+            params = [_literal(q) for q in op.params]
             # a domain that does not look at the data (dot's operand count) is checked once, here
             if op.domain is not None and _looks_at_data(op.domain, [_Sym(x) for x in c] + list(op.params)):
                 lines.append(f"    if {call(op.domain)}({', '.join(c + params)}) is not None: raise _Fallback")
@@ -483,7 +619,7 @@ def _generate(
                 value = _trace(op.batched, [_SYM_MATH] + [_Sym(x) for x in c] + list(op.params))
             if not isinstance(value, _Sym):  # no such form: call the table's function
                 value = _Sym(f"{call(op.value)}({', '.join(c + params)})")
-            lines.append(f"    {out} = {value.code}  # {_comment(f'{called[v]} = {called.formula(v)}')}")
+            lines.append(f"    {out} = {value.code}{note(p)}")
             grads: Sequence[_Sym | float] | None = _trace(
                 op.grads, [_SYM_MATH, _Sym(out)] + [_Sym(x) for x in c] + list(op.params)
             )
@@ -492,15 +628,15 @@ def _generate(
                     rules[op] = _float_grads(op)
                 lines.append(f"    {out}d = {call(rules[op])}({', '.join([out, *c])})")
                 grads = [_Sym(f"{out}d[{k}]") for k in range(len(c))]
-            local[v] = []
+            local[p] = []
             for k, d in enumerate(grads):
                 if isinstance(d, _Sym) and d.code not in c:
                     lines.append(f"    {out}d{k} = {d.code}")
                     d = _Sym(f"{out}d{k}")
-                local[v].append("" if type(d) is float and d == 1.0 else d.code if isinstance(d, _Sym) else _literal(d))
+                local[p].append("" if type(d) is float and d == 1.0 else d.code if isinstance(d, _Sym) else _literal(d))
     lines.append("    while True:")
-    lines.append(f"        g = yield {name[order[0]]}")
-    lines.extend("        " + line for line in _backward_lines(order, index, captured, name, local))
+    lines.append(f"        g = yield {name[-1]}")
+    lines.extend("        " + line for line in _backward_lines(structure, name, local))
     return "\n".join(lines) + "\n", names
 
 
@@ -519,39 +655,42 @@ def _float_grads(op: ops.Op) -> Callable[..., Sequence[float]]:
     return grads
 
 
-def _backward_lines(
-    order: list[Value],
-    index: dict[Value, int],
-    captured: tuple[Value, ...],
-    name: dict[Value, str],
-    local: dict[Value, list[str]],
-) -> list[str]:
-    """``child.grad += local * g`` for every edge, nodes in the engine's order (root first).
+def _backward_lines(structure: list[_Entry], name: list[str], local: dict[int, list[str]]) -> list[str]:
+    """``child.grad += local * g`` for every edge, nodes in the engine's order (the output first).
 
     An intermediate node's gradient is a local variable: set by its first edge, added to by the others
     (the engine starts from 0.0 and adds in the same order). A leaf's contributions are summed the same
     way and then added to its ``.grad`` once, as the engine adds the previous grads back at the end.
     """
+
+    def is_leaf(p: int) -> bool:
+        return not isinstance(structure[p][0], ops.Op)
+
+    def grad_of(p: int) -> str:  # the expression of a leaf's .grad: an argument L[i] or a captured leaf K[j]
+        kind, arg = structure[p]
+        return f"L[{arg}].grad" if kind == "input" else f"K[{arg}].grad"
+
     lines: list[str] = []
-    root = order[0]
+    root = len(structure) - 1
     grad = {root: "g"}
-    alias: set[Value] = set()  # gradient names that belong to a parent ("+" passes its gradient through unchanged)
-    edges: dict[Value, int] = {}  # leaf -> number of edges into it
-    for v in order:
-        if not v.is_leaf and v not in index:
-            for child in v.children:
-                if child.is_leaf or child in index:
+    alias: set[int] = set()  # gradient names that belong to a parent ("+" passes its gradient through unchanged)
+    edges: dict[int, int] = {}  # leaf -> number of edges into it
+    for kind, arg in structure:
+        if isinstance(kind, ops.Op):
+            for child in cast(tuple[int, ...], arg):
+                if is_leaf(child):
                     edges[child] = edges.get(child, 0) + 1
-    leaf_grads = [root] if root.is_leaf or root in index else []
-    for v in order:
-        if v.is_leaf or v in index:
+    leaf_grads = [root] if is_leaf(root) else []
+    for p in range(root, -1, -1):
+        kind, arg = structure[p]
+        if not isinstance(kind, ops.Op):
             continue
-        g = grad[v]
-        for child, expr in zip(v.children, local[v]):
+        g = grad[p]
+        for child, expr in zip(cast(tuple[int, ...], arg), local[p]):
             term = f"{expr} * {g}" if expr else g
             own = f"g{name[child]}"
             if child in edges and edges[child] == 1:
-                lines.append(f"{_grad_of(child, index, name)} += {term}")  # the leaf's only edge
+                lines.append(f"{grad_of(child)} += {term}")  # the leaf's only edge
             elif child not in grad:
                 if not expr and child not in edges:
                     grad[child] = g  # the first and maybe only contribution is g itself: no line
@@ -568,10 +707,5 @@ def _backward_lines(
             else:
                 lines.append(f"{own} += {term}")
     for leaf in leaf_grads:
-        lines.append(f"{_grad_of(leaf, index, name)} += {grad[leaf]}")
+        lines.append(f"{grad_of(leaf)} += {grad[leaf]}")
     return lines
-
-
-def _grad_of(leaf: Value, index: dict[Value, int], name: dict[Value, str]) -> str:
-    """The expression of a leaf's .grad: an argument L[i] or a captured leaf K[i]."""
-    return f"L[{index[leaf]}].grad" if leaf in index else f"K[{name[leaf][1:]}].grad"

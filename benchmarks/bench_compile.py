@@ -3,7 +3,8 @@
 The workload is benchmarks/bench_engine.py's: micrograd's demo step (2-16-16-1 ReLU MLP, max-margin
 loss averaged over a batch of points, L2 regularisation, one forward + backward + SGD step). The
 compiled step traces the per-point loss once and replays it per point, adding ``backward(1/batch)``
-into the parameters' grads; the regularisation term is compiled too. Runs alternate between the variants in
+into the parameters' grads; the regularisation term is compiled too (after `SOURCE_AFTER` replays of its
+tape a program runs generated source: the timed steps do). Runs alternate between the variants in
 this one process; each line prints the median time and ratios, with Python's cyclic GC on (its
 default) and then off for every variant. Then the training time of the character-RNN demo
 (demos/char_rnn.py's train()), eager and compiled.
@@ -51,6 +52,25 @@ class CompiledStep:
         r.backward()
         self.opt.step()
         return data * scale + r.data
+
+
+class CompiledWholeStep:
+    """The same step with the whole batch's loss (hinge over every point + L2) compiled as one graph: the points
+    are constants of the graph, the parameters reached through the closure."""
+
+    def __init__(self, model, opt, xs, ys):
+        self.opt = opt
+        params = opt.params
+        self.loss = compile(
+            lambda: nn.hinge_loss([model(x)[0] for x in xs], ys) + ALPHA * sum_values([p * p for p in params])
+        )
+
+    def __call__(self):
+        r = self.loss()
+        self.opt.zero_grad()
+        r.backward()
+        self.opt.step()
+        return r.data
 
 
 def make_model():
@@ -115,7 +135,7 @@ def mlp_benchmark(batch, repeats):
                 print(f"  {name:30s} {t * 1e3:8.2f} ms/step   compiled is {t / t_comp:6.1f}x faster")
     finally:
         gc.enable() if was else gc.disable()
-    print(f"first compiled step (trace + code generation): {first * 1e3:.1f} ms")
+    print(f"first compiled step (trace to a tape): {first * 1e3:.1f} ms")
     rel_loss, rel_param = agreement(xs, ys)
     print(
         f"eager vs compiled after one step: loss differs by {rel_loss:.1e} (relative), parameters by "

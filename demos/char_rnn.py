@@ -108,7 +108,8 @@ def train(text, steps=STEPS, n_hidden=N_HIDDEN, seq_len=SEQ_LEN, lr=LR, seed=0, 
         ts = [[Value(0.0) for _ in range(V)] for _ in range(seq_len)]
         h0 = [Value(0.0) for _ in range(n_hidden)]
         leaves = [v for row in xs + ts for v in row] + h0
-        step_loss = autograd.compile(lambda *_: fixed_shape_loss(rnn, xs, ts, h0)[0])
+        # replayed thousands of times: the Python source at once, not after the tape's first replays
+        step_loss = autograd.compile(lambda *_: fixed_shape_loss(rnn, xs, ts, h0)[0], source_after=0)
     losses, h, p = [], None, 0
     t0 = time.perf_counter()
     for step in range(steps):

@@ -5,16 +5,36 @@ the three embeddings are concatenated, go through a tanh layer and a softmax ove
 Trained on a tiny corpus, it predicts "books" after "students opened their", and because "cat" and
 "dog" appear in the same contexts they end up with similar embeddings, so the model completes
 "... the dog gets" with "fed" although it has only ever seen "the cat gets fed" (the notes' example).
+
+Training maps the loss of one window over each mini-batch with `autograd.vmap`. A lookup picks a row by the
+data, so every window would have another graph; written as the notes write it, e = E^T x with x the word's
+one-hot vector, every window has the same graph, and the lookups become matrix products (the same numbers: the
+zeros add nothing). ``--eager`` builds every window's graph with the lookups instead.
+
+    python -m demos.neural_lm [--eager] [--out DIR]
 """
 
 import math
 import pathlib
 
+import numpy
+
 import autograd
 import nn
-from autograd import sum_values
+from autograd import sum_values, vmap
 
-__all__ = ["CORPUS", "WINDOW", "NeuralLM", "build_vocab", "windows", "train", "next_word_probs", "cosine", "main"]
+__all__ = [
+    "CORPUS",
+    "WINDOW",
+    "NeuralLM",
+    "build_vocab",
+    "windows",
+    "onehot_loss",
+    "train",
+    "next_word_probs",
+    "cosine",
+    "main",
+]
 
 CORPUS = """
 students opened their books
@@ -83,19 +103,52 @@ class NeuralLM(nn.Module):
         return self.out(self.hidden(e))
 
 
-def train(seed=0, epochs=12, batch_size=16, lr=0.03, dim=8, hidden=16):
-    """Adam on the mean cross-entropy of shuffled mini-batches of windows. Returns (model, vocab, losses),
-    with one loss per epoch (the mean over its batches)."""
+def onehot_loss(model, vocab_size):
+    """The cross-entropy of one window, a function of 4 x ``vocab_size`` numbers: the one-hot vectors of the
+    three context words and of the target. e = E^T x (a dot product of each column of the table with x) is
+    the lookup, and -t . log_softmax(y) is -log_softmax(y)[target], to the last bit.
+
+    >>> lm = NeuralLM(5, dim=2, hidden=3, seed=0)
+    >>> x = [0.0] * 20
+    >>> x[1] = x[5 + 2] = x[10 + 4] = x[15 + 3] = 1.0  # context words 1, 2, 4; target 3
+    >>> onehot_loss(lm, 5)(*x).data == nn.cross_entropy(lm([1, 2, 4]), 3).data
+    True
+    """
+    columns = [[row[d] for row in model.embedding.weight] for d in range(model.embedding.dim)]
+
+    def window_loss(*x):
+        words = [x[i * vocab_size : (i + 1) * vocab_size] for i in range(WINDOW + 1)]
+        e = [autograd.dot(column, word) for word in words[:WINDOW] for column in columns]  # [e1; e2; e3]
+        return -autograd.dot(words[WINDOW], autograd.log_softmax(model.out(model.hidden(e))))
+
+    return window_loss
+
+
+def _onehots(batch, identity):
+    """The arguments of onehot_loss for a batch of windows: 4 x vocab_size arrays, one number per window."""
+    contexts = numpy.array([context for context, _ in batch])
+    words = [contexts[:, i] for i in range(WINDOW)] + [numpy.array([target for _, target in batch])]
+    return [row for w in words for row in identity[w].T]
+
+
+def train(seed=0, epochs=12, batch_size=16, lr=0.03, dim=8, hidden=16, eager=False):
+    """Adam on the mean cross-entropy of shuffled mini-batches of windows, through vmap (``eager``: a graph
+    per window). Returns (model, vocab, losses), with one loss per epoch (the mean over its batches)."""
     vocab = build_vocab()
     pairs = windows(CORPUS, vocab)
     model = NeuralLM(len(vocab), dim=dim, hidden=hidden, seed=seed)
     opt = nn.Adam(model.parameters(), lr=lr)
     rng = nn.init.make_rng(seed)
+    batched = vmap(onehot_loss(model, len(vocab)), reduce="mean")
+    identity = numpy.eye(len(vocab))
     losses = []
     for _ in range(epochs):
         total = 0.0
         for batch in nn.batches(pairs, batch_size, rng=rng):
-            loss = sum_values([nn.cross_entropy(model(ctx), target) for ctx, target in batch]) * (1.0 / len(batch))
+            if eager:
+                loss = sum_values([nn.cross_entropy(model(ctx), target) for ctx, target in batch]) * (1.0 / len(batch))
+            else:
+                loss = batched(*_onehots(batch, identity))
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -120,11 +173,11 @@ def cosine(u, v):
     return sum(a * b for a, b in zip(u, v)) / math.sqrt(sum(a * a for a in u) * sum(b * b for b in v))
 
 
-def main(out_dir):
-    model, vocab, losses = train()
+def main(out_dir, eager=False):
+    model, vocab, losses = train(eager=eager)
     print(
-        f"{len(CORPUS)} sentences, {len(vocab)} words; {len(losses)} epochs of Adam: "
-        f"loss {losses[0]:.3f} -> {losses[-1]:.3f}"
+        f"{len(CORPUS)} sentences, {len(vocab)} words; {len(losses)} epochs of Adam "
+        f"({'a graph per window' if eager else 'mini-batches through vmap'}): loss {losses[0]:.3f} -> {losses[-1]:.3f}"
     )
     for context in ("students opened their", "children opened their", "that the cat gets", "that the dog gets"):
         probs = next_word_probs(model, vocab, context)
@@ -170,4 +223,9 @@ def plot_similarities(emb, words, path):
 if __name__ == "__main__":
     from demos._cli import run
 
-    run(main, __file__, __doc__)
+    def options(parser):
+        parser.add_argument(
+            "--eager", action="store_true", help="build every window's graph (with the lookups) instead of vmap's"
+        )
+
+    run(main, __file__, __doc__, options)

@@ -36,8 +36,9 @@ _ANOMALY_HINT = (
 )
 
 
-def _params(params: Any, who: str) -> tuple[list[Value], list[str]]:
-    """(params, names): params (an iterable of Values, or a Module) as a list, and a name for each."""
+def _params(params: Any, who: str) -> tuple[list[Value], _Names]:
+    """(params, names): params (an iterable of Values, or a Module) as a list, and a name for each (made when a
+    message reads it: a parameter's path walks its modules, and clipping runs every step)."""
     names = None
     if hasattr(params, "named_parameters") and callable(params.named_parameters):
         named = params.named_parameters()
@@ -55,21 +56,32 @@ def _params(params: Any, who: str) -> tuple[list[Value], list[str]]:
     for p in params:
         if not isinstance(p, Value):
             raise TypeError(f"{who}: every parameter must be a Value, got {p!r} of type {type(p).__name__}")
-    if names is None:
-        names = [repr(p.label or p.path) if p.label or p.path else f"params[{i}]" for i, p in enumerate(params)]
-    else:
-        names = [repr(n) for n in names]
-    return params, list(names)
+    return params, _Names(params, names)
+
+
+class _Names:
+    """The name of each parameter, for messages: ``names[i]`` is the i-th one's given name, or its label or
+    path, or ``params[i]``, quoted."""
+
+    def __init__(self, params: list[Value], given: list[str] | None) -> None:
+        self._params, self._given = params, given
+
+    def __getitem__(self, i: int) -> str:
+        if self._given is not None:
+            return repr(self._given[i])
+        p = self._params[i]
+        name = p.label or p.path
+        return repr(name) if name else f"params[{i}]"
 
 
 _get_grad = operator.attrgetter("grad")
 _get_data = operator.attrgetter("data")
 
 
-def _grads(params: Iterable[Value], names: Iterable[str], who: str) -> list[float]:
+def _grads(params: Iterable[Value], names: _Names, who: str) -> list[float]:
     """Every gradient as a float: a Value gradient (from backward(create_graph=True)) gives its number, any
     other real number (numpy's too) its float; anything else (None, a str) is a TypeError naming the parameter."""
-    return [g if type(g) is float else _number(g, name, who) for g, name in zip(map(_get_grad, params), names)]
+    return [g if type(g) is float else _number(g, names[i], who) for i, g in enumerate(map(_get_grad, params))]
 
 
 def _number(g: object, name: str, who: str) -> float:

@@ -4,6 +4,8 @@ retracing, check=True, domain errors, and the documented limits."""
 import math
 import random
 import struct
+import sys
+import threading
 
 import pytest
 from hypothesis import given, settings
@@ -15,6 +17,18 @@ from random_programs import programs as random_programs
 import nn
 from autograd import AnomalyError, GraphChanged, Value, detect_anomaly, logsumexp, no_grad, sum_values
 from autograd import compile as ag_compile
+from autograd.compile import SOURCE_AFTER, clear_cache
+
+compile_module = sys.modules["autograd.compile"]
+# source_after for each tier: replays from the tape only, or from generated source from the second call on
+TIERS = {"tape": 10**9, "source": 0}
+
+
+def compiled_in(tier, fn, **kwargs):
+    """fn compiled to replay in one tier. The cache of shapes is cleared first, so that a program made earlier
+    for the same shape (in the other tier) does not decide it."""
+    clear_cache()
+    return ag_compile(fn, source_after=TIERS[tier], **kwargs)
 
 
 def bits(x):
@@ -34,14 +48,17 @@ def run(fn, xs, seed_grads=None):
 
 
 def assert_bit_identical(fn, points, seed_grads=None):
-    """Trace at the first point; at every point the replay equals eager mode to the last bit."""
-    fast = ag_compile(fn)
-    for xs in points:
-        data_e, grads_e = run(fn, xs, seed_grads)
-        data_c, grads_c = run(fast, xs, seed_grads)
-        assert bits(data_c) == bits(data_e), (xs, data_c, data_e)
-        assert list(map(bits, grads_c)) == list(map(bits, grads_e)), (xs, grads_c, grads_e)
-    return fast
+    """Trace at the first point; at every point the replay equals eager mode to the last bit, in both tiers
+    (the tape, and the generated source)."""
+    for tier in TIERS:
+        fast = compiled_in(tier, fn)
+        for xs in points:
+            data_e, grads_e = run(fn, xs, seed_grads)
+            data_c, grads_c = run(fast, xs, seed_grads)
+            assert bits(data_c) == bits(data_e), (tier, xs, data_c, data_e)
+            assert list(map(bits, grads_c)) == list(map(bits, grads_e)), (tier, xs, grads_c, grads_e)
+        if len(points) > 1:
+            assert fast.tier(len(points[0])) == tier
 
 
 # Ways to write ops that the table's cases (op_cases.CASES, each op as a user calls it) do not show: numbers on
@@ -123,9 +140,11 @@ def test_mlp_parameters_captured_from_the_model_equal_eager():
     def loss(x0, x1, y):
         return (1.0 - y * model([x0, x1])[0]).relu()
 
-    fast = ag_compile(loss)
+    clear_cache()
+    fast = ag_compile(loss, source_after=25)  # the tape for the first 25 replays, then the generated source
     rng = random.Random(0)
     batch = [(rng.uniform(-2, 2), rng.uniform(-2, 2), rng.choice([-1.0, 1.0])) for _ in range(20)]
+    tiers = []
     for _ in range(3):
         grads = {}
         for mode in ("eager", "compiled"):
@@ -143,6 +162,8 @@ def test_mlp_parameters_captured_from_the_model_equal_eager():
         assert any(grads["eager"][1])  # the comparison is not between zeros
         for p in params:
             p.data -= 0.05 * p.grad  # the replay must see the updated weights
+        tiers.append(fast.tier(3))
+    assert tiers == ["tape", "source", "source"]
 
 
 def test_mlp_parameters_passed_as_arguments_equal_eager():
@@ -185,7 +206,8 @@ def _mlp_on(model, ps, x):
     return x
 
 
-def test_rnn_training_steps_equal_eager():
+@pytest.mark.parametrize("tier", TIERS)
+def test_rnn_training_steps_equal_eager(tier):
     """BPTT through the notes' 'hello' RNN, with cross-entropy (log-softmax, logsumexp): several
     Adagrad steps eagerly and compiled give the same losses and weights to the last bit."""
     vocab, word = "helo", "hello"
@@ -201,7 +223,7 @@ def test_rnn_training_steps_equal_eager():
             outputs, _ = rnn(xs)
             return sum_values([nn.cross_entropy(y, k) for y, k in zip(outputs, targets)])
 
-        f = ag_compile(loss) if compiled else loss
+        f = compiled_in(tier, loss) if compiled else loss
         losses = []
         for _ in range(5):
             r = f(*params)
@@ -248,6 +270,100 @@ def test_a_new_number_of_leaves_traces_a_new_program_and_keeps_the_old():
     assert fast.source(2) != fast.source(3)
     with pytest.raises(KeyError, match="no program for 4 leaves"):
         fast.source(4)
+
+
+def test_the_tape_replays_until_the_source_pays_for_itself():
+    fast = ag_compile(lambda a, b: (a * b).tanh() + a, source_after=3)
+    assert fast.source_after == 3 and ag_compile(lambda a: a).source_after == SOURCE_AFTER
+    a, b = Value(0.5), Value(2.0)
+    fast(a, b)  # the trace: its result is the graph fn built
+    tiers = []
+    for k in range(5):
+        a.data = 0.1 * k
+        r = fast(a, b)
+        tiers.append(fast.tier(2))
+        assert r.data == math.tanh(0.1 * k * 2.0) + 0.1 * k
+    assert tiers == ["tape", "tape", "tape", "source", "source"]
+    with pytest.raises(TypeError, match=r"source_after must be an int >= 0 .*, got -1"):
+        ag_compile(lambda a: a, source_after=-1)
+    with pytest.raises(KeyError, match="no program for 1 leaves yet"):
+        fast.tier(1)
+
+
+def test_a_second_trace_of_the_same_shape_reuses_the_program():
+    """Two models of one architecture, compiled apart: the second trace finds the first one's program (and its
+    source), and each replays with its own weights."""
+    clear_cache()
+    models = [nn.MLP(2, [3, 1], activation="relu", seed=seed) for seed in (1, 2)]
+    fns = [lambda x0, x1, m=m: m([x0, x1])[0].tanh() for m in models]
+    first = ag_compile(fns[0], source_after=0)
+    first(Value(0.1), Value(0.2))
+    first(Value(0.3), Value(0.4))
+    assert first.tier(2) == "source"
+    second = ag_compile(fns[1], source_after=0)
+    r = second(Value(0.3), Value(0.4))
+    assert second.tier(2) == "source" and second._programs[2][0] is first._programs[2][0]
+    for fn, fast in zip(fns, (first, second)):
+        leaves, copies = [Value(0.7), Value(-0.2)], [Value(0.7), Value(-0.2)]
+        r, e = fast(*leaves), fn(*copies)
+        r.backward()
+        e.backward()
+        assert bits(r.data) == bits(e.data) and [v.grad for v in leaves] == [v.grad for v in copies]
+    assert first(Value(0.7), Value(-0.2)).data != second(Value(0.7), Value(-0.2)).data  # their own weights
+    # another constant is another number read from the leaf, not another shape
+    third = ag_compile(lambda x0, x1: (x0 * 3.0 + x1).tanh())
+    fourth = ag_compile(lambda x0, x1: (x0 * 5.0 + x1).tanh())
+    third(Value(1.0), Value(0.0))
+    fourth(Value(1.0), Value(0.0))
+    assert third._programs[2][0] is fourth._programs[2][0]
+    assert (third(Value(1.0), Value(0.0)).data, fourth(Value(1.0), Value(0.0)).data) == (math.tanh(3.0), math.tanh(5.0))
+
+
+def test_the_cache_of_shapes_keeps_the_most_recent_within_its_budget(monkeypatch):
+    clear_cache()
+    monkeypatch.setattr(compile_module, "_CACHE_NODES", 40)
+    functions = []
+    for length in range(1, 8):  # chains of 2 * length + 1 nodes (x, a constant and a product per link)
+
+        def chain(x, length=length):
+            for _ in range(length):
+                x = x * 1.5
+            return x
+
+        fast = ag_compile(chain)
+        fast(Value(1.0))
+        functions.append((fast, length))
+    sizes = [p.size for p in compile_module._CACHE.values()]
+    assert sum(sizes) <= 40 and sizes == [2 * k + 1 for k in range(7 - len(sizes) + 1, 8)]  # the oldest dropped
+    for fast, length in functions:  # a compiled function keeps its own program
+        assert fast(Value(2.0)).data == 2.0 * 1.5**length
+
+
+def test_threads_replaying_one_program_while_it_is_generated():
+    """Many threads replay one shared program across the switch from the tape to the source: every result is
+    eager mode's."""
+    clear_cache()
+    fast = ag_compile(lambda a, b: (a * b + a).sigmoid(), source_after=20)
+    fast(Value(0.1), Value(0.2))
+    errors = []
+
+    def work(seed):
+        rng = random.Random(seed)
+        for _ in range(30):
+            x, y = rng.uniform(-2, 2), rng.uniform(-2, 2)
+            a, b, c, d = Value(x), Value(y), Value(x), Value(y)
+            r, e = fast(a, b), (c * d + c).sigmoid()
+            r.backward()
+            e.backward()
+            if (bits(r.data), bits(a.grad), bits(b.grad)) != (bits(e.data), bits(c.grad), bits(d.grad)):
+                errors.append((x, y))
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and fast.tier(2) == "source"
 
 
 def shape_depends_on_data(x):
@@ -432,3 +548,20 @@ def test_the_generated_source_names_each_node_as_the_pictures_do():
     g = ag_compile(lambda x: x * x)
     assert g(Value(0.5, label="two\nlines\x00")).data == 0.25
     assert "# two\\nlines\\x00" in g.source(1)
+
+
+def test_two_functions_of_one_shape_share_the_program_and_each_source_names_its_own_nodes():
+    """The cache gives both the same program; the comments of each one's source come from its own graph."""
+    clear_cache()
+    f, g = ag_compile(lambda p, q: (p * q).tanh()), ag_compile(lambda p, q: (p * q).tanh())
+    f(Value(0.5, label="w"), Value(2.0, label="x"))
+    f(Value(0.5, label="w"), Value(2.0, label="x"))
+    g(Value(0.5, label="u"), Value(2.0, label="v"))
+    assert g.tier(2) == "tape"
+    f_source = f.source(2)  # generates the shared program's source: g replays it too
+    assert g.tier(2) == "source"
+    g_source = g.source(2)
+    assert "# a = w·x" in f_source and "# L = tanh(a)" in f_source, f_source
+    assert "# a = u·v" in g_source and "w" not in g_source.replace("while", ""), g_source
+    r = g(Value(1.0), Value(3.0))
+    assert r.data == math.tanh(3.0)

@@ -19,6 +19,7 @@ from op_cases import CASES, OPERATORS, PARAMS, arity, case_id, torch_function, u
 
 import autograd
 from autograd import Value, cli, compile, jvp, no_grad, ops, sum_values, testing, vmap
+from autograd.compile import clear_cache
 from autograd.engine import op_of
 
 
@@ -93,17 +94,29 @@ def test_forward_mode_equals_reverse_mode(op):
             assert same(v, value) and same(t, grads[i]), (xs, i, (v, t), (value, grads))
 
 
+# source_after for each tier of compile: replays from the tape only, or from generated source from the second call on
+TIERS = {"tape": 10**9, "source": 0}
+
+
+def compiled_in(tier, fn):
+    """fn compiled to replay in one tier (the cache of shapes cleared first, so that no earlier program decides)."""
+    clear_cache()
+    return compile(fn, source_after=TIERS[tier])
+
+
+@pytest.mark.parametrize("tier", TIERS)
 @pytest.mark.parametrize("op", CASES, ids=case_id)
-def test_compiled_replay_is_bit_equal_to_eager(op):
+def test_compiled_replay_is_bit_equal_to_eager(op, tier):
     points = op.sample_points() + [list(p) for p in op.kink_points if len(p) == arity(op)]
-    fast = compile(lambda *xs: user_call(op)(*xs))
+    fast = compiled_in(tier, lambda *xs: user_call(op)(*xs))
     fast(*[Value(x) for x in points[0]])  # traced here; the calls below replay
     for xs in points:
         leaves = [Value(x) for x in xs]
         r = fast(*leaves)
         r.backward()
         value, grads = eager(op, xs)
-        assert same(r.data, value) and all(same(v.grad, g) for v, g in zip(leaves, grads)), (xs, fast.source(len(xs)))
+        assert same(r.data, value) and all(same(v.grad, g) for v, g in zip(leaves, grads)), (xs, tier)
+    assert fast.tier(len(points[0])) == tier
 
 
 @pytest.mark.parametrize("op", CASES, ids=case_id)
@@ -359,9 +372,10 @@ def in_domain(op, xs):
 def test_the_policy_at_extreme_floats(op):
     """Outside the domain a ValueError naming the op; inside it a value, a gradient and a second derivative,
     never an error: out of float range is ±inf, undefined is NaN (IEEE 754). Forward mode and compiled
-    replay agree with eager there too."""
-    fast = compile(lambda *xs: user_call(op)(*xs))
-    fast(*[Value(x) for x in op.sample_points()[0]])
+    replay (both tiers) agree with eager there too."""
+    fasts = [compiled_in(tier, lambda *xs: user_call(op)(*xs)) for tier in TIERS]
+    for fast in fasts:
+        fast(*[Value(x) for x in op.sample_points()[0]])
     for xs in extreme_points(op):
         if not in_domain(op, xs):
             with pytest.raises(ValueError, match=rf"^{re_title(op)}: .*, got "):
@@ -373,10 +387,11 @@ def test_the_policy_at_extreme_floats(op):
             tangents = [1.0 if k == i else 0.0 for k in range(len(xs))]
             v, t = jvp(lambda *ds: user_call(op)(*ds), xs, tangents)
             assert same(v, value) and same(t, grads[i]), (xs, i, (v, t), (value, grads))
-        leaves = [Value(x) for x in xs]
-        r = fast(*leaves)
-        r.backward()
-        assert same(r.data, value) and all(same(v.grad, g) for v, g in zip(leaves, grads)), xs
+        for fast in fasts:
+            leaves = [Value(x) for x in xs]
+            r = fast(*leaves)
+            r.backward()
+            assert same(r.data, value) and all(same(v.grad, g) for v, g in zip(leaves, grads)), xs
 
 
 def re_title(op):

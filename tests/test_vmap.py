@@ -10,6 +10,11 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from op_cases import user_call
+from random_programs import build
+from random_programs import programs as random_programs
 
 np = pytest.importorskip("numpy")
 
@@ -249,3 +254,128 @@ def test_the_moons_demo_trains_the_same_through_vmap_and_eagerly(steps):
     assert accuracies == eager_accuracies
     assert max(rel(a, b) for a, b in zip(losses, eager_losses)) < 1e-12
     assert max(abs(p.data - q.data) for p, q in zip(params, eager_params)) < 1e-12
+
+
+def test_a_shared_term_of_the_per_point_loss_is_computed_once_per_call():
+    """micrograd's L2 term written inside the per-point loss: the mean over the points of hinge + L2 is the
+    mean hinge + L2, and vmap computes the term once per call (a plan of its own), not per point."""
+    base = nn.MLP(2, [16, 16, 1], activation="relu", seed=1)
+    a, b = SameGraphMLP(Value, base), SameGraphMLP(Value, base)
+    ps, qs = a.parameters(), b.parameters()
+    f = vmap(lambda p, q, t: (1 + -t * a([p, q])).relu() + 1e-4 * sum(w * w for w in ps), reduce="mean")
+    for n in (7, 60):
+        x0, x1, y = points(n, seed=n)
+        total = f(x0, x1, y)
+        losses = [(1 + -t * b([Value(p), Value(q)])).relu() for p, q, t in zip(x0, x1, y)]
+        eager = sum(losses) * (1.0 / n) + 1e-4 * sum(w * w for w in qs)
+        for p in ps + qs:
+            p.grad = 0.0
+        total.backward()
+        eager.backward()
+        assert rel(total.data, eager.data) < 1e-12 and grad_error(ps, qs) < 1e-12
+    # 337 squares at once, their sum as one product with a row of ones, and the factor: three steps, for any N
+    assert [s for s in f.plan() if s.startswith("shared")] == ["shared * x337", "shared @ 1x337", "shared * x1"]
+
+
+def test_relus_value_and_derivative_share_one_mask():
+    """The generated program compares each relu's operand with 0 once (its value and its 0/1 derivative read
+    the same mask), and applies the derivative as g * ~mask, with no where() in the backward pass."""
+    base = nn.MLP(2, [16, 16, 1], activation="relu", seed=1)
+    a = SameGraphMLP(Value, base)
+    f = vmap(lambda p, q, t: (1 + -t * a([p, q])).relu())
+    f(*points(10))
+    forward, backward = f.source().split("if not backward")
+    assert f.plan().count("relu x16") == 2 and f.plan().count("relu x1") == 1
+    assert forward.count("less_equal(") == 3 and backward.count("less_equal(") == 0
+    assert backward.count("invert(") == 3 and "where" not in backward
+
+
+def test_check_true_traces_every_call_again():
+    def branchy(x):
+        return x * 2.0 if x.data > 0 else x * 3.0  # the constant depends on the data
+
+    positive, mixed = [1.0, 2.0, 3.0], [1.0, -2.0, 3.0]
+    unchecked = vmap(branchy)
+    unchecked(positive)
+    assert unchecked(mixed).data == 4.0  # the documented limit: the traced graph, 2x for every point
+    checked = vmap(branchy, check=True)
+    assert checked(positive).data == 12.0
+    with pytest.raises(BatchingError, match="point 1 differs from the one traced"):
+        checked(mixed)
+    # a closed-over Value replaced by another one since the trace: replayed with the old one unless checked
+    holder = [Value(2.0)]
+    stale, fresh = vmap(lambda x: holder[0] * x), vmap(lambda x: holder[0] * x, check=True)
+    stale([1.0, 2.0])
+    fresh([1.0, 2.0])
+    holder[0] = Value(3.0)
+    assert stale([1.0, 2.0]).data == 6.0
+    with pytest.raises(BatchingError, match="reads a Value that was replaced"):
+        fresh([1.0, 2.0])
+    with pytest.raises(TypeError, match="check must be True or False, got 1"):
+        vmap(branchy, check=1)
+
+
+def test_buffers_are_kept_between_calls_and_remade_for_a_new_batch_size():
+    w = [Value(0.5), Value(-1.5)]
+    f = vmap(lambda x, y: (w[0] * x + w[1] * y).relu() * x)
+    results = {}
+    for n in (50, 30, 50, 30):
+        x, y, _ = points(n, seed=n)
+        total = f(x, y)
+        expected = sum(max(0.5 * p - 1.5 * q, 0.0) * p for p, q in zip(x, y))
+        assert total.data == pytest.approx(expected, rel=1e-12)
+        outputs = results.setdefault(n, f.outputs)
+        assert np.array_equal(outputs, f.outputs)  # an earlier call's outputs are its own, not a buffer's
+        results[n] = f.outputs
+
+
+def test_threads_calling_one_vmapped_function_get_their_own_results():
+    import threading
+
+    w = Value(0.7)
+    f = vmap(lambda x: (w * x).tanh() ** 2)
+    f(np.linspace(-1, 1, 200))
+    errors = []
+
+    def work(seed):
+        for k in range(20):
+            x = np.random.default_rng(seed * 100 + k).normal(size=200 + seed)
+            total = f(x)
+            expected = sum(math.tanh(0.7 * p) ** 2 for p in x)
+            if abs(total.data - expected) > 1e-9 * abs(expected):
+                errors.append((seed, k, total.data, expected))
+
+    threads = [threading.Thread(target=work, args=(s,)) for s in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+
+
+def run(program, leaves):
+    """A random program (every op of the table) over leaves, as a user writes each op."""
+    return build(program, leaves, lambda op, *a: user_call(op)(*a), lambda v: v.sigmoid())
+
+
+programs = random_programs(max_size=25)
+
+
+@settings(max_examples=150, deadline=None)
+@given(programs, st.lists(st.floats(-2.0, 2.0), min_size=2, max_size=2), st.integers(1, 40))
+def test_random_programs_over_shared_and_batched_values_equal_eager(program, shared, n):
+    """Random graphs over two shared Values and two batched arguments (sums of products become matrix products,
+    shared nodes a plan of their own, gathers and repeated rows): the sum and the shared gradients equal eager
+    mode's sum of the per-point graphs (the order of additions differs: within 1e-9 of the largest term)."""
+    x, y, _ = points(n, seed=len(program))
+    s, t = [Value(v) for v in shared], [Value(v) for v in shared]
+    f = vmap(lambda p, q: run(program, [s[0], p, s[1], q]))
+    total = f(x, y)
+    total.backward()
+    outs = [run(program, [t[0], Value(p), t[1], Value(q)]) for p, q in zip(x, y)]
+    eager = sum_values(outs)
+    eager.backward()
+    scale = max([abs(o.data) for o in outs] + [1.0])
+    assert abs(total.data - eager.data) <= 1e-9 * scale * n, (total.data, eager.data)
+    for a, b in zip(s, t):
+        assert abs(a.grad - b.grad) <= 1e-9 * max(abs(b.grad), 1.0), (a.grad, b.grad, f.plan())
