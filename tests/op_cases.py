@@ -61,10 +61,10 @@ def arity(op):
 def _torch_sinc(torch, x):
     """sin(x)/x in torch (its torch.sinc is sin(πx)/(πx), whose gradient is 3% off at x = 6e-8): the quotient,
     and its Taylor series 1 - x^2/6 + x^4/120 below |x| = 1e-4 (off by x^6/5040 there), with the quotient's
-    operand kept away from 0 so that no NaN flows back through the branch not taken."""
+    operands of each branch kept where it is finite, so that no NaN flows back through the branch not taken."""
     small = x.abs() < 1e-4
-    safe = torch.where(small, torch.ones_like(x), x)
-    return torch.where(small, 1 - x * x / 6 + x**4 / 120, torch.sin(safe) / safe)
+    big, tiny = torch.where(small, torch.ones_like(x), x), torch.where(small, x, torch.zeros_like(x))
+    return torch.where(small, 1 - tiny * tiny / 6 + tiny**4 / 120, torch.sin(big) / big)
 
 
 def torch_function(torch, op):
